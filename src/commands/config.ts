@@ -1,0 +1,44 @@
+import { defineCommand } from "citty";
+import { z } from "zod";
+import { configSchema } from "../config/schema.ts";
+import { configPath, loadConfig } from "../config/load.ts";
+import { EXIT } from "../exit-codes.ts";
+import { logger, print } from "../log/logger.ts";
+import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
+
+const check = defineCommand({
+  meta: { name: "check", description: "Validate a config file and explain each error" },
+  args: { ...commonArgs },
+  async run({ args }) {
+    applyVerbosity(args);
+    const result = await loadConfig(configPath(args.config));
+    if (!result.ok) {
+      for (const error of result.errors) print(`${result.path}: ${error}`);
+      process.exit(EXIT.misconfigured);
+    }
+    print(`${result.path}: ok (${result.config.targets.length} target(s), gateway ${result.config.gateway.kind})`);
+  },
+});
+
+const schema = defineCommand({
+  meta: { name: "schema", description: "Print the config's JSON Schema" },
+  run() {
+    print(JSON.stringify(z.toJSONSchema(configSchema, { io: "input" }), null, 2));
+  },
+});
+
+const show = defineCommand({
+  meta: { name: "show", description: "Print the effective config (defaults filled in, paths absolute)" },
+  args: { ...commonArgs },
+  async run({ args }) {
+    applyVerbosity(args);
+    const { config, path } = await requireConfig(args.config);
+    logger.debug(`from ${path}`);
+    print(JSON.stringify(config, null, 2));
+  },
+});
+
+export default defineCommand({
+  meta: { name: "config", description: "Check, explain or show the configuration" },
+  subCommands: { check, schema, show },
+});

@@ -1,0 +1,23 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export const DEFAULT_CONFIG_PATH = "/etc/oauth-sync/config.json";
+
+function isRoot(): boolean {
+  return typeof process.getuid === "function" && process.getuid() === 0;
+}
+
+export function defaultStateDir(): string {
+  if (isRoot()) return "/var/lib/oauth-sync";
+  return join(process.env.XDG_STATE_HOME || join(homedir(), ".local/state"), "oauth-sync");
+}
+
+/** Section defaults; the file's values win (merged with defu). */
+export function configDefaults() {
+  return {
+    credentials: "~/.claude/.credentials.json",
+    gateway: { kind: "none" as const },
+    stateDir: defaultStateDir(),
+    watch: { quietMs: 15, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 },
+  };
+}

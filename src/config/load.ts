@@ -1,0 +1,77 @@
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve, join } from "node:path";
+import { homedir } from "node:os";
+import { defu } from "defu";
+import type { z } from "zod";
+import { configSchema, type Config } from "./schema.ts";
+import { configDefaults, DEFAULT_CONFIG_PATH } from "./defaults.ts";
+import { describeFsError } from "../fs/errors.ts";
+
+export type ConfigResult = { ok: true; config: Config; path: string } | { ok: false; path: string; errors: string[] };
+
+export function configPath(flag?: string): string {
+  return flag || process.env.OAUTH_SYNC_CONFIG || DEFAULT_CONFIG_PATH;
+}
+
+export async function loadConfig(path: string): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const hint = (error as { code?: string }).code === "ENOENT" ? " (create it, run `oauth-sync install`, or pass --config FILE)" : "";
+    return { ok: false, path, errors: [describeFsError("read config", path, error) + hint] };
+  }
+  return parseConfig(text, path);
+}
+
+/** Pure: text of a config file → validated config with defaults and absolute paths, or every error explained. */
+export function parseConfig(text: string, path: string): ConfigResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, path, errors: [`${path} is not valid JSON: ${(error as Error).message}`] };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { ok: false, path, errors: [`${path} must hold a JSON object`] };
+  }
+  const merged = defu(raw as Record<string, unknown>, configDefaults());
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) return { ok: false, path, errors: explainIssues(parsed.error.issues, merged) };
+  return { ok: true, path, config: absolutePaths(parsed.data, dirname(resolve(path))) };
+}
+
+function explainIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
+  return issues.map((issue) => {
+    const where = issue.path.length ? formatPath(issue.path) : "(top level)";
+    if (issue.code === "invalid_union" && issue.path.at(-1) === "kind") return `${where}: ${issue.message}`;
+    if (issue.code === "unrecognized_keys") return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    const value = valueAt(input, issue.path);
+    const shown = value === undefined ? "missing" : `got ${JSON.stringify(value)?.slice(0, 60)}`;
+    return `${where}: ${issue.message} (${shown})`;
+  });
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("");
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let node = input as Record<PropertyKey, unknown> | undefined;
+  for (const part of path) node = node?.[part] as Record<PropertyKey, unknown> | undefined;
+  return node;
+}
+
+export function expandPath(path: string, base: string): string {
+  if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(base, path);
+}
+
+function absolutePaths(config: Config, base: string): Config {
+  return {
+    ...config,
+    credentials: expandPath(config.credentials, base),
+    stateDir: expandPath(config.stateDir, base),
+    targets: config.targets.map((t) => ("path" in t ? { ...t, path: expandPath(t.path, base) } : t)),
+  };
+}

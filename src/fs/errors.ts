@@ -1,0 +1,18 @@
+const HINTS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied: run as the file's owner or root",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system: mount it read-write or choose another path",
+  ENOSPC: "no space left on device: free some space",
+  EISDIR: "is a directory, expected a file",
+  ENOTDIR: "a parent is not a directory",
+  EDQUOT: "disk quota exceeded",
+};
+
+/** One line a person can act on: what failed, where, and what to do. */
+export function describeFsError(action: string, path: string, error: unknown): string {
+  const code = (error as { code?: string })?.code;
+  const hint = code ? HINTS[code] : undefined;
+  const detail = hint ? `${hint} (${code})` : error instanceof Error ? error.message : String(error);
+  return `cannot ${action} ${path}: ${detail}`;
+}

@@ -1,0 +1,65 @@
+import { spawn } from "node:child_process";
+
+export interface RunOptions {
+  /** Written to the child's stdin, then stdin is closed. Secrets go here, never in argv. */
+  stdin?: string;
+  /** The child's whole environment: nothing is inherited unless passed. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  cwd?: string;
+  /** Keep stdout (default true). Off for commands that echo the secret they were fed. */
+  captureStdout?: boolean;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Set when the command could not start at all (ENOENT, EACCES). */
+  spawnError?: string;
+}
+
+export type ProcessRunner = (argv: string[], options: RunOptions) => Promise<RunResult>;
+
+const MAX_OUTPUT = 64 * 1024;
+
+export const runProcess: ProcessRunner = (argv, options) =>
+  new Promise((resolve) => {
+    const [command, ...args] = argv;
+    if (!command) return resolve({ code: null, stdout: "", stderr: "", timedOut: false, spawnError: "empty command" });
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    let settled = false;
+    const finish = (result: RunResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.timeoutMs);
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (options.captureStdout !== false && stdout.length < MAX_OUTPUT) stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      if (stderr.length < MAX_OUTPUT) stderr += chunk.toString();
+    });
+    child.on("error", (error: NodeJS.ErrnoException) =>
+      finish({ code: null, stdout, stderr, timedOut, spawnError: `${command}: ${error.code === "ENOENT" ? "command not found" : error.message}` }),
+    );
+    child.on("close", (code) => finish({ code, stdout, stderr, timedOut }));
+    child.stdin.on("error", () => {}); // the child may exit before reading its stdin
+    child.stdin.end(options.stdin ?? "");
+  });
+
+/** PATH and HOME from this process, for a child that needs to find its binary and nothing more. */
+export function minimalEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const base: Record<string, string> = { PATH: process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+  if (process.env.HOME) base.HOME = process.env.HOME;
+  return { ...base, ...extra };
+}

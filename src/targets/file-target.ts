@@ -1,0 +1,40 @@
+import { readFile } from "node:fs/promises";
+import type { ClaudeCredentials } from "../credentials/parse.ts";
+import type { FileTargetConfig } from "../config/schema.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { describeFsError } from "../fs/errors.ts";
+import { holdsNewerToken } from "./newer.ts";
+import type { FilePlan, SyncContext, Target, TargetOutcome } from "./types.ts";
+import { targetId } from "./types.ts";
+
+type Planner = (text: string | undefined, credentials: ClaudeCredentials) => FilePlan;
+
+/** The effects around a pure planner: read the file, refuse what is unsafe, write only what changed. */
+export function fileTarget(config: FileTargetConfig, plan: Planner): Target {
+  const id = targetId(config);
+  return {
+    id,
+    config,
+    async sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome> {
+      let text: string | undefined;
+      try {
+        text = await readFile(config.path, "utf8");
+      } catch (error) {
+        if ((error as { code?: string }).code !== "ENOENT") {
+          return { id, status: "failed", message: describeFsError("read", config.path, error) };
+        }
+      }
+      const planned = plan(text, credentials);
+      if (!planned.ok) return { id, status: "failed", message: planned.error };
+      const newer = holdsNewerToken(planned.held, credentials, context.state);
+      if (newer) return { id, status: "refused", message: `${config.path} ${newer}` };
+      if (planned.next === text) return { id, status: "unchanged" };
+      try {
+        const outcome = await writeFileAtomic(config.path, planned.next, { mode: config.write });
+        return { id, status: outcome };
+      } catch (error) {
+        return { id, status: "failed", message: describeFsError("write", config.path, error) };
+      }
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { ClaudeCredentials } from "../credentials/parse.ts";
+import { fingerprint } from "../log/redact.ts";
+import type { TargetState } from "../sync/state.ts";
+import type { Held } from "./types.ts";
+
+/**
+ * Pure: does the target already hold a different token that lives longer than the one we have?
+ * Then writing ours would replace a newer login with an older one. Returns the refusal message.
+ */
+export function holdsNewerToken(held: Held | undefined, credentials: ClaudeCredentials, state?: TargetState): string | undefined {
+  if (!held || !held.token || held.token === credentials.accessToken) return undefined;
+  const heldExpiry = held.expiresAt ?? (state?.fingerprint === fingerprint(held.token) ? state.expiresAt : undefined);
+  if (heldExpiry === undefined || heldExpiry <= credentials.expiresAt) return undefined;
+  return (
+    `holds a newer token (${fingerprint(held.token)}, expires ${new Date(heldExpiry).toISOString()}) than the credentials ` +
+    `(${fingerprint(credentials.accessToken)}, expires ${new Date(credentials.expiresAt).toISOString()}): not overwritten`
+  );
+}

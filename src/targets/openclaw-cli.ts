@@ -1,0 +1,55 @@
+import type { z } from "zod";
+import type { ClaudeCredentials } from "../credentials/parse.ts";
+import type { openclawCliTargetSchema } from "../config/schema.ts";
+import { fingerprint, redact } from "../log/redact.ts";
+import { minimalEnv } from "../process/run.ts";
+import type { SyncContext, Target, TargetOutcome } from "./types.ts";
+import { targetId } from "./types.ts";
+
+type Config = z.infer<typeof openclawCliTargetSchema>;
+
+/** argv for `openclaw models auth paste-token`; the token itself goes on stdin. */
+export function pasteTokenArgv(config: Config, credentials: ClaudeCredentials, now: number): string[] {
+  const seconds = Math.max(60, Math.floor((credentials.expiresAt - now) / 1000));
+  return [...config.command, "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id", config.profileId, "--expires-in", `${seconds}s`];
+}
+
+/** Pure: turn a failed run into one line a person can act on. */
+export function explainCliFailure(output: string, command: string[]): string {
+  const text = redact(output);
+  if (/AUTH_PROFILE_MIGRATION_REQUIRED|migration required/i.test(text)) {
+    return `OpenClaw refuses to run until its legacy auth files are migrated: run \`${command.join(" ")} doctor --fix\` once (it rewrites openclaw.json; back it up first), then remove any oauth-sync JSON targets for this install`;
+  }
+  const last = text.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+  return last || "no output";
+}
+
+/** OpenClaw ≥ 2026.6 keeps profiles in SQLite: the only safe writer is OpenClaw's own CLI. */
+export function openclawCliTarget(config: Config): Target {
+  const id = targetId(config);
+  return {
+    id,
+    config,
+    async sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome> {
+      const fp = fingerprint(credentials.accessToken);
+      if (context.state?.fingerprint === fp && !context.state.lastError) return { id, status: "unchanged" };
+      if (context.state?.expiresAt && context.state.fingerprint !== fp && context.state.expiresAt > credentials.expiresAt) {
+        return { id, status: "refused", message: `last synced token (${context.state.fingerprint}) expires after the credentials' one: not overwritten` };
+      }
+      const argv = pasteTokenArgv(config, credentials, context.now);
+      // Older releases read the pipe with an interactive prompt that submits on CR and echoes the token: discard stdout.
+      const result = await context.run(argv, {
+        stdin: `${credentials.accessToken}\r`,
+        env: minimalEnv(config.env),
+        timeoutMs: config.timeoutSeconds * 1000,
+        captureStdout: false,
+      });
+      if (result.spawnError) return { id, status: "failed", message: `cannot run ${config.command[0]}: ${result.spawnError}` };
+      if (result.timedOut) return { id, status: "failed", message: `${config.command.join(" ")} timed out after ${config.timeoutSeconds}s` };
+      if (result.code !== 0) {
+        return { id, status: "failed", message: `${config.command.join(" ")} models auth paste-token exited ${result.code}: ${explainCliFailure(result.stderr, config.command)}` };
+      }
+      return { id, status: "written" };
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { ClaudeCredentials } from "../credentials/parse.ts";
+import type { TargetConfig } from "../config/schema.ts";
+import type { ProcessRunner } from "../process/run.ts";
+import type { TargetState } from "../sync/state.ts";
+
+/** What a target holds now, as far as it can tell. */
+export interface Held {
+  token: string;
+  expiresAt?: number;
+}
+
+/** Pure result of planning a file target: what it holds and what it should become. */
+export type FilePlan = { ok: true; held?: Held; next: string } | { ok: false; error: string };
+
+export type TargetStatus = "written" | "unchanged" | "refused" | "failed";
+
+export interface TargetOutcome {
+  id: string;
+  status: TargetStatus;
+  message?: string;
+}
+
+export interface SyncContext {
+  now: number;
+  state: TargetState | undefined;
+  run: ProcessRunner;
+}
+
+export interface Target {
+  id: string;
+  config: TargetConfig;
+  sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome>;
+}
+
+export function targetId(config: TargetConfig): string {
+  if (config.name) return config.name;
+  return config.kind === "openclaw-cli" ? `openclaw-cli:${config.profileId}` : `${config.kind}:${config.path}`;
+}
