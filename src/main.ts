@@ -1,4 +1,6 @@
-import { defineCommand, runMain } from "citty";
+import { defineCommand, renderUsage, runMain, type CommandDef } from "citty";
+import { stripVTControlCharacters } from "node:util";
+import { fancyOutput, print } from "./log/logger.ts";
 import { VERSION } from "./version.ts";
 
 const load = <T>(module: Promise<{ default: T }>) => module.then((m) => m.default);
@@ -13,4 +15,10 @@ export const main = defineCommand({
   },
 });
 
-runMain(main);
+/** citty colours its help unconditionally; plain text for pipes, journald and NO_COLOR. */
+async function showUsage(command: CommandDef, parent?: CommandDef) {
+  const usage = await renderUsage(command, parent);
+  print(fancyOutput() ? usage : stripVTControlCharacters(usage));
+}
+
+runMain(main, { showUsage: showUsage as never });

@@ -18,6 +18,6 @@ export function configDefaults() {
     credentials: "~/.claude/.credentials.json",
     gateway: { kind: "none" as const },
     stateDir: defaultStateDir(),
-    watch: { quietMs: 15, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 },
+    watch: { quietMs: 5, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 },
   };
 }

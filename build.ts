@@ -1,0 +1,94 @@
+/**
+ * Compiles oauth-sync into one self-contained binary.
+ *   bun build.ts          → dist/oauth-sync for this machine
+ *   bun build.ts --all    → dist/release/oauth-sync-linux-{x64,arm64}[-musl] + SHA256SUMS
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { BunPlugin } from "bun";
+
+interface Release {
+  name: string;
+  bunTarget: Bun.Build.CompileTarget;
+  /** The @parcel/watcher prebuild package whose watcher.node gets embedded. */
+  watcherPackage: string;
+}
+
+const RELEASES: Release[] = [
+  { name: "linux-x64", bunTarget: "bun-linux-x64", watcherPackage: "@parcel/watcher-linux-x64-glibc" },
+  { name: "linux-arm64", bunTarget: "bun-linux-arm64", watcherPackage: "@parcel/watcher-linux-arm64-glibc" },
+  { name: "linux-x64-musl", bunTarget: "bun-linux-x64-musl", watcherPackage: "@parcel/watcher-linux-x64-musl" },
+  { name: "linux-arm64-musl", bunTarget: "bun-linux-arm64-musl", watcherPackage: "@parcel/watcher-linux-arm64-musl" },
+];
+
+const root = import.meta.dir;
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const watcherVersion: string = JSON.parse(readFileSync(join(root, "node_modules/@parcel/watcher/package.json"), "utf8")).version;
+
+function hostRelease(): Release {
+  const musl = existsSync(`/lib/ld-musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`);
+  const name = `linux-${process.arch}${musl ? "-musl" : ""}`;
+  const release = RELEASES.find((r) => r.name === name);
+  if (!release || process.platform !== "linux") throw new Error(`no release target for ${process.platform}-${process.arch}`);
+  return release;
+}
+
+/** The installed prebuild, or one fetched from the npm registry into .cache/ for a cross build. */
+async function watcherAddon(packageName: string): Promise<string> {
+  const installed = join(root, "node_modules", packageName, "watcher.node");
+  if (existsSync(installed)) return installed;
+  const dir = join(root, ".cache/prebuilds", `${packageName.replace("/", "+")}@${watcherVersion}`);
+  const addon = join(dir, "package/watcher.node");
+  if (existsSync(addon)) return addon;
+  mkdirSync(dir, { recursive: true });
+  const pack = Bun.spawnSync(["npm", "pack", `${packageName}@${watcherVersion}`, "--silent", "--pack-destination", dir], { stderr: "inherit" });
+  const tarball = pack.stdout.toString().trim().split("\n").at(-1);
+  if (pack.exitCode !== 0 || !tarball) throw new Error(`npm pack ${packageName}@${watcherVersion} failed`);
+  const untar = Bun.spawnSync(["tar", "-xzf", join(dir, tarball), "-C", dir], { stderr: "inherit" });
+  if (untar.exitCode !== 0 || !existsSync(addon)) throw new Error(`could not unpack ${tarball}`);
+  return addon;
+}
+
+/** src/watch/native.ts names the x64-glibc addon literally; point that import at the target's own. */
+function watcherPlugin(addon: string): BunPlugin {
+  return {
+    name: "parcel-watcher-prebuild",
+    setup(build) {
+      build.onResolve({ filter: /^@parcel\/watcher-linux-[a-z0-9-]+\/watcher\.node$/ }, () => ({ path: addon }));
+    },
+  };
+}
+
+async function compile(release: Release, outfile: string): Promise<void> {
+  const started = performance.now();
+  const result = await Bun.build({
+    entrypoints: [join(root, "src/main.ts")],
+    compile: { target: release.bunTarget, outfile, autoloadDotenv: false, autoloadBunfig: false },
+    minify: true,
+    sourcemap: "none",
+    define: { __OAUTH_SYNC_VERSION__: JSON.stringify(pkg.version) },
+    plugins: [watcherPlugin(await watcherAddon(release.watcherPackage))],
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`build for ${release.name} failed`);
+  }
+  console.error(`built ${outfile} (${release.name}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv.includes("--all")) {
+  const outDir = join(root, "dist/release");
+  mkdirSync(outDir, { recursive: true });
+  const sums: string[] = [];
+  for (const release of RELEASES) {
+    const file = `oauth-sync-${release.name}`;
+    await compile(release, join(outDir, file));
+    sums.push(`${createHash("sha256").update(readFileSync(join(outDir, file))).digest("hex")}  ${file}`);
+  }
+  writeFileSync(join(outDir, "SHA256SUMS"), `${sums.join("\n")}\n`);
+  console.error(`wrote ${resolve(outDir, "SHA256SUMS")}`);
+} else {
+  mkdirSync(join(root, "dist"), { recursive: true });
+  await compile(hostRelease(), join(root, "dist/oauth-sync"));
+}
