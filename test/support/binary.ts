@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export const BINARY = join(import.meta.dir, "../../dist/oauth-sync");
+
+export function requireBinary(): string {
+  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`bun build.ts\` first (npm test does)`);
+  return BINARY;
+}
+
+export interface Running {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves when the output contains `text`. */
+  waitFor: (text: string | RegExp, timeoutMs?: number) => Promise<void>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/** Start the compiled binary with a clean environment; output is collected for assertions. */
+export function start(args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(requireBinary(), args, { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env } });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    async waitFor(text, timeoutMs = 10_000) {
+      const started = Date.now();
+      while (!(typeof text === "string" ? output.includes(text) : text.test(output))) {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before printing ${text}:\n${output}`);
+        if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${text}:\n${output}`);
+        await Bun.sleep(10);
+      }
+    },
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Run the binary to completion. */
+export async function run(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([requireBinary(), ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr, output: stdout + stderr };
+}
