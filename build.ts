@@ -64,7 +64,7 @@ async function compile(release: Release, outfile: string): Promise<void> {
   const started = performance.now();
   const result = await Bun.build({
     entrypoints: [join(root, "src/main.ts")],
-    compile: { target: release.bunTarget, outfile, autoloadDotenv: false, autoloadBunfig: false },
+    compile: { target: release.bunTarget, outfile, autoloadDotenv: false, autoloadBunfig: false, execArgv: ["--smol"] },
     minify: true,
     sourcemap: "none",
     define: { __OAUTH_SYNC_VERSION__: JSON.stringify(pkg.version) },

@@ -1,4 +1,4 @@
-import { createConsola, LogLevels, type ConsolaInstance } from "consola";
+import { LogLevels, type ConsolaInstance } from "consola/core";
 import { hasTTY, isCI, env } from "std-env";
 import { Writable } from "node:stream";
 import { redact } from "./redact.ts";
@@ -22,6 +22,9 @@ export function underSystemd(): boolean {
 export function fancyOutput(): boolean {
   return hasTTY && !isCI && !underSystemd() && !env.NO_COLOR;
 }
+
+// The fancy reporter costs ~10 MB of memory: a resident service under journald loads only the basic one.
+const { createConsola } = fancyOutput() ? await import("consola") : await import("consola/basic");
 
 export const logger: ConsolaInstance = createConsola({
   level: LogLevels.info,
