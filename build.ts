@@ -4,7 +4,7 @@
  *   bun build.ts --all    → dist/release/oauth-sync-linux-{x64,arm64}[-musl] + SHA256SUMS
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 
@@ -27,7 +27,13 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const watcherVersion: string = JSON.parse(readFileSync(join(root, "node_modules/@parcel/watcher/package.json"), "utf8")).version;
 
 function hostRelease(): Release {
-  const musl = existsSync(`/lib/ld-musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`);
+  // The libc this bun itself links against: its ELF interpreter path names it. (A musl loader lying around on a glibc
+  // system, e.g. Debian's musl package, says nothing.)
+  const head = Buffer.alloc(4096);
+  const fd = openSync(process.execPath, "r");
+  readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  const musl = head.includes("ld-musl");
   const name = `linux-${process.arch}${musl ? "-musl" : ""}`;
   const release = RELEASES.find((r) => r.name === name);
   if (!release || process.platform !== "linux") throw new Error(`no release target for ${process.platform}-${process.arch}`);
@@ -66,6 +72,7 @@ async function compile(release: Release, outfile: string): Promise<void> {
     entrypoints: [join(root, "src/main.ts")],
     compile: { target: release.bunTarget, outfile, autoloadDotenv: false, autoloadBunfig: false, execArgv: ["--smol"] },
     minify: true,
+    bytecode: true,
     sourcemap: "none",
     define: { __OAUTH_SYNC_VERSION__: JSON.stringify(pkg.version) },
     plugins: [watcherPlugin(await watcherAddon(release.watcherPackage))],

@@ -24,7 +24,7 @@ export function fancyOutput(): boolean {
 }
 
 // The fancy reporter costs ~10 MB of memory: a resident service under journald loads only the basic one.
-const { createConsola } = fancyOutput() ? await import("consola") : await import("consola/basic");
+const { createConsola }: typeof import("consola/basic") = fancyOutput() ? require("consola") : require("consola/basic");
 
 export const logger: ConsolaInstance = createConsola({
   level: LogLevels.info,
