@@ -7,4 +7,6 @@ export const EXIT = {
   misconfigured: 2,
   /** The credentials are unusable (blank, expired, malformed): nothing was written. */
   credentialsRefused: 3,
+  /** The targets were written but the gateway reload failed (it stays owed in the state file). */
+  reloadFailed: 4,
 } as const;

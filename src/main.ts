@@ -10,6 +10,7 @@ export const main = defineCommand({
   subCommands: {
     watch: () => load(import("./commands/watch.ts")),
     sync: () => load(import("./commands/sync.ts")),
+    reload: () => load(import("./commands/reload.ts")),
     config: () => load(import("./commands/config.ts")),
     demo: () => load(import("./commands/demo.ts")),
   },

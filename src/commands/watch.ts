@@ -1,5 +1,8 @@
 import { defineCommand } from "citty";
 import { loadConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { realReloadDeps } from "../gateway/deps.ts";
+import { createReloadScheduler } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
 import { VERSION } from "../version.ts";
@@ -7,13 +10,19 @@ import { createWatchService } from "../watch/service.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
 export default defineCommand({
-  meta: { name: "watch", description: "Run as a service: sync whenever Claude Code rewrites its credentials" },
+  meta: { name: "watch", description: "Run as a service: sync whenever Claude Code rewrites its credentials, then reload the gateway" },
   args: { ...commonArgs },
   async run({ args }) {
     applyVerbosity(args);
-    const { config, path } = await requireConfig(args.config);
-    const service = createWatchService(config, { now: Date.now, run: runProcess });
-    logger.info(`oauth-sync ${VERSION} watching ${config.credentials} → ${config.targets.length} target(s)`);
+    const loaded = await requireConfig(args.config);
+    let config: Config = loaded.config;
+    const reloads = createReloadScheduler({ ...realReloadDeps, random: Math.random, gateway: () => config.gateway, stateDir: () => config.stateDir });
+    const service = createWatchService(config, {
+      now: Date.now,
+      run: runProcess,
+      afterSync: (report) => (report.reloadNeeded ? reloads.request() : report.ok ? reloads.retryIfOwed() : undefined),
+    });
+    logger.info(`oauth-sync ${VERSION} watching ${config.credentials} → ${config.targets.length} target(s), gateway ${config.gateway.kind}`);
 
     let stopping = false;
     const stop = async (signal: string) => {
@@ -21,20 +30,23 @@ export default defineCommand({
       stopping = true;
       logger.info(`${signal}: stopping`);
       await service.stop();
+      await reloads.stop();
       process.exit(0);
     };
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGHUP", async () => {
-      const result = await loadConfig(path);
+      const result = await loadConfig(loaded.path);
       if (!result.ok) {
         for (const error of result.errors) logger.error(error);
         logger.warn("SIGHUP: config not reloaded, keeping the previous one");
         return;
       }
-      logger.info(`SIGHUP: reloaded ${path}`);
-      await service.reload(result.config);
+      logger.info(`SIGHUP: reloaded ${loaded.path}`);
+      config = result.config;
+      await service.reload(config);
     });
+    await reloads.resume();
     await service.start();
     await new Promise(() => {}); // runs until a signal
   },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { gatewaySchema } from "../gateway/schema.ts";
 
 const writeMode = z
   .enum(["atomic", "in-place"])
@@ -6,12 +7,15 @@ const writeMode = z
   .describe('"atomic": temp file + rename. "in-place": same inode, for a file bind-mounted on its own into a container');
 const profileId = z.string().min(1).default("anthropic:default").describe("OpenClaw auth profile id");
 const name = z.string().min(1).optional().describe("Label for logs and status; defaults to kind and path");
+const reload = (fallback: boolean) =>
+  z.boolean().default(fallback).describe("Reload the gateway after this target changed (false: the gateway re-reads it on its own)");
 
 export const authProfilesTargetSchema = z.strictObject({
   kind: z.literal("openclaw-auth-profiles"),
   name,
   path: z.string().min(1).describe("agents/<id>/agent/auth-profiles.json (OpenClaw ≤ 2026.5)"),
   profileId,
+  reload: reload(true),
   credentialType: z
     .enum(["token", "oauth", "api_key"])
     .default("token")
@@ -24,6 +28,7 @@ export const oauthJsonTargetSchema = z.strictObject({
   name,
   path: z.string().min(1).describe("credentials/oauth.json (legacy; OpenClaw 2026.8+ refuses to start while it exists)"),
   provider: z.string().min(1).default("anthropic"),
+  reload: reload(true),
   write: writeMode,
 });
 
@@ -35,6 +40,7 @@ export const envFileTargetSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name")
     .default("ANTHROPIC_OAUTH_TOKEN"),
+  reload: reload(true),
   write: writeMode,
 });
 
@@ -49,11 +55,11 @@ export const openclawCliTargetSchema = z.strictObject({
   profileId,
   env: z.record(z.string(), z.string()).default({}).describe("Extra environment for the command (e.g. HOME)"),
   timeoutSeconds: z.number().positive().default(120),
+  reload: reload(false),
 });
 
 export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema]);
 
-export const gateway = z.discriminatedUnion("kind", [z.strictObject({ kind: z.literal("none") })]);
 
 export const watchSettings = z.strictObject({
   quietMs: z.number().int().min(0).describe("Wait this long after the last event before syncing"),
@@ -66,7 +72,7 @@ export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   credentials: z.string().min(1).describe("Path of the Claude Code CLI credentials file (~/.claude/.credentials.json)"),
   targets: z.array(target).min(1, "list at least one target"),
-  gateway,
+  gateway: gatewaySchema,
   stateDir: z.string().min(1).describe("Where oauth-sync keeps its state file"),
   watch: watchSettings,
 });

@@ -19,10 +19,21 @@ export interface SourceState {
   lastErrorAt?: string;
 }
 
+/** The gateway reload: still owed after a failure (kept across restarts), and how the last one went. */
+export interface GatewayState {
+  pending?: boolean;
+  attempts?: number;
+  lastReloadAt?: string;
+  lastDetail?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
 export interface State {
   version: 1;
   source: SourceState;
   targets: Record<string, TargetState>;
+  gateway?: GatewayState;
 }
 
 export function emptyState(): State {
@@ -38,7 +49,12 @@ export async function loadState(stateDir: string): Promise<State> {
   try {
     const value = JSON.parse(await readFile(stateFile(stateDir), "utf8"));
     if (isObject(value) && value.version === 1 && isObject(value.targets)) {
-      return { version: 1, source: isObject(value.source) ? value.source : {}, targets: value.targets } as State;
+      return {
+        version: 1,
+        source: isObject(value.source) ? value.source : {},
+        targets: value.targets,
+        gateway: isObject(value.gateway) ? value.gateway : undefined,
+      } as State;
     }
   } catch {
     // fall through
@@ -48,4 +64,23 @@ export async function loadState(stateDir: string): Promise<State> {
 
 export async function saveState(stateDir: string, state: State): Promise<void> {
   await writeFileAtomic(stateFile(stateDir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+const locks = new Map<string, Promise<unknown>>();
+
+/**
+ * Read-modify-write of the state file, one at a time per directory, so the sync engine and the gateway reloader
+ * never overwrite each other's record. Writes only when `mutate` changed something.
+ */
+export function updateState<T>(stateDir: string, mutate: (state: State) => T | Promise<T>): Promise<T> {
+  const previous = locks.get(stateDir) ?? Promise.resolve();
+  const next = previous.then(async () => {
+    const state = await loadState(stateDir);
+    const before = JSON.stringify(state);
+    const result = await mutate(state);
+    if (JSON.stringify(state) !== before) await saveState(stateDir, state);
+    return result;
+  });
+  locks.set(stateDir, next.catch(() => {}));
+  return next;
 }

@@ -113,11 +113,10 @@ describe("oauth-sync watch (compiled binary)", () => {
     const token = fakeToken();
     await rotate(s, token, Date.now() + 9 * HOUR);
     await waitForToken(targetPaths(s), token, 10_000);
+    // The inode check fires only on a change and the reconcile is 5 minutes away: only a new watch can see this one.
     const again = fakeToken();
-    const started = performance.now();
     await rotate(s, again, Date.now() + 10 * HOUR);
     await waitForToken(targetPaths(s), again, 10_000);
-    expect(performance.now() - started).toBeLessThan(1500); // by the new inotify watch, not by a reconcile
   }, 30_000);
 
   test("SIGHUP reloads the config; a broken config on SIGHUP keeps the old one", async () => {

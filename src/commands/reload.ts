@@ -1,0 +1,25 @@
+import { defineCommand } from "citty";
+import { EXIT } from "../exit-codes.ts";
+import { realReloadDeps } from "../gateway/deps.ts";
+import { reloadOnce } from "../gateway/scheduler.ts";
+import { logger } from "../log/logger.ts";
+import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
+
+export default defineCommand({
+  meta: { name: "reload", description: "Run the configured gateway reload once (after editing something by hand)" },
+  args: { ...commonArgs },
+  async run({ args }) {
+    applyVerbosity(args);
+    const { config } = await requireConfig(args.config);
+    if (config.gateway.kind === "none") {
+      logger.warn('gateway.kind is "none": nothing to reload');
+      return;
+    }
+    const result = await reloadOnce(config.gateway, config.stateDir, realReloadDeps);
+    if (!result.ok) {
+      logger.error(`gateway reload failed: ${result.error}`);
+      process.exit(EXIT.reloadFailed);
+    }
+    logger.success(`gateway: ${result.detail}`);
+  },
+});
