@@ -10,14 +10,14 @@ import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "sync", description: "Copy the Claude Code credentials into every target once, reload the gateway if one changed, exit" },
-  args: { ...commonArgs, "no-reload": { type: "boolean", description: "Do not reload the gateway even if a target changed" } },
+  args: { ...commonArgs, reload: { type: "boolean", default: true, description: "Reload the gateway if a target changed (--no-reload: do not)" } },
   async run({ args }) {
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
     const report = await syncOnce(config, { now: Date.now, run: runProcess });
     logReport(report);
     if (!report.source.ok) process.exit(EXIT.credentialsRefused);
-    if (report.reloadNeeded && !args["no-reload"] && config.gateway.kind !== "none") {
+    if (report.reloadNeeded && args.reload && config.gateway.kind !== "none") {
       const reload = await reloadOnce(config.gateway, config.stateDir, realReloadDeps);
       if (reload.ok) logger.success(`gateway: ${reload.detail}`);
       else {

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmod, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
+import { run, start, type Running } from "../support/binary.ts";
+
+const HOUR = 3_600_000;
+let sandbox: Sandbox | undefined;
+let watcher: Running | undefined;
+
+afterEach(async () => {
+  await watcher?.stop();
+  if (sandbox) await removeSandbox(sandbox);
+  watcher = sandbox = undefined;
+});
+
+/** A real reload command that logs each call, and fails while a flag file exists. */
+async function withCommandGateway(extra: Record<string, unknown> = {}) {
+  sandbox = await createSandbox("oauth-sync-reload-");
+  const log = join(sandbox.root, "reloads.log");
+  const failFlag = join(sandbox.root, "fail");
+  const script = join(sandbox.root, "reload.sh");
+  await writeFile(script, `#!/bin/sh\nif [ -e ${failFlag} ]; then echo "gateway is down" >&2; exit 7; fi\necho "reload ANTHROPIC_OAUTH_TOKEN=\${ANTHROPIC_OAUTH_TOKEN:-unset}" >> ${log}\n`);
+  await chmod(script, 0o755);
+  const config = { ...sandbox.config, gateway: { kind: "command", command: [script], settleSeconds: 1, ...extra } };
+  await writeFile(sandbox.configPath, JSON.stringify(config));
+  const reloads = async () => (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
+  return { sandbox, log, failFlag, reloads };
+}
+
+describe("gateway reload from the compiled binary", () => {
+  test("a burst of rotations gives one reload; an unchanged token gives none", async () => {
+    const { sandbox: s, reloads } = await withCommandGateway();
+    await rotate(s, fakeToken(), Date.now() + 8 * HOUR);
+    watcher = start(["watch", "--config", s.configPath], { ANTHROPIC_OAUTH_TOKEN: fakeToken() });
+    await watcher.waitFor("gateway: ran");
+    expect(await reloads()).toHaveLength(1);
+    // The reload command never inherits the service's environment (a stale token there would win over .env).
+    expect((await reloads())[0]).toBe("reload ANTHROPIC_OAUTH_TOKEN=unset");
+
+    let last = "";
+    for (let i = 0; i < 10; i++) {
+      last = fakeToken();
+      lastExpiry = Date.now() + 9 * HOUR + i;
+      const current = JSON.parse(await readFile(s.credentials, "utf8"));
+    await writeFile(`${s.credentials}.tmp`, JSON.stringify({ ...current, mcpOAuth: {} }));
+    await rename(`${s.credentials}.tmp`, s.credentials);
+      await Bun.sleep(20);
+    }
+    await waitForToken(Object.values(s.files), last);
+    await Bun.sleep(2500);
+    expect(await reloads()).toHaveLength(2);
+
+    // Same token rewritten (the CLI adds fields without refreshing): no write, no reload.
+    const current = JSON.parse(await readFile(s.credentials, "utf8"));
+    await writeFile(`${s.credentials}.tmp`, JSON.stringify({ ...current, mcpOAuth: {} }));
+    await rename(`${s.credentials}.tmp`, s.credentials);
+    await Bun.sleep(2500);
+    expect(await reloads()).toHaveLength(2);
+  }, 30_000);
+
+  test("a failed reload is retried with backoff, kept in the state file, and paid once the gateway is back", async () => {
+    const { sandbox: s, failFlag, reloads } = await withCommandGateway();
+    await writeFile(failFlag, "");
+    await rotate(s, fakeToken(), Date.now() + 8 * HOUR);
+    watcher = start(["watch", "--config", s.configPath]);
+    await watcher.waitFor("attempt 2");
+    expect(watcher.output()).toContain("exited 7: gateway is down");
+    const state = JSON.parse(await readFile(join(s.root, "state/state.json"), "utf8"));
+    expect(state.gateway).toMatchObject({ pending: true, lastError: expect.stringContaining("gateway is down") });
+    expect(state.gateway.attempts).toBeGreaterThanOrEqual(2);
+    await Bun.$`rm ${failFlag}`;
+    await watcher.waitFor("gateway: ran", 15_000);
+    expect(await reloads()).toHaveLength(1);
+    const after = JSON.parse(await readFile(join(s.root, "state/state.json"), "utf8"));
+    expect(after.gateway).toMatchObject({ pending: false, attempts: 0 });
+  }, 30_000);
+
+  test("a reload owed by a stopped service is paid when it starts again", async () => {
+    const { sandbox: s, failFlag, reloads } = await withCommandGateway();
+    await writeFile(failFlag, "");
+    await rotate(s, fakeToken(), Date.now() + 8 * HOUR);
+    const first = await run(["sync", "--config", s.configPath]);
+    expect(first.code).toBe(4);
+    expect(first.stderr).toContain("gateway reload failed");
+    await Bun.$`rm ${failFlag}`;
+    // Nothing changes in the targets now, yet the debt is paid.
+    watcher = start(["watch", "--config", s.configPath]);
+    await watcher.waitFor("gateway: ran");
+    expect(await reloads()).toHaveLength(1);
+  }, 30_000);
+
+  test("oauth-sync reload runs it once by hand; sync --no-reload skips it", async () => {
+    const { sandbox: s, reloads } = await withCommandGateway();
+    await rotate(s, fakeToken(), Date.now() + 8 * HOUR);
+    expect((await run(["sync", "--no-reload", "--config", s.configPath])).code).toBe(0);
+    expect(await reloads()).toHaveLength(0);
+    const manual = await run(["reload", "--config", s.configPath]);
+    expect(manual.code).toBe(0);
+    expect(await reloads()).toHaveLength(1);
+  }, 30_000);
+});
