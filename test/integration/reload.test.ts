@@ -41,10 +41,7 @@ describe("gateway reload from the compiled binary", () => {
     let last = "";
     for (let i = 0; i < 10; i++) {
       last = fakeToken();
-      lastExpiry = Date.now() + 9 * HOUR + i;
-      const current = JSON.parse(await readFile(s.credentials, "utf8"));
-    await writeFile(`${s.credentials}.tmp`, JSON.stringify({ ...current, mcpOAuth: {} }));
-    await rename(`${s.credentials}.tmp`, s.credentials);
+      await rotate(s, last, Date.now() + 9 * HOUR + i);
       await Bun.sleep(20);
     }
     await waitForToken(Object.values(s.files), last);
