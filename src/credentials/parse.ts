@@ -48,7 +48,7 @@ export function parseCredentials(text: string, file: string, now: number): Crede
   if (oauth.expiresAt <= now) {
     return refuse(
       "expired",
-      `${file} holds a token that expired at ${new Date(oauth.expiresAt).toISOString()}: let Claude Code refresh it (\`claude auth status\`)`,
+      `${file} holds a token that expired at ${formatTime(oauth.expiresAt)}: let Claude Code refresh it (\`claude auth status\`)`,
     );
   }
   return {
@@ -60,6 +60,12 @@ export function parseCredentials(text: string, file: string, now: number): Crede
       subscriptionType: oauth.subscriptionType,
     },
   };
+}
+
+/** ISO time of an epoch-milliseconds value, or the bare number when Date cannot represent it (toISOString would throw). */
+export function formatTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString();
 }
 
 function refuse(reason: RefusalReason, message: string): CredentialsResult {

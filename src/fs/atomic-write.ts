@@ -1,5 +1,5 @@
-import { open, rename, unlink, mkdir, stat, readFile, realpath } from "node:fs/promises";
-import { dirname, basename, join } from "node:path";
+import { open, rename, unlink, mkdir, stat, readFile, readlink, realpath } from "node:fs/promises";
+import { dirname, basename, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 
 export type WriteMode = "atomic" | "in-place";
@@ -77,9 +77,16 @@ async function syncDirectory(dir: string) {
   }
 }
 
-/** Writing through a symlink keeps the link and replaces what it points at. */
+/** Writing through a symlink keeps the link and replaces what it points at, even when that does not exist yet. */
 async function resolveLink(path: string): Promise<string> {
-  return realpath(path).catch((error) => (isMissing(error) ? path : Promise.reject(error)));
+  try {
+    return await realpath(path);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+    // A dangling link: follow it by hand, or the rename would replace the link itself with a plain file.
+    const link = await readlink(path).catch(() => undefined);
+    return link === undefined ? path : resolveLink(resolve(dirname(path), link));
+  }
 }
 
 function ignoreIfNotPermitted(error: unknown) {

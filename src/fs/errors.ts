@@ -7,6 +7,7 @@ const HINTS: Record<string, string> = {
   EISDIR: "is a directory, expected a file",
   ENOTDIR: "a parent is not a directory",
   EDQUOT: "disk quota exceeded",
+  EBUSY: 'busy: a file bind-mounted on its own cannot be replaced by rename; set "write": "in-place" for this target',
 };
 
 /** One line a person can act on: what failed, where, and what to do. */

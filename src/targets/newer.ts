@@ -1,4 +1,4 @@
-import type { ClaudeCredentials } from "../credentials/parse.ts";
+import { formatTime, type ClaudeCredentials } from "../credentials/parse.ts";
 import { fingerprint } from "../log/redact.ts";
 import type { TargetState } from "../sync/state.ts";
 import type { Held } from "./types.ts";
@@ -12,7 +12,7 @@ export function holdsNewerToken(held: Held | undefined, credentials: ClaudeCrede
   const heldExpiry = held.expiresAt ?? (state?.fingerprint === fingerprint(held.token) ? state.expiresAt : undefined);
   if (heldExpiry === undefined || heldExpiry <= credentials.expiresAt) return undefined;
   return (
-    `holds a newer token (${fingerprint(held.token)}, expires ${new Date(heldExpiry).toISOString()}) than the credentials ` +
-    `(${fingerprint(credentials.accessToken)}, expires ${new Date(credentials.expiresAt).toISOString()}): not overwritten`
+    `holds a newer token (${fingerprint(held.token)}, expires ${formatTime(heldExpiry)}) than the credentials ` +
+    `(${fingerprint(credentials.accessToken)}, expires ${formatTime(credentials.expiresAt)}): not overwritten`
   );
 }

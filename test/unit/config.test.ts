@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadConfig, parseConfig, type ConfigResult } from "../../src/config/load.ts";
+import { defaultStateDir } from "../../src/config/defaults.ts";
+
+const CONFIG = "/etc/oauth-sync/config.json";
+const text = (value: unknown) => JSON.stringify(value);
+
+function ok(result: ConfigResult) {
+  if (!result.ok) throw new Error(`expected a valid config, got: ${result.errors.join("; ")}`);
+  return result.config;
+}
+function errors(result: ConfigResult): string[] {
+  if (result.ok) throw new Error("expected config errors, got a valid config");
+  expect(result.errors.length).toBeGreaterThan(0);
+  return result.errors;
+}
+
+describe("parseConfig: defaults", () => {
+  test("a minimal config gets every default", () => {
+    const config = ok(
+      parseConfig(
+        text({
+          targets: [
+            { kind: "openclaw-auth-profiles", path: "/srv/oc/auth-profiles.json" },
+            { kind: "openclaw-oauth-json", path: "/srv/oc/oauth.json" },
+            { kind: "env-file", path: "/srv/oc/.env" },
+            { kind: "openclaw-cli" },
+          ],
+        }),
+        CONFIG,
+      ),
+    );
+    expect(config.credentials).toBe(join(homedir(), ".claude/.credentials.json"));
+    expect(config.gateway).toEqual({ kind: "none" });
+    expect(config.stateDir).toBe(defaultStateDir());
+    expect(config.stateDir).toBe(process.getuid?.() === 0 ? "/var/lib/oauth-sync" : config.stateDir);
+    expect(config.watch).toEqual({ quietMs: 5, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 });
+    expect(config.targets).toEqual([
+      { kind: "openclaw-auth-profiles", path: "/srv/oc/auth-profiles.json", profileId: "anthropic:default", credentialType: "token", reload: true, write: "atomic" },
+      { kind: "openclaw-oauth-json", path: "/srv/oc/oauth.json", provider: "anthropic", reload: true, write: "atomic" },
+      { kind: "env-file", path: "/srv/oc/.env", variable: "ANTHROPIC_OAUTH_TOKEN", reload: true, write: "atomic" },
+      { kind: "openclaw-cli", command: ["openclaw"], profileId: "anthropic:default", env: {}, timeoutSeconds: 120, reload: false },
+    ]);
+  });
+
+  test("a partial watch section keeps the other defaults; given values win", () => {
+    const config = ok(parseConfig(text({ targets: [{ kind: "env-file", path: "/x/.env" }], watch: { quietMs: 50 }, stateDir: "/s" }), CONFIG));
+    expect(config.watch).toEqual({ quietMs: 50, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 });
+    expect(config.stateDir).toBe("/s");
+  });
+});
+
+describe("parseConfig: paths", () => {
+  test("relative paths are resolved against the config file's directory", () => {
+    const config = ok(
+      parseConfig(
+        text({
+          credentials: "claude/.credentials.json",
+          stateDir: "./state",
+          targets: [
+            { kind: "openclaw-auth-profiles", path: "oc/agents/main/agent/auth-profiles.json" },
+            { kind: "env-file", path: "../compose/.env" },
+            { kind: "openclaw-oauth-json", path: "/abs/oauth.json" },
+          ],
+        }),
+        "/srv/oauth-sync/config.json",
+      ),
+    );
+    expect(config.credentials).toBe("/srv/oauth-sync/claude/.credentials.json");
+    expect(config.stateDir).toBe("/srv/oauth-sync/state");
+    expect(config.targets.map((t) => ("path" in t ? t.path : undefined))).toEqual([
+      "/srv/oauth-sync/oc/agents/main/agent/auth-profiles.json",
+      "/srv/compose/.env",
+      "/abs/oauth.json",
+    ]);
+  });
+
+  test("a relative config path is itself taken from the working directory", () => {
+    const config = ok(parseConfig(text({ targets: [{ kind: "env-file", path: ".env" }] }), "conf/config.json"));
+    expect(config.targets[0]).toMatchObject({ path: resolve("conf/.env") });
+  });
+
+  test("`~` is expanded against HOME (checked in a process started with another HOME)", () => {
+    const home = "/tmp/oauth-sync-fake-home";
+    const script = `
+      import { parseConfig } from ${JSON.stringify(resolve(import.meta.dir, "../../src/config/load.ts"))};
+      const result = parseConfig(JSON.stringify({
+        credentials: "~/.claude/.credentials.json",
+        stateDir: "~",
+        targets: [{ kind: "env-file", path: "~/openclaw/.env" }],
+      }), "/etc/oauth-sync/config.json");
+      console.log(JSON.stringify(result.ok ? { credentials: result.config.credentials, stateDir: result.config.stateDir, path: result.config.targets[0].path } : result));
+    `;
+    const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home } });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ credentials: `${home}/.claude/.credentials.json`, stateDir: home, path: `${home}/openclaw/.env` });
+  });
+
+  test("`~user` and `a~b` are not home paths", () => {
+    const config = ok(parseConfig(text({ targets: [{ kind: "env-file", path: "~other/.env" }, { kind: "env-file", path: "a~b/.env" }] }), CONFIG));
+    expect(config.targets.map((t) => ("path" in t ? t.path : ""))).toEqual(["/etc/oauth-sync/~other/.env", "/etc/oauth-sync/a~b/.env"]);
+  });
+});
+
+describe("parseConfig: errors, each explained with where it is", () => {
+  test("an unknown target kind", () => {
+    const [error, ...rest] = errors(parseConfig(text({ targets: [{ kind: "openclaw-sqlite", path: "/x" }] }), CONFIG));
+    expect(rest).toEqual([]);
+    expect(error).toStartWith("targets[0].kind:");
+  });
+
+  test("an unknown key, at the top and in a target", () => {
+    const all = errors(parseConfig(text({ targtes: [], targets: [{ kind: "env-file", path: "/x", varible: "X" }] }), CONFIG));
+    expect(all).toContain('(top level): unknown key(s) "targtes"');
+    expect(all).toContain('targets[0]: unknown key(s) "varible"');
+  });
+
+  test("a file target without a path", () => {
+    const all = errors(parseConfig(text({ targets: [{ kind: "env-file", path: "/ok" }, { kind: "openclaw-auth-profiles" }] }), CONFIG));
+    expect(all).toHaveLength(1);
+    expect(all[0]).toStartWith("targets[1].path:");
+    expect(all[0]).toContain("missing");
+  });
+
+  test("a bad credentialType names the value and the choices", () => {
+    const [error] = errors(parseConfig(text({ targets: [{ kind: "openclaw-auth-profiles", path: "/x", credentialType: "bearer" }] }), CONFIG));
+    expect(error).toStartWith("targets[0].credentialType:");
+    expect(error).toContain('"bearer"');
+    for (const choice of ["token", "oauth", "api_key"]) expect(error).toContain(choice);
+  });
+
+  test("a bad variable name", () => {
+    const [error] = errors(parseConfig(text({ targets: [{ kind: "env-file", path: "/x", variable: "1-BAD" }] }), CONFIG));
+    expect(error).toStartWith("targets[0].variable:");
+    expect(error).toContain("valid environment variable name");
+  });
+
+  test("invalid JSON, naming the file", () => {
+    const [error] = errors(parseConfig('{"targets": [', "/etc/oauth-sync/broken.json"));
+    expect(error).toStartWith("/etc/oauth-sync/broken.json is not valid JSON");
+  });
+
+  test("JSON that is not an object, naming the file", () => {
+    for (const value of ["[]", "null", "3"]) {
+      expect(errors(parseConfig(value, CONFIG))).toEqual([`${CONFIG} must hold a JSON object`]);
+    }
+  });
+
+  test("no targets, or an empty list", () => {
+    expect(errors(parseConfig(text({ targets: [] }), CONFIG))).toEqual(["targets: list at least one target (got [])"]);
+    const [missing] = errors(parseConfig(text({}), CONFIG));
+    expect(missing).toStartWith("targets:");
+    expect(missing).toContain("missing");
+  });
+
+  test("several errors are all reported", () => {
+    const all = errors(parseConfig(text({ targets: [{ kind: "env-file" }, { kind: "openclaw-auth-profiles", path: "/x", credentialType: 1 }], watch: { quietMs: -1 } }), CONFIG));
+    expect(all.some((e) => e.startsWith("targets[0].path:"))).toBe(true);
+    expect(all.some((e) => e.startsWith("targets[1].credentialType:"))).toBe(true);
+    expect(all.some((e) => e.startsWith("watch.quietMs:"))).toBe(true);
+  });
+});
+
+describe("loadConfig", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "oauth-sync-config-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("a missing file: the path, the reason and what to do", async () => {
+    const path = join(dir, "absent.json");
+    const result = await loadConfig(path);
+    const [error] = errors(result);
+    expect(error).toContain(path);
+    expect(error).toContain("ENOENT");
+    expect(error).toContain("--config");
+  });
+
+  test("a file on disk: paths relative to its own directory", async () => {
+    const path = join(dir, "config.json");
+    await writeFile(path, text({ targets: [{ kind: "env-file", path: "openclaw/.env" }] }));
+    const config = ok(await loadConfig(path));
+    expect(config.targets[0]).toMatchObject({ path: join(dir, "openclaw/.env") });
+  });
+});
