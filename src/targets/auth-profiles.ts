@@ -16,14 +16,19 @@ export function credentialFields(credentials: ClaudeCredentials, type: Options["
     case "token":
       return { token: credentials.accessToken, expires: credentials.expiresAt };
     case "oauth":
-      return { access: credentials.accessToken, refresh: credentials.refreshToken ?? "", expires: credentials.expiresAt };
+      return { access: credentials.accessToken, ...(credentials.refreshToken ? { refresh: credentials.refreshToken } : {}), expires: credentials.expiresAt };
     case "api_key":
       return { key: credentials.accessToken };
   }
 }
 
+const SECRET_OF_TYPE: Record<string, string> = { token: "token", oauth: "access", api_key: "key" };
+
+/** The token a profile holds, read from the field its own type uses (a profile mangled by the "key vs access" bug may carry stale others). */
 function heldToken(profile: Record<string, unknown>): Held | undefined {
-  const token = [profile.token, profile.access, profile.key].find((v): v is string => typeof v === "string" && v !== "");
+  const own = typeof profile.type === "string" ? SECRET_OF_TYPE[profile.type] : undefined;
+  const fields = own ? [own] : ["token", "access", "key"];
+  const token = fields.map((field) => profile[field]).find((v): v is string => typeof v === "string" && v !== "");
   if (!token) return undefined;
   return { token, expiresAt: typeof profile.expires === "number" ? profile.expires : undefined };
 }

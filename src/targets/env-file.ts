@@ -33,7 +33,8 @@ export function setEnvValue(text: string, name: string, value: string): string {
     const match = assignment(name).exec(line);
     if (!match) return line;
     found = true;
-    return `${match[1]}${quoteIfNeeded(value)}${trailingComment(match[2] ?? "")}`;
+    const prefix = match[2]?.startsWith("#") ? match[1]!.trimEnd() : match[1]; // `NAME= # comment` had no value
+    return `${prefix}${quoteIfNeeded(value)}${trailingComment(match[2] ?? "")}`;
   });
   if (found) return updated.join(eol);
   const body = text === "" || text.endsWith("\n") ? text : text + eol;
@@ -50,18 +51,30 @@ function unquote(raw: string): string {
   const value = raw.trim();
   const quote = value[0];
   if (quote === "'" || quote === '"') {
-    const end = value.indexOf(quote, 1);
+    const end = closingQuote(value);
     const inner = end > 0 ? value.slice(1, end) : value.slice(1);
     return quote === '"' ? inner.replace(/\\(.)/g, "$1") : inner;
   }
+  if (value.startsWith("#")) return ""; // `NAME= # comment`: an empty value and a comment
   return value.replace(/\s+#.*$/, "");
+}
+
+/** Index of the quote that closes value[0]; inside double quotes a backslash escapes the next character. */
+function closingQuote(value: string): number {
+  const quote = value[0];
+  for (let i = 1; i < value.length; i++) {
+    if (quote === '"' && value[i] === "\\") i++;
+    else if (value[i] === quote) return i;
+  }
+  return -1;
 }
 
 /** An unquoted value may carry ` # comment` after it; keep that comment. */
 function trailingComment(raw: string): string {
   const value = raw.trimStart();
+  if (value.startsWith("#")) return ` ${value}`;
   if (value.startsWith("'") || value.startsWith('"')) {
-    const end = value.indexOf(value[0]!, 1);
+    const end = closingQuote(value);
     const rest = end > 0 ? value.slice(end + 1) : "";
     return /^\s+#/.test(rest) ? rest : "";
   }

@@ -60,10 +60,10 @@ describe("planAuthProfiles: fields per credentialType", () => {
     });
   }
 
-  test("oauth without a refresh token writes an empty refresh, never the stale one", () => {
+  test("oauth without a refresh token writes no refresh field, never the stale one", () => {
     const c = credentials({ refreshToken: undefined });
     const profile = next(planAuthProfiles(JSON.stringify(store()), c, options("oauth"))).profiles[ID];
-    expect(profile.refresh).toBe("");
+    expect(profile).not.toHaveProperty("refresh");
   });
 });
 
@@ -150,5 +150,16 @@ describe("planAuthProfiles: identical, unparsable, missing", () => {
       expect(next(plan)).toEqual({ version: 1, profiles: { [ID]: { type: "token", provider: "anthropic", token: c.accessToken, expires: c.expiresAt } } });
       if (plan.ok) expect(plan.next.endsWith("}\n")).toBe(true);
     }
+  });
+});
+
+describe("planAuthProfiles: what the profile holds", () => {
+  test("the held token is read from the field of the profile's own type, not a stale leftover", () => {
+    const current = fakeToken();
+    const stale = fakeToken();
+    const c = credentials({ accessToken: current, expiresAt: EXPIRES });
+    const text = JSON.stringify({ version: 1, profiles: { [ID]: { type: "token", provider: "anthropic", key: stale, token: current, expires: EXPIRES } } });
+    const plan = planAuthProfiles(text, c, { path: PATH, profileId: ID, credentialType: "token" });
+    expect(plan.ok && plan.held?.token).toBe(current);
   });
 });

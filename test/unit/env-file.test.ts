@@ -116,3 +116,16 @@ describe("planEnvFile", () => {
     expect(plan).toMatchObject({ ok: true, next: `${NAME}=keep\nCLAUDE_TOKEN=${c.accessToken}\n` });
   });
 });
+
+describe("edge cases of compose's .env syntax", () => {
+  test("`NAME= # comment` is an empty value with a comment; the comment survives the write", () => {
+    const token = fakeToken();
+    expect(readEnvValue(`${NAME}= # set by oauth-sync\n`, NAME)).toBe("");
+    expect(setEnvValue(`${NAME}= # set by oauth-sync\n`, NAME, token)).toBe(`${NAME}=${token} # set by oauth-sync\n`);
+  });
+
+  test("an escaped quote inside double quotes does not end the value", () => {
+    expect(readEnvValue(`${NAME}="a\\"b" # note\n`, NAME)).toBe('a"b');
+    expect(setEnvValue(`${NAME}="a\\"b" # note\n`, NAME, "tok")).toBe(`${NAME}=tok # note\n`);
+  });
+});
