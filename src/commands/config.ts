@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { z } from "zod";
+import { z } from "../config/zod.ts";
 import { configSchema } from "../config/schema.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";

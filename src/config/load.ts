@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve, join } from "node:path";
 import { homedir } from "node:os";
 import { defu } from "defu";
-import type { z } from "zod";
+import type { z } from "./zod.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { configDefaults, DEFAULT_CONFIG_PATH } from "./defaults.ts";
 import { describeFsError } from "../fs/errors.ts";

@@ -1,12 +1,12 @@
-import { z } from "zod";
+import { z } from "../config/zod.ts";
 
 /** The part of ~/.claude/.credentials.json that oauth-sync uses. Other keys are kept by the CLI, not by us. */
 const claudeAiOauth = z.looseObject({
   accessToken: z.string(),
-  refreshToken: z.string().optional(),
+  refreshToken: z.optional(z.string()),
   expiresAt: z.number(),
-  scopes: z.array(z.string()).optional(),
-  subscriptionType: z.string().nullish(),
+  scopes: z.optional(z.array(z.string())),
+  subscriptionType: z.nullish(z.string()),
 });
 
 const credentialsFile = z.looseObject({ claudeAiOauth });

@@ -1,30 +1,29 @@
-import { z } from "zod";
+import { describe, nonEmpty, z } from "../config/zod.ts";
 
-const timeoutSeconds = z.number().positive().default(180).describe("Give up on one reload after this long");
-const settleSeconds = z
-  .number()
-  .min(0)
-  .default(2)
-  .describe("After a change, wait this long for more before reloading: a burst of rotations gives one reload");
+const timeoutSeconds = describe(z._default(z.number().check(z.positive()), 180), "Give up on one reload after this long");
+const settleSeconds = describe(
+  z._default(z.number().check(z.minimum(0)), 2),
+  "After a change, wait this long for more before reloading: a burst of rotations gives one reload",
+);
 
 export const composeGateway = z.strictObject({
   kind: z.literal("compose"),
-  projectDir: z.string().min(1).describe("Directory of the OpenClaw compose project"),
-  files: z.array(z.string().min(1)).default([]).describe("Compose files (default: the project's own)"),
-  service: z.string().min(1).default("openclaw-gateway"),
-  strategy: z
-    .enum(["recreate", "down-up"])
-    .default("recreate")
-    .describe('"recreate": up -d --force-recreate --no-deps SERVICE (default). "down-up": the whole project down, then up -d'),
-  docker: z.string().min(1).default("docker").describe("The docker CLI"),
+  projectDir: describe(nonEmpty(), "Directory of the OpenClaw compose project"),
+  files: describe(z._default(z.array(nonEmpty()), []), "Compose files (default: the project's own)"),
+  service: z._default(nonEmpty(), "openclaw-gateway"),
+  strategy: describe(
+    z._default(z.enum(["recreate", "down-up"]), "recreate"),
+    '"recreate": up -d --force-recreate --no-deps SERVICE (default). "down-up": the whole project down, then up -d',
+  ),
+  docker: describe(z._default(nonEmpty(), "docker"), "The docker CLI"),
   timeoutSeconds,
   settleSeconds,
 });
 
 export const systemdGateway = z.strictObject({
   kind: z.literal("systemd"),
-  unit: z.string().min(1).default("openclaw-gateway.service"),
-  user: z.string().min(1).optional().describe("Restart this user's --user unit instead of a system unit"),
+  unit: z._default(nonEmpty(), "openclaw-gateway.service"),
+  user: describe(z.optional(nonEmpty()), "Restart this user's --user unit instead of a system unit"),
   timeoutSeconds,
   settleSeconds,
 });
@@ -32,18 +31,21 @@ export const systemdGateway = z.strictObject({
 export const signalGateway = z
   .strictObject({
     kind: z.literal("signal"),
-    signal: z.string().regex(/^SIG[A-Z0-9]+$/, "a signal name such as SIGUSR1").default("SIGUSR1").describe("SIGUSR1 is OpenClaw's in-process restart"),
-    pidFile: z.string().min(1).optional(),
-    unit: z.string().min(1).optional().describe("Signal the main pid of this systemd unit"),
+    signal: describe(
+      z._default(z.string().check(z.regex(/^SIG[A-Z0-9]+$/, "a signal name such as SIGUSR1")), "SIGUSR1"),
+      "SIGUSR1 is OpenClaw's in-process restart",
+    ),
+    pidFile: z.optional(nonEmpty()),
+    unit: describe(z.optional(nonEmpty()), "Signal the main pid of this systemd unit"),
     timeoutSeconds,
-  settleSeconds,
+    settleSeconds,
   })
-  .refine((g) => Boolean(g.pidFile) !== Boolean(g.unit), "give exactly one of pidFile or unit");
+  .check(z.refine((g) => Boolean(g.pidFile) !== Boolean(g.unit), "give exactly one of pidFile or unit"));
 
 export const commandGateway = z.strictObject({
   kind: z.literal("command"),
-  command: z.array(z.string().min(1)).min(1).describe("argv run after a target changed"),
-  env: z.record(z.string(), z.string()).default({}),
+  command: describe(z.array(nonEmpty()).check(z.minLength(1)), "argv run after a target changed"),
+  env: z._default(z.record(z.string(), z.string()), {}),
   timeoutSeconds,
   settleSeconds,
 });

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import type { z } from "zod";
+import type { z } from "../config/zod.ts";
 import { describeFsError } from "../fs/errors.ts";
 import { minimalEnv } from "../process/run.ts";
 import type { signalGateway } from "./schema.ts";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type { z } from "../config/zod.ts";
 import { minimalEnv } from "../process/run.ts";
 import { redact } from "../log/redact.ts";
 import type { systemdGateway } from "./schema.ts";

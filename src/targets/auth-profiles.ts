@@ -1,5 +1,5 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
-import type { z } from "zod";
+import type { z } from "../config/zod.ts";
 import type { authProfilesTargetSchema } from "../config/schema.ts";
 import { isObject, parseJsonObject, sameJson, stringifyJson } from "./json-file.ts";
 import type { FilePlan, Held } from "./types.ts";

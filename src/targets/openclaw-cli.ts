@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type { z } from "../config/zod.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { openclawCliTargetSchema } from "../config/schema.ts";
 import { fingerprint, redact } from "../log/redact.ts";
