@@ -97,3 +97,32 @@ describe("gateway reload from the compiled binary", () => {
     expect(await reloads()).toHaveLength(1);
   }, 30_000);
 });
+
+describe("signal gateway", () => {
+  test("SIGUSR1 reaches the process named by the pid file after a change", async () => {
+    sandbox = await createSandbox("oauth-sync-signal-");
+    const s = sandbox;
+    const log = join(s.root, "signals.log");
+    const pidFile = join(s.root, "gateway.pid");
+    const gateway = Bun.spawn(["sh", "-c", `trap 'echo USR1 >> ${log}' USR1; echo $$ > ${pidFile}; while :; do sleep 0.05; done`]);
+    try {
+      while (!(await Bun.file(pidFile).exists())) await Bun.sleep(10);
+      await writeFile(s.configPath, JSON.stringify({ ...s.config, gateway: { kind: "signal", pidFile, settleSeconds: 0 } }));
+      await rotate(s, fakeToken(), Date.now() + 8 * HOUR);
+      const result = await run(["sync", "--config", s.configPath]);
+      expect(result.code).toBe(0);
+      expect(result.output).toContain(`sent SIGUSR1 to pid ${gateway.pid}`);
+      while (!(await Bun.file(log).exists())) await Bun.sleep(10);
+      expect(await readFile(log, "utf8")).toBe("USR1\n");
+
+      gateway.kill();
+      await gateway.exited;
+      await rotate(s, fakeToken(), Date.now() + 9 * HOUR);
+      const stale = await run(["sync", "--config", s.configPath]);
+      expect(stale.code).toBe(4);
+      expect(stale.stderr).toContain("no such process (stale pid file?)");
+    } finally {
+      gateway.kill();
+    }
+  }, 30_000);
+});
