@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Test bed: a real Docker engine + Compose v2 + a tiny busybox image, set up idempotently.
 #
-#   test/bed/docker.sh            # make sure everything is there; last line on stderr: "docker-bed: ready"
+#   test/bed/docker.sh [up]       # make sure everything is there; last line on stderr: "docker-bed: ready"
+#   test/bed/docker.sh stop       # stop the running dockerd (SIGTERM, SIGKILL after 30s); "docker-bed: stopped"
 #
 # Steps (each skipped when already done, each timed on stderr):
 #   1. docker.io from Debian (if `dockerd` is missing)
@@ -26,23 +27,52 @@ now() { echo "${EPOCHREALTIME/,/.}"; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (installs packages and starts dockerd)"
-mkdir -p "$CACHE"
+mkdir -p "$CACHE" || die "cannot create the cache folder $CACHE"
 
 # One setup at a time (parallel test processes call this too).
 exec 9>"$CACHE/docker.lock"
-flock -w 900 9 || die "could not lock $CACHE/docker.lock within 900s"
+flock -w 900 9 || die "could not lock $CACHE/docker.lock within 900s (held by: $(fuser "$CACHE/docker.lock" 2>/dev/null))"
 
 T_ALL=$(now)
 
+# PID $1 is a dockerd and not a zombie (this machine's PID 1 reaps orphans late; pgrep lists zombies too).
+live_dockerd() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+# `docker.sh stop`: stop the dockerd found through its pid file (the tests use it to simulate an outage).
+if [ "${1:-}" = stop ]; then
+  PIDFILE=/var/run/docker.pid
+  PID=$(cat "$PIDFILE" 2>/dev/null || true)
+  if [ -z "$PID" ] || ! live_dockerd "$PID"; then
+    log "no dockerd running (pid file: ${PID:-none})"
+    echo "docker-bed: stopped" >&2
+    exit 0
+  fi
+  log "stopping dockerd (pid $PID)"
+  kill -TERM "$PID"
+  DEADLINE=$((SECONDS + 30))
+  while live_dockerd "$PID" && [ "$SECONDS" -lt "$DEADLINE" ]; do sleep 0.1; done
+  if live_dockerd "$PID"; then
+    log "dockerd ignored SIGTERM for 30s: SIGKILL"
+    kill -KILL "$PID" 2>/dev/null || true
+    sleep 0.5
+  fi
+  log "dockerd stopped ($(took "$T_ALL"))"
+  echo "docker-bed: stopped" >&2
+  exit 0
+fi
+[ -z "${1:-}" ] || [ "$1" = up ] || die "unknown argument '$1' (usage: docker.sh [up|stop])"
+
 APT_UPDATED=""
 apt_install() {
+  local apt_log="$CACHE/apt.log"
   if [ -z "$APT_UPDATED" ]; then
-    log "apt-get update"
-    apt-get update -qq >&2 || die "apt-get update failed"
+    log "apt-get update (log: $apt_log)"
+    flock -w 900 "$CACHE/apt.lock" apt-get update >>"$apt_log" 2>&1 || { tail -n 20 "$apt_log" >&2; die "apt-get update failed"; }
     APT_UPDATED=1
   fi
-  log "apt-get install $*"
-  apt-get install -y -qq --no-install-recommends "$@" >&2 || die "apt-get install $* failed"
+  log "apt-get install $* (log: $apt_log)"
+  flock -w 900 "$CACHE/apt.lock" apt-get install -y -o APT::Sandbox::User=root -o DPkg::Lock::Timeout=300 --no-install-recommends "$@" >>"$apt_log" 2>&1 ||
+    { tail -n 20 "$apt_log" >&2; die "apt-get install $* failed"; }
 }
 
 # The Debian mirror the machine already uses (deb822 or one-line format), for the trixie source.
@@ -86,7 +116,7 @@ else
     echo "deb [signed-by=$KEYRING] $(debian_mirror) trixie main" >"$APT_DIR/sources.list"
     # Only the private list is read (SourceParts points at an empty folder); the machine stays on bookworm.
     APT_OPTS=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list" -o "Dir::Etc::SourceParts=$APT_DIR/parts"
-      -o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR/cache")
+      -o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR/cache" -o APT::Sandbox::User=root)
     log "fetching the trixie package index ($(cat "$APT_DIR/sources.list"))"
     apt-get "${APT_OPTS[@]}" update -qq >&2 || die "apt-get update for the trixie source failed"
     DL=$(mktemp -d "$COMPOSE_CACHE/dl.XXXXXX")
@@ -111,17 +141,42 @@ fi
 # --- 3. daemon ---------------------------------------------------------------------------------------------
 T=$(now)
 engine_ok() { timeout 10 docker info >/dev/null 2>&1; }
+dockerd_pids() {
+  local p
+  for p in $(pgrep -x dockerd || true); do live_dockerd "$p" && echo "$p"; done
+  return 0
+}
 if engine_ok; then
   log "dockerd answering ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
 else
   LOGFILE="$CACHE/dockerd.log"
-  if pgrep -x dockerd >/dev/null 2>&1; then
-    log "a dockerd is running (pid $(pgrep -x dockerd | tr '\n' ' ')) but does not answer yet: waiting for it"
+  if [ -n "$(dockerd_pids)" ]; then
+    log "a dockerd is running (pid $(dockerd_pids | xargs)) but does not answer yet: waiting for it"
   else
+    # A pid file left by a killed dockerd whose PID now belongs to another process blocks the start.
+    OLD=$(cat /var/run/docker.pid 2>/dev/null || true)
+    if [ -n "$OLD" ] && ! live_dockerd "$OLD"; then
+      log "removing the stale /var/run/docker.pid (pid $OLD is not a running dockerd)"
+      rm -f /var/run/docker.pid
+    fi
+    # Same for the containerd dockerd supervises: a zombie (or an orphan) there makes dockerd time out.
+    CPIDFILE=/var/run/docker/containerd/containerd.pid
+    OLD=$(cat "$CPIDFILE" 2>/dev/null || true)
+    if [ -n "$OLD" ]; then
+      if [ "$(cat "/proc/$OLD/comm" 2>/dev/null)" = containerd ] && ! grep -q '^State:.*Z' "/proc/$OLD/status" 2>/dev/null; then
+        log "stopping the orphaned containerd (pid $OLD) of an earlier dockerd"
+        kill -TERM "$OLD" 2>/dev/null || true
+        for _ in $(seq 50); do grep -qs '^State:.*Z' "/proc/$OLD/status" || [ ! -d "/proc/$OLD" ] && break; sleep 0.1; done
+        [ -d "/proc/$OLD" ] && ! grep -qs '^State:.*Z' "/proc/$OLD/status" && kill -KILL "$OLD" 2>/dev/null
+      fi
+      log "removing the stale $CPIDFILE"
+      rm -f "$CPIDFILE"
+    fi
     log "starting dockerd --iptables=false --storage-driver=vfs --bridge=none (log: $LOGFILE)"
     echo "=== $(date -Is) docker-bed starting dockerd" >>"$LOGFILE"
     # Detached (own session, stdin from /dev/null) so it outlives this script and the test process.
-    setsid -f dockerd --iptables=false --storage-driver=vfs --bridge=none </dev/null >>"$LOGFILE" 2>&1
+    # 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock forever.
+    setsid -f dockerd --iptables=false --storage-driver=vfs --bridge=none </dev/null >>"$LOGFILE" 2>&1 9>&-
   fi
   DEADLINE=$((SECONDS + TIMEOUT))
   until engine_ok; do
@@ -130,7 +185,7 @@ else
       tail -n 30 "$LOGFILE" >&2 || true
       die "dockerd did not answer \`docker info\` within ${TIMEOUT}s"
     fi
-    if ! pgrep -x dockerd >/dev/null 2>&1; then
+    if [ -z "$(dockerd_pids)" ]; then
       echo "---- last lines of $LOGFILE ----" >&2
       tail -n 30 "$LOGFILE" >&2 || true
       die "dockerd exited during start-up"
@@ -150,9 +205,9 @@ else
   DEB=$(ls "$BB_CACHE"/busybox-static_*.deb 2>/dev/null | head -1 || true)
   if [ -z "$DEB" ]; then
     log "apt-get download busybox-static"
-    (cd "$BB_CACHE" && apt-get download busybox-static >&2) || {
-      apt-get update -qq >&2 || true
-      (cd "$BB_CACHE" && apt-get download busybox-static >&2) || die "apt-get download busybox-static failed"
+    (cd "$BB_CACHE" && apt-get -o APT::Sandbox::User=root download busybox-static >&2) || {
+      flock -w 900 "$CACHE/apt.lock" apt-get update -qq >&2 || true
+      (cd "$BB_CACHE" && apt-get -o APT::Sandbox::User=root download busybox-static >&2) || die "apt-get download busybox-static failed"
     }
     DEB=$(ls "$BB_CACHE"/busybox-static_*.deb | head -1)
   fi

@@ -1,0 +1,116 @@
+/**
+ * Test bed: a real Docker engine + Compose v2 + the image `oauth-sync-test/busybox:1` (see docker.sh).
+ *
+ *   import { ensureDockerBed, dockerAvailable, docker, BUSYBOX_IMAGE } from "../bed/docker.ts";
+ *   await ensureDockerBed();                        // throws (with the script's stderr tail) if impossible
+ *   describe.skipIf(!(await dockerAvailable()))(…)  // or: skip, with a loud message, instead of failing
+ *
+ * The engine has no bridge network: every container needs `--network none` (compose: `network_mode: none`).
+ * No image can be pulled: use BUSYBOX_IMAGE (busybox with a link for every applet, PATH=/bin).
+ * dockerd is started detached and keeps running after the tests (later runs reuse it).
+ */
+import { join } from "node:path";
+
+export const DOCKER_BED_SCRIPT = join(import.meta.dir, "docker.sh");
+export const BUSYBOX_IMAGE = "oauth-sync-test/busybox:1";
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let setup: Promise<void> | undefined;
+let failure: string | undefined;
+
+/** Keep the last `lines` lines of `text`. */
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+async function runScript(args: string[], done: string, echo = false): Promise<void> {
+  const started = performance.now();
+  const proc = Bun.spawn(["bash", DOCKER_BED_SCRIPT, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: process.env });
+  // Keep the progress for the error message; show it as it happens for the first setup (it may install packages).
+  let stderr = "";
+  const decoder = new TextDecoder();
+  const pump = (async () => {
+    for await (const chunk of proc.stderr) {
+      const text = decoder.decode(chunk, { stream: true });
+      stderr += text;
+      if (echo) process.stderr.write(text);
+    }
+  })();
+  const [code] = await Promise.all([proc.exited, pump, new Response(proc.stdout).text()]);
+  if (code !== 0 || !new RegExp(`^docker-bed: ${done}$`, "m").test(stderr)) {
+    throw new Error(`${[DOCKER_BED_SCRIPT, ...args].join(" ")} failed (exit ${code}) after ${((performance.now() - started) / 1000).toFixed(1)}s:\n${tail(stderr)}`);
+  }
+}
+
+/** Runs docker.sh once per process (later calls share the first call's outcome, success or failure). */
+export function ensureDockerBed(): Promise<void> {
+  setup ??= runScript([], "ready", true).catch((error: unknown) => {
+    failure = error instanceof Error ? error.message : String(error);
+    throw error;
+  });
+  return setup;
+}
+
+/**
+ * Starts dockerd again if it is not answering (runs docker.sh every time, not cached: ~0.2 s when the
+ * engine is up, ~1 s when it has to start it). For tests that stop the engine on purpose.
+ */
+export function startDockerd(): Promise<void> {
+  return runScript([], "ready");
+}
+
+/**
+ * Stops the running dockerd (SIGTERM; SIGKILL after 30 s) and waits until it is gone. Its containers stop
+ * with it. Bring it back with startDockerd().
+ */
+export function stopDockerd(): Promise<void> {
+  return runScript(["stop"], "stopped");
+}
+
+/**
+ * True when the bed is ready. False (after printing a loud message on stderr) when docker.sh failed:
+ * for `describe.skipIf`. The reason is in `dockerUnavailableReason()`.
+ */
+export async function dockerAvailable(): Promise<boolean> {
+  try {
+    await ensureDockerBed();
+    return true;
+  } catch {
+    console.error(`\n!!! SKIPPING Docker tests: the Docker test bed could not be set up !!!\n${failure}\n`);
+    return false;
+  }
+}
+
+export function dockerUnavailableReason(): string | undefined {
+  return failure;
+}
+
+/** Runs the docker CLI (`docker compose …` too); never throws on a non-zero exit. */
+export async function docker(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; stdin?: string | Uint8Array; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  const proc = Bun.spawn(["docker", ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: options.timeoutMs ?? 120_000,
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** `docker compose ps --format json`: one object per line on 2.26, an array on older releases. */
+export function parseComposePs(stdout: string): Array<Record<string, unknown>> {
+  const text = stdout.trim();
+  if (!text) return [];
+  if (text.startsWith("[")) return JSON.parse(text) as Array<Record<string, unknown>>;
+  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
