@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
+import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
+import { requireBinary } from "../support/binary.ts";
+
+const HOUR = 3_600_000;
+let box: SystemdContainer;
+
+/** A stand-in gateway unit that logs each start, so restarts can be counted. */
+const gatewayUnit = (log: string) => `[Unit]
+Description=stand-in OpenClaw gateway
+[Service]
+ExecStart=/bin/sh -c 'echo started >> ${log}; exec sleep infinity'
+[Install]
+WantedBy=default.target
+`;
+
+async function writeInside(path: string, text: string, mode = 0o644) {
+  await mkdir(join(box.root, path, ".."), { recursive: true });
+  await writeFile(join(box.root, path), text, { mode });
+}
+
+async function sh(script: string) {
+  const result = await box.exec(["sh", "-c", script]);
+  if (result.code !== 0) throw new Error(`${script}: exit ${result.code}\n${result.stdout}${result.stderr}`);
+  return result.stdout.trim();
+}
+
+async function configure(gateway: Record<string, unknown>) {
+  await writeInside("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR), 0o600);
+  await writeInside(
+    "/etc/oauth-sync/config.json",
+    JSON.stringify({
+      credentials: "/root/.claude/.credentials.json",
+      targets: [{ kind: "env-file", path: "/opt/openclaw/.env" }],
+      gateway: { settleSeconds: 0, ...gateway },
+    }),
+    0o600,
+  );
+}
+
+beforeAll(async () => {
+  box = await bootSystemd("oauth-sync-gw");
+  await box.copyIn(requireBinary(), "/usr/local/bin/oauth-sync");
+}, 600_000);
+
+afterAll(async () => box?.stop());
+
+describe("systemd gateway in a booted systemd", () => {
+  test("a system unit is restarted after a change, and only then", async () => {
+    await writeInside("/etc/systemd/system/openclaw-gateway.service", gatewayUnit("/var/log/gw.log"));
+    await sh("systemctl daemon-reload && systemctl enable --now openclaw-gateway.service");
+    const pidBefore = await sh("systemctl show -p MainPID --value openclaw-gateway.service");
+    await configure({ kind: "systemd" });
+
+    const first = await box.exec(["oauth-sync", "sync"]);
+    expect(first.code).toBe(0);
+    expect(first.stderr + first.stdout).toContain("restarted openclaw-gateway.service");
+    expect(await sh("systemctl show -p MainPID --value openclaw-gateway.service")).not.toBe(pidBefore);
+    expect(await sh("wc -l < /var/log/gw.log")).toBe("2");
+
+    const again = await box.exec(["oauth-sync", "sync"]);
+    expect(again.code).toBe(0);
+    expect(await sh("wc -l < /var/log/gw.log")).toBe("2");
+  }, 120_000);
+
+  test("a unit that fails to start is reported with where to look", async () => {
+    await writeInside("/etc/systemd/system/broken-gateway.service", "[Service]\nExecStart=/bin/false\n");
+    await sh("systemctl daemon-reload");
+    await configure({ kind: "systemd", unit: "broken-gateway.service" });
+    const result = await box.exec(["oauth-sync", "sync"]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain("broken-gateway.service");
+    expect(result.stderr).toMatch(/journalctl -u broken-gateway.service|failed/);
+  }, 120_000);
+});
