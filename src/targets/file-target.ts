@@ -8,14 +8,18 @@ import type { FilePlan, SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
 
 type Planner = (text: string | undefined, credentials: ClaudeCredentials) => FilePlan;
+/** A reason not to touch this file at all, checked before every write. */
+type Guard = () => Promise<string | undefined>;
 
 /** The effects around a pure planner: read the file, refuse what is unsafe, write only what changed. */
-export function fileTarget(config: FileTargetConfig, plan: Planner): Target {
+export function fileTarget(config: FileTargetConfig, plan: Planner, guard?: Guard): Target {
   const id = targetId(config);
   return {
     id,
     config,
     async sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome> {
+      const refusal = await guard?.();
+      if (refusal) return { id, status: "refused", message: refusal };
       let text: string | undefined;
       try {
         text = await readFile(config.path, "utf8");
