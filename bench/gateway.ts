@@ -29,7 +29,8 @@ async function gatewayEvents(project: string, since: number, until: number): Pro
   return out.stdout.toString().trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
 }
 
-async function measure(strategy: "recreate" | "down-up") {
+/** A compose project, oauth-sync watching its .env with the compose gateway, after its first reload. */
+async function watchedProject(gateway: Record<string, unknown>) {
   const project = await createComposeProject();
   await project.up();
   const sandbox = await createSandbox("oauth-sync-bench-gw-");
@@ -39,12 +40,26 @@ async function measure(strategy: "recreate" | "down-up") {
       credentials: sandbox.credentials,
       stateDir: join(sandbox.root, "state"),
       targets: [{ kind: "env-file", path: project.envFile }],
-      gateway: { kind: "compose", projectDir: project.dir, strategy, settleSeconds: 0 },
+      gateway: { kind: "compose", projectDir: project.dir, ...gateway },
     }),
   );
   await rotate(sandbox, fakeToken(), Date.now() + 8 * HOUR);
   const watcher = start(["watch", "--config", sandbox.configPath]);
   await watcher.waitFor("gateway:", 120_000);
+  return {
+    project,
+    sandbox,
+    watcher,
+    async close() {
+      await watcher.stop();
+      await project.remove();
+      await removeSandbox(sandbox);
+    },
+  };
+}
+
+async function measure(strategy: "recreate" | "down-up") {
+  const { project, sandbox, watcher, close } = await watchedProject({ strategy, settleSeconds: 0 });
   const gaps: number[] = [];
   for (let i = 0; i < perStrategy; i++) {
     const reloadsBefore = watcher.output().match(/gateway: /g)?.length ?? 0;
@@ -58,28 +73,12 @@ async function measure(strategy: "recreate" | "down-up") {
     const started = events.filter((e) => (e.Action ?? e.status) === "start").at(-1);
     if (died && started) gaps.push((started.timeNano - died.timeNano) / 1e6);
   }
-  await watcher.stop();
-  await project.remove();
-  await removeSandbox(sandbox);
+  await close();
   return gaps;
 }
 
 async function burst(rotations: number) {
-  const project = await createComposeProject();
-  await project.up();
-  const sandbox = await createSandbox("oauth-sync-bench-gw-");
-  await writeFile(
-    sandbox.configPath,
-    JSON.stringify({
-      credentials: sandbox.credentials,
-      stateDir: join(sandbox.root, "state"),
-      targets: [{ kind: "env-file", path: project.envFile }],
-      gateway: { kind: "compose", projectDir: project.dir },
-    }),
-  );
-  await rotate(sandbox, fakeToken(), Date.now() + 8 * HOUR);
-  const watcher = start(["watch", "--config", sandbox.configPath]);
-  await watcher.waitFor("gateway:", 120_000);
+  const { project, sandbox, watcher, close } = await watchedProject({});
   const before = watcher.output().match(/gateway: /g)?.length ?? 0;
   let last = "";
   for (let i = 0; i < rotations; i++) {
@@ -91,9 +90,7 @@ async function burst(rotations: number) {
   await Bun.sleep(8000);
   const reloads = (watcher.output().match(/gateway: /g)?.length ?? 0) - before;
   const inside = await project.envInside("openclaw-gateway", "ANTHROPIC_OAUTH_TOKEN");
-  await watcher.stop();
-  await project.remove();
-  await removeSandbox(sandbox);
+  await close();
   return { reloads, lastTokenInside: inside === last };
 }
 
