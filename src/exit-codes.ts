@@ -9,4 +9,10 @@ export const EXIT = {
   credentialsRefused: 3,
   /** The targets were written but the gateway reload failed (it stays owed in the state file). */
   reloadFailed: 4,
+  /** `check`/`refresh`: the token was inside the refresh window and is now fresh (systemd: SuccessExitStatus=5). */
+  refreshed: 5,
+  /** `check`/`refresh`: a refresh was due but the expiry did not move (no network, 429/5xx): try again later. */
+  refreshTransient: 6,
+  /** `check`/`refresh`: the login is dead (refresh token rejected): run `claude auth login`. */
+  reauthNeeded: 7,
 } as const;

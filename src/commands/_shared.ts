@@ -3,6 +3,7 @@ import type { Config } from "../config/schema.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";
 import { logger, setVerbosity } from "../log/logger.ts";
+import { registerWebhookSecrets } from "../notify/send.ts";
 
 export const commonArgs = {
   config: { type: "string", alias: "c", description: "Config file (default $OAUTH_SYNC_CONFIG or /etc/oauth-sync/config.json)" },
@@ -17,7 +18,10 @@ export function applyVerbosity(args: { verbose?: boolean; quiet?: boolean }) {
 /** Load the config or end the process with every problem listed: the edge where errors become exits. */
 export async function requireConfig(flag: string | undefined): Promise<{ config: Config; path: string }> {
   const result = await loadConfig(configPath(flag));
-  if (result.ok) return result;
+  if (result.ok) {
+    registerWebhookSecrets(result.config.notify.webhooks); // webhook URLs carry secrets: never printed or logged
+    return result;
+  }
   for (const error of result.errors) logger.error(error);
   logger.info(`check it with \`oauth-sync config check --config ${result.path}\`; the schema: \`oauth-sync config schema\``);
   process.exit(EXIT.misconfigured);

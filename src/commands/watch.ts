@@ -7,6 +7,8 @@ import { logger } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
 import { VERSION } from "../version.ts";
 import { createWatchService } from "../watch/service.ts";
+import { notifier, realCheckDeps } from "../refresh/deps.ts";
+import { createRefreshService } from "../refresh/service.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
 export default defineCommand({
@@ -17,12 +19,19 @@ export default defineCommand({
     const loaded = await requireConfig(args.config);
     let config: Config = loaded.config;
     const reloads = createReloadScheduler({ ...realReloadDeps, random: Math.random, gateway: () => config.gateway, stateDir: () => config.stateDir });
+    const refresh = createRefreshService(() => config, { ...realCheckDeps, notify: notifier(() => config) });
     const service = createWatchService(config, {
       now: Date.now,
       run: runProcess,
-      afterSync: (report) => (report.reloadNeeded ? reloads.request() : report.ok ? reloads.retryIfOwed() : undefined),
+      afterSync: async (report) => {
+        // Not awaited: a slow webhook must not hold up the next pass or the reload.
+        void refresh.onSync(report).catch((error) => logger.error(`refresh: ${error?.message ?? error}`));
+        await (report.reloadNeeded ? reloads.request() : report.ok ? reloads.retryIfOwed() : undefined);
+      },
     });
-    logger.info(`oauth-sync ${VERSION} watching ${config.credentials} → ${config.targets.length} target(s), gateway ${config.gateway.kind}`);
+    logger.info(
+      `oauth-sync ${VERSION} watching ${config.credentials} → ${config.targets.length} target(s), gateway ${config.gateway.kind}, refresh trigger ${config.trigger.mode}`,
+    );
 
     let stopping = false;
     const stop = async (signal: string) => {
@@ -30,6 +39,7 @@ export default defineCommand({
       stopping = true;
       logger.info(`${signal}: stopping`);
       await service.stop();
+      await refresh.stop();
       await reloads.stop();
       process.exit(0);
     };
@@ -48,6 +58,7 @@ export default defineCommand({
     });
     await reloads.resume();
     await service.start();
+    refresh.start();
     await new Promise(() => {}); // runs until a signal
   },
 });

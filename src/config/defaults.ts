@@ -19,5 +19,8 @@ export function configDefaults() {
     gateway: { kind: "none" as const },
     stateDir: defaultStateDir(),
     watch: { quietMs: 5, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 },
+    trigger: { mode: "host" as const },
+    refresh: { windowSeconds: 240, retrySeconds: 30, slowRetrySeconds: 300, slowAfterSeconds: 3600, confirmTries: 3 },
+    notify: { webhooks: [], timeoutSeconds: 10, retries: 2, reminderHours: 4, failureThreshold: 3 },
   };
 }

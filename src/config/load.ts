@@ -73,5 +73,14 @@ function absolutePaths(config: Config, base: string): Config {
     credentials: expandPath(config.credentials, base),
     stateDir: expandPath(config.stateDir, base),
     targets: config.targets.map((t) => ("path" in t ? { ...t, path: expandPath(t.path, base) } : t)),
+    refresh: config.refresh.flagFile ? { ...config.refresh, flagFile: expandPath(config.refresh.flagFile, base) } : config.refresh,
+    trigger:
+      config.trigger.mode === "host"
+        ? {
+            ...config.trigger,
+            ...(config.trigger.home ? { home: expandPath(config.trigger.home, base) } : {}),
+            ...(config.trigger.configDir ? { configDir: expandPath(config.trigger.configDir, base) } : {}),
+          }
+        : config.trigger,
   };
 }

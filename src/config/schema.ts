@@ -1,4 +1,5 @@
 import { gatewaySchema } from "../gateway/schema.ts";
+import { notifySettings, refreshSettings, triggerSchema } from "../refresh/schema.ts";
 import { describe, nonEmpty, z } from "./zod.ts";
 
 const writeMode = describe(
@@ -70,6 +71,9 @@ export const configSchema = z.strictObject({
   gateway: gatewaySchema,
   stateDir: describe(nonEmpty(), "Where oauth-sync keeps its state file"),
   watch: watchSettings,
+  trigger: triggerSchema,
+  refresh: refreshSettings,
+  notify: notifySettings,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -9,6 +9,9 @@ export interface RunOptions {
   cwd?: string;
   /** Keep stdout (default true). Off for commands that echo the secret they were fed. */
   captureStdout?: boolean;
+  /** Run as this user and group (the service runs as root, the CLI as the user who owns its login). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface RunResult {
@@ -28,7 +31,7 @@ export const runProcess: ProcessRunner = (argv, options) =>
   new Promise((resolve) => {
     const [command, ...args] = argv;
     if (!command) return resolve({ code: null, stdout: "", stderr: "", timedOut: false, spawnError: "empty command" });
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, uid: options.uid, gid: options.gid, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

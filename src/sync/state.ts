@@ -29,11 +29,33 @@ export interface GatewayState {
   lastErrorAt?: string;
 }
 
+/** The refresh trigger: how the last one went (src/refresh/). */
+export interface RefreshState {
+  lastTriggerAt?: string;
+  lastResult?: string;
+  lastRefreshAt?: string;
+  /** Triggers in a row that did not move the expiry. */
+  failures?: number;
+  lastError?: string;
+}
+
+/** A dead login (refresh token rejected): set until a fresh login appears. */
+export interface ReauthState {
+  needed?: boolean;
+  since?: string;
+  reason?: string;
+  /** Fingerprint of the refresh token that was rejected ("(none)" for a blanked file): a different one is a new login. */
+  deadRefreshFingerprint?: string;
+  lastNotifiedAt?: string;
+}
+
 export interface State {
   version: 1;
   source: SourceState;
   targets: Record<string, TargetState>;
   gateway?: GatewayState;
+  refresh?: RefreshState;
+  reauth?: ReauthState;
 }
 
 export function emptyState(): State {
@@ -54,6 +76,8 @@ export async function loadState(stateDir: string): Promise<State> {
         source: isObject(value.source) ? value.source : {},
         targets: value.targets,
         gateway: isObject(value.gateway) ? value.gateway : undefined,
+        refresh: isObject(value.refresh) ? value.refresh : undefined,
+        reauth: isObject(value.reauth) ? value.reauth : undefined,
       } as State;
     }
   } catch {

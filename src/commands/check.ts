@@ -1,0 +1,16 @@
+import { defineCommand } from "citty";
+import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
+import { runCheck } from "./_check.ts";
+
+export default defineCommand({
+  meta: {
+    name: "check",
+    description: "Refresh through Claude Code if the token is in its window, confirm, sync. Exit 0 ok, 5 refreshed, 6 transient, 7 re-auth needed, 2 misconfigured",
+  },
+  args: { ...commonArgs, sync: { type: "boolean", default: true, description: "Sync the targets after a refresh (--no-sync: do not)" } },
+  async run({ args }) {
+    applyVerbosity(args);
+    const { config } = await requireConfig(args.config);
+    process.exit(await runCheck(config, { sync: args.sync }));
+  },
+});

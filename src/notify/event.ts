@@ -1,0 +1,60 @@
+import { hostname } from "node:os";
+
+export type EventKind = "reauth-needed" | "reauth-reminder" | "recovered" | "sync-failing" | "reload-failing" | "test";
+
+/** One thing a person should know. Built from fixed text, paths and fingerprints: never a token or a webhook URL. */
+export interface NotifyEvent {
+  kind: EventKind;
+  severity: "error" | "warning" | "info";
+  title: string;
+  text: string;
+  host: string;
+  /** Epoch milliseconds. */
+  at: number;
+  details?: Record<string, string | number | boolean>;
+}
+
+export function thisHost(configured?: string): string {
+  return configured || hostname();
+}
+
+export function reauthEvent(kind: "reauth-needed" | "reauth-reminder", host: string, at: number, d: { reason: string; since: string; fix: string; flagFile: string }): NotifyEvent {
+  return {
+    kind,
+    severity: "error",
+    title: `${kind === "reauth-reminder" ? "Reminder: " : ""}Claude login on ${host} needs a new sign-in`,
+    text: `${d.reason}. OpenClaw keeps the last good token until it expires, then fails with 401. Fix: ${d.fix}. Flag file: ${d.flagFile} (since ${d.since}).`,
+    host,
+    at,
+    details: { reason: d.reason, since: d.since, fix: d.fix, flagFile: d.flagFile },
+  };
+}
+
+export function recoveredEvent(host: string, at: number, d: { fingerprint: string; expiresAt: string }): NotifyEvent {
+  return {
+    kind: "recovered",
+    severity: "info",
+    title: `Claude login on ${host} is back`,
+    text: `A fresh login appeared (token ${d.fingerprint}, expires ${d.expiresAt}); the REAUTH_NEEDED flag was removed and the targets are being synced.`,
+    host,
+    at,
+    details: d,
+  };
+}
+
+export function failingEvent(kind: "sync-failing" | "reload-failing", host: string, at: number, d: { count: number; error: string }): NotifyEvent {
+  const what = kind === "sync-failing" ? "sync" : "gateway reload";
+  return {
+    kind,
+    severity: "warning",
+    title: `oauth-sync on ${host}: ${what} failing`,
+    text: `The ${what} failed ${d.count} time(s) in a row. Last error: ${d.error}. See \`journalctl -u oauth-sync\`.`,
+    host,
+    at,
+    details: d,
+  };
+}
+
+export function testEvent(host: string, at: number): NotifyEvent {
+  return { kind: "test", severity: "info", title: `oauth-sync on ${host}: test message`, text: "Notifications from oauth-sync reach this channel.", host, at };
+}

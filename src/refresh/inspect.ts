@@ -1,0 +1,58 @@
+import { readFile } from "node:fs/promises";
+import { describeFsError } from "../fs/errors.ts";
+import { fingerprint, registerSecret } from "../log/redact.ts";
+
+/**
+ * What the refresher needs to know about the CLI's credentials file, including an expired token's expiry (which
+ * the sync reader refuses and therefore does not report). Fingerprints only: no token leaves this module.
+ */
+export type Login =
+  | { kind: "live"; expiresAt: number; accessFingerprint: string; refreshFingerprint: string; hasRefreshToken: boolean }
+  /** The CLI blanked the file: its refresh token was rejected (invalid_grant). */
+  | { kind: "blanked" }
+  /** The file parses but holds no `claudeAiOauth` login. */
+  | { kind: "no-login"; message: string }
+  /** Not JSON: half-written or edited by hand. */
+  | { kind: "malformed"; message: string }
+  | { kind: "unreadable"; message: string; code?: string };
+
+/** Pure: the file's text → the login it holds. "live" includes an expired token (compare expiresAt with the clock). */
+export function inspectLogin(text: string, file: string): Login {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: "malformed", message: `${file} is not valid JSON` };
+  }
+  const oauth = (json as { claudeAiOauth?: unknown } | null)?.claudeAiOauth as Record<string, unknown> | undefined;
+  if (!oauth || typeof oauth !== "object") return { kind: "no-login", message: `${file} holds no claudeAiOauth login: run \`claude auth login\`` };
+  const { accessToken, refreshToken, expiresAt } = oauth;
+  if (accessToken === "" || expiresAt === 0) return { kind: "blanked" };
+  if (typeof accessToken !== "string" || typeof expiresAt !== "number" || !Number.isFinite(expiresAt)) {
+    return { kind: "no-login", message: `${file}: claudeAiOauth lacks accessToken/expiresAt: run \`claude auth login\`` };
+  }
+  const refresh = typeof refreshToken === "string" ? refreshToken : "";
+  return { kind: "live", expiresAt, accessFingerprint: fingerprint(accessToken), refreshFingerprint: fingerprint(refresh), hasRefreshToken: refresh !== "" };
+}
+
+export async function readLogin(file: string): Promise<Login> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    return { kind: "unreadable", message: describeFsError("read credentials", file, error), code: (error as NodeJS.ErrnoException).code };
+  }
+  registerTokens(text);
+  return inspectLogin(text, file);
+}
+
+/** Every token value read is known to the redactor before anything could log it. */
+function registerTokens(text: string) {
+  try {
+    const oauth = JSON.parse(text)?.claudeAiOauth;
+    registerSecret(oauth?.accessToken);
+    registerSecret(oauth?.refreshToken);
+  } catch {
+    // not JSON: nothing to register
+  }
+}

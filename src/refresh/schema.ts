@@ -1,0 +1,91 @@
+import { describe, nonEmpty, z } from "../config/zod.ts";
+
+/** The CLI refreshes only within its last 5 minutes: a window wider than that would trigger runs that do nothing. */
+export const CLI_WINDOW_SECONDS = 300;
+
+const command = describe(
+  z._default(z.enum(["auth-status", "prompt"]), "auth-status"),
+  '"auth-status" (default): `claude auth status`, no model call. "prompt": `claude -p "say ok"`, one model call per trigger',
+);
+const claude = describe(z._default(nonEmpty(), "claude"), "The claude executable (host: path or name on PATH; container: inside the container)");
+const timeoutSeconds = describe(z._default(z.number().check(z.positive()), 60), "Kill one CLI run after this long");
+const env = describe(
+  z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a variable name")), z.string()), {}),
+  "Extra environment for the CLI (not secrets: container mode puts them on the docker command line)",
+);
+
+export const hostTrigger = z.strictObject({
+  mode: z.literal("host"),
+  command,
+  claude,
+  user: describe(z.optional(nonEmpty()), "Run the CLI as this user (default: the owner of the credentials file when oauth-sync runs as root)"),
+  home: describe(z.optional(nonEmpty()), "HOME for the CLI (default: that user's home)"),
+  configDir: describe(
+    z.optional(nonEmpty()),
+    "CLAUDE_CONFIG_DIR for the CLI (default: the credentials file's directory unless it is HOME/.claude)",
+  ),
+  timeoutSeconds,
+  env,
+});
+
+export const containerTrigger = z.strictObject({
+  mode: z.literal("container"),
+  command,
+  claude,
+  container: describe(nonEmpty(), "Container running the CLI (`docker exec … CONTAINER claude …`)"),
+  user: describe(z.optional(nonEmpty()), "`docker exec -u USER`"),
+  docker: describe(z._default(nonEmpty(), "docker"), "The docker CLI"),
+  baseUrlOverride: describe(
+    z._default(z.union([z.boolean(), z.string().check(z.regex(/^https?:\/\//, "an http(s) URL"))]), false),
+    "true (or a URL): pass -e ANTHROPIC_BASE_URL=https://api.anthropic.com for this exec, when the container points the CLI at a proxy such as LiteLLM",
+  ),
+  timeoutSeconds,
+  env,
+});
+
+export const directTrigger = z.strictObject({
+  mode: z.literal("direct"),
+  attempts: describe(z._default(z.int().check(z.minimum(1)), 4), "Tries per refresh on 429/5xx/network errors, with backoff"),
+  timeoutSeconds: describe(z._default(z.number().check(z.positive()), 30), "Give up on one token request after this long"),
+  lockStaleSeconds: describe(z._default(z.number().check(z.positive()), 10), "A CLI lock directory older than this is stale (the CLI's own rule)"),
+  lockWaitSeconds: describe(z._default(z.number().check(z.positive()), 30), "Wait at most this long for the CLI's lock"),
+});
+
+export const noTrigger = z.strictObject({ mode: z.literal("none") });
+
+export const triggerSchema = z.discriminatedUnion("mode", [hostTrigger, containerTrigger, directTrigger, noTrigger]);
+
+export const refreshSettings = z.strictObject({
+  windowSeconds: describe(
+    z.number().check(z.positive(), z.maximum(CLI_WINDOW_SECONDS - 10, "must stay inside the CLI's own 5-minute window (at most 290)")),
+    "Trigger the CLI when this little time is left (default 240: inside the CLI's own 5 minutes)",
+  ),
+  retrySeconds: describe(z.number().check(z.positive()), "After a trigger that did not refresh, try again this soon"),
+  slowRetrySeconds: describe(z.number().check(z.positive()), "Once the token has been expired for slowAfterSeconds, retry only this often"),
+  slowAfterSeconds: describe(z.number().check(z.minimum(0)), "How long after expiry to keep retrying every retrySeconds"),
+  confirmTries: describe(z.int().check(z.minimum(1)), "CLI runs per trigger before it counts as failed (the CLI sometimes skips its refresh)"),
+  flagFile: describe(z.optional(nonEmpty()), "REAUTH_NEEDED flag file (default: in the OpenClaw directory of the first file target, else stateDir)"),
+});
+
+export const webhookSchema = z.strictObject({
+  url: describe(z.string().check(z.regex(/^https?:\/\//, "an http(s) URL")), "Webhook URL (treated as a secret: never logged)"),
+  format: describe(z.enum(["mattermost", "slack", "discord", "ntfy", "json"]), "Body shape the receiver expects"),
+  name: describe(z.optional(nonEmpty()), "Label for logs (default: format and host)"),
+});
+
+export const notifySettings = z.strictObject({
+  webhooks: z.array(webhookSchema),
+  timeoutSeconds: describe(z.number().check(z.positive()), "Give up on one delivery after this long"),
+  retries: describe(z.int().check(z.minimum(0)), "Extra tries per delivery on a network error, 429 or 5xx"),
+  reminderHours: describe(z.number().check(z.positive()), "While a problem lasts, remind this often"),
+  failureThreshold: describe(z.int().check(z.minimum(1)), "Notify after this many failed sync passes or reloads in a row"),
+  host: describe(z.optional(nonEmpty()), "Name of this machine in messages (default: the hostname)"),
+});
+
+export type TriggerConfig = z.infer<typeof triggerSchema>;
+export type HostTriggerConfig = z.infer<typeof hostTrigger>;
+export type ContainerTriggerConfig = z.infer<typeof containerTrigger>;
+export type DirectTriggerConfig = z.infer<typeof directTrigger>;
+export type RefreshSettings = z.infer<typeof refreshSettings>;
+export type NotifySettings = z.infer<typeof notifySettings>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;
