@@ -24,7 +24,7 @@ CACHE="${OAUTH_SYNC_TESTBED_CACHE:-${HOME:-/root}/.cache/oauth-sync-testbed}"
 BASE="$CACHE/systemd-root"
 MACHINES="$CACHE/systemd-machines"
 SUITE=bookworm
-INCLUDE=systemd,systemd-sysv,dbus
+INCLUDE=systemd,systemd-sysv,dbus,libpam-systemd,dbus-user-session
 # Bump when the root's recipe changes: a root with another stamp is rebuilt.
 STAMP="oauth-sync-testbed systemd-root v2 $SUITE minbase $INCLUDE"
 BOOT_TIMEOUT="${SYSTEMD_BED_BOOT_TIMEOUT:-120}"

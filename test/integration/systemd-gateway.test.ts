@@ -66,6 +66,21 @@ describe("systemd gateway in a booted systemd", () => {
     expect(await sh("wc -l < /var/log/gw.log")).toBe("2");
   }, 120_000);
 
+  test("a user unit is restarted through that user's manager", async () => {
+    await sh("id claw >/dev/null 2>&1 || useradd -m claw");
+    await writeInside("/home/claw/.config/systemd/user/openclaw-gateway.service", gatewayUnit("/home/claw/gw.log"));
+    await sh("chown -R claw:claw /home/claw/.config && loginctl enable-linger claw");
+    // The user's manager starts with linger; wait for it.
+    for (let i = 0; i < 100 && (await box.exec(["systemctl", "--user", "--machine=claw@", "is-system-running"])).code !== 0; i++) await Bun.sleep(100);
+    await sh("systemctl --user --machine=claw@ daemon-reload && systemctl --user --machine=claw@ enable --now openclaw-gateway.service");
+    await configure({ kind: "systemd", user: "claw" });
+
+    const result = await box.exec(["oauth-sync", "sync"]);
+    expect(result.stderr + result.stdout).toContain("restarted openclaw-gateway.service (user claw)");
+    expect(result.code).toBe(0);
+    expect(await sh("wc -l < /home/claw/gw.log")).toBe("2");
+  }, 120_000);
+
   test("a unit that fails to start is reported with where to look", async () => {
     await writeInside("/etc/systemd/system/broken-gateway.service", "[Service]\nExecStart=/bin/false\n");
     await sh("systemctl daemon-reload");
