@@ -2,10 +2,11 @@
  * Compiles oauth-sync into one self-contained binary.
  *   bun build.ts          → dist/oauth-sync for this machine
  *   bun build.ts --all    → dist/release/oauth-sync-linux-{x64,arm64}[-musl] + SHA256SUMS
+ *   bun build.ts --outfile PATH   → the host binary elsewhere; OAUTH_SYNC_VERSION overrides the baked version
  */
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 
 interface Release {
@@ -74,7 +75,7 @@ async function compile(release: Release, outfile: string): Promise<void> {
     minify: true,
     bytecode: true,
     sourcemap: "none",
-    define: { __OAUTH_SYNC_VERSION__: JSON.stringify(pkg.version) },
+    define: { __OAUTH_SYNC_VERSION__: JSON.stringify(process.env.OAUTH_SYNC_VERSION || pkg.version) },
     plugins: [watcherPlugin(await watcherAddon(release.watcherPackage))],
   });
   if (!result.success) {
@@ -96,6 +97,8 @@ if (process.argv.includes("--all")) {
   writeFileSync(join(outDir, "SHA256SUMS"), `${sums.join("\n")}\n`);
   console.error(`wrote ${resolve(outDir, "SHA256SUMS")}`);
 } else {
-  mkdirSync(join(root, "dist"), { recursive: true });
-  await compile(hostRelease(), join(root, "dist/oauth-sync"));
+  const at = process.argv.indexOf("--outfile");
+  const outfile = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]!) : join(root, "dist/oauth-sync");
+  mkdirSync(dirname(outfile), { recursive: true });
+  await compile(hostRelease(), outfile);
 }

@@ -1,0 +1,28 @@
+import { defineCommand } from "citty";
+import { join } from "node:path";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { installLayout } from "../install/plan.ts";
+import { print } from "../log/logger.ts";
+import { renderUnits } from "../systemd/units.ts";
+import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
+
+export default defineCommand({
+  meta: { name: "units", description: "Print the systemd units install would write for this config (--output DIR writes them)" },
+  args: {
+    ...commonArgs,
+    output: { type: "string", description: "Write the units into this directory instead of printing them" },
+    user: { type: "boolean", description: "User units (systemctl --user)" },
+  },
+  async run({ args }) {
+    applyVerbosity(args);
+    const { config, path } = await requireConfig(args.config);
+    const layout = installLayout({ user: args.user });
+    const units = renderUnits(config, { binary: layout.binary, configPath: path, user: args.user });
+    for (const unit of units) {
+      if (args.output) {
+        const outcome = await writeFileAtomic(join(args.output, unit.name), unit.content, { newFileMode: 0o644 });
+        print(`${outcome} ${join(args.output, unit.name)}`);
+      } else print(`# ${unit.name}\n${unit.content}`);
+    }
+  },
+});

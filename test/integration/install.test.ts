@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, mkdtemp, readFile, rename, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
+import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
+import { requireBinary } from "../support/binary.ts";
+
+const HOUR = 3_600_000;
+const PROFILES = "/opt/openclaw/config/agents/main/agent/auth-profiles.json";
+const ENV_FILE = "/opt/openclaw/.env";
+let box: SystemdContainer;
+let upgraded: string;
+
+async function sh(script: string) {
+  const result = await box.exec(["sh", "-c", script]);
+  if (result.code !== 0) throw new Error(`${script}: exit ${result.code}\n${result.stdout}${result.stderr}`);
+  return result.stdout.trim();
+}
+
+async function writeInside(path: string, text: string, mode = 0o600) {
+  await mkdir(join(box.root, path, ".."), { recursive: true });
+  await writeFile(join(box.root, path), text, { mode });
+}
+
+/** The way Claude Code replaces its file: temp + rename. */
+async function rotateInside(token: string, expiresAt: number) {
+  const file = join(box.root, "root/.claude/.credentials.json");
+  await writeFile(`${file}.tmp`, credentialsJson(token, expiresAt), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}
+
+async function waitInside(path: string, token: string, timeoutMs = 15_000) {
+  const started = Date.now();
+  while (!(await readFile(join(box.root, path), "utf8").catch(() => "")).includes(token)) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${path} never got the token:\n${await sh("journalctl -u oauth-sync --no-pager | tail -20")}`);
+    await Bun.sleep(50);
+  }
+}
+
+const mainPid = () => sh("systemctl show -p MainPID --value oauth-sync.service");
+
+beforeAll(async () => {
+  // A second build with another version, to prove an upgrade over the running service.
+  upgraded = join(await mkdtemp(join(tmpdir(), "oauth-sync-upgrade-")), "oauth-sync");
+  const build = Bun.spawnSync([process.execPath, "build.ts", "--outfile", upgraded], { cwd: join(import.meta.dir, "../.."), env: { ...process.env, OAUTH_SYNC_VERSION: "9.9.9-upgrade" } });
+  if (build.exitCode !== 0) throw new Error(build.stderr.toString());
+  box = await bootSystemd("oauth-sync-install");
+  await box.copyIn(requireBinary(), "/root/oauth-sync");
+  await box.copyIn(upgraded, "/root/upgrade/oauth-sync");
+  await writeInside("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
+  await writeInside(ENV_FILE, "# compose settings\nANTHROPIC_OAUTH_TOKEN=\n", 0o600);
+  await writeInside(
+    "/root/config.json",
+    JSON.stringify({
+      credentials: "/root/.claude/.credentials.json",
+      targets: [
+        { kind: "openclaw-auth-profiles", path: PROFILES },
+        { kind: "env-file", path: ENV_FILE },
+      ],
+      trigger: { mode: "none" },
+    }),
+  );
+}, 600_000);
+
+afterAll(async () => box?.stop());
+
+describe("oauth-sync install in a booted systemd", () => {
+  test("install --config --yes: binary, config 0600, units verified, enabled and active, timer scheduled", async () => {
+    const dry = await box.exec(["/root/oauth-sync", "install", "--config", "/root/config.json", "--yes", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("would create /etc/systemd/system/oauth-sync.service");
+    expect(dry.stdout).toContain("would run: systemctl enable --now oauth-sync.service oauth-sync-check.timer");
+    expect((await box.exec(["test", "-e", "/etc/systemd/system/oauth-sync.service"])).code).not.toBe(0);
+
+    const result = await box.exec(["/root/oauth-sync", "install", "--config", "/root/config.json", "--yes"]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await sh("stat -c %a /etc/oauth-sync/config.json")).toBe("600");
+    expect(await sh("/usr/local/bin/oauth-sync --version")).toBe(JSON.parse(await readFile(join(import.meta.dir, "../../package.json"), "utf8")).version);
+    expect(await sh("systemctl is-active oauth-sync.service")).toBe("active");
+    expect(await sh("systemctl is-enabled oauth-sync.service oauth-sync-check.timer")).toBe("enabled\nenabled");
+    expect(await sh("systemctl is-active oauth-sync-check.timer")).toBe("active");
+    expect(await sh("systemctl show -p NextElapseUSecRealtime --value oauth-sync-check.timer")).not.toBe("");
+    expect((await box.exec(["systemd-analyze", "verify", "/etc/systemd/system/oauth-sync.service", "/etc/systemd/system/oauth-sync-check.timer"])).code).toBe(0);
+    const security = await box.exec(["systemd-analyze", "security", "--no-pager", "oauth-sync.service"]);
+    console.log(`systemd-analyze security oauth-sync.service: ${security.stdout.trim().split("\n").at(-1)}`);
+  }, 120_000);
+
+  test("a rotation inside reaches the targets through the installed service; status is healthy", async () => {
+    const token = fakeToken();
+    await rotateInside(token, Date.now() + 9 * HOUR);
+    await waitInside(PROFILES, token);
+    await waitInside(ENV_FILE, token);
+    const status = await box.exec(["oauth-sync", "status", "--config", "/etc/oauth-sync/config.json"]);
+    expect(status.code, status.stdout).toBe(0);
+    expect(status.stdout).toContain("healthy");
+    expect(status.stdout).not.toContain(token);
+    const json = JSON.parse((await box.exec(["oauth-sync", "status", "--json", "--config", "/etc/oauth-sync/config.json"])).stdout);
+    expect(json.healthy).toBe(true);
+    expect(json.targets.every((t: { holdsCurrent: boolean }) => t.holdsCurrent)).toBe(true);
+    expect(json.units.service).toBe("active");
+  }, 60_000);
+
+  test("a second install changes nothing and restarts nothing", async () => {
+    const pid = await mainPid();
+    const result = await box.exec(["/root/oauth-sync", "install", "--config", "/root/config.json", "--yes"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("nothing changed");
+    expect(await mainPid()).toBe(pid);
+  }, 60_000);
+
+  test("an upgrade with a new binary replaces it and restarts the service", async () => {
+    const pid = await mainPid();
+    const result = await box.exec(["/root/upgrade/oauth-sync", "install", "--config", "/root/config.json", "--yes"]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("restarted: oauth-sync.service");
+    expect(await sh("/usr/local/bin/oauth-sync --version")).toBe("9.9.9-upgrade");
+    expect(await mainPid()).not.toBe(pid);
+    const token = fakeToken();
+    await rotateInside(token, Date.now() + 10 * HOUR);
+    await waitInside(ENV_FILE, token);
+  }, 60_000);
+
+  test("status names the first problem and exits non-zero when the service is down", async () => {
+    await sh("systemctl stop oauth-sync.service");
+    const status = await box.exec(["oauth-sync", "status", "--config", "/etc/oauth-sync/config.json"]);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain("problem: oauth-sync.service is inactive");
+    await sh("systemctl start oauth-sync.service");
+  }, 60_000);
+
+  test("uninstall removes the units and the binary, keeps the config; a second uninstall is harmless", async () => {
+    const result = await box.exec(["oauth-sync", "uninstall"]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await sh("systemctl list-unit-files 'oauth-sync*' --no-legend | wc -l")).toBe("0");
+    expect((await box.exec(["test", "-e", "/usr/local/bin/oauth-sync"])).code).not.toBe(0);
+    expect((await box.exec(["test", "-e", "/etc/oauth-sync/config.json"])).code).toBe(0);
+    const again = await box.exec(["/root/oauth-sync", "uninstall"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("nothing to remove");
+  }, 60_000);
+});
