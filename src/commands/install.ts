@@ -2,7 +2,9 @@ import { defineCommand } from "citty";
 import { readFile } from "node:fs/promises";
 import { parseConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";
+import { detect, formatDetection } from "../install/detect.ts";
 import { install } from "../install/install.ts";
+import { proposeConfig } from "../install/propose.ts";
 import { installLayout } from "../install/plan.ts";
 import { logger, print } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
@@ -17,23 +19,20 @@ export default defineCommand({
     user: { type: "boolean", description: "Install user units (systemctl --user) instead of system units" },
     "config-path": { type: "string", description: "Where the config goes (default /etc/oauth-sync/config.json)" },
     "bin-dir": { type: "string", description: "Where the binary goes (default /usr/local/bin)" },
+    credentials: { type: "string", description: "Claude Code credentials file (default: detected)" },
+    "openclaw-dir": { type: "string", description: "OpenClaw state dir (default: detected)" },
+    "project-dir": { type: "string", description: "OpenClaw compose project (default: detected)" },
+    release: { type: "string", description: "OpenClaw release, e.g. 2026.9.6 (default: detected)" },
     verbose: { type: "boolean", alias: "v" },
     quiet: { type: "boolean", alias: "q" },
   },
   async run({ args }) {
     applyVerbosity(args);
-    if (!args.config) {
-      logger.error("install needs a prepared config for now: `oauth-sync install --config FILE --yes` (the detecting wizard is not built yet; see docs/ARCHITECTURE.md)");
-      process.exit(EXIT.misconfigured);
-    }
     const layout = installLayout({ user: args.user, configPath: args["config-path"], binDir: args["bin-dir"] });
-    const text = await readFile(args.config, "utf8").catch((error) => {
-      logger.error(`cannot read ${args.config}: ${error.message}`);
-      process.exit(EXIT.misconfigured);
-    });
+    const text = args.config ? await readPrepared(args.config) : await detectedConfig(args);
     const parsed = parseConfig(text, layout.configPath);
     if (!parsed.ok) {
-      for (const error of parsed.errors) logger.error(error.replace(layout.configPath, args.config));
+      for (const error of parsed.errors) logger.error(error.replace(layout.configPath, args.config ?? "the detected config"));
       process.exit(EXIT.misconfigured);
     }
     const result = await install(parsed.config, text, layout, { run: runProcess, execPath: process.execPath, dryRun: Boolean(args["dry-run"]) });
@@ -47,3 +46,37 @@ export default defineCommand({
     print(`watch it: systemctl status oauth-sync · journalctl -u oauth-sync -f · oauth-sync status --config ${layout.configPath}`);
   },
 });
+
+async function readPrepared(path: string): Promise<string> {
+  return readFile(path, "utf8").catch((error) => {
+    logger.error(`cannot read ${path}: ${error.message}`);
+    return process.exit(EXIT.misconfigured);
+  });
+}
+
+/** Detection → a proposed config, shown with where each finding came from; confirmed unless --yes. */
+async function detectedConfig(args: Record<string, unknown>): Promise<string> {
+  const detection = await detect(
+    "/",
+    { credentials: args.credentials as string, openclawDir: args["openclaw-dir"] as string, projectDir: args["project-dir"] as string, release: args.release as string },
+    { run: runProcess, now: Date.now(), cwd: process.cwd() },
+  );
+  for (const line of formatDetection(detection)) print(line);
+  if (!detection.login || !detection.install) {
+    logger.error("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
+    process.exit(EXIT.misconfigured);
+  }
+  const proposal = proposeConfig(detection.install.value, detection.login.value, { claudeOnHost: detection.claudeOnHost });
+  for (const note of proposal.notes) logger.warn(note);
+  const text = `${JSON.stringify(proposal.config, null, 2)}\n`;
+  print(`config to install:\n${text}`);
+  if (!args.yes) {
+    if (!process.stdin.isTTY) {
+      logger.error("no terminal to ask on: re-run with --yes to accept, or --config FILE");
+      process.exit(EXIT.misconfigured);
+    }
+    const ok = await logger.prompt("Install with this config?", { type: "confirm", initial: true, cancel: "null" });
+    if (ok !== true) process.exit(EXIT.misconfigured);
+  }
+  return text;
+}

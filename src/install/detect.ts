@@ -1,0 +1,65 @@
+import { minimalEnv, type ProcessRunner } from "../process/run.ts";
+import { findClaudeLogins, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
+import { candidateDirs, composeInstall, nativeInstall, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
+
+export interface Overrides {
+  credentials?: string;
+  openclawDir?: string;
+  projectDir?: string;
+  release?: string;
+}
+
+export interface Detection {
+  logins: Found<ClaudeLogin>[];
+  installs: Found<OpenClawInstall>[];
+  login?: Found<ClaudeLogin>;
+  install?: Found<OpenClawInstall>;
+  claudeOnHost: boolean;
+}
+
+/** Look around the machine (under `root`, a seam for tests); flags win over what was found. */
+export async function detect(root: string, overrides: Overrides, deps: { run: ProcessRunner; now: number; cwd: string }): Promise<Detection> {
+  const logins = await findClaudeLogins(root, deps.now);
+  const dirs = overrides.projectDir ? [overrides.projectDir] : await candidateDirs(root, [deps.cwd, ...(await runningComposeDirs(deps.run))]);
+  const installs: Found<OpenClawInstall>[] = [];
+  for (const dir of dirs) {
+    const found = await composeInstall(root, dir);
+    if (found) installs.push(found);
+  }
+  for (const home of overrides.projectDir ? [] : ["/root", ...dirs.filter((d) => /^\/home\/[^/]+$/.test(d))]) {
+    const found = await nativeInstall(root, home);
+    if (found && !installs.some((i) => i.value.stateDir === found.value.stateDir)) installs.push(found);
+  }
+  let install = overrides.openclawDir ? installs.find((i) => i.value.stateDir === overrides.openclawDir) : installs[0];
+  if (overrides.openclawDir && !install) {
+    const native = await nativeInstall(root, `${overrides.openclawDir}/..`);
+    install = native && { value: { ...native.value, stateDir: overrides.openclawDir }, source: "--openclaw-dir" };
+  }
+  if (install && overrides.release) install = { value: { ...install.value, release: overrides.release }, source: `${install.source}; release from --release` };
+  let login = pickLogin(logins);
+  if (overrides.credentials) login = { value: { path: overrides.credentials, uid: 0, home: "" }, source: "--credentials" };
+  const which = await deps.run(["sh", "-c", "command -v claude"], { env: minimalEnv(), timeoutMs: 5000 });
+  return { logins, installs, login, install, claudeOnHost: which.code === 0 };
+}
+
+/** Working dirs of running compose projects, from their containers' labels (none when docker is absent or down). */
+async function runningComposeDirs(run: ProcessRunner): Promise<string[]> {
+  const ps = await run(["docker", "ps", "--format", '{{.Label "com.docker.compose.project.working_dir"}}'], { env: minimalEnv(), timeoutMs: 10_000 });
+  if (ps.code !== 0) return [];
+  return [...new Set(ps.stdout.split("\n").map((l) => l.trim()).filter(Boolean))];
+}
+
+export function formatDetection(d: Detection): string[] {
+  const lines = ["Claude Code logins:"];
+  if (!d.logins.length) lines.push("  none found (~/.claude/.credentials.json of root and /home/*): pass --credentials FILE");
+  for (const l of d.logins) {
+    const v = l.value;
+    const state = v.problem ? `unusable: ${v.problem}` : `token ${v.fingerprint}, expires ${new Date(v.expiresAt!).toISOString()}`;
+    lines.push(`  ${l === d.login ? "→" : " "} ${l.source}: ${state}`);
+  }
+  lines.push("OpenClaw:");
+  if (!d.installs.length) lines.push("  none found (compose projects in /opt, /srv, home dirs, the working dir; ~/.openclaw): pass --openclaw-dir or --project-dir");
+  for (const i of d.installs) lines.push(`  ${i === d.install ? "→" : " "} ${i.value.kind}: ${i.source}; agents ${i.value.agents.join(", ")}${i.value.sqlite ? "; SQLite store" : ""}`);
+  lines.push(`claude on this host: ${d.claudeOnHost ? "yes" : "no"}`);
+  return lines;
+}

@@ -1,0 +1,115 @@
+import { describe, expect, test } from "bun:test";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
+import { detect } from "../../src/install/detect.ts";
+import { isSqliteEra } from "../../src/install/detect-openclaw.ts";
+import { proposeConfig } from "../../src/install/propose.ts";
+import { runProcess } from "../../src/process/run.ts";
+import { parseConfig } from "../../src/config/load.ts";
+
+const HOUR = 3_600_000;
+const deps = { run: runProcess, now: Date.now(), cwd: "/nonexistent" };
+
+/** A machine's file tree under a temp root: `files` maps absolute paths to contents. */
+async function tree(files: Record<string, string>) {
+  const root = await mkdtemp(join(tmpdir(), "oauth-sync-detect-"));
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(join(root, path, ".."), { recursive: true });
+    await writeFile(join(root, path), text);
+  }
+  return root;
+}
+
+const compose = (image: string) => `services:
+  openclaw-gateway:
+    image: ${image}
+    env_file: .env
+    volumes:
+      - \${OPENCLAW_CONFIG_DIR}:/home/node/.openclaw
+      - ./workspace:/home/node/workspace
+  redis:
+    image: redis:7
+`;
+
+describe("detection on sandbox trees", () => {
+  test("docker, config dir from .env, JSON-era image, two agents → auth-profiles per agent, .env, compose recreate", async () => {
+    const root = await tree({
+      "/opt/openclaw/docker-compose.yml": compose("ghcr.io/openclaw/openclaw:2026.5.28"),
+      "/opt/openclaw/.env": "OPENCLAW_CONFIG_DIR=/srv/openclaw-config\nANTHROPIC_OAUTH_TOKEN=\n",
+      "/srv/openclaw-config/agents/main/agent/auth-profiles.json": "{}",
+      "/srv/openclaw-config/agents/work/agent/auth-profiles.json": "{}",
+      "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR),
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.install?.value).toMatchObject({ kind: "compose", stateDir: "/srv/openclaw-config", projectDir: "/opt/openclaw", service: "openclaw-gateway", release: "2026.5.28", agents: ["main", "work"], sqlite: false });
+    expect(d.install?.source).toContain("/opt/openclaw/docker-compose.yml");
+    const { config } = proposeConfig(d.install!.value, d.login!.value, { claudeOnHost: true });
+    expect(config.targets).toEqual([
+      { kind: "openclaw-auth-profiles", path: "/srv/openclaw-config/agents/main/agent/auth-profiles.json" },
+      { kind: "openclaw-auth-profiles", path: "/srv/openclaw-config/agents/work/agent/auth-profiles.json" },
+      { kind: "env-file", path: "/opt/openclaw/.env" },
+    ]);
+    expect(config.gateway).toMatchObject({ kind: "compose", projectDir: "/opt/openclaw", service: "openclaw-gateway" });
+    expect(parseConfig(JSON.stringify(config), "/etc/oauth-sync/config.json").ok).toBe(true);
+  });
+
+  test("docker, SQLite-era image → openclaw-cli through docker compose exec, plus .env; leftover JSON reported", async () => {
+    const root = await tree({
+      "/srv/claw/compose.yaml": compose("openclaw/openclaw:2026.9.6"),
+      "/srv/claw/.env": "OPENCLAW_CONFIG_DIR=./config\n",
+      "/srv/claw/config/agents/main/agent/auth-profiles.json": "{}",
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.install?.value).toMatchObject({ stateDir: "/srv/claw/config", release: "2026.9.6" });
+    const { config, notes } = proposeConfig(d.install!.value, { path: "/root/.claude/.credentials.json", uid: 0, home: "/root" }, { claudeOnHost: false });
+    expect(config.targets).toEqual([
+      { kind: "openclaw-cli", command: ["docker", "compose", "-f", "/srv/claw/compose.yaml", "exec", "-T", "openclaw-gateway", "openclaw"] },
+      { kind: "env-file", path: "/srv/claw/.env" },
+    ]);
+    expect(notes.join("\n")).toContain("doctor --fix");
+    expect(config.trigger).toEqual({ mode: "none" });
+  });
+
+  test("native ~/.openclaw: release from openclaw.json, or the SQLite store on disk when unknown", async () => {
+    const root = await tree({
+      "/home/claw/.openclaw/openclaw.json": JSON.stringify({ meta: { lastTouchedVersion: "2026.9.6" } }),
+      "/home/claw/.openclaw/state/openclaw.sqlite": "",
+      "/root/.openclaw/agents/main/agent/openclaw-agent.sqlite": "",
+    });
+    const d = await detect(root, {}, deps);
+    const native = d.installs.map((i) => i.value);
+    expect(native).toContainEqual(expect.objectContaining({ kind: "native", stateDir: "/home/claw/.openclaw", release: "2026.9.6", sqlite: true }));
+    expect(native).toContainEqual(expect.objectContaining({ kind: "native", stateDir: "/root/.openclaw", sqlite: true }));
+    const root2 = d.installs.find((i) => i.value.stateDir === "/root/.openclaw")!.value;
+    const { config, notes } = proposeConfig(root2, { path: "/root/.claude/.credentials.json", uid: 0, home: "/root" }, { claudeOnHost: true });
+    expect(config.targets).toEqual([{ kind: "openclaw-cli", command: ["openclaw"], env: { HOME: "/root" } }]);
+    expect(notes.join("\n")).toContain("release is unknown");
+  });
+
+  test("Claude logins of root and users: the usable one that lives longest is chosen; a blanked one is shown", async () => {
+    const later = Date.now() + 7 * HOUR;
+    const root = await tree({
+      "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 2 * HOUR),
+      "/home/ana/.claude/.credentials.json": credentialsJson(fakeToken(), later),
+      "/home/bob/.claude/.credentials.json": JSON.stringify({ claudeAiOauth: { accessToken: "", refreshToken: "", expiresAt: 0 } }),
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.logins).toHaveLength(3);
+    expect(d.login?.value).toMatchObject({ path: "/home/ana/.claude/.credentials.json", expiresAt: later });
+    expect(d.logins.find((l) => l.value.path.startsWith("/home/bob"))?.value.problem).toContain("blanked");
+    expect(JSON.stringify(d)).not.toContain("sk-ant-");
+  });
+
+  test("flags override what was found", async () => {
+    const root = await tree({ "/opt/openclaw/docker-compose.yml": compose("ghcr.io/openclaw/openclaw:2026.5.28"), "/opt/openclaw/.env": "OPENCLAW_CONFIG_DIR=/cfg\n" });
+    const d = await detect(root, { credentials: "/srv/claude/.credentials.json", release: "2026.9.6" }, deps);
+    expect(d.login?.value.path).toBe("/srv/claude/.credentials.json");
+    expect(d.install?.value.release).toBe("2026.9.6");
+  });
+
+  test("era from release", () => {
+    expect([isSqliteEra("2026.5.28"), isSqliteEra("2026.6.1"), isSqliteEra("2027.1.0"), isSqliteEra(undefined)]).toEqual([false, true, true, undefined]);
+  });
+});
