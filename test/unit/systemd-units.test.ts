@@ -1,0 +1,61 @@
+import { describe, expect, test } from "bun:test";
+import { parseConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/schema.ts";
+import { protectHome, writablePaths } from "../../src/systemd/paths.ts";
+import { renderUnits } from "../../src/systemd/units.ts";
+
+function config(raw: Record<string, unknown>): Config {
+  const parsed = parseConfig(JSON.stringify({ stateDir: "/var/lib/oauth-sync", ...raw }), "/etc/oauth-sync/config.json");
+  if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
+  return parsed.config;
+}
+
+const composeSetup = config({
+  credentials: "/root/.claude/.credentials.json",
+  targets: [
+    { kind: "openclaw-auth-profiles", path: "/srv/openclaw/config/agents/main/agent/auth-profiles.json" },
+    { kind: "openclaw-auth-profiles", path: "/srv/openclaw/config/agents/work/agent/auth-profiles.json" },
+    { kind: "env-file", path: "/srv/openclaw/.env" },
+  ],
+  gateway: { kind: "compose", projectDir: "/srv/openclaw" },
+  trigger: { mode: "none" },
+});
+
+describe("unit files", () => {
+  test("write access exactly for the targets' directories, the state dir and the credentials dir", () => {
+    expect(writablePaths(composeSetup)).toEqual(["/root/.claude", "/srv/openclaw", "/var/lib/oauth-sync"]);
+  });
+
+  test("ProtectHome is yes unless a path lives in a home", () => {
+    expect(protectHome(["/srv/x", "/var/lib/oauth-sync"])).toBe("yes");
+    expect(protectHome(["/root/.claude"])).toBe("read-only");
+    expect(protectHome(["/home/ana/.claude"])).toBe("read-only");
+  });
+
+  test("the watch service is hardened, restarts on failure, and never denies W^X memory (Bun's JIT)", () => {
+    const [watch, check, timer] = renderUnits(composeSetup, { binary: "/usr/local/bin/oauth-sync", configPath: "/etc/oauth-sync/config.json" });
+    expect(watch!.content).toContain("ExecStart=/usr/local/bin/oauth-sync watch --config /etc/oauth-sync/config.json");
+    for (const line of ["Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "UMask=0077", "ProtectHome=read-only", "StartLimitBurst=5"]) {
+      expect(watch!.content).toContain(line);
+    }
+    expect(watch!.content).toContain("ReadWritePaths=-/root/.claude -/srv/openclaw -/var/lib/oauth-sync");
+    expect(watch!.content).not.toMatch(/^MemoryDenyWriteExecute/m);
+    expect(watch!.content).toContain("After=network-online.target docker.service");
+    expect(check!.content).toContain("SuccessExitStatus=5 6");
+    expect(timer!.content).toMatch(/OnCalendar=\*:0\/30\nRandomizedDelaySec=60\nPersistent=true/);
+    for (const unit of [watch, check, timer]) expect(unit!.content).toStartWith("# Installed by oauth-sync");
+  });
+
+  test("paths with spaces are quoted and % escaped", () => {
+    const [watch] = renderUnits(composeSetup, { binary: "/opt/my tools/oauth-sync", configPath: "/etc/oauth-sync/100%.json" });
+    expect(watch!.content).toContain('ExecStart="/opt/my tools/oauth-sync" watch --config /etc/oauth-sync/100%%.json');
+  });
+
+  test("user units drop the sandboxing a user manager cannot apply", () => {
+    const [watch] = renderUnits(composeSetup, { binary: "/home/ana/.local/bin/oauth-sync", configPath: "/home/ana/.config/oauth-sync/config.json", user: true });
+    expect(watch!.content).not.toContain("ProtectSystem");
+    expect(watch!.content).not.toContain("ReadWritePaths");
+    expect(watch!.content).toContain("NoNewPrivileges=yes");
+    expect(watch!.content).toContain("WantedBy=default.target");
+  });
+});
