@@ -140,3 +140,33 @@ describe("oauth-sync install in a booted systemd", () => {
     expect(again.stdout).toContain("nothing to remove");
   }, 60_000);
 });
+
+describe("oauth-sync install --yes with detection, in a booted systemd", () => {
+  test("finds the Claude login and a native OpenClaw, installs a config for its era, syncs; uninstall --purge removes all", async () => {
+    await writeInside("/root/.openclaw/openclaw.json", JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
+    await mkdir(join(box.root, "root/.openclaw/agents/main/agent"), { recursive: true });
+    const dry = await box.exec(["/root/oauth-sync", "install", "--yes", "--dry-run"]);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("→ /root/.claude/.credentials.json (uid 0)");
+    expect(dry.stdout).toContain("native: /root/.openclaw exists, release 2026.5.28");
+    expect(dry.stdout).toContain('"path": "/root/.openclaw/agents/main/agent/auth-profiles.json"');
+    expect(dry.stdout).not.toContain("sk-ant-");
+
+    const result = await box.exec(["/root/oauth-sync", "install", "--yes"]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const token = fakeToken();
+    await rotateInside(token, Date.now() + 11 * HOUR);
+    await waitInside("/root/.openclaw/agents/main/agent/auth-profiles.json", token);
+
+    const purge = await box.exec(["oauth-sync", "uninstall", "--purge"]);
+    expect(purge.code, purge.stdout + purge.stderr).toBe(0);
+    expect((await box.exec(["test", "-e", "/etc/oauth-sync/config.json"])).code).not.toBe(0);
+    expect(await sh("systemctl list-unit-files 'oauth-sync*' --no-legend | wc -l")).toBe("0");
+  }, 120_000);
+
+  test("without a terminal and without --yes it asks for --yes instead of guessing", async () => {
+    const result = await box.exec(["/root/oauth-sync", "install"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("re-run with --yes");
+  }, 60_000);
+});
