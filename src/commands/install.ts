@@ -1,9 +1,11 @@
 import { defineCommand } from "citty";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";
 import { detect, formatDetection } from "../install/detect.ts";
 import { install } from "../install/install.ts";
+import { applyModelConfig, findTraps, type Trap } from "../install/model-config.ts";
 import { proposeConfig } from "../install/propose.ts";
 import { installLayout } from "../install/plan.ts";
 import { logger, print } from "../log/logger.ts";
@@ -23,6 +25,8 @@ export default defineCommand({
     "openclaw-dir": { type: "string", description: "OpenClaw state dir (default: detected)" },
     "project-dir": { type: "string", description: "OpenClaw compose project (default: detected)" },
     release: { type: "string", description: "OpenClaw release, e.g. 2026.9.6 (default: detected)" },
+    model: { type: "string", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
+    "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (backed up first if it is JSON5)" },
     verbose: { type: "boolean", alias: "v" },
     quiet: { type: "boolean", alias: "q" },
   },
@@ -68,6 +72,7 @@ async function detectedConfig(args: Record<string, unknown>): Promise<string> {
   }
   const proposal = proposeConfig(detection.install.value, detection.login.value, { claudeOnHost: detection.claudeOnHost });
   for (const note of proposal.notes) logger.warn(note);
+  await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
   const text = `${JSON.stringify(proposal.config, null, 2)}\n`;
   print(`config to install:\n${text}`);
   if (!args.yes) {
@@ -79,4 +84,26 @@ async function detectedConfig(args: Record<string, unknown>): Promise<string> {
     if (ok !== true) process.exit(EXIT.misconfigured);
   }
   return text;
+}
+
+/** Anthropic model settings in openclaw.json: traps reported always, changed only with consent (a flag or a yes). */
+async function modelConfigStep(path: string, args: Record<string, unknown>) {
+  const text = await readFile(path, "utf8").catch(() => undefined);
+  if (text === undefined) return;
+  let traps: Trap[];
+  try {
+    traps = findTraps(Bun.JSON5.parse(text) as Record<string, unknown>);
+  } catch {
+    logger.warn(`${path} does not parse: its model settings were not checked`);
+    return;
+  }
+  for (const trap of traps) logger.warn(`${path}: ${trap.problem}; fix: ${trap.fix}`);
+  let consent = Boolean(args["fix-model-config"] || args.model);
+  if (!consent && traps.length && !args.yes && process.stdin.isTTY) {
+    consent = (await logger.prompt(`Fix ${traps.length} problem(s) in ${path}?`, { type: "confirm", initial: true, cancel: "null" })) === true;
+  }
+  if (!consent) return;
+  if (args["dry-run"]) return print(`would fix the model settings in ${path}${args.model ? ` and set the primary model to ${args.model}` : ""}`);
+  const result = await applyModelConfig(path, { primaryModel: args.model as string | undefined });
+  if (result.changed) logger.success(`updated ${path}${result.note ? ` (${result.note})` : ""}`);
 }
