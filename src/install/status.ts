@@ -8,6 +8,7 @@ import { loadState } from "../sync/state.ts";
 import { formatRemaining } from "../sync/report.ts";
 import { targetId } from "../targets/types.ts";
 import { systemctlEnv } from "./install.ts";
+import { askOpenClaw, type OpenClawView } from "./openclaw-report.ts";
 
 export interface StatusReport {
   healthy: boolean;
@@ -17,6 +18,7 @@ export interface StatusReport {
   gateway: { kind: string; pending: boolean; lastReloadAt?: string; lastError?: string };
   units: { service: string; timer: string; nextCheck?: string };
   reauthFlag: { path: string; present: boolean };
+  openclaw: OpenClawView[];
 }
 
 /** Everything a person asks when the agents fail: gathered from the credentials, the state file and systemd. */
@@ -60,7 +62,12 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
   const reauthFlag = { path: flag, present: Boolean(await stat(flag).catch(() => undefined)) };
   if (reauthFlag.present) problems.unshift(`re-authentication needed (${flag}): run \`claude auth login\` where the CLI lives`);
 
-  return { healthy: problems.length === 0, problems, credentials, targets, gateway, units, reauthFlag };
+  const openclaw = await askOpenClaw(config, deps.run);
+  for (const view of openclaw) {
+    if (view.error) problems.push(`OpenClaw (${view.source}) could not report: ${view.error}`);
+    else if (view.status === "expired" || view.status === "missing") problems.push(`OpenClaw (${view.source}) reports its Anthropic profile ${view.status}`);
+  }
+  return { healthy: problems.length === 0, problems, credentials, targets, gateway, units, reauthFlag, openclaw };
 }
 
 export function formatStatus(report: StatusReport): string {
@@ -71,6 +78,7 @@ export function formatStatus(report: StatusReport): string {
     `gateway   ${report.gateway.kind}${report.gateway.lastReloadAt ? `, last reload ${report.gateway.lastReloadAt}` : ""}${report.gateway.pending ? ", reload OWED" : ""}`,
     `service   oauth-sync.service ${report.units.service}; oauth-sync-check.timer ${report.units.timer}${report.units.nextCheck ? `, next ${report.units.nextCheck}` : ""}`,
     `reauth    ${report.reauthFlag.present ? `NEEDED (${report.reauthFlag.path})` : "no"}`,
+    ...report.openclaw.map((v) => `openclaw  ${v.source}: ${v.error ?? `${v.type} profile ${v.status}${v.expiresAt ? `, expires ${new Date(v.expiresAt).toISOString()}` : ""}`}`),
     report.healthy ? "healthy" : `problem: ${report.problems[0]}`,
   ];
   return lines.join("\n");

@@ -1,0 +1,51 @@
+import { basename, dirname, resolve } from "node:path";
+import type { Config } from "../config/schema.ts";
+import { minimalEnv, type ProcessRunner } from "../process/run.ts";
+
+export interface OpenClawView {
+  source: string;
+  status?: string;
+  type?: string;
+  expiresAt?: number;
+  error?: string;
+}
+
+/** Pure: the Anthropic default profile as `openclaw models status --json` reports it. */
+export function anthropicProfile(stdout: string): Omit<OpenClawView, "source"> {
+  const start = stdout.indexOf("{");
+  if (start < 0) return { error: "no JSON in the output" };
+  try {
+    const status = JSON.parse(stdout.slice(start));
+    const profiles: Array<Record<string, unknown>> = status?.auth?.oauth?.profiles ?? [];
+    const profile = profiles.find((p) => p.provider === "anthropic") ?? profiles[0];
+    if (!profile) return { status: "missing" };
+    return { status: String(profile.status), type: String(profile.type), expiresAt: typeof profile.expiresAt === "number" ? profile.expiresAt : undefined };
+  } catch {
+    return { error: "output is not JSON" };
+  }
+}
+
+/** How to ask OpenClaw itself: the openclaw-cli target's command, or `openclaw` with the HOME that owns a JSON store. */
+export function openclawCommands(config: Config): Array<{ argv: string[]; env: Record<string, string>; source: string }> {
+  const commands = [];
+  for (const target of config.targets) {
+    if (target.kind === "openclaw-cli") {
+      commands.push({ argv: [...target.command, "models", "status", "--json"], env: target.env, source: target.command.join(" ") });
+    } else if (target.kind === "openclaw-auth-profiles") {
+      const stateDir = resolve(dirname(target.path), "../../..");
+      if (basename(stateDir) === ".openclaw") commands.push({ argv: ["openclaw", "models", "status", "--json"], env: { HOME: dirname(stateDir) }, source: `openclaw (HOME=${dirname(stateDir)})` });
+    }
+  }
+  return commands;
+}
+
+/** What OpenClaw reports, where it can be asked; a command that is not there is skipped, not an error. */
+export async function askOpenClaw(config: Config, run: ProcessRunner): Promise<OpenClawView[]> {
+  const views: OpenClawView[] = [];
+  for (const command of openclawCommands(config)) {
+    const result = await run(command.argv, { env: minimalEnv(command.env), timeoutMs: 60_000 });
+    if (result.spawnError) continue;
+    views.push({ source: command.source, ...(result.code === 0 ? anthropicProfile(result.stdout) : { error: `exit ${result.code}: ${result.stderr.trim().split("\n").at(-1) ?? ""}` }) });
+  }
+  return views;
+}
