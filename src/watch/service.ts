@@ -17,10 +17,14 @@ const HALF_WRITTEN_RETRIES = 5;
 const HALF_WRITTEN_DELAY_MS = 100;
 
 /** The resident service: watch the credentials directory, sync on change, reconcile on a timer. */
+function identity(info: { dev: number; ino: number; birthtimeMs: number }): string {
+  return `${info.dev}:${info.ino}:${info.birthtimeMs}`;
+}
+
 export function createWatchService(initial: Config, deps: WatchDeps) {
   let config = initial;
   let subscription: AsyncSubscription | undefined;
-  let watchedIno: number | undefined;
+  let watchedDir: string | undefined;
   let stopped = false;
   let halfWrittenTries = 0;
   const timers = { reconcile: undefined as Timer | undefined, dirCheck: undefined as Timer | undefined, retry: undefined as Timer | undefined };
@@ -66,21 +70,24 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
       return;
     }
     subscription = await watcher.subscribe(dir, onEvents, { backend: "inotify" });
-    watchedIno = info.ino;
+    watchedDir = identity(info);
     logger.debug(`watching ${dir}`);
   }
 
   async function unsubscribe() {
     const current = subscription;
     subscription = undefined;
-    watchedIno = undefined;
+    watchedDir = undefined;
     await current?.unsubscribe().catch(() => {});
   }
 
-  /** inotify follows the inode: a directory deleted and recreated (a remounted volume) needs a new subscription. */
+  /**
+   * inotify follows the inode: a directory deleted and recreated (a remounted volume) needs a new subscription.
+   * The new directory often gets the freed inode number back (seen on ext4), so its birth time tells them apart.
+   */
   async function checkDirectory() {
     const info = await stat(dirname(config.credentials)).catch(() => undefined);
-    const replaced = info ? info.ino !== watchedIno : subscription !== undefined;
+    const replaced = info ? identity(info) !== watchedDir : subscription !== undefined;
     if (!replaced || stopped) return;
     if (info) logger.info(`${dirname(config.credentials)} was replaced: watching it again`);
     await subscribe();
