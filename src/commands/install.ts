@@ -70,7 +70,11 @@ async function detectedConfig(args: Record<string, unknown>): Promise<string> {
     logger.error("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
     process.exit(EXIT.misconfigured);
   }
-  const proposal = proposeConfig(detection.install.value, detection.login.value, { claudeOnHost: detection.claudeOnHost });
+  const proposal = proposeConfig(detection.install.value, detection.login.value, {
+    claudeOnHost: detection.claudeOnHost,
+    containers: detection.containers.map((c) => c.value),
+    gatewayUnit: detection.gatewayUnit,
+  });
   for (const note of proposal.notes) logger.warn(note);
   await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
   const text = `${JSON.stringify(proposal.config, null, 2)}\n`;

@@ -1,5 +1,5 @@
 import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
 import type { Found } from "./detect-openclaw.ts";
@@ -16,16 +16,20 @@ export interface ClaudeLogin {
 /** `~/.claude/.credentials.json` of root and of every user under /home: fingerprints and expiry, never tokens. */
 export async function findClaudeLogins(root: string, now: number): Promise<Found<ClaudeLogin>[]> {
   const homes = ["/root", ...(await readdir(join(root, "/home")).catch(() => [] as string[])).map((u) => join("/home", u))];
+  return loginsAt(root, homes.map((home) => join(home, ".claude/.credentials.json")), now);
+}
+
+export async function loginsAt(root: string, paths: string[], now: number, via = ""): Promise<Found<ClaudeLogin>[]> {
   const found: Found<ClaudeLogin>[] = [];
-  for (const home of homes) {
-    const path = join(home, ".claude/.credentials.json");
+  for (const path of paths) {
     const info = await stat(join(root, path)).catch(() => undefined);
     if (!info) continue;
+    const home = dirname(dirname(path));
     const read = await readCredentials(join(root, path), now);
     const login: ClaudeLogin = read.ok
       ? { path, uid: info.uid, home, fingerprint: fingerprint(read.credentials.accessToken), expiresAt: read.credentials.expiresAt }
       : { path, uid: info.uid, home, problem: read.message };
-    found.push({ value: login, source: `${path} (uid ${info.uid})` });
+    found.push({ value: login, source: `${path} (uid ${info.uid}${via ? `, ${via}` : ""})` });
   }
   return found;
 }

@@ -1,5 +1,6 @@
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
-import { findClaudeLogins, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
+import { findClaudeLogins, loginsAt, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
+import { findContainerClaude, type ContainerClaude } from "./detect-container-claude.ts";
 import { candidateDirs, composeInstall, nativeInstall, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
 
 export interface Overrides {
@@ -15,11 +16,19 @@ export interface Detection {
   login?: Found<ClaudeLogin>;
   install?: Found<OpenClawInstall>;
   claudeOnHost: boolean;
+  containers: Found<ContainerClaude>[];
+  /** A loaded `openclaw-gateway.service` system unit (a native gateway run by systemd). */
+  gatewayUnit: boolean;
 }
 
 /** Look around the machine (under `root`, a seam for tests); flags win over what was found. */
 export async function detect(root: string, overrides: Overrides, deps: { run: ProcessRunner; now: number; cwd: string }): Promise<Detection> {
   const logins = await findClaudeLogins(root, deps.now);
+  const containers = await findContainerClaude(deps.run);
+  for (const c of containers) {
+    const path = c.value.hostCredentials;
+    if (path && !logins.some((l) => l.value.path === path)) logins.push(...(await loginsAt(root, [path], deps.now, `via ${c.value.container}`)));
+  }
   const dirs = overrides.projectDir ? [overrides.projectDir] : await candidateDirs(root, [deps.cwd, ...(await runningComposeDirs(deps.run))]);
   const installs: Found<OpenClawInstall>[] = [];
   for (const dir of dirs) {
@@ -39,7 +48,8 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
   let login = pickLogin(logins);
   if (overrides.credentials) login = { value: { path: overrides.credentials, uid: 0, home: "" }, source: "--credentials" };
   const which = await deps.run(["sh", "-c", "command -v claude"], { env: minimalEnv(), timeoutMs: 5000 });
-  return { logins, installs, login, install, claudeOnHost: which.code === 0 };
+  const unit = await deps.run(["systemctl", "show", "-p", "LoadState", "--value", "openclaw-gateway.service"], { env: minimalEnv(), timeoutMs: 10_000 });
+  return { logins, installs, login, install, claudeOnHost: which.code === 0, containers, gatewayUnit: unit.stdout.trim() === "loaded" };
 }
 
 /** Working dirs of running compose projects, from their containers' labels (none when docker is absent or down). */
@@ -61,5 +71,7 @@ export function formatDetection(d: Detection): string[] {
   if (!d.installs.length) lines.push("  none found (compose projects in /opt, /srv, home dirs, the working dir; ~/.openclaw): pass --openclaw-dir or --project-dir");
   for (const i of d.installs) lines.push(`  ${i === d.install ? "→" : " "} ${i.value.kind}: ${i.source}; agents ${i.value.agents.join(", ")}${i.value.sqlite ? "; SQLite store" : ""}`);
   lines.push(`claude on this host: ${d.claudeOnHost ? "yes" : "no"}`);
+  for (const c of d.containers) lines.push(`  ${c.source}${c.value.proxyBaseUrl ? `; ANTHROPIC_BASE_URL=${c.value.proxyBaseUrl} (the trigger will override it)` : ""}`);
+  if (d.gatewayUnit) lines.push("openclaw-gateway.service: loaded (systemd gateway)");
   return lines;
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { ClaudeLogin } from "./detect-claude.ts";
+import type { ContainerClaude } from "./detect-container-claude.ts";
 import { isSqliteEra, type OpenClawInstall } from "./detect-openclaw.ts";
 
 export interface Proposal {
@@ -12,7 +13,11 @@ export interface Proposal {
  * Pure: the config for what was found. JSON era (≤ 2026.5): auth-profiles.json for each agent. SQLite era (≥ 2026.6,
  * or a SQLite store on disk): OpenClaw's own CLI. Compose: also the project's .env, and the gateway recreated.
  */
-export function proposeConfig(install: OpenClawInstall, login: ClaudeLogin, options: { claudeOnHost: boolean }): Proposal {
+export function proposeConfig(
+  install: OpenClawInstall,
+  login: ClaudeLogin,
+  options: { claudeOnHost: boolean; containers?: ContainerClaude[]; gatewayUnit?: boolean },
+): Proposal {
   const notes: string[] = [];
   const sqlite = install.sqlite || isSqliteEra(install.release) === true;
   if (!install.release) notes.push(`OpenClaw's release is unknown: chose the ${sqlite ? "SQLite" : "JSON"} era from the files on disk; pass --release to be sure`);
@@ -31,9 +36,22 @@ export function proposeConfig(install: OpenClawInstall, login: ClaudeLogin, opti
     for (const agent of install.agents) targets.push({ kind: "openclaw-auth-profiles", path: join(install.stateDir, "agents", agent, "agent/auth-profiles.json") });
   }
   if (install.kind === "compose") targets.push({ kind: "env-file", path: join(install.projectDir!, ".env") });
-  const gateway = install.kind === "compose" ? { kind: "compose", projectDir: install.projectDir, files: [install.composeFile], service: install.service } : { kind: "none" };
-  if (install.kind === "native") notes.push("native install: no gateway reload configured; set gateway.kind to systemd if a unit runs the gateway");
-  const trigger = options.claudeOnHost ? { mode: "host" } : { mode: "none" };
-  if (!options.claudeOnHost) notes.push("no `claude` on this host's PATH: the refresh trigger is off (set trigger.mode to container if the CLI runs in a container)");
+  const gateway =
+    install.kind === "compose"
+      ? { kind: "compose", projectDir: install.projectDir, files: [install.composeFile], service: install.service }
+      : options.gatewayUnit
+        ? { kind: "systemd", unit: "openclaw-gateway.service" }
+        : { kind: "none" };
+  if (gateway.kind === "none") notes.push("native install without an openclaw-gateway unit: no gateway reload configured");
+  const container = (options.containers ?? []).find((c) => c.hostCredentials === login.path) ?? options.containers?.[0];
+  const trigger = options.claudeOnHost
+    ? { mode: "host" }
+    : container
+      ? { mode: "container", container: container.container, ...(container.user ? { user: container.user } : {}), ...(container.proxyBaseUrl ? { baseUrlOverride: true } : {}) }
+      : { mode: "none" };
+  if (trigger.mode === "none") notes.push("no `claude` on this host's PATH nor in a running container: the refresh trigger is off");
+  if (container?.proxyBaseUrl && trigger.mode === "container") {
+    notes.push(`container ${container.container} points the CLI at ${container.proxyBaseUrl}: the trigger passes ANTHROPIC_BASE_URL=https://api.anthropic.com for its own exec`);
+  }
   return { config: { credentials: login.path, targets, gateway, trigger }, notes };
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { detect } from "../../src/install/detect.ts";
 import { proposeConfig } from "../../src/install/propose.ts";
 import { runProcess } from "../../src/process/run.ts";
+import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { BUSYBOX_IMAGE, ensureDockerBed } from "../bed/docker.ts";
 
 const IMAGE = "oauth-sync-test/openclaw:2026.9.6";
@@ -38,6 +39,31 @@ services:
 afterAll(async () => {
   await Bun.$`docker compose down -t 1`.cwd(dir).quiet().nothrow();
   await rm(dir, { recursive: true, force: true });
+});
+
+describe("Claude Code inside a running container", () => {
+  test("found with its login mapped to the host through the mount, and its proxy base URL; the trigger proposed for it", async () => {
+    const claudeDir = join(dir, "claude-home");
+    await mkdir(claudeDir, { recursive: true });
+    await writeFile(join(claudeDir, ".credentials.json"), credentialsJson(fakeToken(), Date.now() + 8 * 3_600_000), { mode: 0o600 });
+    await writeFile(join(dir, "claude"), "#!/bin/sh\necho 2.1.330\n", { mode: 0o755 });
+    const name = `oauth-sync-detect-claude-${Date.now()}`;
+    const started = await Bun.$`docker run -d --name ${name} --network none -e ANTHROPIC_BASE_URL=http://litellm:4000 -v ${claudeDir}:/root/.claude -v ${join(dir, "claude")}:/bin/claude:ro ${BUSYBOX_IMAGE} sleep 3600`.quiet().nothrow();
+    expect(started.exitCode, started.stderr.toString()).toBe(0);
+    try {
+      const d = await detect("/", {}, { run: runProcess, now: Date.now(), cwd: "/" });
+      const found = d.containers.find((c) => c.value.container === name);
+      expect(found?.value).toMatchObject({ hostCredentials: join(claudeDir, ".credentials.json"), proxyBaseUrl: "http://litellm:4000" });
+      const login = d.logins.find((l) => l.value.path === join(claudeDir, ".credentials.json"));
+      expect(login?.value.fingerprint).toMatch(/^[0-9a-f]{12}$/);
+      const install = { kind: "native" as const, stateDir: "/root/.openclaw", agents: ["main"], sqlite: false, legacyJson: [] };
+      const { config, notes } = proposeConfig(install, login!.value, { claudeOnHost: false, containers: [found!.value] });
+      expect(config.trigger).toEqual({ mode: "container", container: name, baseUrlOverride: true });
+      expect(notes.join("\n")).toContain("http://litellm:4000");
+    } finally {
+      await Bun.$`docker rm -f ${name}`.quiet().nothrow();
+    }
+  }, 60_000);
 });
 
 describe("detection on a real compose project", () => {
