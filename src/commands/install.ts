@@ -5,6 +5,7 @@ import { parseConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";
 import { detect, formatDetection } from "../install/detect.ts";
 import { install } from "../install/install.ts";
+import { liveTriggerTest } from "../install/live-test.ts";
 import { applyModelConfig, findTraps, type Trap } from "../install/model-config.ts";
 import { proposeConfig } from "../install/propose.ts";
 import { installLayout } from "../install/plan.ts";
@@ -27,6 +28,7 @@ export default defineCommand({
     release: { type: "string", description: "OpenClaw release, e.g. 2026.9.6 (default: detected)" },
     model: { type: "string", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
     "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (backed up first if it is JSON5)" },
+    test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing (--no-test: do not)" },
     verbose: { type: "boolean", alias: "v" },
     quiet: { type: "boolean", alias: "q" },
   },
@@ -45,6 +47,10 @@ export default defineCommand({
       process.exit(EXIT.targetFailed);
     }
     if (args["dry-run"]) return;
+    if (args.test) {
+      const live = await liveTriggerTest(parsed.config, runProcess);
+      for (const line of live.lines) (live.ok ? print : logger.warn)(line);
+    }
     print(result.changed.length ? `installed; changed: ${result.changed.join(", ")}` : "already installed; nothing changed");
     if (result.restarted.length) print(`restarted: ${result.restarted.join(", ")}`);
     print(`watch it: systemctl status oauth-sync · journalctl -u oauth-sync -f · oauth-sync status --config ${layout.configPath}`);

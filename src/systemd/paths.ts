@@ -21,7 +21,12 @@ function minimal(paths: string[]): string[] {
   return sorted.filter((path) => !sorted.some((other) => other !== path && under(path, other)));
 }
 
-/** Pure: `yes` hides /home, /root and /run/user; `read-only` where the service must reach into one of them. */
-export function protectHome(paths: string[]): "yes" | "read-only" {
+/**
+ * Pure: `yes` hides /home, /root and /run/user; `read-only` where the service must reach below one of them (its
+ * ReadWritePaths then open exactly those); `no` where it must write one of them as a whole (root's HOME, for the
+ * CLI's `~/.claude.json`): systemd keeps ProtectHome's read-only mount of that same path over a ReadWritePaths of it.
+ */
+export function protectHome(paths: string[]): "yes" | "read-only" | "no" {
+  if (paths.some((path) => HOME_ROOTS.includes(path))) return "no";
   return paths.some((path) => HOME_ROOTS.some((root) => under(path, root))) ? "read-only" : "yes";
 }

@@ -144,6 +144,9 @@ describe("oauth-sync install in a booted systemd", () => {
 describe("oauth-sync install --yes with detection, in a booted systemd", () => {
   test("finds the Claude login and a native OpenClaw, installs a config for its era, syncs; uninstall --purge removes all", async () => {
     await writeInside("/root/.openclaw/openclaw.json", JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
+    // A stand-in `claude` on PATH: the install's live trigger test runs it, and must not print the token it prints.
+    const leaked = fakeToken();
+    await writeInside("/usr/local/bin/claude", `#!/bin/sh\necho '{"loggedIn": true, "debugToken": "${leaked}"}'\necho "args: $*"\n`, 0o755);
     await mkdir(join(box.root, "root/.openclaw/agents/main/agent"), { recursive: true });
     const dry = await box.exec(["/root/oauth-sync", "install", "--yes", "--dry-run"]);
     expect(dry.code, dry.stdout + dry.stderr).toBe(0);
@@ -154,6 +157,10 @@ describe("oauth-sync install --yes with detection, in a booted systemd", () => {
 
     const result = await box.exec(["/root/oauth-sync", "install", "--yes"]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("refresh trigger test: claude auth status → exit 0");
+    expect(result.stdout).toContain("args: auth status");
+    expect(result.stdout + result.stderr).not.toContain(leaked);
+    expect(JSON.parse(await readFile(join(box.root, "etc/oauth-sync/config.json"), "utf8")).trigger).toEqual({ mode: "host" });
     const token = fakeToken();
     await rotateInside(token, Date.now() + 11 * HOUR);
     await waitInside("/root/.openclaw/agents/main/agent/auth-profiles.json", token);

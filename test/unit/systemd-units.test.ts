@@ -30,6 +30,8 @@ describe("unit files", () => {
     expect(protectHome(["/srv/x", "/var/lib/oauth-sync"])).toBe("yes");
     expect(protectHome(["/root/.claude"])).toBe("read-only");
     expect(protectHome(["/home/ana/.claude"])).toBe("read-only");
+    // Writing root's whole HOME (the CLI's ~/.claude.json): a read-only /root would win over ReadWritePaths=/root.
+    expect(protectHome(["/root", "/srv/x"])).toBe("no");
   });
 
   test("the watch service is hardened, restarts on failure, and never denies W^X memory (Bun's JIT)", () => {
