@@ -10,7 +10,7 @@ import { applyModelConfig, findTraps, type Trap } from "../install/model-config.
 import { proposeConfig } from "../install/propose.ts";
 import { installLayout } from "../install/plan.ts";
 import { logger, print } from "../log/logger.ts";
-import { runProcess } from "../process/run.ts";
+import { minimalEnv, runProcess } from "../process/run.ts";
 import { applyVerbosity } from "./_shared.ts";
 
 export default defineCommand({
@@ -47,6 +47,7 @@ export default defineCommand({
       process.exit(EXIT.targetFailed);
     }
     if (args["dry-run"]) return;
+    if (layout.user) await lingerAdvice();
     if (args.test) {
       const live = await liveTriggerTest(parsed.config, runProcess);
       for (const line of live.lines) (live.ok ? print : logger.warn)(line);
@@ -116,4 +117,11 @@ async function modelConfigStep(path: string, args: Record<string, unknown>) {
   if (args["dry-run"]) return print(`would fix the model settings in ${path}${args.model ? ` and set the primary model to ${args.model}` : ""}`);
   const result = await applyModelConfig(path, { primaryModel: args.model as string | undefined });
   if (result.changed) logger.success(`updated ${path}${result.note ? ` (${result.note})` : ""}`);
+}
+
+/** User units stop with the user's last session unless lingering is on: say so, with the command. */
+async function lingerAdvice() {
+  const user = process.env.USER || process.env.LOGNAME || (await runProcess(["id", "-un"], { env: minimalEnv(), timeoutMs: 5000 })).stdout.trim();
+  const linger = await runProcess(["loginctl", "show-user", user, "-p", "Linger", "--value"], { env: minimalEnv(), timeoutMs: 5000 });
+  if (linger.stdout.trim() !== "yes") logger.warn(`lingering is off for ${user}: the units stop when ${user} logs out. Turn it on: \`sudo loginctl enable-linger ${user}\``);
 }

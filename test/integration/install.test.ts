@@ -177,3 +177,37 @@ describe("oauth-sync install --yes with detection, in a booted systemd", () => {
     expect(result.stderr).toContain("re-run with --yes");
   }, 60_000);
 });
+
+describe("oauth-sync install --user, in a booted systemd", () => {
+  test("a user installs user units into their own manager; status and uninstall work the same", async () => {
+    await sh("id claw >/dev/null 2>&1 || useradd -m claw");
+    await sh("loginctl enable-linger claw");
+    for (let i = 0; i < 100 && (await box.exec(["test", "-S", "/run/user/1000/bus"])).code !== 0; i++) await Bun.sleep(100);
+    await box.copyIn(requireBinary(), "/home/claw/oauth-sync");
+    await writeInside("/home/claw/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
+    await writeInside(
+      "/home/claw/config.json",
+      JSON.stringify({ credentials: "/home/claw/.claude/.credentials.json", targets: [{ kind: "env-file", path: "/home/claw/openclaw/.env" }], trigger: { mode: "none" } }),
+    );
+    await sh("chown -R claw:claw /home/claw");
+    const asClaw = (...argv: string[]) => box.exec(["runuser", "-u", "claw", "--", "env", "HOME=/home/claw", "USER=claw", "XDG_RUNTIME_DIR=/run/user/1000", ...argv]);
+
+    const result = await asClaw("/home/claw/oauth-sync", "install", "--user", "--config", "/home/claw/config.json", "--yes");
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await sh("test -x /home/claw/.local/bin/oauth-sync && stat -c %a /home/claw/.config/oauth-sync/config.json")).toBe("600");
+    expect((await asClaw("systemctl", "--user", "is-active", "oauth-sync.service", "oauth-sync-check.timer")).stdout.trim()).toBe("active\nactive");
+
+    const token = fakeToken();
+    const file = join(box.root, "home/claw/.claude/.credentials.json");
+    await writeFile(`${file}.tmp`, credentialsJson(token, Date.now() + 9 * HOUR), { mode: 0o600 });
+    await sh("chown claw:claw /home/claw/.claude/.credentials.json.tmp");
+    await rename(`${file}.tmp`, file);
+    await waitInside("/home/claw/openclaw/.env", token);
+
+    const status = await asClaw("/home/claw/.local/bin/oauth-sync", "status", "--user", "--config", "/home/claw/.config/oauth-sync/config.json");
+    expect(status.code, status.stdout).toBe(0);
+    const gone = await asClaw("/home/claw/.local/bin/oauth-sync", "uninstall", "--user");
+    expect(gone.code, gone.stdout + gone.stderr).toBe(0);
+    expect((await asClaw("systemctl", "--user", "list-unit-files", "oauth-sync*", "--no-legend")).stdout.trim()).toBe("");
+  }, 120_000);
+});
