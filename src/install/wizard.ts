@@ -1,0 +1,119 @@
+/**
+ * The steps of `install` around the installation itself: detection and the choices where more than one candidate
+ * was found, the Anthropic model settings, the proposed config confirmed, and after installing the linger advice and
+ * the final verification.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Config } from "../config/schema.ts";
+import { EXIT } from "../exit-codes.ts";
+import { logger, print } from "../log/logger.ts";
+import { minimalEnv, runProcess } from "../process/run.ts";
+import { detect, formatDetection, type Detection } from "./detect.ts";
+import { applyModelConfig, findTraps, type Trap } from "./model-config.ts";
+import type { InstallLayout } from "./plan.ts";
+import { proposeConfig } from "./propose.ts";
+import { formatStatus, gatherStatus } from "./status.ts";
+
+export async function readPrepared(path: string): Promise<string> {
+  return readFile(path, "utf8").catch((error) => {
+    logger.error(`cannot read ${path}: ${error.message}`);
+    return process.exit(EXIT.misconfigured);
+  });
+}
+
+/** Detection → a proposed config, shown with where each finding came from; confirmed unless --yes. */
+export async function detectedConfig(args: Record<string, unknown>): Promise<string> {
+  const detection = await detect(
+    "/",
+    { credentials: args.credentials as string, openclawDir: args["openclaw-dir"] as string, projectDir: args["project-dir"] as string, release: args.release as string },
+    { run: runProcess, now: Date.now(), cwd: process.cwd() },
+  );
+  for (const line of formatDetection(detection)) print(line);
+  if (!args.yes && process.stdin.isTTY) await chooseInteractively(detection);
+  if (!detection.login || !detection.install) {
+    logger.error("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
+    process.exit(EXIT.misconfigured);
+  }
+  const proposal = proposeConfig(detection.install.value, detection.login.value, {
+    claudeOnHost: detection.claudeOnHost,
+    containers: detection.containers.map((c) => c.value),
+    gatewayUnit: detection.gatewayUnit,
+  });
+  for (const note of proposal.notes) logger.warn(note);
+  await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
+  const text = `${JSON.stringify(proposal.config, null, 2)}\n`;
+  print(`config to install:\n${text}`);
+  if (!args.yes) {
+    if (!process.stdin.isTTY) {
+      logger.error("no terminal to ask on: re-run with --yes to accept, or --config FILE");
+      process.exit(EXIT.misconfigured);
+    }
+    const ok = await logger.prompt("Install with this config?", { type: "confirm", initial: true, cancel: "null" });
+    if (ok !== true) process.exit(EXIT.misconfigured);
+  }
+  return text;
+}
+
+/** Anthropic model settings in openclaw.json: traps reported always, changed only with consent (a flag or a yes). */
+async function modelConfigStep(path: string, args: Record<string, unknown>) {
+  const text = await readFile(path, "utf8").catch(() => undefined);
+  if (text === undefined) return;
+  let traps: Trap[];
+  try {
+    traps = findTraps(Bun.JSON5.parse(text) as Record<string, unknown>);
+  } catch {
+    logger.warn(`${path} does not parse: its model settings were not checked`);
+    return;
+  }
+  for (const trap of traps) logger.warn(`${path}: ${trap.problem}; fix: ${trap.fix}`);
+  let consent = Boolean(args["fix-model-config"] || args.model);
+  if (!consent && traps.length && !args.yes && process.stdin.isTTY) {
+    consent = (await logger.prompt(`Fix ${traps.length} problem(s) in ${path}?`, { type: "confirm", initial: true, cancel: "null" })) === true;
+  }
+  if (!consent) return;
+  if (args["dry-run"]) return print(`would fix the model settings in ${path}${args.model ? ` and set the primary model to ${args.model}` : ""}`);
+  const result = await applyModelConfig(path, { primaryModel: args.model as string | undefined });
+  if (result.changed) logger.success(`updated ${path}${result.note ? ` (${result.note})` : ""}`);
+}
+
+/** User units stop with the user's last session unless lingering is on: say so, with the command. */
+export async function lingerAdvice() {
+  const user = process.env.USER || process.env.LOGNAME || (await runProcess(["id", "-un"], { env: minimalEnv(), timeoutMs: 5000 })).stdout.trim();
+  const linger = await runProcess(["loginctl", "show-user", user, "-p", "Linger", "--value"], { env: minimalEnv(), timeoutMs: 5000 });
+  if (linger.stdout.trim() !== "yes") logger.warn(`lingering is off for ${user}: the units stop when ${user} logs out. Turn it on: \`sudo loginctl enable-linger ${user}\``);
+}
+
+/** The wizard's choices where detection found more than one candidate: which login to follow, which OpenClaw. */
+async function chooseInteractively(detection: Detection) {
+  if (detection.logins.length > 1) {
+    const path = await logger.prompt("Which Claude Code login should OpenClaw follow?", {
+      type: "select",
+      options: detection.logins.map((l) => ({ value: l.value.path, label: l.value.path, hint: l.value.problem ? "unusable" : `token ${l.value.fingerprint}` })),
+      initial: detection.login?.value.path,
+      cancel: "null",
+    });
+    detection.login = detection.logins.find((l) => l.value.path === path) ?? detection.login;
+  }
+  if (detection.installs.length > 1) {
+    const dir = await logger.prompt("Which OpenClaw?", {
+      type: "select",
+      options: detection.installs.map((i) => ({ value: i.value.stateDir, label: `${i.value.kind} ${i.value.stateDir}`, hint: i.value.release ?? "release unknown" })),
+      initial: detection.install?.value.stateDir,
+      cancel: "null",
+    });
+    detection.install = detection.installs.find((i) => i.value.stateDir === dir) ?? detection.install;
+  }
+}
+
+/** The last step: wait briefly for the service's first pass, then show what `status` shows. */
+export async function finalVerification(config: Config, layout: InstallLayout): Promise<boolean> {
+  const deps = { run: runProcess, now: Date.now(), systemctl: layout.systemctl };
+  let report = await gatherStatus(config, deps);
+  for (let i = 0; i < 20 && !report.healthy; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    report = await gatherStatus(config, { ...deps, now: Date.now() });
+  }
+  print(formatStatus(report));
+  return report.healthy;
+}

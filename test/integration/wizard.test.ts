@@ -1,0 +1,70 @@
+/** The interactive install, typed at in a real terminal (tmux) against a booted systemd. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
+import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
+import { requireBinary } from "../support/binary.ts";
+
+const HOUR = 3_600_000;
+const SESSION = `oauth-sync-wizard-${process.pid}`;
+let box: SystemdContainer;
+
+async function ensureTmux() {
+  if (Bun.which("tmux")) return;
+  const apt = Bun.spawnSync(["sh", "-c", "apt-get install -y tmux || (apt-get update && apt-get install -y tmux)"], { stdout: "ignore", stderr: "pipe" });
+  if (apt.exitCode !== 0 || !Bun.which("tmux")) throw new Error(`cannot install tmux: ${apt.stderr}`);
+}
+
+const screen = async () => (await Bun.$`tmux capture-pane -p -t ${SESSION} -S -200`.quiet().nothrow()).stdout.toString();
+async function waitScreen(text: string, timeoutMs = 30_000) {
+  const started = Date.now();
+  while (!(await screen()).includes(text)) {
+    if (Date.now() - started > timeoutMs) throw new Error(`never showed ${JSON.stringify(text)}:\n${await screen()}`);
+    await Bun.sleep(100);
+  }
+}
+const keys = (...k: string[]) => Bun.$`tmux send-keys -t ${SESSION} ${k}`.quiet();
+
+async function writeInside(path: string, text: string, mode = 0o600) {
+  await mkdir(join(box.root, path, ".."), { recursive: true });
+  await writeFile(join(box.root, path), text, { mode });
+}
+
+beforeAll(async () => {
+  await ensureTmux();
+  box = await bootSystemd("oauth-sync-wizard");
+  await box.copyIn(requireBinary(), "/root/oauth-sync");
+  await writeInside("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 5 * HOUR));
+  await writeInside("/home/ana/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 7 * HOUR));
+  await writeInside("/root/.openclaw/openclaw.json", JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
+  await mkdir(join(box.root, "root/.openclaw/agents/main/agent"), { recursive: true });
+}, 600_000);
+
+afterAll(async () => {
+  await Bun.$`tmux kill-session -t ${SESSION}`.quiet().nothrow();
+  await box?.stop();
+});
+
+describe("the install wizard in a terminal", () => {
+  test("shows what it found, lets a person pick the login, asks before installing, verifies at the end", async () => {
+    const inside = `nsenter -t ${box.pid} -a env -i TERM=xterm PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /root/oauth-sync install`;
+    await Bun.$`tmux new-session -d -s ${SESSION} -x 160 -y 60 ${`${inside}; echo EXIT=$?; sleep 600`}`.quiet();
+    await waitScreen("Which Claude Code login");
+    // The login that lives longest (ana's) is preselected; the person picks root's instead.
+    await keys("Up");
+    await Bun.sleep(200);
+    await keys("Enter");
+    await waitScreen("Install with this config?");
+    expect(await screen()).toContain('"credentials": "/root/.claude/.credentials.json"');
+    await keys("Enter");
+    await waitScreen("EXIT=", 60_000);
+    const shown = await screen();
+    expect(shown).toContain("EXIT=0");
+    expect(shown).toContain("healthy");
+    expect(shown).not.toContain("sk-ant-");
+    const config = JSON.parse(await readFile(join(box.root, "etc/oauth-sync/config.json"), "utf8"));
+    expect(config.credentials).toBe("/root/.claude/.credentials.json");
+    expect(config.targets).toEqual([{ kind: "openclaw-auth-profiles", path: "/root/.openclaw/agents/main/agent/auth-profiles.json" }]);
+  }, 180_000);
+});
