@@ -65,11 +65,12 @@ export function formatDetection(d: Detection): string[] {
   for (const l of d.logins) {
     const v = l.value;
     const state = v.problem ? `unusable: ${v.problem}` : `token ${v.fingerprint}, expires ${new Date(v.expiresAt!).toISOString()}`;
-    lines.push(`  ${l === d.login ? "→" : " "} ${l.source}: ${state}`);
+    lines.push(`  ${l.value.path === d.login?.value.path ? "→" : " "} ${l.source}: ${state}`);
   }
   lines.push("OpenClaw:");
   if (!d.installs.length) lines.push("  none found (compose projects in /opt, /srv, home dirs, the working dir; ~/.openclaw): pass --openclaw-dir or --project-dir");
-  for (const i of d.installs) lines.push(`  ${i === d.install ? "→" : " "} ${i.value.kind}: ${i.source}; agents ${i.value.agents.join(", ")}${i.value.sqlite ? "; SQLite store" : ""}`);
+  if (d.login && !d.logins.some((l) => l.value.path === d.login?.value.path)) lines.push(`  → ${d.login.value.path} (${d.login.source})`);
+  for (const i of d.installs) lines.push(`  ${i.value.stateDir === d.install?.value.stateDir ? "→" : " "} ${i.value.kind}: ${i.source}; agents ${i.value.agents.join(", ")}${i.value.sqlite ? "; SQLite store" : ""}`);
   lines.push(`claude on this host: ${d.claudeOnHost ? "yes" : "no"}`);
   for (const c of d.containers) lines.push(`  ${c.source}${c.value.proxyBaseUrl ? `; ANTHROPIC_BASE_URL=${c.value.proxyBaseUrl} (the trigger will override it)` : ""}`);
   if (d.gatewayUnit) lines.push("openclaw-gateway.service: loaded (systemd gateway)");

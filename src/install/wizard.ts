@@ -40,6 +40,7 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     containers: detection.containers.map((c) => c.value),
     gatewayUnit: detection.gatewayUnit,
   });
+  applyAnswers(proposal.config, args);
   for (const note of proposal.notes) logger.warn(note);
   await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
   const text = `${JSON.stringify(proposal.config, null, 2)}\n`;
@@ -116,4 +117,18 @@ export async function finalVerification(config: Config, layout: InstallLayout): 
   }
   print(formatStatus(report));
   return report.healthy;
+}
+
+/** Flags that answer the wizard's questions about the trigger and the gateway service win over the proposal. */
+function applyAnswers(config: Record<string, unknown>, args: Record<string, unknown>) {
+  if (args.trigger === "host" || args.trigger === "none") config.trigger = { mode: args.trigger };
+  if (args.trigger === "container" || args.container) {
+    if (!args.container) {
+      logger.error("--trigger container needs --container NAME");
+      process.exit(EXIT.misconfigured);
+    }
+    config.trigger = { mode: "container", container: args.container };
+  }
+  const gateway = config.gateway as Record<string, unknown>;
+  if (args.service && gateway.kind === "compose") gateway.service = args.service;
 }

@@ -171,6 +171,13 @@ describe("oauth-sync install --yes with detection, in a booted systemd", () => {
     expect(await sh("systemctl list-unit-files 'oauth-sync*' --no-legend | wc -l")).toBe("0");
   }, 120_000);
 
+  test("flags answer the questions: --trigger none, --credentials", async () => {
+    const dry = await box.exec(["/root/oauth-sync", "install", "--yes", "--dry-run", "--trigger", "none", "--credentials", "/root/.claude/.credentials.json"]);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('"mode": "none"');
+    expect(dry.stdout).toContain("→ /root/.claude/.credentials.json");
+  }, 60_000);
+
   test("without a terminal and without --yes it asks for --yes instead of guessing", async () => {
     const result = await box.exec(["/root/oauth-sync", "install"]);
     expect(result.code).toBe(2);
