@@ -51,11 +51,13 @@ describe("the install wizard in a terminal", () => {
     const inside = `nsenter -t ${box.pid} -a env -i TERM=xterm PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /root/oauth-sync install`;
     await Bun.$`tmux new-session -d -s ${SESSION} -x 160 -y 60 ${`${inside}; echo EXIT=$?; sleep 600`}`.quiet();
     await waitScreen("Which Claude Code login");
+    await Bun.sleep(500); // the prompt switches the terminal to raw mode just after drawing itself
     // The login that lives longest (ana's) is preselected; the person picks root's instead.
     await keys("Up");
     await Bun.sleep(200);
     await keys("Enter");
     await waitScreen("Install with this config?");
+    await Bun.sleep(500);
     expect(await screen()).toContain('"credentials": "/root/.claude/.credentials.json"');
     await keys("Enter");
     await waitScreen("EXIT=", 60_000);
