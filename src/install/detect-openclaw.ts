@@ -15,6 +15,8 @@ export interface OpenClawInstall {
   projectDir?: string;
   composeFile?: string;
   service?: string;
+  /** The gateway's image, for its version label. */
+  image?: string;
   release?: string;
   agents: string[];
   /** Auth is kept in SQLite (2026.6+), whatever the release says. */
@@ -56,7 +58,7 @@ export async function composeInstall(root: string, dir: string): Promise<Found<O
     const imageRelease = /openclaw[^:\s]*:(\d{4}\.\d+\.\d+)/.exec(interpolate(spec.image ?? "", env))?.[1];
     const release = imageRelease ?? (await packageRelease(root, stateDir));
     return {
-      value: { kind: "compose", stateDir, projectDir: dir, composeFile: file, service, release, ...(await stateFacts(root, stateDir)) },
+      value: { kind: "compose", stateDir, projectDir: dir, composeFile: file, service, image: interpolate(spec.image ?? "", env) || undefined, release, ...(await stateFacts(root, stateDir)) },
       source: `${file}: service ${service}, state ${stateDir}${release ? `, release ${release} (${imageRelease ? "image tag" : "openclaw.json"})` : ""}`,
     };
   }

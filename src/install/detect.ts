@@ -39,6 +39,7 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
     const found = await nativeInstall(root, home);
     if (found && !installs.some((i) => i.value.stateDir === found.value.stateDir)) installs.push(found);
   }
+  for (let i = 0; i < installs.length; i++) installs[i] = await refineRelease(installs[i]!, deps.run);
   let install = overrides.openclawDir ? installs.find((i) => i.value.stateDir === overrides.openclawDir) : installs[0];
   if (overrides.openclawDir && !install) {
     const native = await nativeInstall(root, `${overrides.openclawDir}/..`);
@@ -50,6 +51,23 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
   const which = await deps.run(["sh", "-c", "command -v claude"], { env: minimalEnv(), timeoutMs: 5000 });
   const unit = await deps.run(["systemctl", "show", "-p", "LoadState", "--value", "openclaw-gateway.service"], { env: minimalEnv(), timeoutMs: 10_000 });
   return { logins, installs, login, install, claudeOnHost: which.code === 0, containers, gatewayUnit: unit.stdout.trim() === "loaded" };
+}
+
+/** A release not found in the files: the image's version label, or what `openclaw --version` says on this host. */
+async function refineRelease(found: Found<OpenClawInstall>, run: ProcessRunner): Promise<Found<OpenClawInstall>> {
+  if (found.value.release) return found;
+  const { kind, image } = found.value;
+  const argv =
+    kind === "compose" && image
+      ? ["docker", "image", "inspect", "--format", '{{index .Config.Labels "org.opencontainers.image.version"}}', image]
+      : kind === "native"
+        ? ["openclaw", "--version"]
+        : undefined;
+  if (!argv) return found;
+  const result = await run(argv, { env: minimalEnv(), timeoutMs: 30_000 });
+  const release = result.code === 0 ? /(\d{4}\.\d+\.\d+)/.exec(result.stdout)?.[1] : undefined;
+  if (!release) return found;
+  return { value: { ...found.value, release }, source: `${found.source}, release ${release} (${kind === "compose" ? "image label" : "openclaw --version"})` };
 }
 
 /** Working dirs of running compose projects, from their containers' labels (none when docker is absent or down). */

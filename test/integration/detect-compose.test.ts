@@ -67,6 +67,22 @@ describe("Claude Code inside a running container", () => {
 });
 
 describe("detection on a real compose project", () => {
+  test("an image without a version in its tag: the release comes from its version label", async () => {
+    const labelled = "oauth-sync-test/openclaw-labelled:latest";
+    const build = Bun.spawnSync(["sh", "-c", `printf 'FROM ${BUSYBOX_IMAGE}\\nLABEL org.opencontainers.image.version=2026.5.28\\n' | docker build -q -t ${labelled} -`], { stderr: "pipe" });
+    expect(build.exitCode, build.stderr.toString()).toBe(0);
+    const other = await mkdtemp(join(tmpdir(), "oauth-sync-detect-label-"));
+    try {
+      await mkdir(join(other, "cfg"), { recursive: true });
+      await writeFile(join(other, "docker-compose.yml"), `services:\n  openclaw-gateway:\n    image: ${labelled}\n    volumes:\n      - ./cfg:/home/node/.openclaw\n`);
+      const d = await detect("/", { projectDir: other }, { run: runProcess, now: Date.now(), cwd: "/" });
+      expect(d.install?.value.release).toBe("2026.5.28");
+      expect(d.install?.source).toContain("image label");
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   test("a running OpenClaw project is found through its containers' labels, with its release and state dir", async () => {
     const d = await detect("/", {}, { run: runProcess, now: Date.now(), cwd: "/" });
     const found = d.installs.find((i) => i.value.projectDir === dir);
