@@ -49,6 +49,12 @@ export function fixedModelConfig(config: Json, options: { primaryModel?: string 
     const agents = (next.agents = isObject(next.agents) ? next.agents : {}) as Json;
     const defaults = (agents.defaults = isObject(agents.defaults) ? agents.defaults : {}) as Json;
     defaults.model = { ...(isObject(defaults.model) ? defaults.model : {}), primary: options.primaryModel };
+    // `agents.defaults.models` is an allowlist (with aliases): where one is in use, the primary must be on it.
+    // Where none is, creating one would lock out every other model: leave it absent.
+    if (isObject(defaults.models) && !(options.primaryModel in defaults.models)) {
+      const alias = /claude-(opus|sonnet|haiku)/.exec(options.primaryModel)?.[1];
+      defaults.models = { ...defaults.models, [options.primaryModel]: alias ? { alias } : {} };
+    }
   }
   return next;
 }

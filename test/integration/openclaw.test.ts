@@ -190,3 +190,17 @@ describe(`OpenClaw ${SQLITE_ERA} (SQLite era)`, () => {
     expect(await readFile(profilesPath(c), "utf8")).toBe(JSON.stringify({ version: 1, profiles: {} }));
   }, 180_000);
 });
+
+describe(`openclaw.json model settings read by OpenClaw ${JSON_ERA}`, () => {
+  test("after the fixes OpenClaw's default model is the Anthropic one, with its alias in the allowlist", async () => {
+    const { applyModelConfig } = await import("../../src/install/model-config.ts");
+    const c = await makeCase(JSON_ERA, () => []);
+    await mkdir(c.openclaw, { recursive: true });
+    const file = join(c.openclaw, "openclaw.json");
+    await writeFile(file, JSON.stringify({ agents: { defaults: { models: { "openai/gpt-5.5": { alias: "gpt" } } } }, models: { providers: { anthropic: { baseUrl: "https://api.anthropic.com/v1" } } } }));
+    expect((await applyModelConfig(file, { primaryModel: "anthropic/claude-sonnet-4-5" })).changed).toBe(true);
+    const status = await modelsStatus(JSON_ERA, c.home);
+    expect(status.defaultModel).toBe("anthropic/claude-sonnet-4-5");
+    expect(status.aliases).toMatchObject({ sonnet: "anthropic/claude-sonnet-4-5", gpt: "openai/gpt-5.5" });
+  }, 120_000);
+});

@@ -30,6 +30,14 @@ describe("openclaw.json model settings", () => {
     });
   });
 
+  test("an allowlist of models in use gets the primary with its alias; none is created where there was none", () => {
+    const withList = { agents: { defaults: { models: { "openai/gpt-5.5": { alias: "gpt" } } } } };
+    expect(fixedModelConfig(withList, { primaryModel: "anthropic/claude-opus-4-5" }).agents).toEqual({
+      defaults: { model: { primary: "anthropic/claude-opus-4-5" }, models: { "openai/gpt-5.5": { alias: "gpt" }, "anthropic/claude-opus-4-5": { alias: "opus" } } },
+    });
+    expect((fixedModelConfig({}, { primaryModel: "anthropic/claude-opus-4-5" }).agents as { defaults: object }).defaults).not.toHaveProperty("models");
+  });
+
   test("plain JSON is rewritten in place; JSON5 with comments is backed up first and the loss is said", async () => {
     const dir = await mkdtemp(join(tmpdir(), "oauth-sync-model-"));
     const plain = join(dir, "openclaw.json");
