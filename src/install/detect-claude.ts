@@ -1,4 +1,4 @@
-import { readdir, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
@@ -38,4 +38,21 @@ export async function loginsAt(root: string, paths: string[], now: number, via =
 export function pickLogin(logins: Found<ClaudeLogin>[]): Found<ClaudeLogin> | undefined {
   const usable = logins.filter((l) => !l.value.problem).sort((a, b) => (b.value.expiresAt ?? 0) - (a.value.expiresAt ?? 0));
   return usable[0] ?? logins[0];
+}
+
+/** Pure: CLAUDE_CONFIG_DIR in a process's NUL-separated environment. */
+export function configDirOf(environ: string): string | undefined {
+  return environ.split("\0").find((e) => e.startsWith("CLAUDE_CONFIG_DIR="))?.slice("CLAUDE_CONFIG_DIR=".length) || undefined;
+}
+
+/** CLAUDE_CONFIG_DIR values seen in running processes (a CLI or a shell started with one): where logins may live. */
+export async function configDirsSeen(): Promise<string[]> {
+  const pids = (await readdir("/proc").catch(() => [] as string[])).filter((name) => /^\d+$/.test(name));
+  const dirs = new Set<string>();
+  for (const pid of pids) {
+    const environ = await readFile(`/proc/${pid}/environ`, "latin1").catch(() => "");
+    const dir = configDirOf(environ);
+    if (dir?.startsWith("/")) dirs.add(dir);
+  }
+  return [...dirs];
 }

@@ -18,8 +18,8 @@ interface Mount {
 }
 
 /** Pure: where a credentials file inside the container lives on the host, through a bind mount. */
-export function hostPathOf(mounts: Mount[], home: string): string[] {
-  const inside = [join(home, ".claude/.credentials.json")];
+export function hostPathOf(mounts: Mount[], home: string, configDir?: string): string[] {
+  const inside = [join(configDir ?? join(home, ".claude"), ".credentials.json")];
   const paths: string[] = [];
   for (const file of inside) {
     for (const m of mounts) {
@@ -51,7 +51,8 @@ export async function findContainerClaude(run: ProcessRunner): Promise<Found<Con
     const env: string[] = JSON.parse(envJson) ?? [];
     const home = env.find((e) => e.startsWith("HOME="))?.slice(5) || (user && user !== "root" && user !== "0" ? `/home/${user}` : "/root");
     let hostCredentials: string | undefined;
-    for (const candidate of hostPathOf(mounts, home)) if (await stat(candidate).catch(() => undefined)) hostCredentials = candidate;
+    const configDir = env.find((e) => e.startsWith("CLAUDE_CONFIG_DIR="))?.slice("CLAUDE_CONFIG_DIR=".length) || undefined;
+    for (const candidate of hostPathOf(mounts, home, configDir)) if (await stat(candidate).catch(() => undefined)) hostCredentials = candidate;
     const value: ContainerClaude = { container: name, user: user || undefined, hostCredentials, proxyBaseUrl: proxyBaseUrl(env) };
     found.push({ value, source: `container ${name}: \`claude\` at ${has.stdout.trim()}${hostCredentials ? `, login mounted from ${hostCredentials}` : ", login not on a host mount"}` });
   }

@@ -1,5 +1,6 @@
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
-import { findClaudeLogins, loginsAt, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
+import { join } from "node:path";
+import { configDirsSeen, findClaudeLogins, loginsAt, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
 import { findContainerClaude, type ContainerClaude } from "./detect-container-claude.ts";
 import { candidateDirs, composeInstall, nativeInstall, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
 
@@ -24,6 +25,10 @@ export interface Detection {
 /** Look around the machine (under `root`, a seam for tests); flags win over what was found. */
 export async function detect(root: string, overrides: Overrides, deps: { run: ProcessRunner; now: number; cwd: string }): Promise<Detection> {
   const logins = await findClaudeLogins(root, deps.now);
+  if (root === "/") {
+    const seen = (await configDirsSeen()).map((dir) => join(dir, ".credentials.json")).filter((p) => !logins.some((l) => l.value.path === p));
+    logins.push(...(await loginsAt(root, seen, deps.now, "CLAUDE_CONFIG_DIR of a running process")));
+  }
   const containers = await findContainerClaude(deps.run);
   for (const c of containers) {
     const path = c.value.hostCredentials;

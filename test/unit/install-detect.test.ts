@@ -113,3 +113,29 @@ describe("detection on sandbox trees", () => {
     expect([isSqliteEra("2026.5.28"), isSqliteEra("2026.6.1"), isSqliteEra("2027.1.0"), isSqliteEra(undefined)]).toEqual([false, true, true, undefined]);
   });
 });
+
+describe("CLAUDE_CONFIG_DIR", () => {
+  test("read from a process environment; mapped through a container's mounts", async () => {
+    const { configDirOf } = await import("../../src/install/detect-claude.ts");
+    const { hostPathOf } = await import("../../src/install/detect-container-claude.ts");
+    expect(configDirOf("PATH=/bin\0CLAUDE_CONFIG_DIR=/srv/claude\0HOME=/root\0")).toBe("/srv/claude");
+    expect(configDirOf("PATH=/bin\0")).toBeUndefined();
+    const mounts = [{ Source: "/var/lib/claude-state", Destination: "/data" }];
+    expect(hostPathOf(mounts, "/root", "/data/claude")).toEqual(["/var/lib/claude-state/claude/.credentials.json"]);
+    expect(hostPathOf(mounts, "/root")).toEqual([]);
+  });
+
+  test("a login in a CLAUDE_CONFIG_DIR that a running process uses is found", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "oauth-sync-configdir-"));
+    await writeFile(join(dir, ".credentials.json"), credentialsJson(fakeToken(), Date.now() + 6 * HOUR), { mode: 0o600 });
+    const holder = Bun.spawn(["sleep", "30"], { env: { PATH: process.env.PATH!, CLAUDE_CONFIG_DIR: dir } });
+    try {
+      const d = await detect("/", { projectDir: "/nonexistent" }, deps);
+      const found = d.logins.find((l) => l.value.path === join(dir, ".credentials.json"));
+      expect(found?.source).toContain("CLAUDE_CONFIG_DIR of a running process");
+      expect(found?.value.fingerprint).toMatch(/^[0-9a-f]{12}$/);
+    } finally {
+      holder.kill();
+    }
+  });
+});
