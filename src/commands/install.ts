@@ -6,6 +6,7 @@ import { liveTriggerTest } from "../install/live-test.ts";
 import { installLayout } from "../install/plan.ts";
 import { detectedConfig, finalVerification, lingerAdvice, readPrepared } from "../install/wizard.ts";
 import { logger, print } from "../log/logger.ts";
+import { registerWebhookSecrets } from "../notify/send.ts";
 import { runProcess } from "../process/run.ts";
 import { applyVerbosity } from "./_shared.ts";
 
@@ -26,7 +27,7 @@ export default defineCommand({
     trigger: { type: "string", description: "Refresh trigger: host, container or none (default: detected)" },
     container: { type: "string", description: "Container that runs claude, for --trigger container" },
     model: { type: "string", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
-    "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (backed up first if it is JSON5)" },
+    "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (comments kept; backed up first where they cannot be)" },
     test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing (--no-test: do not)" },
     verbose: { type: "boolean", alias: "v" },
     quiet: { type: "boolean", alias: "q" },
@@ -40,6 +41,7 @@ export default defineCommand({
       for (const error of parsed.errors) logger.error(error.replace(layout.configPath, args.config ?? "the detected config"));
       process.exit(EXIT.misconfigured);
     }
+    registerWebhookSecrets(parsed.config.notify.webhooks); // a dry run prints the config: its webhook URLs stay hidden
     const result = await install(parsed.config, text, layout, { run: runProcess, execPath: process.execPath, dryRun: Boolean(args["dry-run"]) });
     if (!result.ok) {
       logger.error(`install failed: ${result.error}`);

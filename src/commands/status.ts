@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { gatherStatus, formatStatus } from "../install/status.ts";
+import { userConfigPath } from "../install/plan.ts";
 import { print } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
@@ -9,7 +10,7 @@ export default defineCommand({
   args: { ...commonArgs, json: { type: "boolean", description: "Machine-readable output" }, user: { type: "boolean", description: "Ask the user manager" } },
   async run({ args }) {
     applyVerbosity(args);
-    const { config } = await requireConfig(args.config);
+    const { config } = await requireConfig(args.config ?? userConfigPath(args.user));
     const report = await gatherStatus(config, { run: runProcess, now: Date.now(), systemctl: args.user ? ["systemctl", "--user"] : ["systemctl"] });
     print(args.json ? JSON.stringify(report, null, 2) : formatStatus(report));
     if (!report.healthy) process.exit(1);

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { installLayout } from "../install/plan.ts";
+import { installLayout, userConfigPath } from "../install/plan.ts";
 import { print } from "../log/logger.ts";
 import { renderUnits } from "../systemd/units.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
@@ -15,7 +15,7 @@ export default defineCommand({
   },
   async run({ args }) {
     applyVerbosity(args);
-    const { config, path } = await requireConfig(args.config);
+    const { config, path } = await requireConfig(args.config ?? userConfigPath(args.user));
     const layout = installLayout({ user: args.user });
     const units = renderUnits(config, { binary: layout.binary, configPath: path, user: args.user });
     for (const unit of units) {

@@ -2,7 +2,7 @@ import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { join } from "node:path";
 import { configDirsSeen, findClaudeLogins, loginsAt, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
 import { findContainerClaude, type ContainerClaude } from "./detect-container-claude.ts";
-import { candidateDirs, composeInstall, nativeInstall, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
+import { candidateDirs, composeInstall, gatewayUnitFiles, imagePackageRelease, nativeInstall, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
 
 export interface Overrides {
   credentials?: string;
@@ -20,6 +20,8 @@ export interface Detection {
   containers: Found<ContainerClaude>[];
   /** A loaded `openclaw-gateway.service` system unit (a native gateway run by systemd). */
   gatewayUnit: boolean;
+  /** `openclaw-gateway.service` unit files: the system's, and users' own (`~/.config/systemd/user`). */
+  gatewayUnits: Found<{ user?: string; home?: string }>[];
 }
 
 /** Look around the machine (under `root`, a seam for tests); flags win over what was found. */
@@ -37,7 +39,7 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
   const dirs = overrides.projectDir ? [overrides.projectDir] : await candidateDirs(root, [deps.cwd, ...(await runningComposeDirs(deps.run))]);
   const installs: Found<OpenClawInstall>[] = [];
   for (const dir of dirs) {
-    const found = await composeInstall(root, dir);
+    const found = await composeInstall(root, dir, deps.run);
     if (found) installs.push(found);
   }
   for (const home of overrides.projectDir ? [] : ["/root", ...dirs.filter((d) => /^\/home\/[^/]+$/.test(d))]) {
@@ -54,8 +56,11 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
   let login = pickLogin(logins);
   if (overrides.credentials) login = { value: { path: overrides.credentials, uid: 0, home: "" }, source: "--credentials" };
   const which = await deps.run(["sh", "-c", "command -v claude"], { env: minimalEnv(), timeoutMs: 5000 });
-  const unit = await deps.run(["systemctl", "show", "-p", "LoadState", "--value", "openclaw-gateway.service"], { env: minimalEnv(), timeoutMs: 10_000 });
-  return { logins, installs, login, install, claudeOnHost: which.code === 0, containers, gatewayUnit: unit.stdout.trim() === "loaded" };
+  const unit = root === "/" ? await deps.run(["systemctl", "show", "-p", "LoadState", "--value", "openclaw-gateway.service"], { env: minimalEnv(), timeoutMs: 10_000 }) : undefined;
+  const homes = ["/root", ...(await candidateDirs(root)).filter((d) => /^\/home\/[^/]+$/.test(d))];
+  const gatewayUnits = await gatewayUnitFiles(root, homes);
+  const gatewayUnit = unit?.stdout.trim() === "loaded" || gatewayUnits.some((u) => !u.value.user);
+  return { logins, installs, login, install, claudeOnHost: which.code === 0, containers, gatewayUnit, gatewayUnits };
 }
 
 /** A release not found in the files: the image's version label, or what `openclaw --version` says on this host. */
@@ -71,8 +76,10 @@ async function refineRelease(found: Found<OpenClawInstall>, run: ProcessRunner):
   if (!argv) return found;
   const result = await run(argv, { env: minimalEnv(), timeoutMs: 30_000 });
   const release = result.code === 0 ? /(\d{4}\.\d+\.\d+)/.exec(result.stdout)?.[1] : undefined;
-  if (!release) return found;
-  return { value: { ...found.value, release }, source: `${found.source}, release ${release} (${kind === "compose" ? "image label" : "openclaw --version"})` };
+  if (release) return { value: { ...found.value, release }, source: `${found.source}, release ${release} (${kind === "compose" ? "image label" : "openclaw --version"})` };
+  const inImage = kind === "compose" && image ? await imagePackageRelease(image, run) : undefined;
+  if (!inImage) return found;
+  return { value: { ...found.value, release: inImage.release }, source: `${found.source}, release ${inImage.release} (${inImage.path} in the image)` };
 }
 
 /** Working dirs of running compose projects, from their containers' labels (none when docker is absent or down). */
@@ -96,6 +103,7 @@ export function formatDetection(d: Detection): string[] {
   for (const i of d.installs) lines.push(`  ${i.value.stateDir === d.install?.value.stateDir ? "→" : " "} ${i.value.kind}: ${i.source}; agents ${i.value.agents.join(", ")}${i.value.sqlite ? "; SQLite store" : ""}`);
   lines.push(`claude on this host: ${d.claudeOnHost ? "yes" : "no"}`);
   for (const c of d.containers) lines.push(`  ${c.source}${c.value.proxyBaseUrl ? `; ANTHROPIC_BASE_URL=${c.value.proxyBaseUrl} (the trigger will override it)` : ""}`);
-  if (d.gatewayUnit) lines.push("openclaw-gateway.service: loaded (systemd gateway)");
+  if (d.gatewayUnit && !d.gatewayUnits.some((u) => !u.value.user)) lines.push("openclaw-gateway.service: loaded (systemd gateway)");
+  for (const u of d.gatewayUnits) lines.push(`openclaw-gateway.service: ${u.source}`);
   return lines;
 }

@@ -1,10 +1,11 @@
-import { copyFile, mkdir, readFile, rename, stat, unlink, chmod } from "node:fs/promises";
+import { chmod, chown, copyFile, mkdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { logger, print } from "../log/logger.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
+import { writablePaths } from "../systemd/paths.ts";
 import { renderUnits } from "../systemd/units.ts";
 import { VERSION } from "../version.ts";
 import type { InstallLayout, Manifest } from "./plan.ts";
@@ -41,7 +42,12 @@ export async function install(config: Config, configText: string, layout: Instal
     changed.push(path);
     if (deps.dryRun) print(`would ${current === undefined ? "create" : "replace"} ${path}:\n${text.trimEnd()}\n`);
   }
+  // ProtectSystem=strict: the service cannot create a directory outside its ReadWritePaths, nor one of them.
+  const missing: string[] = [];
+  for (const dir of layout.user ? [] : writablePaths(config)) if (!(await stat(dir).catch(() => undefined))) missing.push(dir);
   if (deps.dryRun) {
+    for (const dir of missing) print(`would create the directory ${dir} (0700): the service may write there but not create it`);
+    print(`would record what was installed in ${layout.manifest}`);
     for (const line of plannedCommands(layout, changed)) print(`would run: ${line}`);
     return { ok: true, changed, restarted: [] };
   }
@@ -49,6 +55,10 @@ export async function install(config: Config, configText: string, layout: Instal
   const unitPaths = units.map((u) => join(layout.unitDir, u.name));
   const verify = await verifyUnits(units, deps);
   if (verify) return { ok: false, error: verify };
+  for (const dir of missing) {
+    await makeDirLikeParent(dir);
+    changed.push(dir);
+  }
   for (const [path, text, mode] of files) {
     await mkdir(dirname(path), { recursive: true, mode: path === layout.configPath ? 0o700 : 0o755 });
     await writeFileAtomic(path, text, { newFileMode: mode });
@@ -67,7 +77,8 @@ export async function install(config: Config, configText: string, layout: Instal
 
   const restarted: string[] = [];
   const touches = (name: string) => changed.some((p) => p.endsWith(`/${name}`));
-  if (wasActive && (changed.includes(layout.binary) || changed.includes(layout.configPath) || touches("oauth-sync.service"))) {
+  // A directory created now was skipped by the running service's ReadWritePaths (`-`): it needs a restart to write it.
+  if (wasActive && (changed.includes(layout.binary) || changed.includes(layout.configPath) || touches("oauth-sync.service") || missing.length)) {
     const restart = await systemctl("restart", "oauth-sync.service");
     if (restart) return { ok: false, error: restart };
     restarted.push("oauth-sync.service");
@@ -95,6 +106,23 @@ async function binaryDiffers(source: string, target: string): Promise<boolean> {
   const [a, b] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
   if (!b || a.size !== b.size) return true;
   return (await digest(source)) !== (await digest(target));
+}
+
+/** mkdir -p with mode 0700, each new directory owned like the nearest existing parent (a user's tree stays theirs). */
+async function makeDirLikeParent(dir: string) {
+  const created: string[] = [];
+  let parent = dir;
+  while (!(await stat(parent).catch(() => undefined))) {
+    created.unshift(parent);
+    parent = dirname(parent);
+  }
+  const owner = await stat(parent);
+  for (const path of created) {
+    await mkdir(path, { mode: 0o700 }).catch((error) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+    await chown(path, owner.uid, owner.gid);
+  }
 }
 
 /** Temp file + rename: a running service keeps its old inode, so an upgrade over it is safe. */

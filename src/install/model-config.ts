@@ -1,6 +1,7 @@
 import { copyFile, readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { isObject } from "../targets/json-file.ts";
+import { removeMember, setValue } from "./json5-edit.ts";
 
 /** A known misconfiguration in openclaw.json that breaks Anthropic requests, and how to fix it. */
 export interface Trap {
@@ -61,27 +62,61 @@ export function fixedModelConfig(config: Json, options: { primaryModel?: string 
 
 export type ModelConfigResult = { changed: false } | { changed: true; backup?: string; note?: string };
 
+/** The same changes as fixedModelConfig, made as text edits that keep comments and formatting. */
+function editedText(text: string, config: Json, options: { primaryModel?: string }): string {
+  let out = text;
+  const providers = isObject(config.models) && isObject(config.models.providers) ? (config.models.providers as Json) : {};
+  if (providers.anthropic !== undefined) out = removeMember(out, ["models", "providers", "anthropic"]);
+  for (const [name, provider] of Object.entries(providers)) {
+    if (name !== "anthropic" && isObject(provider) && typeof provider.baseUrl === "string" && /\/v1\/?$/.test(provider.baseUrl)) {
+      out = setValue(out, ["models", "providers", name, "baseUrl"], provider.baseUrl.replace(/\/v1\/?$/, ""));
+    }
+  }
+  if (options.primaryModel) {
+    out = setValue(out, ["agents", "defaults", "model", "primary"], options.primaryModel);
+    const defaults = isObject(config.agents) && isObject(config.agents.defaults) ? (config.agents.defaults as Json) : {};
+    if (isObject(defaults.models) && !(options.primaryModel in defaults.models)) {
+      const alias = /claude-(opus|sonnet|haiku)/.exec(options.primaryModel)?.[1];
+      out = setValue(out, ["agents", "defaults", "models", options.primaryModel], alias ? { alias } : {});
+    }
+  }
+  return out;
+}
+
 /**
- * Apply the fixes to openclaw.json. Plain JSON (what OpenClaw writes) is rewritten in its own two-space style; a
- * JSON5 file with comments cannot keep them, so it is backed up first and the caller says so.
+ * Apply the fixes to openclaw.json (JSON, or JSON5 with comments). The changes are made as text edits, so comments
+ * and formatting stay; where that does not give exactly the intended config (a layout the editor cannot follow), the
+ * file is backed up and rewritten as plain JSON, and the caller says so.
  */
 export async function applyModelConfig(path: string, options: { primaryModel?: string }, now = Date.now()): Promise<ModelConfigResult> {
   const text = await readFile(path, "utf8");
-  let config: Json;
-  let plainJson = true;
-  try {
-    config = JSON.parse(text);
-  } catch {
-    plainJson = false;
-    config = Bun.JSON5.parse(text) as Json;
-  }
+  const config = Bun.JSON5.parse(text) as Json;
   const next = fixedModelConfig(config, options);
-  if (JSON.stringify(next) === JSON.stringify(config)) return { changed: false };
-  let backup: string | undefined;
-  if (!plainJson) {
-    backup = `${path}.bak-oauth-sync-${now}`;
-    await copyFile(path, backup);
+  if (Bun.deepEquals(next, config)) return { changed: false };
+  let edited: string | undefined;
+  try {
+    edited = editedText(text, config, options);
+    if (!Bun.deepEquals(Bun.JSON5.parse(edited), next)) edited = undefined;
+    // Plain JSON stays plain JSON.
+    else if (isPlainJson(text) && !isPlainJson(edited)) edited = undefined;
+  } catch {
+    edited = undefined;
   }
+  if (edited !== undefined) {
+    await writeFileAtomic(path, edited);
+    return { changed: true };
+  }
+  const backup = `${path}.bak-oauth-sync-${now}`;
+  await copyFile(path, backup);
   await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`);
-  return { changed: true, backup, note: plainJson ? undefined : `${path} was JSON5: its comments could not be kept; the original is in ${backup}` };
+  return { changed: true, backup, note: `its layout could not be edited in place: rewritten as plain JSON (comments lost); the original is in ${backup}` };
+}
+
+function isPlainJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -33,6 +33,11 @@ export function installLayout(options: { user?: boolean; configPath?: string; bi
   };
 }
 
+/** The config of a --user install (~/.config/oauth-sync) when no --config and no $OAUTH_SYNC_CONFIG name one. */
+export function userConfigPath(user?: boolean): string | undefined {
+  return user && !process.env.OAUTH_SYNC_CONFIG ? installLayout({ user: true }).configPath : undefined;
+}
+
 /** What an installation wrote, so uninstall removes exactly that and nothing else. */
 export interface Manifest {
   version: string;

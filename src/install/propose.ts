@@ -16,7 +16,7 @@ export interface Proposal {
 export function proposeConfig(
   install: OpenClawInstall,
   login: ClaudeLogin,
-  options: { claudeOnHost: boolean; containers?: ContainerClaude[]; gatewayUnit?: boolean },
+  options: { claudeOnHost: boolean; containers?: ContainerClaude[]; gatewayUnit?: boolean; userGatewayUnits?: Array<{ user?: string; home?: string }> },
 ): Proposal {
   const notes: string[] = [];
   const sqlite = install.sqlite || isSqliteEra(install.release) === true;
@@ -36,12 +36,16 @@ export function proposeConfig(
     for (const agent of install.agents) targets.push({ kind: "openclaw-auth-profiles", path: join(install.stateDir, "agents", agent, "agent/auth-profiles.json") });
   }
   if (install.kind === "compose") targets.push({ kind: "env-file", path: join(install.projectDir!, ".env") });
+  // A native gateway run by its user's own manager (`openclaw onboard --install-daemon`) is restarted there.
+  const userUnit = (options.userGatewayUnits ?? []).find((u) => u.user && u.home && install.stateDir.startsWith(`${u.home}/`));
   const gateway =
     install.kind === "compose"
       ? { kind: "compose", projectDir: install.projectDir, files: [install.composeFile], service: install.service }
-      : options.gatewayUnit
-        ? { kind: "systemd", unit: "openclaw-gateway.service" }
-        : { kind: "none" };
+      : userUnit
+        ? { kind: "systemd", unit: "openclaw-gateway.service", user: userUnit.user }
+        : options.gatewayUnit
+          ? { kind: "systemd", unit: "openclaw-gateway.service" }
+          : { kind: "none" };
   if (gateway.kind === "none") notes.push("native install without an openclaw-gateway unit: no gateway reload configured");
   const container = (options.containers ?? []).find((c) => c.hostCredentials === login.path) ?? options.containers?.[0];
   const trigger = options.claudeOnHost

@@ -39,6 +39,7 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     claudeOnHost: detection.claudeOnHost,
     containers: detection.containers.map((c) => c.value),
     gatewayUnit: detection.gatewayUnit,
+    userGatewayUnits: detection.gatewayUnits.map((u) => u.value),
   });
   applyAnswers(proposal.config, args);
   for (const note of proposal.notes) logger.warn(note);

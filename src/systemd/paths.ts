@@ -26,7 +26,37 @@ function minimal(paths: string[]): string[] {
  * ReadWritePaths then open exactly those); `no` where it must write one of them as a whole (root's HOME, for the
  * CLI's `~/.claude.json`): systemd keeps ProtectHome's read-only mount of that same path over a ReadWritePaths of it.
  */
-export function protectHome(paths: string[]): "yes" | "read-only" | "no" {
+export function protectHome(paths: string[], readPaths: string[] = []): "yes" | "read-only" | "no" {
   if (paths.some((path) => HOME_ROOTS.includes(path))) return "no";
-  return paths.some((path) => HOME_ROOTS.some((root) => under(path, root))) ? "read-only" : "yes";
+  return [...paths, ...readPaths].some((path) => HOME_ROOTS.some((root) => under(path, root))) ? "read-only" : "yes";
+}
+
+/** Pure: the docker CLI runs for the gateway, the trigger or a target. */
+export function usesDocker(config: Config): boolean {
+  return (
+    config.gateway.kind === "compose" ||
+    config.trigger.mode === "container" ||
+    config.targets.some((t) => t.kind === "openclaw-cli" && /(^|\/)docker$/.test(t.command[0] ?? ""))
+  );
+}
+
+/**
+ * Pure: what the service must read below a home besides its credentials: the docker CLI finds plugins such as
+ * `compose` in `~/.docker/cli-plugins` (where a manual install puts it), so it needs root's HOME visible.
+ */
+export function readablePaths(config: Config): string[] {
+  return [config.credentials, ...(usesDocker(config) ? ["/root/.docker"] : [])];
+}
+
+const BASE_CAPABILITIES = ["CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"];
+
+/**
+ * Pure: the capabilities the service keeps. Files of other users are written keeping owner and mode (CHOWN, FOWNER,
+ * DAC_*), a gateway may be signalled (KILL), the CLI runs as its user (SETUID, SETGID). sd-bus may demand
+ * CAP_SYS_ADMIN of a root caller managing units (systemd 252 did not): kept for the systemd gateway as a margin.
+ * A `command` gateway may need anything: no limit.
+ */
+export function capabilities(config: Config): string | undefined {
+  if (config.gateway.kind === "command") return undefined;
+  return [...BASE_CAPABILITIES, ...(config.gateway.kind === "systemd" ? ["CAP_SYS_ADMIN"] : [])].join(" ");
 }

@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.ts";
 import { VERSION } from "../version.ts";
-import { protectHome, writablePaths } from "./paths.ts";
+import { capabilities, protectHome, readablePaths, usesDocker, writablePaths } from "./paths.ts";
 import checkService from "../../templates/oauth-sync-check.service" with { type: "text" };
 import checkTimer from "../../templates/oauth-sync-check.timer" with { type: "text" };
 import watchService from "../../templates/oauth-sync.service" with { type: "text" };
@@ -33,11 +33,15 @@ export function renderUnits(config: Config, options: UnitOptions): UnitFile[] {
     BINARY: quote(options.binary),
     CONFIG: quote(options.configPath),
     READ_WRITE_PATHS: rw.map((p) => `-${quote(p)}`).join(" "),
-    PROTECT_HOME: protectHome([...rw, config.credentials]),
+    PROTECT_HOME: protectHome(rw, readablePaths(config)),
     WANTED_BY: options.user ? "default.target" : "multi-user.target",
-    AFTER: config.gateway.kind === "compose" || config.trigger.mode === "container" ? " docker.service" : "",
+    AFTER: usesDocker(config) ? " docker.service" : "",
   };
-  const fill = (template: string) => template.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => values[key] ?? "");
+  const caps = capabilities(config);
+  if (caps) values.CAPABILITIES = caps;
+  // Without a known set of capabilities (a `command` gateway) the bounding set and its comment are left out.
+  const limit = (template: string) => (caps ? template : template.replace(/^(# Root, but only.*\n)?CapabilityBoundingSet=.*\n/m, ""));
+  const fill = (template: string) => limit(template).replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => values[key] ?? "");
   const units = [
     { name: "oauth-sync.service", content: fill(watchService) },
     { name: "oauth-sync-check.service", content: fill(checkService) },
@@ -48,6 +52,6 @@ export function renderUnits(config: Config, options: UnitOptions): UnitFile[] {
 
 /** A user manager cannot apply most sandboxing (no privileges to set up mounts): keep only what it can. */
 function userUnit(content: string): string {
-  const unsupported = /^(ProtectSystem|ProtectHome|ReadWritePaths|PrivateTmp|PrivateDevices|ProtectKernel\w+|ProtectControlGroups|ProtectClock|ProtectHostname|RestrictNamespaces)=.*\n/gm;
+  const unsupported = /^(ProtectSystem|ProtectHome|ReadWritePaths|PrivateTmp|PrivateDevices|ProtectKernel\w+|ProtectControlGroups|ProtectClock|ProtectHostname|RestrictNamespaces|ProtectProc|CapabilityBoundingSet)=.*\n/gm;
   return content.replace(unsupported, "");
 }

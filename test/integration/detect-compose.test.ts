@@ -83,6 +83,52 @@ describe("detection on a real compose project", () => {
     }
   }, 120_000);
 
+  test("an image with neither a version tag nor a label: the release comes from the package.json inside it", async () => {
+    const image = "oauth-sync-test/openclaw-pkg:latest";
+    const context = await mkdtemp(join(tmpdir(), "oauth-sync-detect-pkg-"));
+    const project = await mkdtemp(join(tmpdir(), "oauth-sync-detect-pkgproj-"));
+    try {
+      await writeFile(join(context, "package.json"), JSON.stringify({ name: "openclaw", version: "2026.6.3", dependencies: { zod: "4.0.0" } }, null, 2));
+      await writeFile(join(context, "Dockerfile"), `FROM ${BUSYBOX_IMAGE}\nWORKDIR /app\nCOPY package.json /app/package.json\n`);
+      const build = Bun.spawnSync(["docker", "build", "-q", "-t", image, context], { stderr: "pipe" });
+      expect(build.exitCode, build.stderr.toString()).toBe(0);
+      await mkdir(join(project, "cfg"), { recursive: true });
+      await writeFile(join(project, "docker-compose.yml"), `services:\n  openclaw-gateway:\n    image: ${image}\n    volumes:\n      - ./cfg:/home/node/.openclaw\n`);
+      const made = async () => (await Bun.$`docker ps -aq --filter ancestor=${image}`.quiet()).stdout.toString();
+      expect(await made()).toBe("");
+      const d = await detect("/", { projectDir: project }, { run: runProcess, now: Date.now(), cwd: "/" });
+      expect(d.install?.value.release).toBe("2026.6.3");
+      expect(d.install?.source).toContain("/app/package.json in the image");
+      // The image was read, never run, and the container made to read it is gone.
+      expect(await made()).toBe("");
+    } finally {
+      await rm(context, { recursive: true, force: true });
+      await rm(project, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  test("a project whose state is a named volume: found on the host through the engine", async () => {
+    const project = await mkdtemp(join(tmpdir(), "oauth-sync-detect-volume-"));
+    const name = `oauth-sync-volume-${Date.now()}`;
+    try {
+      await writeFile(
+        join(project, "docker-compose.yml"),
+        `name: ${name}\nservices:\n  openclaw-gateway:\n    image: ${IMAGE}\n    network_mode: none\n    init: true\n    stop_grace_period: 1s\n    command: ["sleep", "3600"]\n    volumes:\n      - state:/home/node/.openclaw\nvolumes:\n  state: {}\n`,
+      );
+      const up = await Bun.$`docker compose up -d`.cwd(project).quiet().nothrow();
+      expect(up.exitCode, up.stderr.toString()).toBe(0);
+      const agents = await Bun.$`docker compose exec -T openclaw-gateway mkdir -p /home/node/.openclaw/agents/main/agent /home/node/.openclaw/agents/ops/agent`.cwd(project).quiet().nothrow();
+      expect(agents.exitCode, agents.stderr.toString()).toBe(0);
+      const mountpoint = (await Bun.$`docker volume inspect --format {{.Mountpoint}} ${name}_state`.quiet()).stdout.toString().trim();
+      const d = await detect("/", { projectDir: project }, { run: runProcess, now: Date.now(), cwd: "/" });
+      expect(d.install?.value).toMatchObject({ kind: "compose", stateDir: mountpoint, agents: ["main", "ops"], release: "2026.9.6" });
+      expect(d.install?.source).toContain(`volume ${name}_state`);
+    } finally {
+      await Bun.$`docker compose down -v -t 1`.cwd(project).quiet().nothrow();
+      await rm(project, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   test("a running OpenClaw project is found through its containers' labels, with its release and state dir", async () => {
     const d = await detect("/", {}, { run: runProcess, now: Date.now(), cwd: "/" });
     const found = d.installs.find((i) => i.value.projectDir === dir);

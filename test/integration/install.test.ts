@@ -121,6 +121,29 @@ describe("oauth-sync install in a booted systemd", () => {
     await waitInside(ENV_FILE, token);
   }, 60_000);
 
+  test("a changed config restarts only the service; a target's missing directory is created for the sandboxed service", async () => {
+    const timerSince = await sh("systemctl show -p ActiveEnterTimestampMonotonic --value oauth-sync-check.timer");
+    const pid = await mainPid();
+    const config = JSON.parse(await readFile(join(box.root, "root/config.json"), "utf8"));
+    config.targets.push({ kind: "env-file", path: "/srv/new-project/.env" });
+    await writeInside("/root/config.json", JSON.stringify(config));
+    const dry = await box.exec(["/root/upgrade/oauth-sync", "install", "--config", "/root/config.json", "--yes", "--dry-run"]);
+    expect(dry.stdout).toContain("would create the directory /srv/new-project");
+    expect((await box.exec(["test", "-e", "/srv/new-project"])).code).not.toBe(0);
+
+    const result = await box.exec(["/root/upgrade/oauth-sync", "install", "--config", "/root/config.json", "--yes"]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("restarted: oauth-sync.service\n");
+    expect(result.stdout).not.toContain("/usr/local/bin/oauth-sync,");
+    expect(await mainPid()).not.toBe(pid);
+    expect(await sh("systemctl show -p ActiveEnterTimestampMonotonic --value oauth-sync-check.timer")).toBe(timerSince);
+    expect(await sh("stat -c '%a %U' /srv/new-project")).toBe("700 root");
+    expect(await sh("grep ReadWritePaths /etc/systemd/system/oauth-sync.service")).toContain("-/srv/new-project");
+    const token = fakeToken();
+    await rotateInside(token, Date.now() + 10.5 * HOUR);
+    await waitInside("/srv/new-project/.env", token);
+  }, 60_000);
+
   test("status names the first problem and exits non-zero when the service is down", async () => {
     await sh("systemctl stop oauth-sync.service");
     const status = await box.exec(["oauth-sync", "status", "--config", "/etc/oauth-sync/config.json"]);
@@ -211,10 +234,56 @@ describe("oauth-sync install --user, in a booted systemd", () => {
     await rename(`${file}.tmp`, file);
     await waitInside("/home/claw/openclaw/.env", token);
 
-    const status = await asClaw("/home/claw/.local/bin/oauth-sync", "status", "--user", "--config", "/home/claw/.config/oauth-sync/config.json");
+    // --user finds the user install's config by itself.
+    const status = await asClaw("/home/claw/.local/bin/oauth-sync", "status", "--user");
     expect(status.code, status.stdout).toBe(0);
     const gone = await asClaw("/home/claw/.local/bin/oauth-sync", "uninstall", "--user");
     expect(gone.code, gone.stdout + gone.stderr).toBe(0);
     expect((await asClaw("systemctl", "--user", "list-unit-files", "oauth-sync*", "--no-legend")).stdout.trim()).toBe("");
+  }, 120_000);
+});
+
+describe("a native OpenClaw run by its user's own systemd manager, in a booted systemd", () => {
+  test("the user unit is detected, and the hardened system service restarts it after a rotation", async () => {
+    await sh("id claw >/dev/null 2>&1 || useradd -m claw");
+    await sh("loginctl enable-linger claw");
+    for (let i = 0; i < 100 && (await box.exec(["test", "-S", "/run/user/1000/bus"])).code !== 0; i++) await Bun.sleep(100);
+    await writeInside("/home/claw/.openclaw/openclaw.json", JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
+    await writeInside("/home/claw/.openclaw/agents/main/agent/auth-profiles.json", "{}\n");
+    await writeInside("/home/claw/.config/systemd/user/openclaw-gateway.service", "[Service]\nExecStart=/bin/sleep infinity\n", 0o644);
+    await writeInside("/home/claw/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
+    await sh("chown -R claw:claw /home/claw && chmod 700 /home/claw/.openclaw");
+    const gateway = "systemctl --user --machine=claw@ show -p MainPID --value openclaw-gateway.service";
+    await sh("systemctl --user --machine=claw@ daemon-reload && systemctl --user --machine=claw@ start openclaw-gateway.service");
+    const before = await sh(gateway);
+
+    const flags = ["--yes", "--no-test", "--trigger", "none", "--credentials", "/home/claw/.claude/.credentials.json", "--openclaw-dir", "/home/claw/.openclaw"];
+    const result = await box.exec(["/root/oauth-sync", "install", ...flags]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("openclaw-gateway.service: /home/claw/.config/systemd/user/openclaw-gateway.service (user unit of claw)");
+    expect(JSON.parse(await readFile(join(box.root, "etc/oauth-sync/config.json"), "utf8")).gateway).toEqual({ kind: "systemd", unit: "openclaw-gateway.service", user: "claw" });
+    expect(await sh("grep CapabilityBoundingSet /etc/systemd/system/oauth-sync.service")).toContain("CAP_SYS_ADMIN");
+
+    const token = fakeToken();
+    const file = join(box.root, "home/claw/.claude/.credentials.json");
+    await writeFile(`${file}.tmp`, credentialsJson(token, Date.now() + 9 * HOUR), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+    await waitInside("/home/claw/.openclaw/agents/main/agent/auth-profiles.json", token);
+    expect(await sh("stat -c %U /home/claw/.openclaw/agents/main/agent/auth-profiles.json")).toBe("claw");
+    const started = Date.now();
+    while ((await sh(gateway)) === before) {
+      if (Date.now() - started > 15_000) throw new Error(`the gateway was never restarted:\n${await sh("journalctl -u oauth-sync --no-pager | tail -20")}`);
+      await Bun.sleep(100);
+    }
+    // The first sync at start and the rotation may each owe a reload (settled 2 s apart): wait until none is owed.
+    let report = JSON.parse((await box.exec(["oauth-sync", "status", "--json"])).stdout);
+    for (let i = 0; i < 150 && report.gateway.pending; i++) {
+      await Bun.sleep(100);
+      report = JSON.parse((await box.exec(["oauth-sync", "status", "--json"])).stdout);
+    }
+    expect(report.gateway).toMatchObject({ kind: "systemd", pending: false });
+    expect(report.gateway.lastError).toBeUndefined();
+    expect(report.healthy, report.problems.join("\n")).toBe(true);
+    expect((await box.exec(["oauth-sync", "uninstall", "--purge"])).code).toBe(0);
   }, 120_000);
 });

@@ -139,3 +139,72 @@ describe("CLAUDE_CONFIG_DIR", () => {
     }
   });
 });
+
+describe("compose volumes, gateway units, package.json releases", () => {
+  const { mountedState, volumeName, releaseOfPackageJson } = require("../../src/install/detect-openclaw.ts") as typeof import("../../src/install/detect-openclaw.ts");
+
+  /** A process runner that answers `docker volume inspect` for one volume, and nothing else. */
+  const fakeDocker = (volume: string, mountpoint: string) => {
+    const calls: string[][] = [];
+    const run = async (argv: string[]) => {
+      calls.push(argv);
+      const answer = argv.join(" ") === `docker volume inspect --format {{.Mountpoint}} ${volume}` ? { code: 0, stdout: `${mountpoint}\n` } : { code: 1, stdout: "" };
+      return { ...answer, stderr: "", timedOut: false };
+    };
+    return { run, calls };
+  };
+
+  test("the state dir mounted as a bind (short and long syntax), or a named volume", () => {
+    expect(mountedState(["${OPENCLAW_CONFIG_DIR}:/home/node/.openclaw"], "OPENCLAW_CONFIG_DIR=./cfg\n", "/opt/oc")).toEqual({ path: "/opt/oc/cfg" });
+    expect(mountedState([{ type: "bind", source: "/data/oc", target: "/home/node/.openclaw/" }], "", "/opt/oc")).toEqual({ path: "/data/oc" });
+    expect(mountedState(["openclaw-state:/home/node/.openclaw:rw"], "", "/opt/oc")).toEqual({ volume: "openclaw-state" });
+    expect(mountedState(["./workspace:/home/node/workspace"], "", "/opt/oc")).toBeUndefined();
+    expect(volumeName({}, "state", "", "/opt/Open.Claw")).toBe("openclaw_state");
+    expect(volumeName({ name: "oc" }, "state", "", "/opt/x")).toBe("oc_state");
+    expect(volumeName({}, "state", "COMPOSE_PROJECT_NAME=prod\n", "/opt/x")).toBe("prod_state");
+    expect(volumeName({ volumes: { state: { name: "claw-data" } } }, "state", "", "/opt/x")).toBe("claw-data");
+    expect(volumeName({ volumes: { state: { external: true } } }, "state", "", "/opt/x")).toBe("state");
+  });
+
+  test("a named volume at /home/node/.openclaw is found on the host through docker volume inspect", async () => {
+    const root = await tree({
+      "/opt/openclaw/docker-compose.yml": "services:\n  openclaw-gateway:\n    image: ghcr.io/openclaw/openclaw:2026.5.28\n    volumes:\n      - state:/home/node/.openclaw\nvolumes:\n  state: {}\n",
+      "/var/lib/docker/volumes/openclaw_state/_data/agents/main/agent/auth-profiles.json": "{}",
+      "/var/lib/docker/volumes/openclaw_state/_data/agents/ops/agent/auth-profiles.json": "{}",
+    });
+    const docker = fakeDocker("openclaw_state", "/var/lib/docker/volumes/openclaw_state/_data");
+    const d = await detect(root, {}, { ...deps, run: docker.run });
+    expect(d.install?.value).toMatchObject({ kind: "compose", stateDir: "/var/lib/docker/volumes/openclaw_state/_data", agents: ["main", "ops"], release: "2026.5.28" });
+    expect(d.install?.source).toContain("volume openclaw_state");
+    // Without docker the volume cannot be placed: no install is guessed.
+    expect((await detect(root, {}, { ...deps, run: fakeDocker("x", "/x").run })).install).toBeUndefined();
+  });
+
+  test("a user's openclaw-gateway unit → the systemd gateway through that user's manager; a system unit → system", async () => {
+    const root = await tree({
+      "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nclaw:x:1000:1000::/home/claw:/bin/bash\n",
+      "/home/claw/.openclaw/openclaw.json": JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }),
+      "/home/claw/.config/systemd/user/openclaw-gateway.service": "[Service]\nExecStart=/usr/bin/openclaw gateway\n",
+      "/home/claw/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR),
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.gatewayUnits.map((u) => u.value)).toEqual([{ user: "claw", home: "/home/claw" }]);
+    expect(d.gatewayUnit).toBe(false);
+    const { config } = proposeConfig(d.install!.value, d.login!.value, { claudeOnHost: true, gatewayUnit: d.gatewayUnit, userGatewayUnits: d.gatewayUnits.map((u) => u.value) });
+    expect(config.gateway).toEqual({ kind: "systemd", unit: "openclaw-gateway.service", user: "claw" });
+    expect(parseConfig(JSON.stringify(config), "/etc/oauth-sync/config.json").ok).toBe(true);
+
+    const system = await tree({ "/root/.openclaw/openclaw.json": "{}", "/etc/systemd/system/openclaw-gateway.service": "[Service]\n" });
+    const s = await detect(system, {}, deps);
+    expect(s.gatewayUnit).toBe(true);
+    expect(proposeConfig(s.install!.value, { path: "/root/.claude/.credentials.json", uid: 0, home: "/root" }, { claudeOnHost: false, gatewayUnit: s.gatewayUnit }).config.gateway).toEqual({
+      kind: "systemd",
+      unit: "openclaw-gateway.service",
+    });
+  });
+
+  test("the release in OpenClaw's package.json, not another package's", () => {
+    expect(releaseOfPackageJson(`{\n  "name": "openclaw",\n  "version": "2026.6.3",\n  "dependencies": {}\n}`)).toBe("2026.6.3");
+    expect(releaseOfPackageJson(`{"name": "my-app", "version": "2026.6.3"}`)).toBeUndefined();
+  });
+});

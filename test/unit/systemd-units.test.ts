@@ -48,6 +48,29 @@ describe("unit files", () => {
     for (const unit of [watch, check, timer]) expect(unit!.content).toStartWith("# Installed by oauth-sync");
   });
 
+  test("where the docker CLI runs, root's HOME stays readable (its plugins, e.g. compose, may live in ~/.docker)", () => {
+    const outsideHomes = { credentials: "/srv/claude/.credentials.json", stateDir: "/var/lib/oauth-sync", trigger: { mode: "none" } };
+    const plain = config({ ...outsideHomes, targets: [{ kind: "env-file", path: "/srv/openclaw/.env" }] });
+    expect(renderUnits(plain, { binary: "/usr/local/bin/oauth-sync", configPath: "/etc/oauth-sync/config.json" })[0]!.content).toContain("ProtectHome=yes\n");
+    const viaDocker = config({ ...outsideHomes, targets: [{ kind: "openclaw-cli", command: ["docker", "compose", "exec", "-T", "openclaw-gateway", "openclaw"] }] });
+    const [watch] = renderUnits(viaDocker, { binary: "/usr/local/bin/oauth-sync", configPath: "/etc/oauth-sync/config.json" });
+    expect(watch!.content).toContain("ProtectHome=read-only\n");
+    expect(watch!.content).toContain("After=network-online.target docker.service");
+  });
+
+  test("the capability bounding set holds what the service uses: +CAP_SYS_ADMIN for the systemd gateway, none for a command", () => {
+    const units = { binary: "/usr/local/bin/oauth-sync", configPath: "/etc/oauth-sync/config.json" };
+    const line = (c: Config) => renderUnits(c, units).map((u) => /^CapabilityBoundingSet=(.*)$/m.exec(u.content)?.[1]);
+    const base = "CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_KILL CAP_SETUID CAP_SETGID";
+    expect(line(composeSetup)).toEqual([base, base, undefined]);
+    expect(line(config({ ...composeSetup, gateway: { kind: "systemd" } }))[0]).toBe(`${base} CAP_SYS_ADMIN`);
+    const command = renderUnits(config({ ...composeSetup, gateway: { kind: "command", command: ["/usr/local/bin/reload-gw"] } }), units)[0]!.content;
+    expect(command).not.toContain("CapabilityBoundingSet");
+    expect(command).not.toContain("# Root, but only");
+    expect(command).toContain("SystemCallFilter=@system-service");
+    expect(renderUnits(composeSetup, { ...units, user: true })[0]!.content).not.toMatch(/CapabilityBoundingSet|ProtectProc/);
+  });
+
   test("paths with spaces are quoted and % escaped", () => {
     const [watch] = renderUnits(composeSetup, { binary: "/opt/my tools/oauth-sync", configPath: "/etc/oauth-sync/100%.json" });
     expect(watch!.content).toContain('ExecStart="/opt/my tools/oauth-sync" watch --config /etc/oauth-sync/100%%.json');
