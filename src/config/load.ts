@@ -5,7 +5,7 @@ import { defu } from "defu";
 import type { z } from "./zod.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { configDefaults, DEFAULT_CONFIG_PATH } from "./defaults.ts";
-import { describeFsError } from "../fs/errors.ts";
+import { describeFsError, isCode } from "../fs/errors.ts";
 
 export type ConfigResult = { ok: true; config: Config; path: string } | { ok: false; path: string; errors: string[] };
 
@@ -18,7 +18,7 @@ export async function loadConfig(path: string): Promise<ConfigResult> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    const hint = (error as { code?: string }).code === "ENOENT" ? " (create it, run `oauth-sync install`, or pass --config FILE)" : "";
+    const hint = isCode(error, "ENOENT") ? " (create it, run `oauth-sync install`, or pass --config FILE)" : "";
     return { ok: false, path, errors: [describeFsError("read config", path, error) + hint] };
   }
   return parseConfig(text, path);

@@ -1,6 +1,7 @@
 import { open, rename, unlink, mkdir, stat, readFile, readlink, realpath } from "node:fs/promises";
 import { dirname, basename, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
+import { isCode } from "./errors.ts";
 
 export type WriteMode = "atomic" | "in-place";
 export type WriteOutcome = "written" | "unchanged";
@@ -93,9 +94,6 @@ function ignoreIfNotPermitted(error: unknown) {
   if (!isCode(error, "EPERM")) throw error;
 }
 
-export function isCode(error: unknown, code: string): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: string }).code === code;
-}
 
 function isMissing(error: unknown): boolean {
   return isCode(error, "ENOENT");

@@ -12,8 +12,12 @@ const HINTS: Record<string, string> = {
 
 /** One line a person can act on: what failed, where, and what to do. */
 export function describeFsError(action: string, path: string, error: unknown): string {
-  const code = (error as { code?: string })?.code;
+  const code = typeof error === "object" && error !== null ? (error as { code?: string }).code : undefined;
   const hint = code ? HINTS[code] : undefined;
   const detail = hint ? `${hint} (${code})` : error instanceof Error ? error.message : String(error);
   return `cannot ${action} ${path}: ${detail}`;
+}
+
+export function isCode(error: unknown, code: string): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: string }).code === code;
 }

@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { redact } from "../log/redact.ts";
+import { outputTail } from "../process/output.ts";
 import type { ProcessRunner, RunResult } from "../process/run.ts";
 import { parseComposePs, serviceReadiness, type ContainerState } from "./compose-ps.ts";
 import { explainDockerFailure } from "./docker-errors.ts";
@@ -59,7 +59,7 @@ export async function reloadCompose(gateway: ComposeGatewayConfig, deps: ReloadD
     }
     if (readiness.failed || deps.now() > deadline) {
       const logs = await compose("logs", "--no-color", "--tail", "15", gateway.service);
-      const tail = redact(logs.stdout + logs.stderr).trim().split("\n").slice(-15).join("\n");
+      const tail = outputTail(logs.stdout + logs.stderr, 15, "\n");
       const why = readiness.failed ? readiness.why : `${readiness.why} after ${gateway.timeoutSeconds}s`;
       return { ok: false, error: `${why}; last log lines:\n${tail}` };
     }

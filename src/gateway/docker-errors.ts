@@ -1,4 +1,5 @@
 import { redact } from "../log/redact.ts";
+import { outputTail } from "../process/output.ts";
 
 /** Pure: docker's own words → one line saying what is wrong and what to do. */
 export function explainDockerFailure(output: string, context: { docker: string; projectDir?: string; service?: string }): string {
@@ -18,6 +19,5 @@ export function explainDockerFailure(output: string, context: { docker: string; 
   if (/is not a docker command|unknown command "compose"|unknown shorthand flag/i.test(text)) {
     return `${context.docker} has no Compose v2 plugin: install docker-compose-plugin`;
   }
-  const last = text.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-  return last || "docker failed without output";
+  return outputTail(output, 3) || "docker failed without output";
 }

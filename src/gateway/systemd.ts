@@ -1,6 +1,6 @@
 import type { z } from "../config/zod.ts";
 import { minimalEnv } from "../process/run.ts";
-import { redact } from "../log/redact.ts";
+import { outputTail } from "../process/output.ts";
 import type { systemdGateway } from "./schema.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
 
@@ -25,5 +25,5 @@ export async function reloadSystemd(gateway: Config, deps: ReloadDeps): Promise<
 }
 
 export function lastLine(text: string): string {
-  return redact(text).trim().split("\n").filter(Boolean).at(-1) ?? "no output";
+  return outputTail(text) || "no output";
 }

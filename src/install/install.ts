@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { logger, print } from "../log/logger.ts";
+import { outputTail } from "../process/output.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { writablePaths } from "../systemd/paths.ts";
 import { renderUnits } from "../systemd/units.ts";
@@ -163,6 +164,6 @@ export function systemctlEnv(): Record<string, string> {
 export async function command(argv: string[], deps: Pick<InstallDeps, "run">): Promise<string | undefined> {
   const result = await deps.run(argv, { env: systemctlEnv(), timeoutMs: 120_000 });
   if (result.spawnError) return `${argv[0]}: ${result.spawnError}`;
-  if (result.code !== 0) return `${argv.join(" ")} failed: ${(result.stderr || result.stdout).trim().split("\n").at(-1)}`;
+  if (result.code !== 0) return `${argv.join(" ")} failed: ${outputTail(result.stderr || result.stdout)}`;
   return undefined;
 }

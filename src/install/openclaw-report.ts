@@ -1,5 +1,6 @@
 import { basename, dirname, resolve } from "node:path";
 import type { Config } from "../config/schema.ts";
+import { outputTail } from "../process/output.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 
 export interface OpenClawView {
@@ -45,7 +46,7 @@ export async function askOpenClaw(config: Config, run: ProcessRunner): Promise<O
   for (const command of openclawCommands(config)) {
     const result = await run(command.argv, { env: minimalEnv(command.env), timeoutMs: 60_000 });
     if (result.spawnError) continue;
-    views.push({ source: command.source, ...(result.code === 0 ? anthropicProfile(result.stdout) : { error: `exit ${result.code}: ${result.stderr.trim().split("\n").at(-1) ?? ""}` }) });
+    views.push({ source: command.source, ...(result.code === 0 ? anthropicProfile(result.stdout) : { error: `exit ${result.code}: ${outputTail(result.stderr)}` }) });
   }
   return views;
 }

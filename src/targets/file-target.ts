@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { FileTargetConfig } from "../config/schema.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { describeFsError } from "../fs/errors.ts";
+import { describeFsError, isCode } from "../fs/errors.ts";
 import { holdsNewerToken } from "./newer.ts";
 import type { FilePlan, SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
@@ -24,7 +24,7 @@ export function fileTarget(config: FileTargetConfig, plan: Planner, guard?: Guar
       try {
         text = await readFile(config.path, "utf8");
       } catch (error) {
-        if ((error as { code?: string }).code !== "ENOENT") {
+        if (!isCode(error, "ENOENT")) {
           return { id, status: "failed", message: describeFsError("read", config.path, error) };
         }
       }

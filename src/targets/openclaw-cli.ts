@@ -2,6 +2,7 @@ import type { z } from "../config/zod.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { openclawCliTargetSchema } from "../config/schema.ts";
 import { fingerprint, redact } from "../log/redact.ts";
+import { outputTail } from "../process/output.ts";
 import { minimalEnv } from "../process/run.ts";
 import type { SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
@@ -20,8 +21,7 @@ export function explainCliFailure(output: string, command: string[]): string {
   if (/AUTH_PROFILE_MIGRATION_REQUIRED|migration required/i.test(text)) {
     return `OpenClaw refuses to run until its legacy auth files are migrated: run \`${command.join(" ")} doctor --fix\` once (it rewrites openclaw.json; back it up first), then remove any oauth-sync JSON targets for this install`;
   }
-  const last = text.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-  return last || "no output";
+  return outputTail(output, 3) || "no output";
 }
 
 /** OpenClaw ≥ 2026.6 keeps profiles in SQLite: the only safe writer is OpenClaw's own CLI. */
