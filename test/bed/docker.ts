@@ -106,11 +106,3 @@ export async function docker(
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }
-
-/** `docker compose ps --format json`: one object per line on 2.26, an array on older releases. */
-export function parseComposePs(stdout: string): Array<Record<string, unknown>> {
-  const text = stdout.trim();
-  if (!text) return [];
-  if (text.startsWith("[")) return JSON.parse(text) as Array<Record<string, unknown>>;
-  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
-}

@@ -84,33 +84,11 @@ async function script(args: string[], echo = false, env: Record<string, string> 
 }
 
 let prepared: Promise<void> | undefined;
-let failure: string | undefined;
 
 /** Installs the tools and builds the cached root, once per process (progress shown on stderr). */
 export function prepareSystemd(): Promise<void> {
-  prepared ??= script(["prepare"], true).then(
-    () => undefined,
-    (error: unknown) => {
-      failure = error instanceof Error ? error.message : String(error);
-      throw error;
-    },
-  );
+  prepared ??= script(["prepare"], true).then(() => undefined);
   return prepared;
-}
-
-/** True when the root is ready; false (after a loud message) when it cannot be: for `describe.skipIf`. */
-export async function systemdAvailable(): Promise<boolean> {
-  try {
-    await prepareSystemd();
-    return true;
-  } catch {
-    console.error(`\n!!! SKIPPING systemd tests: the systemd test bed could not be set up !!!\n${failure}\n`);
-    return false;
-  }
-}
-
-export function systemdUnavailableReason(): string | undefined {
-  return failure;
 }
 
 /** Boots a fresh container named `name` (letters, digits, . _ -) and waits until systemd is running. */
