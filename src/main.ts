@@ -2,8 +2,11 @@ import { defineCommand, renderUsage, runMain, type CommandDef } from "citty";
 import { stripVTControlCharacters } from "node:util";
 import { fancyOutput, print } from "./log/logger.ts";
 import { VERSION } from "./version.ts";
+import { guardCommand, installCrashHandlers } from "./commands/_edge.ts";
+import { AS_OWNER_VERB } from "./privilege/self.ts";
 
-const load = <T>(module: Promise<{ default: T }>) => module.then((m) => m.default);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const load = <T>(module: Promise<{ default: T }>) => module.then((m) => guardCommand(m.default as CommandDef<any>) as T);
 
 export const main = defineCommand({
   meta: { name: "oauth-sync", version: VERSION, description: "Keep OpenClaw's Anthropic OAuth token in step with Claude Code's" },
@@ -29,4 +32,10 @@ async function showUsage(command: CommandDef, parent?: CommandDef) {
   print(fancyOutput() ? usage : stripVTControlCharacters(usage));
 }
 
-runMain(main, { showUsage: showUsage as never });
+installCrashHandlers();
+if (process.argv[2] === AS_OWNER_VERB) {
+  // Not a verb for people: root starts it with another user's uid to act in that user's place.
+  import("./privilege/child.ts").then(async ({ serveOwnerRequest }) => process.exit(await serveOwnerRequest()));
+} else {
+  runMain(main, { showUsage: showUsage as never });
+}

@@ -2,6 +2,7 @@ import type { ArgsDef } from "citty";
 import type { Config } from "../config/schema.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";
+import { ownDirPathProblem } from "../fs/place.ts";
 import { logger, setVerbosity } from "../log/logger.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 
@@ -20,7 +21,10 @@ export async function requireConfig(flag: string | undefined): Promise<{ config:
   const result = await loadConfig(configPath(flag));
   if (result.ok) {
     registerWebhookSecrets(result.config.notify.webhooks); // webhook URLs carry secrets: never printed or logged
-    return result;
+    const stateProblem = ownDirPathProblem(result.config.stateDir);
+    if (!stateProblem) return result;
+    logger.error(`state directory: ${stateProblem}`);
+    process.exit(EXIT.misconfigured);
   }
   for (const error of result.errors) logger.error(error);
   logger.info(`check it with \`oauth-sync config check --config ${result.path}\`; the schema: \`oauth-sync config schema\``);

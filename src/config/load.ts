@@ -1,11 +1,12 @@
-import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve, join } from "node:path";
 import { homedir } from "node:os";
 import { defu } from "defu";
 import type { z } from "./zod.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { configDefaults, DEFAULT_CONFIG_PATH } from "./defaults.ts";
-import { describeFsError, isCode } from "../fs/errors.ts";
+import { describeFsError } from "../fs/errors.ts";
+import { MAX_BYTES } from "../fs/open-file.ts";
+import { readOwnFile } from "../fs/place.ts";
 
 export type ConfigResult = { ok: true; config: Config; path: string } | { ok: false; path: string; errors: string[] };
 
@@ -13,15 +14,14 @@ export function configPath(flag?: string): string {
   return flag || process.env.OAUTH_SYNC_CONFIG || DEFAULT_CONFIG_PATH;
 }
 
+/** Reads the config only where nobody but root (or the user running us) could have written it or its directories. */
 export async function loadConfig(path: string): Promise<ConfigResult> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const hint = isCode(error, "ENOENT") ? " (create it, run `oauth-sync install`, or pass --config FILE)" : "";
-    return { ok: false, path, errors: [describeFsError("read config", path, error) + hint] };
+  const read = readOwnFile(path, MAX_BYTES.config);
+  if (!read.ok) {
+    const hint = read.code === "ENOENT" ? " (create it, run `oauth-sync install`, or pass --config FILE)" : "";
+    return { ok: false, path, errors: [describeFsError("read config", path, read) + hint] };
   }
-  return parseConfig(text, path);
+  return parseConfig(read.text, path);
 }
 
 /** Pure: text of a config file → validated config with defaults and absolute paths, or every error explained. */
@@ -35,6 +35,8 @@ export function parseConfig(text: string, path: string): ConfigResult {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, path, errors: [`${path} must hold a JSON object`] };
   }
+  const control = controlCharacters(raw);
+  if (control.length > 0) return { ok: false, path, errors: control.map((where) => `${where}: contains a control character (a newline, a tab…): refused`) };
   const merged = defu(raw as Record<string, unknown>, configDefaults());
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) return { ok: false, path, errors: explainIssues(parsed.error.issues, merged) };
@@ -47,9 +49,23 @@ function explainIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
     if (issue.code === "invalid_union" && issue.path.at(-1) === "kind") return `${where}: ${issue.message}`;
     if (issue.code === "unrecognized_keys") return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     const value = valueAt(input, issue.path);
-    const shown = value === undefined ? "missing" : `got ${JSON.stringify(value)?.slice(0, 60)}`;
+    const shown = value === undefined ? "missing" : isSecretPath(issue.path) ? "value not shown" : `got ${JSON.stringify(value)?.slice(0, 60)}`;
     return `${where}: ${issue.message} (${shown})`;
   });
+}
+
+/** Webhook URLs and environment values may carry secrets: an error names where, never what. */
+function isSecretPath(path: PropertyKey[]): boolean {
+  return path.some((part) => part === "webhooks" || part === "env" || part === "headers" || part === "url");
+}
+
+/** Pure: where in the raw config a string holds a control character (none belongs in a path, URL or argv). */
+function controlCharacters(value: unknown, path: PropertyKey[] = []): string[] {
+  // eslint-disable-next-line no-control-regex
+  if (typeof value === "string") return /[\x00-\x1f\x7f]/.test(value) ? [formatPath(path) || "(top level)"] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => controlCharacters(item, [...path, i]));
+  if (typeof value === "object" && value !== null) return Object.entries(value).flatMap(([key, item]) => controlCharacters(item, [...path, key]));
+  return [];
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -51,6 +51,10 @@ export const openclawCliTargetSchema = z.strictObject({
   ),
   profileId,
   env: describe(z._default(z.record(z.string(), z.string()), {}), "Extra environment for the command (e.g. HOME)"),
+  user: describe(
+    z.optional(nonEmpty()),
+    "The user openclaw runs as on the host; must be the owner of its state directory (HOME/.openclaw or OPENCLAW_STATE_DIR), which is also the default",
+  ),
   timeoutSeconds: z._default(z.number().check(z.positive()), 120),
   reload: reload(false),
 });

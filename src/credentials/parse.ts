@@ -45,6 +45,8 @@ export function parseCredentials(text: string, file: string, now: number): Crede
       `${file} holds a blanked login (the CLI's refresh token was rejected): run \`claude auth login\` as the user who owns it`,
     );
   }
+  const shape = checkShape(oauth.accessToken, oauth.refreshToken, oauth.expiresAt);
+  if (shape) return refuse("malformed", `${file}: ${shape}: not synced (run \`claude auth login\` if the CLI itself wrote this)`);
   if (oauth.expiresAt <= now) {
     return refuse(
       "expired",
@@ -60,6 +62,24 @@ export function parseCredentials(text: string, file: string, now: number): Crede
       subscriptionType: oauth.subscriptionType,
     },
   };
+}
+
+/**
+ * What a Claude OAuth token looks like: `sk-ant-o` (oat: access, ort: refresh) and URL-safe characters only, of a
+ * sane length. Anything else, a newline above all, could smuggle lines into a .env or argv: refused.
+ */
+export const TOKEN_SHAPE = /^sk-ant-o[a-z]{2}\d{2}-[A-Za-z0-9_-]{20,1000}$/;
+/** 2020-01-01 to 2100-01-01 in epoch milliseconds: outside it an expiry is garbage (or seconds, not ms). */
+export const EXPIRY_RANGE = { min: Date.UTC(2020, 0, 1), max: Date.UTC(2100, 0, 1) } as const;
+
+/** Pure: why these values cannot be a login the CLI wrote, or undefined. Never quotes a token. */
+export function checkShape(accessToken: string, refreshToken: string | undefined, expiresAt: number): string | undefined {
+  if (!TOKEN_SHAPE.test(accessToken)) return `claudeAiOauth.accessToken does not look like a Claude OAuth token (its prefix, URL-safe characters only, 30–1000 long; this one has ${accessToken.length} characters)`;
+  if (refreshToken && !TOKEN_SHAPE.test(refreshToken)) return "claudeAiOauth.refreshToken does not look like a Claude OAuth token";
+  if (!Number.isSafeInteger(expiresAt) || expiresAt < EXPIRY_RANGE.min || expiresAt > EXPIRY_RANGE.max) {
+    return `claudeAiOauth.expiresAt ${String(expiresAt).slice(0, 20)} is not a time between 2020 and 2100 in milliseconds`;
+  }
+  return undefined;
 }
 
 /** ISO time of an epoch-milliseconds value, or the bare number when Date cannot represent it (toISOString would throw). */

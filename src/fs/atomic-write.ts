@@ -1,7 +1,9 @@
-import { open, rename, unlink, mkdir, stat, readFile, readlink, realpath } from "node:fs/promises";
-import { dirname, basename, join, resolve } from "node:path";
+import { closeSync, fchmodSync, fchownSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync, constants } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { closeFound, findFile, MAX_BYTES, readFound } from "./open-file.ts";
+import { O_CLOEXEC, O_NOFOLLOW, PathError, at } from "./walk.ts";
 import { isCode } from "./errors.ts";
+import { requireOwnPlace } from "./place.ts";
 
 export type WriteMode = "atomic" | "in-place";
 export type WriteOutcome = "written" | "unchanged";
@@ -11,90 +13,112 @@ export interface WriteOptions {
   mode?: WriteMode;
   /** Mode for a file that does not exist yet. An existing file keeps its own. */
   newFileMode?: number;
+  /** Largest existing file read for the unchanged check. */
+  maxBytes?: number;
 }
 
 /**
  * Write `data` to `path` so that a reader sees either the old or the new content, never a mix:
  * temp file in the same directory, fsync, rename, fsync of the directory.
  * Keeps an existing file's owner, group and mode; skips the write when the bytes are identical.
+ * Every lookup goes through the directory opened without following links (src/fs/walk.ts): a symlink, FIFO or
+ * device at the name is refused, and nothing swapped in after the check can redirect the write.
  */
 export async function writeFileAtomic(path: string, data: string, options: WriteOptions = {}): Promise<WriteOutcome> {
-  const target = await resolveLink(path);
-  const existing = await stat(target).catch((error) => (isMissing(error) ? undefined : Promise.reject(error)));
-  if (existing) {
-    const current = await readFile(target, "utf8");
-    if (current === data) return "unchanged";
-  } else {
-    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  const found = findFile(path, { createParents: true, check: requireOwnPlace });
+  try {
+    requireOwnPlace(found.dir.chain, found.dir.path);
+    if (found.fd !== undefined && readFound(found, options.maxBytes ?? MAX_BYTES.target, path) === data) return "unchanged";
+    const info = found.info;
+    if (options.mode === "in-place" && found.fd !== undefined && info) {
+      if (info.nlink > 1) throw new PathError(`${path} has ${info.nlink} hard links: in-place mode would write through all of them; not touched`, "EMLINK");
+      rewriteInPlace(found.fd, data);
+    } else {
+      const fileMode = info ? info.mode & 0o7777 : (options.newFileMode ?? 0o600);
+      replaceByRename(found.dir.fd, found.name, data, fileMode, info && { uid: info.uid, gid: info.gid });
+    }
+    return "written";
+  } finally {
+    closeFound(found);
   }
-  const fileMode = existing ? existing.mode & 0o7777 : (options.newFileMode ?? 0o600);
-  const owner = existing ? { uid: existing.uid, gid: existing.gid } : undefined;
-  if (options.mode === "in-place" && existing) await rewriteInPlace(target, data);
-  else await replaceByRename(target, data, fileMode, owner);
-  return "written";
 }
 
-async function replaceByRename(target: string, data: string, fileMode: number, owner?: { uid: number; gid: number }) {
-  const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.oauth-sync-${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", 0o600);
+function replaceByRename(dirFd: number, name: string, data: string, fileMode: number, owner?: { uid: number; gid: number }) {
+  const temp = tempName(name);
+  const fd = openSync(at(dirFd, temp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
   try {
-    await handle.writeFile(data, "utf8");
-    if (owner) await handle.chown(owner.uid, owner.gid).catch(ignoreIfNotPermitted);
-    await handle.chmod(fileMode);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, target);
+    writeAll(fd, data);
+    if (owner) ignoreIfNotPermitted(() => fchownSync(fd, owner.uid, owner.gid));
+    fchmodSync(fd, fileMode);
+    fsyncSync(fd);
+    closeSync(fd);
   } catch (error) {
-    await handle.close().catch(() => {});
-    await unlink(temp).catch(() => {});
+    closeQuietly(fd);
+    unlinkQuietly(at(dirFd, temp));
     throw error;
   }
-  await syncDirectory(dir);
+  try {
+    renameSync(at(dirFd, temp), at(dirFd, name));
+  } catch (error) {
+    unlinkQuietly(at(dirFd, temp));
+    throw error;
+  }
+  syncDirectory(dirFd);
 }
+
+/** The temp files this writer leaves behind only when killed: `.<name>.oauth-sync-<hex>.tmp`. */
+export function tempName(name: string): string {
+  return `.${name}.oauth-sync-${randomBytes(6).toString("hex")}.tmp`;
+}
+export const TEMP_PATTERN = /^\..+\.oauth-sync-[0-9a-f]{12}\.tmp$/;
 
 /** Same inode, so a container that bind-mounted this one file sees the change. Readers may see a partial write. */
-async function rewriteInPlace(target: string, data: string) {
-  const handle = await open(target, "r+");
+function rewriteInPlace(pathFd: number, data: string) {
+  const fd = openSync(`/proc/self/fd/${pathFd}`, constants.O_WRONLY | O_CLOEXEC);
   try {
-    const bytes = Buffer.from(data, "utf8");
-    await handle.write(bytes, 0, bytes.length, 0);
-    await handle.truncate(bytes.length);
-    await handle.sync();
+    writeAll(fd, data);
+    ftruncateSync(fd, Buffer.byteLength(data, "utf8"));
+    fsyncSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-async function syncDirectory(dir: string) {
-  const handle = await open(dir, "r");
+function writeAll(fd: number, data: string) {
+  const bytes = Buffer.from(data, "utf8");
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset, offset);
+}
+
+function syncDirectory(dirFd: number) {
   try {
-    await handle.sync();
+    fsyncSync(dirFd);
   } catch (error) {
-    // Some filesystems refuse fsync on a directory; the rename itself has still happened.
-    if (!isCode(error, "EINVAL") && !isCode(error, "EISDIR")) throw error;
-  } finally {
-    await handle.close();
+    // Some filesystems refuse fsync on a directory (or on an O_RDONLY one); the rename itself has still happened.
+    if (!isCode(error, "EINVAL") && !isCode(error, "EISDIR") && !isCode(error, "EBADF")) throw error;
   }
 }
 
-/** Writing through a symlink keeps the link and replaces what it points at, even when that does not exist yet. */
-async function resolveLink(path: string): Promise<string> {
+function ignoreIfNotPermitted(action: () => void) {
   try {
-    return await realpath(path);
+    action();
   } catch (error) {
-    if (!isMissing(error)) throw error;
-    // A dangling link: follow it by hand, or the rename would replace the link itself with a plain file.
-    const link = await readlink(path).catch(() => undefined);
-    return link === undefined ? path : resolveLink(resolve(dirname(path), link));
+    if (!isCode(error, "EPERM")) throw error;
   }
 }
 
-function ignoreIfNotPermitted(error: unknown) {
-  if (!isCode(error, "EPERM")) throw error;
+function closeQuietly(fd: number) {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
 }
 
-
-function isMissing(error: unknown): boolean {
-  return isCode(error, "ENOENT");
+function unlinkQuietly(path: string) {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
 }

@@ -12,12 +12,26 @@ const HINTS: Record<string, string> = {
 
 /** One line a person can act on: what failed, where, and what to do. */
 export function describeFsError(action: string, path: string, error: unknown): string {
+  // Our own path errors (src/fs/walk.ts) already name the path and say what to do.
+  if (isOwnPathError(error)) {
+    const message = (error as { message: string }).message;
+    return message.startsWith(path) ? `cannot ${action}: ${message}` : `cannot ${action} ${path}: ${message}`;
+  }
   const code = typeof error === "object" && error !== null ? (error as { code?: string }).code : undefined;
   const hint = code ? HINTS[code] : undefined;
-  const detail = hint ? `${hint} (${code})` : error instanceof Error ? error.message : String(error);
+  const message = typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string" ? (error as { message: string }).message : String(error);
+  const detail = hint ? `${hint} (${code})` : message;
   return `cannot ${action} ${path}: ${detail}`;
 }
 
 export function isCode(error: unknown, code: string): boolean {
   return typeof error === "object" && error !== null && (error as { code?: string }).code === code;
+}
+
+const OWN_CODES = new Set(["ELOOP", "EFTYPE", "EFBIG", "EUNSAFE", "EOWNER", "EMLINK", "ENOPROC"]);
+
+function isOwnPathError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof code === "string" && typeof message === "string" && OWN_CODES.has(code);
 }

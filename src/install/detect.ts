@@ -1,5 +1,6 @@
+import { ownerRun } from "../privilege/owner-run.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { configDirsSeen, findClaudeLogins, loginsAt, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
 import { findContainerClaude, type ContainerClaude } from "./detect-container-claude.ts";
 import { candidateDirs, composeInstall, gatewayUnitFiles, imagePackageRelease, nativeInstall, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
@@ -74,7 +75,10 @@ async function refineRelease(found: Found<OpenClawInstall>, run: ProcessRunner):
         ? ["openclaw", "--version"]
         : undefined;
   if (!argv) return found;
-  const result = await run(argv, { env: minimalEnv(), timeoutMs: 30_000 });
+  // A native install's openclaw reads its owner's home: run it as that owner, never as root against it.
+  const as = kind === "native" ? ownerRun(found.value.stateDir, { ...minimalEnv(), HOME: dirname(found.value.stateDir) }) : { ok: true as const, options: { env: minimalEnv() } };
+  if (!as.ok) return found;
+  const result = await run(argv, { ...as.options, timeoutMs: 30_000 });
   const release = result.code === 0 ? /(\d{4}\.\d+\.\d+)/.exec(result.stdout)?.[1] : undefined;
   if (release) return { value: { ...found.value, release }, source: `${found.source}, release ${release} (${kind === "compose" ? "image label" : "openclaw --version"})` };
   const inImage = kind === "compose" && image ? await imagePackageRelease(image, run) : undefined;

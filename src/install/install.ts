@@ -1,4 +1,4 @@
-import { chmod, chown, copyFile, mkdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import type { Config } from "../config/schema.ts";
@@ -6,6 +6,7 @@ import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { logger, print } from "../log/logger.ts";
 import { outputTail } from "../process/output.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
+import { makeDirAsOwner } from "../privilege/owned-fs.ts";
 import { writablePaths } from "../systemd/paths.ts";
 import { renderUnits } from "../systemd/units.ts";
 import { VERSION } from "../version.ts";
@@ -57,9 +58,11 @@ export async function install(config: Config, configText: string, layout: Instal
   const verify = await verifyUnits(units, deps);
   if (verify) return { ok: false, error: verify };
   for (const dir of missing) {
-    await makeDirLikeParent(dir);
+    await makeDirAsOwner(dir, deps.run);
     changed.push(dir);
   }
+  // An existing config keeps its mode on rewrite: tighten it before webhook URLs and the like go into it.
+  await tightenConfig(layout.configPath);
   for (const [path, text, mode] of files) {
     await mkdir(dirname(path), { recursive: true, mode: path === layout.configPath ? 0o700 : 0o755 });
     await writeFileAtomic(path, text, { newFileMode: mode });
@@ -109,21 +112,11 @@ async function binaryDiffers(source: string, target: string): Promise<boolean> {
   return (await digest(source)) !== (await digest(target));
 }
 
-/** mkdir -p with mode 0700, each new directory owned like the nearest existing parent (a user's tree stays theirs). */
-async function makeDirLikeParent(dir: string) {
-  const created: string[] = [];
-  let parent = dir;
-  while (!(await stat(parent).catch(() => undefined))) {
-    created.unshift(parent);
-    parent = dirname(parent);
-  }
-  const owner = await stat(parent);
-  for (const path of created) {
-    await mkdir(path, { mode: 0o700 }).catch((error) => {
-      if (error.code !== "EEXIST") throw error;
-    });
-    await chown(path, owner.uid, owner.gid);
-  }
+async function tightenConfig(path: string) {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info?.isFile() || (info.mode & 0o077) === 0) return;
+  await chmod(path, 0o600);
+  logger.info(`${path} was readable or writable by others (${(info.mode & 0o777).toString(8)}): now 0600`);
 }
 
 /** Temp file + rename: a running service keeps its old inode, so an upgrade over it is safe. */
@@ -149,7 +142,9 @@ async function verifyUnits(units: { name: string; content: string }[], deps: Ins
     for (const unit of units) await writeFileAtomic(join(dir, unit.name), unit.content, { newFileMode: 0o644 });
     const result = await deps.run(["systemd-analyze", "verify", ...units.map((u) => join(dir, u.name))], { env: minimalEnv(), timeoutMs: 60_000 });
     if (result.spawnError) return `systemd-analyze not found: is this a systemd machine? (${result.spawnError})`;
-    if (result.code !== 0) return `the generated units do not verify:\n${(result.stderr + result.stdout).trim()}`;
+    // A warning is a failure too: a unit that systemd reads differently from what we wrote must not be installed.
+    const ours = (result.stderr + result.stdout).split("\n").filter((line) => line.includes(dir) || /oauth-sync/.test(line));
+    if (result.code !== 0 || ours.length > 0) return `the generated units do not verify:\n${(ours.join("\n") || result.stderr + result.stdout).trim()}`;
   } finally {
     await Bun.$`rm -rf ${dir}`.quiet().nothrow();
   }

@@ -1,5 +1,5 @@
-import { copyFile, readFile } from "node:fs/promises";
-import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { MAX_BYTES, readRegularFile } from "../fs/open-file.ts";
+import { writeFileAsOwner } from "../privilege/owned-fs.ts";
 import { isObject } from "../targets/json-file.ts";
 import { removeMember, setValue } from "./json5-edit.ts";
 
@@ -89,7 +89,9 @@ function editedText(text: string, config: Json, options: { primaryModel?: string
  * file is backed up and rewritten as plain JSON, and the caller says so.
  */
 export async function applyModelConfig(path: string, options: { primaryModel?: string }, now = Date.now()): Promise<ModelConfigResult> {
-  const text = await readFile(path, "utf8");
+  const read = readRegularFile(path, MAX_BYTES.target);
+  if (!read.ok) throw new Error(read.message);
+  const text = read.text;
   const config = Bun.JSON5.parse(text) as Json;
   const next = fixedModelConfig(config, options);
   if (Bun.deepEquals(next, config)) return { changed: false };
@@ -103,12 +105,13 @@ export async function applyModelConfig(path: string, options: { primaryModel?: s
     edited = undefined;
   }
   if (edited !== undefined) {
-    await writeFileAtomic(path, edited);
+    await writeFileAsOwner(path, edited);
     return { changed: true };
   }
   const backup = `${path}.bak-oauth-sync-${now}`;
-  await copyFile(path, backup);
-  await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`);
+  // Written as the owner of openclaw.json's directory (a user's home, a container's uid), never as root there.
+  await writeFileAsOwner(backup, text, { newFileMode: read.info.mode & 0o777 });
+  await writeFileAsOwner(path, `${JSON.stringify(next, null, 2)}\n`);
   return { changed: true, backup, note: `its layout could not be edited in place: rewritten as plain JSON (comments lost); the original is in ${backup}` };
 }
 

@@ -1,7 +1,8 @@
 import { basename, dirname, resolve } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { outputTail } from "../process/output.ts";
-import { minimalEnv, type ProcessRunner } from "../process/run.ts";
+import type { ProcessRunner } from "../process/run.ts";
+import { openclawRunAs } from "../targets/openclaw-cli.ts";
 
 export interface OpenClawView {
   source: string;
@@ -27,14 +28,14 @@ export function anthropicProfile(stdout: string): Omit<OpenClawView, "source"> {
 }
 
 /** How to ask OpenClaw itself: the openclaw-cli target's command, or `openclaw` with the HOME that owns a JSON store. */
-export function openclawCommands(config: Config): Array<{ argv: string[]; env: Record<string, string>; source: string }> {
+export function openclawCommands(config: Config): Array<{ argv: string[]; command: string[]; env: Record<string, string>; user?: string; source: string }> {
   const commands = [];
   for (const target of config.targets) {
     if (target.kind === "openclaw-cli") {
-      commands.push({ argv: [...target.command, "models", "status", "--json"], env: target.env, source: target.command.join(" ") });
+      commands.push({ argv: [...target.command, "models", "status", "--json"], command: target.command, env: target.env, user: target.user, source: target.command.join(" ") });
     } else if (target.kind === "openclaw-auth-profiles") {
       const stateDir = resolve(dirname(target.path), "../../..");
-      if (basename(stateDir) === ".openclaw") commands.push({ argv: ["openclaw", "models", "status", "--json"], env: { HOME: dirname(stateDir) }, source: `openclaw (HOME=${dirname(stateDir)})` });
+      if (basename(stateDir) === ".openclaw") commands.push({ argv: ["openclaw", "models", "status", "--json"], command: ["openclaw"], env: { HOME: dirname(stateDir) }, source: `openclaw (HOME=${dirname(stateDir)})` });
     }
   }
   return commands;
@@ -44,7 +45,12 @@ export function openclawCommands(config: Config): Array<{ argv: string[]; env: R
 export async function askOpenClaw(config: Config, run: ProcessRunner): Promise<OpenClawView[]> {
   const views: OpenClawView[] = [];
   for (const command of openclawCommands(config)) {
-    const result = await run(command.argv, { env: minimalEnv(command.env), timeoutMs: 60_000 });
+    const as = openclawRunAs(command);
+    if (!as.ok) {
+      views.push({ source: command.source, error: as.message });
+      continue;
+    }
+    const result = await run(command.argv, { ...as.options, timeoutMs: 60_000 });
     if (result.spawnError) continue;
     views.push({ source: command.source, ...(result.code === 0 ? anthropicProfile(result.stdout) : { error: `exit ${result.code}: ${outputTail(result.stderr)}` }) });
   }

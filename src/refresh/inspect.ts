@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { describeFsError } from "../fs/errors.ts";
+import { checkShape } from "../credentials/parse.ts";
+import { readCredentialsText } from "../credentials/read.ts";
 import { fingerprint, registerSecret } from "../log/redact.ts";
 
 /**
@@ -32,18 +32,16 @@ export function inspectLogin(text: string, file: string): Login {
     return { kind: "no-login", message: `${file}: claudeAiOauth lacks accessToken/expiresAt: run \`claude auth login\`` };
   }
   const refresh = typeof refreshToken === "string" ? refreshToken : "";
+  const shape = checkShape(accessToken, refresh, expiresAt);
+  if (shape) return { kind: "malformed", message: `${file}: ${shape}` };
   return { kind: "live", expiresAt, accessFingerprint: fingerprint(accessToken), refreshFingerprint: fingerprint(refresh), hasRefreshToken: refresh !== "" };
 }
 
 export async function readLogin(file: string): Promise<Login> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    return { kind: "unreadable", message: describeFsError("read credentials", file, error), code: (error as NodeJS.ErrnoException).code };
-  }
-  registerTokens(text);
-  return inspectLogin(text, file);
+  const read = readCredentialsText(file);
+  if (!read.ok) return { kind: "unreadable", message: read.message, code: read.code };
+  registerTokens(read.text);
+  return inspectLogin(read.text, file);
 }
 
 /** Every token value read is known to the redactor before anything could log it. */

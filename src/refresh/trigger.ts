@@ -1,4 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { placeOf, selfUid } from "../fs/place.ts";
+import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import type { ProcessRunner, RunResult } from "../process/run.ts";
 import { containerInvocation, hostInvocation, type Invocation } from "./invocation.ts";
 import type { ContainerTriggerConfig, HostTriggerConfig } from "./schema.ts";
@@ -10,48 +12,45 @@ export type TriggerRun =
   /** The command could not be set up or started at all: a configuration problem, not a transient one. */
   | { ok: false; misconfigured: true; message: string };
 
-export interface PasswdEntry {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-/** Pure: /etc/passwd → entries. */
-export function parsePasswd(text: string): PasswdEntry[] {
-  return text
-    .split("\n")
-    .map((line) => line.split(":"))
-    .filter((f) => f.length >= 7 && f[0] && !f[0].startsWith("#"))
-    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! }));
-}
-
-/** Pure: which user runs the CLI. Root runs it as the configured user, or as the owner of the credentials file. */
+/**
+ * Pure: which user runs the CLI: always the owner of the login's directory (taken without following links, never
+ * from the file, which its owner can swap for a link to another login). A configured `trigger.user` must be that
+ * owner; a service that is not root can only run it as itself.
+ */
 export function chooseUser(
   selfUid: number,
   configured: string | undefined,
-  owner: { uid: number; gid: number } | undefined,
+  owner: { uid: number; gid: number },
   passwd: PasswdEntry[],
+  dir: string,
 ): { ok: true; runAs?: PasswdEntry } | { ok: false; message: string } {
-  const find = (key: string | number) => passwd.find((e) => (typeof key === "number" ? e.uid === key : e.name === key || String(e.uid) === key));
+  const entry = passwd.find((e) => e.uid === owner.uid);
+  const ownerName = owner.uid === 0 ? "root" : entry ? entry.name : `uid ${owner.uid}`;
   if (configured) {
-    const entry = find(configured);
-    if (!entry) return { ok: false, message: `trigger.user "${configured}" is not in /etc/passwd` };
-    if (entry.uid === selfUid) return { ok: true };
-    if (selfUid !== 0) return { ok: false, message: `trigger.user "${configured}": only root can run the CLI as another user` };
-    return { ok: true, runAs: entry };
+    const wanted = passwd.find((e) => e.name === configured || String(e.uid) === configured);
+    if (!wanted) return { ok: false, message: `trigger.user "${configured}" is not in /etc/passwd` };
+    if (wanted.uid !== owner.uid) {
+      return { ok: false, message: `trigger.user "${configured}", but ${dir} belongs to ${ownerName}: the CLI runs only as the owner of its login (remove trigger.user or fix the owner)` };
+    }
   }
-  if (selfUid !== 0 || !owner || owner.uid === selfUid) return { ok: true };
-  const entry = find(owner.uid);
+  if (owner.uid === selfUid) return { ok: true };
+  if (selfUid !== 0) return { ok: false, message: `${dir} belongs to ${ownerName}: only root can run the CLI as another user` };
   return { ok: true, runAs: entry ?? { name: String(owner.uid), uid: owner.uid, gid: owner.gid, home: "/" } };
 }
 
 async function hostSetup(trigger: HostTriggerConfig, credentials: string): Promise<{ ok: true; invocation: Invocation } | { ok: false; message: string }> {
-  const selfUid = process.getuid?.() ?? 0;
-  const info = await stat(credentials).catch(() => undefined);
-  const passwd = parsePasswd(await readFile("/etc/passwd", "utf8").catch(() => ""));
-  const user = chooseUser(selfUid, trigger.user, info && { uid: info.uid, gid: info.gid }, passwd);
+  const place = placeOf(credentials);
+  if (!place.ok) return { ok: false, message: `${dirname(credentials)}: ${place.message}` };
+  const accounts = loadAccounts();
+  const user = chooseUser(selfUid(), trigger.user, place.actor, accounts.passwd, dirname(credentials));
   if (!user.ok) return user;
+  if (trigger.home) {
+    const home = placeOf(join(trigger.home, "."));
+    const homeOwner = home.ok ? home.actor.uid : undefined;
+    if (homeOwner !== place.actor.uid) {
+      return { ok: false, message: `trigger.home ${trigger.home} does not belong to the owner of ${dirname(credentials)}: ${home.ok ? `uid ${homeOwner}` : home.message}` };
+    }
+  }
   const runAs = user.runAs && { uid: user.runAs.uid, gid: user.runAs.gid, home: user.runAs.home };
   return { ok: true, invocation: hostInvocation(trigger, { credentials, env: process.env, runAs }) };
 }

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { MAX_BYTES } from "../fs/open-file.ts";
+import { readOwnFile } from "../fs/place.ts";
 import { isObject } from "../targets/json-file.ts";
 
 /** Per target: what we last wrote (by fingerprint, never the token) and the last error. */
@@ -69,7 +70,9 @@ export function stateFile(stateDir: string): string {
 /** A missing or damaged state file is not fatal: state is a record, not a source of truth. */
 export async function loadState(stateDir: string): Promise<State> {
   try {
-    const value = JSON.parse(await readFile(stateFile(stateDir), "utf8"));
+    const read = readOwnFile(stateFile(stateDir), MAX_BYTES.state);
+    if (!read.ok) return emptyState();
+    const value = JSON.parse(read.text);
     if (isObject(value) && value.version === 1 && isObject(value.targets)) {
       return {
         version: 1,

@@ -19,10 +19,24 @@ export interface UnitOptions {
 
 export const UNIT_NAMES = ["oauth-sync.service", "oauth-sync-check.service", "oauth-sync-check.timer"] as const;
 
-/** systemd unit syntax: a path with spaces must be quoted, and `%` is a specifier. */
-function quote(path: string): string {
-  const escaped = path.replace(/%/g, "%%");
-  return /\s/.test(escaped) ? `"${escaped}"` : escaped;
+/**
+ * A path as systemd reads it back: `%` is a specifier (`%%`), `$` expands a variable on command lines (`$$`), a
+ * path with white space or a quote is double-quoted. A control character, a double quote or a backslash cannot be
+ * written safely in every setting that takes a path (ReadWritePaths keeps escapes as they are): refused, since a
+ * newline would start a new directive (`ExecStartPre=+…`).
+ */
+export function quoteUnitPath(path: string, onCommandLine = false): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f"\\]/.test(path)) throw new UnitPathError(path);
+  let escaped = path.replace(/%/g, "%%");
+  if (onCommandLine) escaped = escaped.replace(/\$/g, "$$$$");
+  return /[\s';]/.test(escaped) ? `"${escaped}"` : escaped;
+}
+
+export class UnitPathError extends Error {
+  constructor(readonly path: string) {
+    super(`${JSON.stringify(path)} holds a control character, a double quote or a backslash, which a systemd unit cannot carry safely: choose another path`);
+  }
 }
 
 /** Pure: the units for a config, from the templates. */
@@ -30,9 +44,9 @@ export function renderUnits(config: Config, options: UnitOptions): UnitFile[] {
   const rw = writablePaths(config);
   const values: Record<string, string> = {
     VERSION,
-    BINARY: quote(options.binary),
-    CONFIG: quote(options.configPath),
-    READ_WRITE_PATHS: rw.map((p) => `-${quote(p)}`).join(" "),
+    BINARY: quoteUnitPath(options.binary, true),
+    CONFIG: quoteUnitPath(options.configPath, true),
+    READ_WRITE_PATHS: rw.map((p) => (/^"/.test(quoteUnitPath(p)) ? `"-${quoteUnitPath(p).slice(1)}` : `-${quoteUnitPath(p)}`)).join(" "),
     PROTECT_HOME: protectHome(rw, readablePaths(config)),
     WANTED_BY: options.user ? "default.target" : "multi-user.target",
     AFTER: usesDocker(config) ? " docker.service" : "",

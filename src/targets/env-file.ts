@@ -8,6 +8,9 @@ interface Options {
 
 /** Pure: a compose .env with `variable` set to the access token; every other line, comment and the line ends kept. */
 export function planEnvFile(text: string | undefined, credentials: ClaudeCredentials, options: Options): FilePlan {
+  // The token's shape is checked where it is read; a line break here would still add variables to the file.
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(credentials.accessToken)) return { ok: false, error: `${options.path}: the token holds a control character: not written` };
   const current = text ?? "";
   const held = readEnvValue(current, options.variable);
   return { ok: true, held: held ? { token: held } : undefined, next: setEnvValue(current, options.variable, credentials.accessToken) };

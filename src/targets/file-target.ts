@@ -1,13 +1,16 @@
-import { readFile } from "node:fs/promises";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { FileTargetConfig } from "../config/schema.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { describeFsError, isCode } from "../fs/errors.ts";
+import { describeFsError } from "../fs/errors.ts";
+import { MAX_BYTES, readRegularFile } from "../fs/open-file.ts";
 import { holdsNewerToken } from "./newer.ts";
 import type { FilePlan, SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
 
 type Planner = (text: string | undefined, credentials: ClaudeCredentials) => FilePlan;
+/** What no retry will fix: a link, a FIFO or device, a huge file, a place someone else could redirect. */
+const REFUSED_CODES = new Set(["ELOOP", "EFTYPE", "EFBIG", "EUNSAFE", "EOWNER", "EMLINK"]);
+
 /** A reason not to touch this file at all, checked before every write. */
 type Guard = () => Promise<string | undefined>;
 
@@ -20,14 +23,11 @@ export function fileTarget(config: FileTargetConfig, plan: Planner, guard?: Guar
     async sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome> {
       const refusal = await guard?.();
       if (refusal) return { id, status: "refused", message: refusal };
-      let text: string | undefined;
-      try {
-        text = await readFile(config.path, "utf8");
-      } catch (error) {
-        if (!isCode(error, "ENOENT")) {
-          return { id, status: "failed", message: describeFsError("read", config.path, error) };
-        }
+      const read = readRegularFile(config.path, MAX_BYTES.target);
+      if (!read.ok && read.code !== "ENOENT") {
+        return { id, status: REFUSED_CODES.has(read.code) ? "refused" : "failed", message: describeFsError("read", config.path, read) };
       }
+      const text = read.ok ? read.text : undefined;
       const planned = plan(text, credentials);
       if (!planned.ok) return { id, status: "failed", message: planned.error };
       const newer = holdsNewerToken(planned.held, credentials, context.state);
@@ -37,7 +37,8 @@ export function fileTarget(config: FileTargetConfig, plan: Planner, guard?: Guar
         const outcome = await writeFileAtomic(config.path, planned.next, { mode: config.write });
         return { id, status: outcome };
       } catch (error) {
-        return { id, status: "failed", message: describeFsError("write", config.path, error) };
+        const code = (error as { code?: string }).code ?? "";
+        return { id, status: REFUSED_CODES.has(code) ? "refused" : "failed", message: describeFsError("write", config.path, error) };
       }
     },
   };

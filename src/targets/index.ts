@@ -4,10 +4,18 @@ import { planEnvFile } from "./env-file.ts";
 import { fileTarget } from "./file-target.ts";
 import { planOauthJson } from "./oauth-json.ts";
 import { openclawCliTarget } from "./openclaw-cli.ts";
+import { ownedFileTarget } from "./owned.ts";
 import { sqliteEraReason } from "./sqlite-era.ts";
 import type { Target } from "./types.ts";
 
+/** A target as the service uses it: a file target acts with the rights of whoever owns its directory. */
 export function createTarget(config: TargetConfig): Target {
+  const local = createLocalTarget(config);
+  return config.kind === "openclaw-cli" ? local : ownedFileTarget(local, config.path);
+}
+
+/** The target acting with this process's own rights (the child that runs as the owner uses this one). */
+export function createLocalTarget(config: TargetConfig): Target {
   switch (config.kind) {
     case "openclaw-auth-profiles":
       return fileTarget(config, (text, credentials) => planAuthProfiles(text, credentials, config), () => sqliteEraReason(config.kind, config.path));

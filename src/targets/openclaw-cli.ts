@@ -4,6 +4,8 @@ import type { openclawCliTargetSchema } from "../config/schema.ts";
 import { fingerprint, redact } from "../log/redact.ts";
 import { outputTail } from "../process/output.ts";
 import { minimalEnv } from "../process/run.ts";
+import { ownerRun } from "../privilege/owner-run.ts";
+import { join } from "node:path";
 import type { SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
 
@@ -24,6 +26,23 @@ export function explainCliFailure(output: string, command: string[]): string {
   return outputTail(output, 3) || "no output";
 }
 
+/** A command that runs OpenClaw inside a container: the engine's own user mapping applies, docker needs root. */
+export function runsInContainer(command: string[]): boolean {
+  return /(^|\/)(docker|podman)$/.test(command[0] ?? "");
+}
+
+/** The state directory a host `openclaw` reads: OPENCLAW_STATE_DIR, or HOME/.openclaw. */
+export function openclawStateDir(env: Record<string, string>): string {
+  return env.OPENCLAW_STATE_DIR ?? join(env.HOME ?? process.env.HOME ?? "/root", ".openclaw");
+}
+
+/** How to run this target's openclaw: in a container as root (docker), on the host as the owner of its state dir. */
+export function openclawRunAs(config: Pick<Config, "command" | "env" | "user">) {
+  const env = minimalEnv(config.env);
+  if (runsInContainer(config.command)) return { ok: true as const, options: { env } };
+  return ownerRun(openclawStateDir(env), env, config.user);
+}
+
 /** OpenClaw ≥ 2026.6 keeps profiles in SQLite: the only safe writer is OpenClaw's own CLI. */
 export function openclawCliTarget(config: Config): Target {
   const id = targetId(config);
@@ -37,10 +56,12 @@ export function openclawCliTarget(config: Config): Target {
         return { id, status: "refused", message: `last synced token (${context.state.fingerprint}) expires after the credentials' one: not overwritten` };
       }
       const argv = pasteTokenArgv(config, credentials, context.now);
+      const as = openclawRunAs(config);
+      if (!as.ok) return { id, status: "refused", message: as.message };
       // Older releases read the pipe with an interactive prompt that submits on CR and echoes the token: discard stdout.
       const result = await context.run(argv, {
+        ...as.options,
         stdin: `${credentials.accessToken}\r`,
-        env: minimalEnv(config.env),
         timeoutMs: config.timeoutSeconds * 1000,
         captureStdout: false,
       });

@@ -116,11 +116,24 @@ describe("parseCredentials", () => {
     expect(parseCredentials(credentialsJson(access, NOW + 1, refresh), FILE, NOW).ok).toBe(true);
   });
 
-  test("an expiry outside the Date range is refused as expired, not thrown", () => {
+  test("an expiry outside 2020–2100 (or outside the Date range) is refused as malformed, not thrown", () => {
     const access = fakeToken();
-    const result = parseCredentials(credentialsJson(access, -1e16), FILE, NOW);
-    expect(refused(result).reason).toBe("expired");
-    expectSafeRefusal(result, [access]);
+    for (const expiresAt of [-1e16, 8640000000000001, 1, 1.5e12 + 0.5, Date.UTC(2100, 0, 2)]) {
+      const result = parseCredentials(credentialsJson(access, expiresAt), FILE, NOW);
+      expect(refused(result).reason).toBe("malformed");
+      expectSafeRefusal(result, [access]);
+    }
+  });
+
+  test("a token that does not have the shape of one is refused and never quoted", () => {
+    const good = fakeToken();
+    for (const access of [`${good}\nCOMPOSE_FILE=/etc/evil.yml`, `${good} `, "sk-ant-api03-" + "a".repeat(40), "sk-ant-oat01-short", "x".repeat(100), `${good}${"a".repeat(1000)}`]) {
+      const result = parseCredentials(credentialsJson(access, NOW + HOUR), FILE, NOW);
+      expect(refused(result).reason).toBe("malformed");
+      expectSafeRefusal(result, [access]);
+    }
+    const badRefresh = parseCredentials(credentialsJson(good, NOW + HOUR, "sk-ant-ort01-\n"), FILE, NOW);
+    expect(refused(badRefresh).reason).toBe("malformed");
   });
 
   test("an empty refresh token is reported as absent", () => {

@@ -134,12 +134,12 @@ describe("file target", () => {
     expect(await snapshot(path)).toEqual(before);
   });
 
-  test("a target that cannot be read (a directory) fails with the path and the reason", async () => {
+  test("a target that is not a regular file (a directory) is refused with the path and the reason", async () => {
     const path = join(dir, "auth-profiles.json");
     await mkdir(path);
     const outcome = await createTarget(config({ kind: "openclaw-auth-profiles", path })).sync(credentials(), context());
-    expect(outcome.status).toBe("failed");
+    expect(outcome.status).toBe("refused");
     expect(outcome.message).toContain(path);
-    expect(outcome.message).toContain("EISDIR");
+    expect(outcome.message).toContain("a directory, not a regular file");
   });
 });

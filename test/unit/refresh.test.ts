@@ -1,3 +1,4 @@
+import { fakeToken } from "../../src/demo/sandbox.ts";
 import { describe, expect, test } from "bun:test";
 import { parseConfig } from "../../src/config/load.ts";
 import { fingerprint } from "../../src/log/redact.ts";
@@ -7,7 +8,8 @@ import { CLIENT_ID, directBackoffMs, mergeTokens, parseRetryAfter, parseTokenAns
 import { inspectLogin, type Login } from "../../src/refresh/inspect.ts";
 import { containerInvocation, hostInvocation } from "../../src/refresh/invocation.ts";
 import { BLANK, defaultFlagFile, flagText, isNewLogin, loginCommand, stillDead } from "../../src/refresh/reauth.ts";
-import { chooseUser, parsePasswd } from "../../src/refresh/trigger.ts";
+import { chooseUser } from "../../src/refresh/trigger.ts";
+import { parsePasswd } from "../../src/users/accounts.ts";
 import { judgeTrigger, nextStep, refreshDue, reminderDue, type SchedulerSettings } from "../../src/refresh/window.ts";
 
 const S = 1000;
@@ -26,14 +28,24 @@ const settings: SchedulerSettings = { windowMs: 4 * MIN, retryMs: 30 * S, slowRe
 describe("inspectLogin", () => {
   const file = (oauth: unknown) => JSON.stringify({ claudeAiOauth: oauth, mcpOAuth: {} });
   test("live, blanked, no login, malformed", () => {
-    expect(inspectLogin(file({ accessToken: "sk-ant-oat01-x", refreshToken: "sk-ant-ort01-y", expiresAt: T0 }), "f")).toEqual(live(T0, "sk-ant-oat01-x", "sk-ant-ort01-y"));
+    const [a, r] = [fakeToken(), fakeToken("ort")];
+    expect(inspectLogin(file({ accessToken: a, refreshToken: r, expiresAt: T0 }), "f")).toEqual(live(T0, a, r));
     expect(inspectLogin(file({ accessToken: "", refreshToken: "", expiresAt: 0 }), "f").kind).toBe("blanked");
     expect(inspectLogin(JSON.stringify({ other: 1 }), "f").kind).toBe("no-login");
     expect(inspectLogin(file({ accessToken: 5, expiresAt: T0 }), "f").kind).toBe("no-login");
     expect(inspectLogin('{"claudeAiOauth":', "f").kind).toBe("malformed");
   });
   test("an expired token is still live (with its expiry): the refresher needs it", () => {
-    expect(inspectLogin(file({ accessToken: "t", refreshToken: "r", expiresAt: 1 }), "f")).toMatchObject({ kind: "live", expiresAt: 1 });
+    const past = Date.UTC(2024, 0, 1);
+    expect(inspectLogin(file({ accessToken: fakeToken(), refreshToken: fakeToken("ort"), expiresAt: past }), "f")).toMatchObject({ kind: "live", expiresAt: past });
+  });
+  test("a token of the wrong shape or an expiry out of range is malformed, never live", () => {
+    for (const oauth of [
+      { accessToken: `${fakeToken()}\nCOMPOSE_FILE=/evil.yml`, expiresAt: T0 },
+      { accessToken: "t", expiresAt: T0 },
+      { accessToken: fakeToken(), expiresAt: 8640000000000001 },
+      { accessToken: fakeToken(), refreshToken: "r e", expiresAt: T0 },
+    ]) expect(inspectLogin(file(oauth), "f").kind).toBe("malformed");
   });
   test("never carries a token", () => {
     const text = JSON.stringify(inspectLogin(file({ accessToken: "sk-ant-oat01-SECRET", refreshToken: "sk-ant-ort01-SECRET", expiresAt: T0 }), "f"));
@@ -149,15 +161,20 @@ describe("container invocation", () => {
 
 describe("who runs the CLI", () => {
   const passwd = parsePasswd("root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n# comment\n");
-  test("root runs it as the owner of the credentials file", () => {
-    expect(chooseUser(0, undefined, { uid: 1000, gid: 1000 }, passwd)).toEqual({ ok: true, runAs: passwd[1] });
-    expect(chooseUser(0, undefined, { uid: 0, gid: 0 }, passwd)).toEqual({ ok: true });
+  const D = "/home/alice/.claude";
+  test("root runs it as the owner of the login's directory", () => {
+    expect(chooseUser(0, undefined, { uid: 1000, gid: 1000 }, passwd, D)).toEqual({ ok: true, runAs: passwd[1] });
+    expect(chooseUser(0, undefined, { uid: 0, gid: 0 }, passwd, D)).toEqual({ ok: true });
   });
-  test("a configured user; an unknown one; a non-root service cannot switch", () => {
-    expect(chooseUser(0, "alice", undefined, passwd)).toEqual({ ok: true, runAs: passwd[1] });
-    expect(chooseUser(0, "bob", undefined, passwd).ok).toBe(false);
-    expect(chooseUser(1000, "root", undefined, passwd).ok).toBe(false);
-    expect(chooseUser(1000, undefined, { uid: 0, gid: 0 }, passwd)).toEqual({ ok: true });
+  test("a configured user must be that owner; an unknown one; a non-root service cannot switch", () => {
+    expect(chooseUser(0, "alice", { uid: 1000, gid: 1000 }, passwd, D)).toEqual({ ok: true, runAs: passwd[1] });
+    const mismatch = chooseUser(0, "root", { uid: 1000, gid: 1000 }, passwd, D);
+    expect(mismatch.ok).toBe(false);
+    expect(!mismatch.ok && mismatch.message).toContain("belongs to alice");
+    expect(chooseUser(0, "bob", { uid: 1000, gid: 1000 }, passwd, D).ok).toBe(false);
+    expect(chooseUser(1000, "root", { uid: 0, gid: 0 }, passwd, D).ok).toBe(false);
+    expect(chooseUser(1000, undefined, { uid: 0, gid: 0 }, passwd, D).ok).toBe(false);
+    expect(chooseUser(1000, undefined, { uid: 1000, gid: 1000 }, passwd, D)).toEqual({ ok: true });
   });
 });
 

@@ -1,0 +1,48 @@
+import type { CommandDef } from "citty";
+import { logger } from "../log/logger.ts";
+
+/** One line for any thrown value: its message, never a stack or the bundled source around it. */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
+  return text.split("\n")[0]!.slice(0, 500);
+}
+
+/** Wraps a verb's run (and its sub-verbs') so a bug ends in one logged line and exit 1, not a stack trace. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function guardCommand<T extends CommandDef<any>>(command: T): T {
+  const run = command.run;
+  const subCommands = command.subCommands as Record<string, () => Promise<CommandDef>> | undefined;
+  return {
+    ...command,
+    ...(run
+      ? {
+          async run(context: Parameters<NonNullable<CommandDef["run"]>>[0]) {
+            try {
+              return await run(context as never);
+            } catch (error) {
+              logger.error(`oauth-sync failed: ${oneLine(error)}`);
+              process.exit(1);
+            }
+          },
+        }
+      : {}),
+    ...(subCommands && typeof subCommands === "object"
+      ? { subCommands: Object.fromEntries(Object.entries(subCommands).map(([name, sub]) => [name, async () => guardCommand(await resolve(sub))])) }
+      : {}),
+  } as T;
+}
+
+async function resolve(value: unknown): Promise<CommandDef> {
+  return (typeof value === "function" ? await value() : await value) as CommandDef;
+}
+
+/** Last line of defence for errors outside any verb's run (timers, event handlers): one line, no stack. */
+export function installCrashHandlers() {
+  process.on("uncaughtException", (error) => {
+    logger.error(`oauth-sync: unexpected error: ${oneLine(error)}`);
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (error) => {
+    logger.error(`oauth-sync: unexpected error (kept running): ${oneLine(error)}`);
+  });
+}

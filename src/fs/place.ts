@@ -1,0 +1,100 @@
+import { closeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { loadAccounts } from "../users/accounts.ts";
+import { decidePlace, type Actor, type PlaceDecision } from "./trust.ts";
+import { closeFound, findFile, readFound, type FoundFile } from "./open-file.ts";
+import { openDir, PathError, type DirStep } from "./walk.ts";
+
+export function selfUid(): number {
+  return process.geteuid?.() ?? 0;
+}
+
+/** Pure-ish: the chain of an opened directory → who must act there (accounts read fresh). */
+export function decideChain(chain: DirStep[]): PlaceDecision {
+  const accounts = loadAccounts();
+  return decidePlace(chain, accounts.members, accounts.primaryGid);
+}
+
+/**
+ * Who must act for a file at `path`: the owner of its directory (of the deepest one that exists, for a file whose
+ * directories are still to be made), provided the chain above is theirs or root's alone.
+ */
+export function placeOf(path: string): PlaceDecision {
+  let dir = dirname(resolve(path));
+  for (;;) {
+    try {
+      const opened = openDir(dir);
+      closeSync(opened.fd);
+      return decideChain(opened.chain);
+    } catch (error) {
+      const code = (error as PathError).code;
+      if (code !== "ENOENT" || dir === "/") return { ok: false, message: (error as Error).message };
+      dir = dirname(dir);
+    }
+  }
+}
+
+/** Throws unless this process is the one who must act in the directory `chain` ends in. */
+export function requireOwnPlace(chain: DirStep[], path: string): void {
+  const decision = decideChain(chain);
+  if (!decision.ok) throw new PathError(`${path}: ${decision.message}`, "EUNSAFE");
+  const self = selfUid();
+  if (decision.actor.uid !== self) {
+    throw new PathError(`${path} belongs to ${describeActor(decision.actor)}: only that user writes there`, "EOWNER");
+  }
+}
+
+export function describeActor(actor: Actor): string {
+  const entry = actor.uid === 0 ? undefined : loadAccounts().byUid(actor.uid);
+  return actor.uid === 0 ? "root" : entry ? `${entry.name} (uid ${actor.uid})` : `uid ${actor.uid}`;
+}
+
+export type TrustedRead = { ok: true; text: string } | { ok: false; code: string; message: string };
+
+/**
+ * Reads a file that steers what this process does (its config, its state): only where nobody but this user (or
+ * root) could have written the file or redirected the path to it, after OpenSSH's StrictModes. The refusal says
+ * the exact command that fixes it.
+ */
+export function readOwnFile(path: string, maxBytes: number): TrustedRead {
+  let found: FoundFile | undefined;
+  try {
+    found = findFile(path);
+    const problem = ownDirProblem(found.dir.chain, found.dir.path);
+    if (problem) return { ok: false, code: "EUNSAFE", message: `${path}: ${problem}` };
+    if (found.fd === undefined || !found.info) return { ok: false, code: "ENOENT", message: `${path}: no such file or directory` };
+    const self = selfUid();
+    const { uid, mode } = found.info;
+    if (uid !== self && uid !== 0) return { ok: false, code: "EUNSAFE", message: `${path} belongs to uid ${uid}, who could change what oauth-sync does: fix: \`chown ${self} ${path}\`` };
+    if (mode & 0o022) return { ok: false, code: "EUNSAFE", message: `${path} is writable by ${mode & 0o002 ? "every user" : "its group"}: fix: \`chmod go-w ${path}\`` };
+    return { ok: true, text: readFound(found, maxBytes, path) };
+  } catch (error) {
+    return { ok: false, code: (error as PathError).code ?? "EIO", message: (error as Error).message };
+  } finally {
+    if (found) closeFound(found);
+  }
+}
+
+/** Why a directory of ours (the state dir, the config's) is not ours alone, with the fix; undefined when it is. */
+export function ownDirProblem(chain: DirStep[], dir: string): string | undefined {
+  const decision = decideChain(chain);
+  if (!decision.ok) return decision.message;
+  const self = selfUid();
+  if (decision.actor.uid === self || decision.actor.uid === 0) return undefined;
+  return `${dir} belongs to ${describeActor(decision.actor)}, who could change what oauth-sync does: fix: \`chown ${self}:${self === 0 ? 0 : (process.getegid?.() ?? self)} ${dir} && chmod go-w ${dir}\``;
+}
+
+/** The same check for a directory path that may not exist yet (then its deepest existing parent is checked). */
+export function ownDirPathProblem(dir: string): string | undefined {
+  let current = resolve(dir);
+  for (;;) {
+    try {
+      const opened = openDir(current);
+      closeSync(opened.fd);
+      return ownDirProblem(opened.chain, current);
+    } catch (error) {
+      if ((error as PathError).code !== "ENOENT" || current === "/") return (error as Error).message;
+      current = dirname(current);
+    }
+  }
+}
