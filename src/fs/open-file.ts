@@ -108,3 +108,9 @@ function kindOf(info: Stats): string {
   if (info.isSocket()) return "a socket";
   return "not a regular file";
 }
+
+/** The text of a regular file (no untrusted link, no FIFO, capped), or undefined for anything else. */
+export function readTextIfRegular(path: string, maxBytes: number = MAX_BYTES.target): string | undefined {
+  const read = readRegularFile(path, maxBytes);
+  return read.ok ? read.text : undefined;
+}

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
+import { readRegularFile } from "../fs/open-file.ts";
 import type { z } from "../config/zod.ts";
 import { describeFsError } from "../fs/errors.ts";
 import { minimalEnv } from "../process/run.ts";
@@ -10,10 +11,16 @@ type Config = z.infer<typeof signalGateway>;
 
 async function targetPid(gateway: Config, deps: ReloadDeps): Promise<{ pid: number } | { error: string }> {
   if (gateway.pidFile) {
-    const text = await readFile(gateway.pidFile, "utf8").catch((error) => ({ error: describeFsError("read pid file", gateway.pidFile!, error) }));
-    if (typeof text !== "string") return text;
-    const pid = Number.parseInt(text.trim(), 10);
-    return pid > 1 ? { pid } : { error: `${gateway.pidFile} holds no pid` };
+    const read = readRegularFile(gateway.pidFile, 4096);
+    if (!read.ok) return { error: describeFsError("read pid file", gateway.pidFile, read) };
+    const pid = Number.parseInt(read.text.trim(), 10);
+    if (!(pid > 1)) return { error: `${gateway.pidFile} holds no pid` };
+    // A pid file its owner can write must not let them aim our signal at somebody else's process.
+    const owner = await stat(`/proc/${pid}`).then((info) => info.uid).catch(() => undefined);
+    if (read.info.uid !== 0 && owner !== undefined && owner !== read.info.uid) {
+      return { error: `${gateway.pidFile} (uid ${read.info.uid}) names pid ${pid}, which belongs to uid ${owner}: not signalled` };
+    }
+    return { pid };
   }
   const show = await deps.run(["systemctl", "show", "--property=MainPID", "--value", gateway.unit!], { env: minimalEnv(), timeoutMs: 10_000 });
   const pid = Number.parseInt(show.stdout.trim(), 10);

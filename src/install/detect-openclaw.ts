@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
+import { readTextIfRegular } from "../fs/open-file.ts";
 import { basename, join, resolve } from "node:path";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { readEnvValue } from "../targets/env-file.ts";
@@ -50,7 +51,7 @@ export type ComposeDoc = {
 export async function composeInstall(root: string, dir: string, run?: ProcessRunner): Promise<Found<OpenClawInstall> | undefined> {
   for (const name of COMPOSE_FILES) {
     const file = join(dir, name);
-    const text = await readFile(join(root, file), "utf8").catch(() => undefined);
+    const text = readTextIfRegular(join(root, file));
     if (text === undefined || !/openclaw/i.test(text)) continue;
     let doc: ComposeDoc;
     try {
@@ -58,7 +59,7 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
     } catch {
       continue;
     }
-    const env = await readFile(join(root, dir, ".env"), "utf8").catch(() => "");
+    const env = (readTextIfRegular(join(root, dir, ".env")) ?? "");
     const services = Object.entries(doc.services ?? {}).filter(([, s]) => /openclaw/i.test(`${s.image ?? ""} ${JSON.stringify(s.command ?? "")}`));
     const gateway = services.find(([name]) => /gateway/.test(name)) ?? services[0];
     if (!gateway) continue;
@@ -165,7 +166,7 @@ export async function gatewayUnitFiles(root: string, homes: string[]): Promise<F
       break;
     }
   }
-  const passwd = await readFile(join(root, "/etc/passwd"), "utf8").catch(() => "");
+  const passwd = (readTextIfRegular(join(root, "/etc/passwd")) ?? "");
   for (const home of homes) {
     const path = join(home, ".config/systemd/user/openclaw-gateway.service");
     if (!(await exists(path))) continue;
@@ -197,7 +198,7 @@ async function stateFacts(root: string, stateDir: string) {
 
 /** The release OpenClaw last wrote into its config (`meta.lastTouchedVersion`), where it did. */
 async function packageRelease(root: string, stateDir: string): Promise<string | undefined> {
-  const text = await readFile(join(root, stateDir, "openclaw.json"), "utf8").catch(() => "");
+  const text = (readTextIfRegular(join(root, stateDir, "openclaw.json")) ?? "");
   return /"lastTouchedVersion"\s*:\s*"(\d{4}\.\d+\.\d+)/.exec(text)?.[1];
 }
 

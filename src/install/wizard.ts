@@ -3,7 +3,8 @@
  * was found, the Anthropic model settings, the proposed config confirmed, and after installing the linger advice and
  * the final verification.
  */
-import { readFile } from "node:fs/promises";
+import { MAX_BYTES, readTextIfRegular } from "../fs/open-file.ts";
+import { readOwnFile } from "../fs/place.ts";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -16,10 +17,10 @@ import { proposeConfig } from "./propose.ts";
 import { formatStatus, gatherStatus } from "./status.ts";
 
 export async function readPrepared(path: string): Promise<string> {
-  return readFile(path, "utf8").catch((error) => {
-    logger.error(`cannot read ${path}: ${error.message}`);
-    return process.exit(EXIT.misconfigured);
-  });
+  const read = readOwnFile(path, MAX_BYTES.config);
+  if (read.ok) return read.text;
+  logger.error(`cannot read ${path}: ${read.message}`);
+  return process.exit(EXIT.misconfigured);
 }
 
 /** Detection → a proposed config, shown with where each finding came from; confirmed unless --yes. */
@@ -59,7 +60,7 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
 
 /** Anthropic model settings in openclaw.json: traps reported always, changed only with consent (a flag or a yes). */
 async function modelConfigStep(path: string, args: Record<string, unknown>) {
-  const text = await readFile(path, "utf8").catch(() => undefined);
+  const text = readTextIfRegular(path);
   if (text === undefined) return;
   let traps: Trap[];
   try {

@@ -1,4 +1,5 @@
-import { readFile, unlink } from "node:fs/promises";
+import { unlink } from "node:fs/promises";
+import { readTextIfRegular } from "../fs/open-file.ts";
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
@@ -104,7 +105,7 @@ export async function noticeRecovery(config: Config, login: Login, deps: ReauthD
     state.reauth = undefined;
     return true;
   });
-  const leftover = !recovered && (await readFile(flag, "utf8").catch(() => "")).startsWith(FLAG_MARK);
+  const leftover = !recovered && (readTextIfRegular(flag, 64 * 1024) ?? "").startsWith(FLAG_MARK);
   if (!recovered && !leftover) return false;
   await unlink(flag).catch((error) => (error?.code === "ENOENT" ? undefined : logger.error(`cannot remove ${flag}: ${error?.message ?? error}`)));
   if (!recovered) return false;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { placeOf, selfUid } from "../fs/place.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
@@ -52,7 +53,10 @@ async function hostSetup(trigger: HostTriggerConfig, credentials: string): Promi
     }
   }
   const runAs = user.runAs && { uid: user.runAs.uid, gid: user.runAs.gid, home: user.runAs.home };
-  return { ok: true, invocation: hostInvocation(trigger, { credentials, env: process.env, runAs }) };
+  const invocation = hostInvocation(trigger, { credentials, env: process.env, runAs });
+  // A user without a home on disk (a service account) still gets a working directory.
+  if (invocation.cwd && !existsSync(invocation.cwd)) invocation.cwd = "/";
+  return { ok: true, invocation };
 }
 
 /** Runs the CLI once (host or container mode). Never a token on the command line: the CLI reads its own file. */

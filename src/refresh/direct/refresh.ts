@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { writeFileAtomic } from "../../fs/atomic-write.ts";
+import { writeFileAsOwner } from "../../privilege/owned-fs.ts";
+import { readCredentialsText } from "../../credentials/read.ts";
 import { describeFsError } from "../../fs/errors.ts";
 import { fingerprint, registerSecret } from "../../log/redact.ts";
 import { inspectLogin } from "../inspect.ts";
@@ -52,12 +53,9 @@ export async function directRefresh(credentials: string, settings: DirectTrigger
     }
     try {
       if (lock.waitedMs > 50) deps.log?.(`waited ${lock.waitedMs} ms for the CLI's lock`);
-      let text: string;
-      try {
-        text = await readFile(credentials, "utf8");
-      } catch (error) {
-        return { kind: "misconfigured", message: describeFsError("read credentials", credentials, error) };
-      }
+      const read = readCredentialsText(credentials);
+      if (!read.ok) return { kind: "misconfigured", message: read.message };
+      const text = read.text;
       const login = inspectLogin(text, credentials);
       if (login.kind === "blanked") return { kind: "dead", message: `${credentials} is blanked (the login was rejected earlier)`, deadRefreshFingerprint: fingerprint("") };
       if (login.kind !== "live") return { kind: "misconfigured", message: login.message };
@@ -73,7 +71,7 @@ export async function directRefresh(credentials: string, settings: DirectTrigger
       if (answer.kind === "ok") {
         registerSecret(answer.tokens.accessToken);
         registerSecret(answer.tokens.refreshToken);
-        await writeFileAtomic(credentials, mergeTokens(text, answer.tokens));
+        await writeFileAsOwner(credentials, mergeTokens(text, answer.tokens));
         return { kind: "refreshed", expiresAt: answer.tokens.expiresAt, fingerprint: fingerprint(answer.tokens.accessToken), waitedMs: lock.waitedMs, warning: answer.warning };
       }
       if (answer.kind === "dead") return { kind: "dead", message: answer.message, deadRefreshFingerprint: fingerprint(refreshToken) };
