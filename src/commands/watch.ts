@@ -11,6 +11,8 @@ import { notifier, realCheckDeps } from "../refresh/deps.ts";
 import { createRefreshService } from "../refresh/service.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
+const STOP_GRACE_MS = 5000;
+
 export default defineCommand({
   meta: { name: "watch", description: "Run as a service: sync whenever Claude Code rewrites its credentials, then reload the gateway" },
   args: { ...commonArgs },
@@ -38,6 +40,11 @@ export default defineCommand({
       if (stopping) return;
       stopping = true;
       logger.info(`${signal}: stopping`);
+      // A pass waiting on a slow child (openclaw, claude, docker) must not keep the service from stopping.
+      setTimeout(() => {
+        logger.warn(`${signal}: the running pass did not finish within ${STOP_GRACE_MS / 1000}s: exiting anyway`);
+        process.exit(0);
+      }, STOP_GRACE_MS).unref();
       await service.stop();
       await refresh.stop();
       await reloads.stop();

@@ -50,6 +50,12 @@ beforeAll(async () => {
   await box.copyIn(upgraded, "/root/upgrade/oauth-sync");
   await writeInside("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
   await writeInside(ENV_FILE, "# compose settings\nANTHROPIC_OAUTH_TOKEN=\n", 0o600);
+  // OpenClaw's config dir belongs to the container's uid 1000 (no such user in this root): the hardened service
+  // must write there as uid 1000, through a child of itself.
+  await mkdir(join(box.root, "opt/openclaw/config"), { recursive: true });
+  await sh("chown 1000:1000 /opt/openclaw/config && chmod 755 /opt/openclaw /opt/openclaw/config");
+  // An earlier config left readable by all: install must tighten it before it writes secrets into it.
+  await writeInside("/etc/oauth-sync/config.json", "{}\n", 0o644);
   await writeInside(
     "/root/config.json",
     JSON.stringify({
@@ -83,7 +89,12 @@ describe("oauth-sync install in a booted systemd", () => {
     expect(await sh("systemctl show -p NextElapseUSecRealtime --value oauth-sync-check.timer")).not.toBe("");
     expect((await box.exec(["systemd-analyze", "verify", "/etc/systemd/system/oauth-sync.service", "/etc/systemd/system/oauth-sync-check.timer"])).code).toBe(0);
     const security = await box.exec(["systemd-analyze", "security", "--no-pager", "oauth-sync.service"]);
-    console.log(`systemd-analyze security oauth-sync.service: ${security.stdout.trim().split("\n").at(-1)}`);
+    const overall = security.stdout.trim().split("\n").at(-1) ?? "";
+    console.log(`systemd-analyze security oauth-sync.service: ${overall}`);
+    expect(Number(/level for \S+: ([\d.]+)/.exec(overall)?.[1])).toBeLessThanOrEqual(2.7); // no worse than before issue 8
+    for (const unit of ["oauth-sync.service", "oauth-sync-check.service"]) {
+      expect(await sh(`systemctl show -p MemoryMax -p TasksMax ${unit}`)).toBe("MemoryMax=1073741824\nTasksMax=128");
+    }
   }, 120_000);
 
   test("a rotation inside reaches the targets through the installed service; status is healthy", async () => {
@@ -91,6 +102,7 @@ describe("oauth-sync install in a booted systemd", () => {
     await rotateInside(token, Date.now() + 9 * HOUR);
     await waitInside(PROFILES, token);
     await waitInside(ENV_FILE, token);
+    expect(await sh(`stat -c '%u:%g %a' ${PROFILES} /opt/openclaw/config/agents`)).toBe("1000:1000 600\n1000:1000 700");
     const status = await box.exec(["oauth-sync", "status", "--config", "/etc/oauth-sync/config.json"]);
     expect(status.code, status.stdout).toBe(0);
     expect(status.stdout).toContain("healthy");
