@@ -74,7 +74,7 @@ export const EXPIRY_RANGE = { min: Date.UTC(2020, 0, 1), max: Date.UTC(2100, 0, 
 
 /** Pure: why these values cannot be a login the CLI wrote, or undefined. Never quotes a token. */
 export function checkShape(accessToken: string, refreshToken: string | undefined, expiresAt: number): string | undefined {
-  if (!TOKEN_SHAPE.test(accessToken)) return `claudeAiOauth.accessToken does not look like a Claude OAuth token (its prefix, URL-safe characters only, 30–1000 long; this one has ${accessToken.length} characters)`;
+  if (!TOKEN_SHAPE.test(accessToken)) return `claudeAiOauth.accessToken does not look like a Claude OAuth token (its prefix, URL-safe characters only, 33–1013 long; this one has ${accessToken.length} characters)`;
   if (refreshToken && !TOKEN_SHAPE.test(refreshToken)) return "claudeAiOauth.refreshToken does not look like a Claude OAuth token";
   if (!Number.isSafeInteger(expiresAt) || expiresAt < EXPIRY_RANGE.min || expiresAt > EXPIRY_RANGE.max) {
     return `claudeAiOauth.expiresAt ${String(expiresAt).slice(0, 20)} is not a time between 2020 and 2100 in milliseconds`;
