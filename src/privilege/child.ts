@@ -4,6 +4,7 @@ import { requireOwnPlace } from "../fs/place.ts";
 import { closeSync } from "node:fs";
 import { registerSecret } from "../log/redact.ts";
 import { runProcess } from "../process/run.ts";
+import { removeFileHere } from "./owned-fs.ts";
 import { createLocalTarget } from "../targets/index.ts";
 import type { OwnerAnswer, OwnerRequest } from "./protocol.ts";
 
@@ -39,6 +40,9 @@ async function handle(request: OwnerRequest): Promise<OwnerAnswer> {
       return { ok: true, written: await writeFileAtomic(request.path, request.data, { newFileMode: request.newFileMode, mode: request.mode }) };
     case "mkdir":
       closeSync(openDir(request.path, { create: true, check: requireOwnPlace }).fd);
+      return { ok: true };
+    case "unlink":
+      removeFileHere(request.path);
       return { ok: true };
     default:
       return { ok: false, error: "unknown request" };

@@ -1,8 +1,8 @@
-import { closeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, unlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { writeFileAtomic, type WriteOptions, type WriteOutcome } from "../fs/atomic-write.ts";
 import { placeOf, requireOwnPlace, selfUid, describeActor } from "../fs/place.ts";
-import { openDir } from "../fs/walk.ts";
+import { at, openDir } from "../fs/walk.ts";
 import { runProcess, type ProcessRunner } from "../process/run.ts";
 import { runAsOwner } from "./as-owner.ts";
 
@@ -26,5 +26,27 @@ export async function makeDirAsOwner(dir: string, run: ProcessRunner = runProces
     return;
   }
   const answer = await runAsOwner(place.actor, { op: "mkdir", path: dir }, run);
+  if (!answer.ok) throw new Error(answer.error);
+}
+
+/** Removes a file (never what a link points to) in a place of ours, looked up in its directory opened link by link. */
+export function removeFileHere(path: string): void {
+  const dir = openDir(dirname(path));
+  try {
+    requireOwnPlace(dir.chain, dir.path);
+    unlinkSync(at(dir.fd, basename(path)));
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+  } finally {
+    closeSync(dir.fd);
+  }
+}
+
+/** Removes a file with the rights of whoever owns its directory. A missing file is fine. */
+export async function removeFileAsOwner(path: string, run: ProcessRunner = runProcess): Promise<void> {
+  const place = placeOf(path);
+  if (!place.ok) throw new Error(`${path}: ${place.message}`);
+  if (place.actor.uid === selfUid()) return removeFileHere(path);
+  const answer = await runAsOwner(place.actor, { op: "unlink", path }, run);
   if (!answer.ok) throw new Error(answer.error);
 }

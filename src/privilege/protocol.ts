@@ -8,7 +8,8 @@ import type { TargetOutcome, TargetStatus } from "../targets/types.ts";
 export type OwnerRequest =
   | { op: "sync-target"; target: TargetConfig; credentials: ClaudeCredentials; state?: TargetState; now: number }
   | { op: "write-file"; path: string; data: string; newFileMode?: number; mode?: WriteMode }
-  | { op: "mkdir"; path: string };
+  | { op: "mkdir"; path: string }
+  | { op: "unlink"; path: string };
 
 export type OwnerAnswer = { ok: true; outcome?: TargetOutcome; written?: "written" | "unchanged" } | { ok: false; error: string };
 

@@ -1,9 +1,8 @@
-import { unlink } from "node:fs/promises";
 import { readTextIfRegular } from "../fs/open-file.ts";
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
-import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { removeFileAsOwner, writeFileAsOwner } from "../privilege/owned-fs.ts";
 import { logger } from "../log/logger.ts";
 import { fingerprint } from "../log/redact.ts";
 import { reauthEvent, recoveredEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
@@ -84,7 +83,8 @@ export async function reportDeadLogin(config: Config, reason: string, deadRefres
     return { kind: "reminder" as const, since: r.since ?? "", reason: r.reason ?? reason };
   });
   const shownReason = decision.kind === "reminder" ? decision.reason : reason;
-  await writeFileAtomic(flag, flagText({ reason: shownReason, since: decision.since, fix, credentials: config.credentials }), { newFileMode: 0o644 }).catch((error) =>
+  // The flag lives beside OpenClaw's files, often a user's place: written with that owner's rights.
+  await writeFileAsOwner(flag, flagText({ reason: shownReason, since: decision.since, fix, credentials: config.credentials }), { newFileMode: 0o644 }).catch((error) =>
     logger.error(`cannot write ${flag}: ${error?.message ?? error}`),
   );
   if (decision.kind === "quiet") return;
@@ -107,7 +107,7 @@ export async function noticeRecovery(config: Config, login: Login, deps: ReauthD
   });
   const leftover = !recovered && (readTextIfRegular(flag, 64 * 1024) ?? "").startsWith(FLAG_MARK);
   if (!recovered && !leftover) return false;
-  await unlink(flag).catch((error) => (error?.code === "ENOENT" ? undefined : logger.error(`cannot remove ${flag}: ${error?.message ?? error}`)));
+  await removeFileAsOwner(flag).catch((error) => logger.error(`cannot remove ${flag}: ${error?.message ?? error}`));
   if (!recovered) return false;
   const expiresAt = formatTime(login.expiresAt);
   logger.success(`login recovered: token ${login.accessFingerprint} (expires ${expiresAt}); removed ${flag}`);
