@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve, join } from "node:path";
 import { homedir } from "node:os";
-import { defu } from "defu";
 import type { z } from "./zod.ts";
 import { configSchema, type Config } from "./schema.ts";
-import { configDefaults, DEFAULT_CONFIG_PATH } from "./defaults.ts";
+import { DEFAULT_CONFIG_PATH } from "./defaults.ts";
 import { describeFsError, isCode } from "../fs/errors.ts";
 
 export type ConfigResult = { ok: true; config: Config; path: string } | { ok: false; path: string; errors: string[] };
@@ -24,7 +23,7 @@ export async function loadConfig(path: string): Promise<ConfigResult> {
   return parseConfig(text, path);
 }
 
-/** Pure: text of a config file → validated config with defaults and absolute paths, or every error explained. */
+/** Pure: text of a config file → validated config with the schema's defaults and absolute paths, or every error explained. */
 export function parseConfig(text: string, path: string): ConfigResult {
   let raw: unknown;
   try {
@@ -35,9 +34,8 @@ export function parseConfig(text: string, path: string): ConfigResult {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, path, errors: [`${path} must hold a JSON object`] };
   }
-  const merged = defu(raw as Record<string, unknown>, configDefaults());
-  const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) return { ok: false, path, errors: explainIssues(parsed.error.issues, merged) };
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, path, errors: explainIssues(parsed.error.issues, raw) };
   return { ok: true, path, config: absolutePaths(parsed.data, dirname(resolve(path))) };
 }
 
