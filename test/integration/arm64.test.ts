@@ -4,9 +4,10 @@
  * Installs what it needs with apt-get when it is missing (CI starts from a bare machine).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { aptEnsure } from "../support/apt.ts";
 
 const root = join(import.meta.dir, "../..");
 const SYSROOT = "/usr/aarch64-linux-gnu";
@@ -15,11 +16,6 @@ const EM_AARCH64 = 0xb7;
 
 let dir: string;
 let binary: string;
-
-function apt(args: string[]) {
-  const result = Bun.spawnSync(["apt-get", ...args], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(`apt-get ${args.join(" ")} failed: ${result.stderr.toString().slice(-2000)}`);
-}
 
 async function qemu(args: string[]) {
   const proc = Bun.spawn(["qemu-aarch64", "-L", SYSROOT, binary, ...args], {
@@ -32,11 +28,7 @@ async function qemu(args: string[]) {
 }
 
 beforeAll(() => {
-  const missing = Object.entries(NEEDED).filter(([file]) => !existsSync(file));
-  if (missing.length) {
-    apt(["update", "-qq"]);
-    apt(["install", "-y", "-qq", "--no-install-recommends", ...missing.map(([, pkg]) => pkg)]);
-  }
+  aptEnsure(NEEDED);
   dir = mkdtempSync(join(tmpdir(), "oauth-sync-arm64-"));
   binary = join(dir, "oauth-sync-linux-arm64");
   const build = Bun.spawnSync([process.execPath, "build.ts", "--target", "linux-arm64", "--outfile", binary], { cwd: root, stderr: "pipe" });

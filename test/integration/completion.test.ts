@@ -4,23 +4,14 @@
  * completion that drifted from the command tree fails here.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { aptEnsure } from "../support/apt.ts";
 import { requireBinary, run } from "../support/binary.ts";
 
 let dir: string;
 const scripts: Record<string, string> = {};
-
-function ensureShells() {
-  const missing = ["zsh", "fish"].filter((shell) => !existsSync(`/usr/bin/${shell}`));
-  if (!missing.length) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update", "-qq"], ["install", "-y", "-qq", "--no-install-recommends", ...missing]]) {
-    const apt = Bun.spawnSync(["apt-get", ...args], { env, stdout: "pipe", stderr: "pipe" });
-    if (apt.exitCode !== 0) throw new Error(`apt-get ${args.join(" ")}: ${apt.stderr.toString().slice(-2000)}`);
-  }
-}
 
 async function shell(argv: string[], cwd = dir) {
   const proc = Bun.spawn(argv, { cwd, env: { PATH: "/usr/bin:/bin", HOME: dir, TERM: "dumb" }, stdout: "pipe", stderr: "pipe" });
@@ -48,7 +39,7 @@ async function bash(...typed: string[]): Promise<string[]> {
 
 beforeAll(async () => {
   requireBinary();
-  ensureShells();
+  aptEnsure({ "/usr/bin/zsh": "zsh", "/usr/bin/fish": "fish" });
   dir = mkdtempSync(join(tmpdir(), "oauth-sync-completion-"));
   for (const name of ["bash", "zsh", "fish"]) {
     const { code, stdout, stderr } = await run(["completion", name]);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { aptEnsure } from "../support/apt.ts";
 
 const root = join(import.meta.dir, "../..");
 const NEEDED: Record<string, string> = { "/usr/lib/x86_64-linux-musl/libc.so": "musl", "/usr/bin/musl-gcc": "musl-tools", "/usr/bin/gcc": "gcc" };
@@ -16,8 +17,8 @@ const GNU_LIBS = ["/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/x86_64-l
 
 let sysroot: string;
 
-function must(argv: string[], env: Record<string, string | undefined> = process.env) {
-  const result = Bun.spawnSync(argv, { env, stdout: "pipe", stderr: "pipe", cwd: root });
+function must(argv: string[]) {
+  const result = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe", cwd: root });
   if (result.exitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${result.stderr.toString().slice(-2000)}`);
 }
 
@@ -28,12 +29,7 @@ async function inRoot(args: string[]) {
 }
 
 beforeAll(() => {
-  const missing = Object.entries(NEEDED).filter(([file]) => !existsSync(file));
-  if (missing.length) {
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    must(["apt-get", "update", "-qq"], env);
-    must(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing.map(([, pkg]) => pkg)], env);
-  }
+  aptEnsure(NEEDED);
   sysroot = mkdtempSync(join(tmpdir(), "oauth-sync-musl-root-"));
   for (const sub of ["bin", "lib", "usr/lib", "tmp"]) mkdirSync(join(sysroot, sub), { recursive: true });
   chmodSync(join(sysroot, "tmp"), 0o1777);
