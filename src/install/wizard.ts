@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.ts";
 import { EXIT } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { minimalEnv, runProcess } from "../process/run.ts";
+import { settlingFlag } from "./choose.ts";
 import { detect, formatDetection, type Detection } from "./detect.ts";
 import { applyModelConfig, findTraps, type Trap } from "./model-config.ts";
 import type { InstallLayout } from "./plan.ts";
@@ -31,6 +32,11 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
   );
   for (const line of formatDetection(detection)) print(line);
   if (!args.yes && process.stdin.isTTY) await chooseInteractively(detection);
+  else if (detection.tie) {
+    const [a, b] = detection.ranked;
+    logger.error(`two OpenClaw installs are equally likely (${a!.found.value.stateDir}, ${b!.found.value.stateDir}; score ${a!.score}): pass ${settlingFlag(a!.found.value)} or ${settlingFlag(b!.found.value)}`);
+    process.exit(EXIT.misconfigured);
+  }
   if (!detection.login || !detection.install) {
     logger.error("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
     process.exit(EXIT.misconfigured);
@@ -41,6 +47,11 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     gatewayUnit: detection.gatewayUnit,
     userGatewayUnits: detection.gatewayUnits.map((u) => u.value),
   });
+  if (!(proposal.config.targets as unknown[]).length) {
+    for (const note of proposal.notes) logger.warn(note);
+    logger.error("nothing to install: no agent of this OpenClaw needs its token copied");
+    process.exit(EXIT.misconfigured);
+  }
   applyAnswers(proposal.config, args);
   for (const note of proposal.notes) logger.warn(note);
   await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);

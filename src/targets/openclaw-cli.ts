@@ -6,13 +6,15 @@ import { outputTail } from "../process/output.ts";
 import { minimalEnv } from "../process/run.ts";
 import type { SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
+import { REPLACE_NEWER_HINT } from "./newer.ts";
 
 type Config = z.infer<typeof openclawCliTargetSchema>;
 
 /** argv for `openclaw models auth paste-token`; the token itself goes on stdin. */
 export function pasteTokenArgv(config: Config, credentials: ClaudeCredentials, now: number): string[] {
   const seconds = Math.max(60, Math.floor((credentials.expiresAt - now) / 1000));
-  return [...config.command, "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id", config.profileId, "--expires-in", `${seconds}s`];
+  const agent = config.agent ? ["--agent", config.agent] : [];
+  return [...config.command, "models", "auth", "paste-token", "--provider", "anthropic", ...agent, "--profile-id", config.profileId, "--expires-in", `${seconds}s`];
 }
 
 /** Pure: turn a failed run into one line a person can act on. */
@@ -33,8 +35,8 @@ export function openclawCliTarget(config: Config): Target {
     async sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome> {
       const fp = fingerprint(credentials.accessToken);
       if (context.state?.fingerprint === fp && !context.state.lastError) return { id, status: "unchanged" };
-      if (context.state?.expiresAt && context.state.fingerprint !== fp && context.state.expiresAt > credentials.expiresAt) {
-        return { id, status: "refused", message: `last synced token (${context.state.fingerprint}) expires after the credentials' one: not overwritten` };
+      if (context.state?.expiresAt && context.state.fingerprint !== fp && context.state.expiresAt > credentials.expiresAt && !config.replaceNewer && !context.force) {
+        return { id, status: "refused", message: `last synced token (${context.state.fingerprint}) expires after the credentials' one: not overwritten; to replace it ${REPLACE_NEWER_HINT}` };
       }
       const argv = pasteTokenArgv(config, credentials, context.now);
       // Older releases read the pipe with an interactive prompt that submits on CR and echoes the token: discard stdout.

@@ -1,0 +1,186 @@
+/**
+ * Native and Podman installs: `~/.openclaw` and named profiles (`~/.openclaw-NAME`, `openclaw --profile NAME`) of
+ * root and each user, their gateway units (`openclaw-gateway[-NAME].service`, system or the user's own), Podman
+ * Quadlets (`~/.config/containers/systemd/openclaw.container`, run as the user unit `openclaw.service`), and the
+ * openclaw binary the owner really runs.
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { packageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
+
+const SYSTEM_UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
+const exists = async (root: string, path: string) => Boolean(await stat(join(root, path)).catch(() => undefined));
+
+/** Pure: the user name of a home in /etc/passwd (else the dir's name; root for /root). */
+export function userOfHome(passwd: string, home: string): string {
+  return passwd.split("\n").map((l) => l.split(":")).find((f) => f[5] === home)?.[0] ?? (home === "/root" ? "root" : basename(home));
+}
+
+/** Pure: the profile of a state dir name: `.openclaw` → none, `.openclaw-work` → work; other names → not a state dir. */
+export function profileOfDir(name: string): { profile?: string } | undefined {
+  if (name === ".openclaw") return {};
+  const match = /^\.openclaw-([A-Za-z0-9][A-Za-z0-9_.-]*)$/.exec(name);
+  return match && match[1] !== "backups" ? { profile: match[1] } : undefined;
+}
+
+/** Pure: the unit name OpenClaw gives a profile's gateway. */
+export const gatewayUnitName = (profile?: string) => (profile ? `openclaw-gateway-${profile}.service` : "openclaw-gateway.service");
+
+/** Pure: the program of a unit's ExecStart (prefixes such as `-` and `@` dropped), when it runs openclaw. */
+export function execStartOpenClaw(unit: string): string | undefined {
+  for (const line of unit.split("\n")) {
+    const match = /^\s*ExecStart\s*=\s*[-@:+!]*(\S+)(.*)$/.exec(line);
+    if (!match) continue;
+    const [, program, rest] = match as unknown as [string, string, string];
+    if (/openclaw$/.test(program)) return program;
+    // `node /path/to/openclaw/openclaw.mjs gateway` (what `openclaw gateway install` writes): the package's bin beside it.
+    const script = /\s(\S*openclaw\/(?:openclaw\.mjs|dist\/index\.js))\b/.exec(rest)?.[1];
+    if (script) return script;
+  }
+  return undefined;
+}
+
+/** Where a user's own openclaw lives, first found wins: the gateway unit's ExecStart, nvm, the npm prefix, ~/.local/bin. */
+export async function findOpenClawBinary(root: string, home: string, unitText?: string): Promise<Found<string> | undefined> {
+  const fromUnit = unitText ? execStartOpenClaw(unitText) : undefined;
+  if (fromUnit && (await exists(root, fromUnit))) return { value: fromUnit, source: "the gateway unit's ExecStart" };
+  const candidates: Array<[string, string]> = [];
+  const nvm = join(home, ".nvm/versions/node");
+  const versions = (await readdir(join(root, nvm)).catch(() => [] as string[])).sort(byVersionDesc);
+  for (const v of versions) candidates.push([join(nvm, v, "bin/openclaw"), `nvm (node ${v})`]);
+  const npmrc = await readFile(join(root, home, ".npmrc"), "utf8").catch(() => "");
+  const prefix = /^\s*prefix\s*=\s*(.+?)\s*$/m.exec(npmrc)?.[1]?.replace(/^(~|\$HOME|\$\{HOME\})(?=\/)/, home);
+  if (prefix) candidates.push([join(prefix, "bin/openclaw"), `npm prefix ${prefix} (~/.npmrc)`]);
+  candidates.push([join(home, ".npm-global/bin/openclaw"), "npm prefix ~/.npm-global"], [join(home, ".local/bin/openclaw"), "~/.local/bin"]);
+  candidates.push([join(home, ".openclaw/bin/openclaw"), "~/.openclaw/bin"], ["/usr/local/bin/openclaw", "/usr/local/bin"], ["/usr/bin/openclaw", "/usr/bin"]);
+  for (const [path, source] of candidates) if (await exists(root, path)) return { value: path, source };
+  return undefined;
+}
+
+function byVersionDesc(a: string, b: string): number {
+  const parts = (v: string) => v.replace(/^v/, "").split(".").map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (y[i] ?? 0) - (x[i] ?? 0);
+  return 0;
+}
+
+/** The gateway unit for a profile: the user's own (`~/.config/systemd/user`) first, then a system unit. */
+async function gatewayUnit(root: string, home: string, user: string, profile?: string): Promise<{ name: string; user?: string; source: string; text: string } | undefined> {
+  const name = gatewayUnitName(profile);
+  const own = join(home, ".config/systemd/user", name);
+  const text = await readFile(join(root, own), "utf8").catch(() => undefined);
+  if (text !== undefined) return { name, user, source: `${own} (user unit of ${user})`, text };
+  for (const dir of SYSTEM_UNIT_DIRS) {
+    const path = join(dir, name);
+    const system = await readFile(join(root, path), "utf8").catch(() => undefined);
+    if (system !== undefined) return { name, source: path, text: system };
+  }
+  return undefined;
+}
+
+/** Native installs in one home: `~/.openclaw` and every `~/.openclaw-NAME` profile. */
+export async function nativeInstalls(root: string, home: string): Promise<Found<OpenClawInstall>[]> {
+  const passwd = await readFile(join(root, "/etc/passwd"), "utf8").catch(() => "");
+  const user = userOfHome(passwd, home);
+  const found: Found<OpenClawInstall>[] = [];
+  const names = (await readdir(join(root, home)).catch(() => [] as string[])).filter((n) => profileOfDir(n)).sort();
+  for (const name of names) {
+    const stateDir = join(home, name);
+    if (!(await stat(join(root, stateDir)).catch(() => undefined))?.isDirectory()) continue;
+    const { profile } = profileOfDir(name)!;
+    const release = await packageRelease(root, stateDir);
+    const unit = await gatewayUnit(root, home, user, profile);
+    const binary = await findOpenClawBinary(root, home, unit?.text);
+    const value: OpenClawInstall = {
+      kind: "native",
+      stateDir,
+      release,
+      ...(profile ? { profile } : {}),
+      owner: { user, home },
+      ...(binary ? { binary: binary.value } : {}),
+      ...(unit ? { unit: { name: unit.name, user: unit.user, source: unit.source } } : {}),
+      ...(await stateFacts(root, stateDir)),
+    };
+    const parts = [`${stateDir} exists`, ...(profile ? [`profile ${profile}`] : []), ...(release ? [`release ${release}`] : [])];
+    if (binary) parts.push(`openclaw ${binary.value} (${binary.source})`);
+    if (unit) parts.push(`gateway ${unit.source}`);
+    found.push({ value, source: parts.join(", ") });
+  }
+  return found;
+}
+
+/** Pure: the state dir and container name of a Quadlet `.container` file (`%h` is the user's home). */
+export function parseQuadlet(text: string, home: string, file: string): { stateDir?: string; container: string; image?: string } {
+  let stateDir: string | undefined;
+  let container = `systemd-${basename(file, ".container")}`;
+  let image: string | undefined;
+  for (const line of text.split("\n")) {
+    const [key, ...rest] = line.split("=");
+    const value = rest.join("=").trim().replaceAll("%h", home);
+    if (key?.trim() === "ContainerName") container = value;
+    if (key?.trim() === "Image") image = value;
+    if (key?.trim() === "Volume") {
+      const [source, target] = value.split(":");
+      if (target?.replace(/\/+$/, "") === "/home/node/.openclaw" && source?.startsWith("/")) stateDir = source;
+    }
+  }
+  return { stateDir, container, image };
+}
+
+/** A rootless Podman install run by the user's systemd (Quadlet): `openclaw.container` → user unit `openclaw.service`. */
+export async function quadletInstalls(root: string, home: string): Promise<Found<OpenClawInstall>[]> {
+  const dir = join(home, ".config/containers/systemd");
+  const files = (await readdir(join(root, dir)).catch(() => [] as string[])).filter((f) => /^openclaw.*\.container$/.test(f));
+  const passwd = await readFile(join(root, "/etc/passwd"), "utf8").catch(() => "");
+  const user = userOfHome(passwd, home);
+  const found: Found<OpenClawInstall>[] = [];
+  for (const file of files) {
+    const path = join(dir, file);
+    const quadlet = parseQuadlet(await readFile(join(root, path), "utf8"), home, file);
+    if (!quadlet.stateDir) continue;
+    const missing = (await exists(root, quadlet.stateDir)) ? [] : [quadlet.stateDir];
+    const imageRelease = /:v?(\d{4}\.\d+\.\d+)/.exec(quadlet.image ?? "")?.[1];
+    const release = imageRelease ?? (await packageRelease(root, quadlet.stateDir));
+    const unitName = `${basename(file, ".container")}.service`;
+    found.push({
+      value: {
+        kind: "podman",
+        stateDir: quadlet.stateDir,
+        release,
+        owner: { user, home },
+        container: quadlet.container,
+        image: quadlet.image,
+        unit: { name: unitName, user, source: `${path} (Quadlet → user unit ${unitName} of ${user})` },
+        ...(await stateFacts(root, quadlet.stateDir)),
+        missing,
+      },
+      source: `${path}: Podman Quadlet, container ${quadlet.container}, state ${quadlet.stateDir}${missing.length ? " (MISSING)" : ""}${release ? `, release ${release}` : ""}`,
+    });
+  }
+  return found;
+}
+
+/** Every gateway unit file on the machine (for the detection report): system units, users' units, Quadlets. */
+export async function gatewayUnitFiles(root: string, homes: string[]): Promise<Found<{ user?: string; home?: string; name: string }>[]> {
+  const found: Found<{ user?: string; home?: string; name: string }>[] = [];
+  const isGateway = (n: string) => /^openclaw-gateway(-[A-Za-z0-9_.-]+)?\.service$/.test(n);
+  for (const dir of SYSTEM_UNIT_DIRS) {
+    for (const name of (await readdir(join(root, dir)).catch(() => [] as string[])).filter(isGateway)) {
+      if (!found.some((f) => f.value.name === name && !f.value.user)) found.push({ value: { name }, source: join(dir, name) });
+    }
+  }
+  const passwd = await readFile(join(root, "/etc/passwd"), "utf8").catch(() => "");
+  for (const home of homes) {
+    const user = userOfHome(passwd, home);
+    const dir = join(home, ".config/systemd/user");
+    for (const name of (await readdir(join(root, dir)).catch(() => [] as string[])).filter(isGateway)) {
+      found.push({ value: { user, home, name }, source: `${join(dir, name)} (user unit of ${user})` });
+    }
+    const quadlets = join(home, ".config/containers/systemd");
+    for (const file of (await readdir(join(root, quadlets)).catch(() => [] as string[])).filter((f) => /^openclaw.*\.container$/.test(f))) {
+      const name = `${basename(file, ".container")}.service`;
+      found.push({ value: { user, home, name }, source: `${join(quadlets, file)} (Quadlet: user unit ${name} of ${user})` });
+    }
+  }
+  return found;
+}
