@@ -113,7 +113,9 @@ interface ConfigJson {
 
 async function byDocker(dir: string, files: string[], home: string, run: ProcessRunner): Promise<ResolvedCompose | undefined> {
   const argv = ["docker", "compose", "--project-directory", dir, ...files.flatMap((f) => ["-f", f]), "config", "--format", "json"];
-  const result = await run(argv, { env: minimalEnv({ HOME: home }), cwd: dir, timeoutMs: 30_000 });
+  // HOME as the user who runs compose has it (interpolation); docker's own config (and CLI plugins) stays ours.
+  const dockerConfig = process.env.DOCKER_CONFIG ?? join(process.env.HOME ?? "/root", ".docker");
+  const result = await run(argv, { env: minimalEnv({ HOME: home, DOCKER_CONFIG: dockerConfig }), cwd: dir, timeoutMs: 30_000 });
   if (result.spawnError) return undefined;
   if (result.code !== 0) {
     // `docker` without the compose plugin: fall back; a file compose itself rejects: say so.
@@ -167,6 +169,8 @@ async function byInterpolation(root: string, dir: string, files: string[], env: 
   }
   const active = (env("COMPOSE_PROFILES") ?? "").split(",").map((p) => p.trim()).filter(Boolean);
   const project = projectName(dir, env, declaredName);
+  const explicit = env("COMPOSE_PROJECT_NAME") || declaredName;
+  if (explicit && !/^[a-z0-9][a-z0-9_-]*$/.test(explicit)) errors.push(`invalid project name "${explicit}": compose wants lowercase letters, digits, hyphens and underscores`);
   const result: Record<string, ComposeService> = {};
   for (const [name, s] of Object.entries(services)) {
     if (s.profiles?.length && !s.profiles.some((p) => active.includes(p) || active.includes("*"))) continue;
