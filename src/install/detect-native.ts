@@ -11,9 +11,9 @@ import { packageRelease, stateFacts, type Found, type OpenClawInstall } from "./
 const SYSTEM_UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
 const exists = async (root: string, path: string) => Boolean(await stat(join(root, path)).catch(() => undefined));
 
-/** Pure: the user name of a home in /etc/passwd (else the dir's name; root for /root). */
-export function userOfHome(passwd: string, home: string): string {
-  return passwd.split("\n").map((l) => l.split(":")).find((f) => f[5] === home)?.[0] ?? (home === "/root" ? "root" : basename(home));
+/** Pure: the user name of a home in /etc/passwd (else /home/NAME's NAME, root for /root; else unknown). */
+export function userOfHome(passwd: string, home: string): string | undefined {
+  return passwd.split("\n").map((l) => l.split(":")).find((f) => f[5] === home)?.[0] ?? (home === "/root" ? "root" : /^\/home\/([^/]+)$/.exec(home)?.[1]);
 }
 
 /** Pure: the profile of a state dir name: `.openclaw` → none, `.openclaw-work` → work; other names → not a state dir. */
@@ -65,11 +65,11 @@ function byVersionDesc(a: string, b: string): number {
 }
 
 /** The gateway unit for a profile: the user's own (`~/.config/systemd/user`) first, then a system unit. */
-async function gatewayUnit(root: string, home: string, user: string, profile?: string): Promise<{ name: string; user?: string; source: string; text: string } | undefined> {
+async function gatewayUnit(root: string, home: string, user: string | undefined, profile?: string): Promise<{ name: string; user?: string; source: string; text: string } | undefined> {
   const name = gatewayUnitName(profile);
   const own = join(home, ".config/systemd/user", name);
   const text = await readFile(join(root, own), "utf8").catch(() => undefined);
-  if (text !== undefined) return { name, user, source: `${own} (user unit of ${user})`, text };
+  if (text !== undefined) return { name, user: user ?? basename(home), source: `${own} (user unit of ${user ?? home})`, text };
   for (const dir of SYSTEM_UNIT_DIRS) {
     const path = join(dir, name);
     const system = await readFile(join(root, path), "utf8").catch(() => undefined);
@@ -96,7 +96,7 @@ export async function nativeInstalls(root: string, home: string): Promise<Found<
       stateDir,
       release,
       ...(profile ? { profile } : {}),
-      owner: { user, home },
+      ...(user ? { owner: { user, home } } : {}),
       ...(binary ? { binary: binary.value } : {}),
       ...(unit ? { unit: { name: unit.name, user: unit.user, source: unit.source } } : {}),
       ...(await stateFacts(root, stateDir)),
@@ -147,10 +147,10 @@ export async function quadletInstalls(root: string, home: string): Promise<Found
         kind: "podman",
         stateDir: quadlet.stateDir,
         release,
-        owner: { user, home },
+        ...(user ? { owner: { user, home } } : {}),
         container: quadlet.container,
         image: quadlet.image,
-        unit: { name: unitName, user, source: `${path} (Quadlet → user unit ${unitName} of ${user})` },
+        unit: { name: unitName, user: user ?? basename(home), source: `${path} (Quadlet → user unit ${unitName} of ${user})` },
         ...(await stateFacts(root, quadlet.stateDir)),
         missing,
       },
@@ -174,12 +174,12 @@ export async function gatewayUnitFiles(root: string, homes: string[]): Promise<F
     const user = userOfHome(passwd, home);
     const dir = join(home, ".config/systemd/user");
     for (const name of (await readdir(join(root, dir)).catch(() => [] as string[])).filter(isGateway)) {
-      found.push({ value: { user, home, name }, source: `${join(dir, name)} (user unit of ${user})` });
+      found.push({ value: { user: user ?? basename(home), home, name }, source: `${join(dir, name)} (user unit of ${user ?? home})` });
     }
     const quadlets = join(home, ".config/containers/systemd");
     for (const file of (await readdir(join(root, quadlets)).catch(() => [] as string[])).filter((f) => /^openclaw.*\.container$/.test(f))) {
       const name = `${basename(file, ".container")}.service`;
-      found.push({ value: { user, home, name }, source: `${join(quadlets, file)} (Quadlet: user unit ${name} of ${user})` });
+      found.push({ value: { user: user ?? basename(home), home, name }, source: `${join(quadlets, file)} (Quadlet: user unit ${name} of ${user ?? home})` });
     }
   }
   return found;
