@@ -210,3 +210,54 @@ describe("compose volumes, gateway units, package.json releases", () => {
     expect(releaseOfPackageJson(`{"name": "my-app", "version": "2026.6.3"}`)).toBeUndefined();
   });
 });
+
+describe("choosing by evidence", () => {
+  test("a near-empty /root/.openclaw loses to a user's install with openclaw.json, a store, a release and two agents; the report says why", async () => {
+    const root = await tree({
+      "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nana:x:1000:1000::/home/ana:/bin/bash\n",
+      "/root/.openclaw/cache/x": "",
+      "/home/ana/.openclaw/openclaw.json": JSON.stringify({ meta: { lastTouchedVersion: "2026.9.6" }, agents: { entries: { main: {}, work: {} } } }),
+      "/home/ana/.openclaw/state/openclaw.sqlite": "",
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.install?.value.stateDir).toBe("/home/ana/.openclaw");
+    expect(d.tie).toBe(false);
+    expect(d.ranked[0]!.reasons).toEqual(["+3 openclaw.json", "+3 SQLite store", "+2 release 2026.9.6", "+2 2 agent(s) in openclaw.json"]);
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toContain("score 10: +3 openclaw.json");
+    const { config } = proposeConfig(d.install!.value, { path: "/x", uid: 0, home: "/root" }, { claudeOnHost: false });
+    expect(config.targets).toEqual([
+      { kind: "openclaw-cli", command: ["openclaw"], agent: "main", user: "ana", env: { HOME: "/home/ana" } },
+      { kind: "openclaw-cli", command: ["openclaw"], agent: "work", user: "ana", env: { HOME: "/home/ana" } },
+    ]);
+  });
+
+  test("two equal candidates are a tie, with the flag that settles it; the flag ends the tie", async () => {
+    const same = JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } });
+    const root = await tree({ "/home/ana/.openclaw/openclaw.json": same, "/home/bob/.openclaw/openclaw.json": same });
+    const d = await detect(root, {}, deps);
+    expect(d.tie).toBe(true);
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toMatch(/tie: .* pick one with --openclaw-dir \/home\/(ana|bob)\/\.openclaw/);
+    const settled = await detect(root, { openclawDir: "/home/bob/.openclaw" }, deps);
+    expect([settled.tie, settled.install?.value.stateDir]).toEqual([false, "/home/bob/.openclaw"]);
+  });
+
+  test("$HOME and SUDO_USER's home are searched; an expired login never wins over a fresh one", async () => {
+    const fresh = Date.now() + 2 * HOUR;
+    const root = await tree({
+      "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nzoe:x:1001:1001::/srv/users/zoe:/bin/bash\n",
+      "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() - HOUR),
+      "/srv/users/zoe/.claude/.credentials.json": credentialsJson(fakeToken(), fresh),
+      "/srv/users/zoe/.openclaw/openclaw.json": "{}",
+    });
+    const d = await detect(root, {}, { ...deps, env: { SUDO_USER: "zoe" } });
+    expect(d.login?.value).toMatchObject({ path: "/srv/users/zoe/.claude/.credentials.json", expiresAt: fresh });
+    expect(d.install?.value.stateDir).toBe("/srv/users/zoe/.openclaw");
+    const { pickLogin } = await import("../../src/install/detect-claude.ts");
+    const login = (path: string, expiresAt: number) => ({ value: { path, uid: 0, home: "/", expiresAt }, source: path });
+    const now = Date.now();
+    expect(pickLogin([login("/a", now - 1), login("/b", now + 1000)], now)?.value.path).toBe("/b");
+    expect(pickLogin([login("/a", now - 1)], now)?.value.path).toBe("/a");
+  });
+});
