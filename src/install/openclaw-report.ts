@@ -31,7 +31,9 @@ export function openclawCommands(config: Config): Array<{ argv: string[]; env: R
   const commands = [];
   for (const target of config.targets) {
     if (target.kind === "openclaw-cli") {
-      commands.push({ argv: [...target.command, "models", "status", "--json"], env: target.env, source: target.command.join(" ") });
+      // Several agents: each has its own store, asked for by id (`models status --agent ID`).
+      const agent = target.agent ? ["--agent", target.agent] : [];
+      commands.push({ argv: [...target.command, "models", "status", "--json", ...agent], env: target.env, source: `${target.command.join(" ")}${target.agent ? ` (agent ${target.agent})` : ""}` });
     } else if (target.kind === "openclaw-auth-profiles") {
       const stateDir = resolve(dirname(target.path), "../../..");
       if (basename(stateDir) === ".openclaw") commands.push({ argv: ["openclaw", "models", "status", "--json"], env: { HOME: dirname(stateDir) }, source: `openclaw (HOME=${dirname(stateDir)})` });
