@@ -48,6 +48,8 @@ export interface OpenClawInstall {
   missing?: string[];
   /** What compose (or the interpolation) could not resolve. */
   problems?: string[];
+  /** What a person should fix, though the install was found (not scored). */
+  warnings?: string[];
 }
 
 const CONTAINER_STATE_DIR = "/home/node/.openclaw";
@@ -85,6 +87,7 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
   let stateDir = mount.source;
   let via = "";
   const problems = [...resolved.errors];
+  const warnings: string[] = [];
   if (mount.type === "volume") {
     const volume = resolved.volumeNames[mount.source] ?? mount.source;
     const mountpoint = run ? await volumeMountpoint(volume, run) : undefined;
@@ -93,6 +96,14 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
     else problems.push(`named volume ${volume} not found through the docker engine`);
   }
   const missing = mount.type === "bind" && !(await stat(join(root, stateDir)).catch(() => undefined)) ? [stateDir] : [];
+  // oauth-sync runs compose as root (HOME=/root): where the mount follows HOME, a recreate would mount another dir.
+  if (mount.type === "bind" && home !== "/root") {
+    const asRoot = await resolveCompose(root, dir, { home: "/root" });
+    const rootMount = asRoot?.services[service]?.volumes.find((v) => v.target === CONTAINER_STATE_DIR);
+    if (rootMount && rootMount.source !== stateDir) {
+      warnings.push(`the state mount follows HOME (${stateDir} for ${home}, ${rootMount.source} for root): set OPENCLAW_CONFIG_DIR=${stateDir} in ${join(dir, ".env")} before letting oauth-sync recreate the gateway`);
+    }
+  }
   const imageRelease = /openclaw[^:\s]*:v?(\d{4}\.\d+\.\d+)/.exec(spec.image ?? "")?.[1];
   const release = imageRelease ?? (await packageRelease(root, stateDir));
   const files = resolved.files.join(" + ");
@@ -109,6 +120,7 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
       ...(await stateFacts(root, stateDir)),
       missing,
       problems,
+      warnings,
       envToken: /^\s*(export\s+)?ANTHROPIC_OAUTH_TOKEN\s*=/m.test(await readFile(join(root, dir, ".env"), "utf8").catch(() => "")),
     },
     source:

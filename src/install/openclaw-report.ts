@@ -52,3 +52,17 @@ export async function askOpenClaw(config: Config, run: ProcessRunner): Promise<O
   }
   return views;
 }
+
+/** A token that lives longer than this is not Claude Code's 8-hour login: most likely `claude setup-token` (a year). */
+const LONG_LIVED_MS = 30 * 24 * 3_600_000;
+
+/** Pure: what to tell a person about long-lived tokens OpenClaw holds (oauth-sync will not replace them unasked). */
+export function longLivedWarnings(views: OpenClawView[], now: number): string[] {
+  return views
+    .filter((v) => v.expiresAt !== undefined && v.expiresAt - now > LONG_LIVED_MS)
+    .map(
+      (v) =>
+        `${v.source} holds a long-lived Anthropic token (expires ${new Date(v.expiresAt!).toISOString().slice(0, 10)}, likely \`claude setup-token\`): ` +
+        'it outlives the Claude Code login, so oauth-sync refuses to replace it until you set "replaceNewer": true on that target or run `oauth-sync sync --force` once; keep it and you need no sync at all',
+    );
+}

@@ -32,6 +32,7 @@ export function proposeConfig(
   const notes: string[] = [];
   const sqlite = install.sqlite || isSqliteEra(install.release) === true;
   if (!install.release) notes.push(`OpenClaw's release is unknown: chose the ${sqlite ? "SQLite" : "JSON"} era from the files on disk; pass --release to be sure`);
+  notes.push(...(install.warnings ?? []));
   for (const path of install.missing ?? []) notes.push(`${path} does not exist: the install found points at a directory that is not there (check the compose files and .env, or pass --openclaw-dir)`);
   const cli = install.claudeCliAgents ?? [];
   if (cli.length) notes.push(`agent(s) ${cli.join(", ")} run on the Claude CLI runtime (agentRuntime claude-cli): Claude Code refreshes that login itself, so they need no sync and get no target`);

@@ -13,7 +13,9 @@ import { settlingFlag } from "./choose.ts";
 import { detect, formatDetection, type Detection } from "./detect.ts";
 import { applyModelConfig, findTraps, type Trap } from "./model-config.ts";
 import type { InstallLayout } from "./plan.ts";
+import { askOpenClaw, longLivedWarnings } from "./openclaw-report.ts";
 import { proposeConfig } from "./propose.ts";
+import { parseConfig } from "../config/load.ts";
 import { formatStatus, gatherStatus } from "./status.ts";
 
 export async function readPrepared(path: string): Promise<string> {
@@ -54,6 +56,7 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
   }
   applyAnswers(proposal.config, args);
   for (const note of proposal.notes) logger.warn(note);
+  await longLivedStep(proposal.config);
   await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
   const text = `${JSON.stringify(proposal.config, null, 2)}\n`;
   print(`config to install:\n${text}`);
@@ -66,6 +69,13 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     if (ok !== true) process.exit(EXIT.misconfigured);
   }
   return text;
+}
+
+/** Ask OpenClaw what it holds now (read-only): a long-lived token is reported with what it means. */
+async function longLivedStep(config: Record<string, unknown>) {
+  const parsed = parseConfig(JSON.stringify({ ...config, stateDir: "/nonexistent" }), "/etc/oauth-sync/config.json");
+  if (!parsed.ok) return;
+  for (const line of longLivedWarnings(await askOpenClaw(parsed.config, runProcess), Date.now())) logger.warn(line);
 }
 
 /** Anthropic model settings in openclaw.json: traps reported always, changed only with consent (a flag or a yes). */

@@ -78,6 +78,8 @@ describe("install --dry-run --yes on OpenClaw's own layouts", () => {
     expect(dry.code, dry.output).toBe(0);
     expect(dry.stdout).toContain(`state ${join(home, ".openclaw")},`);
     expect(dry.config.targets.map((t: { agent: string }) => t.agent)).toEqual(["main", "work"]);
+    // Compose run by oauth-sync as root would read HOME=/root: said, with the fix.
+    expect(dry.output).toContain(`the state mount follows HOME (${join(home, ".openclaw")} for ${home}, /root/.openclaw for root)`);
 
     await writeFile(join(project, "docker-compose.override.yml"), "services:\n  openclaw-gateway:\n    volumes:\n      - ./state:/home/node/.openclaw\n");
     const moved = await dryRun(home, "--project-dir", project);
@@ -135,6 +137,22 @@ describe("install --dry-run --yes on OpenClaw's own layouts", () => {
     expect(dry.output).toContain("agent(s) work run on the Claude CLI runtime");
     expect(dry.config.targets.map((t: { agent: string }) => t.agent)).toEqual(["main"]);
   }, 120_000);
+});
+
+describe("a long-lived token in OpenClaw", () => {
+  test("reported at detection with its expiry and the way to replace it", async () => {
+    const home = join(base, "frank");
+    await mkdir(home, { recursive: true });
+    await prepareHome(VERSION, home);
+    const made = await runOpenClaw(VERSION, home, ["onboard", "--non-interactive", "--accept-risk", "--auth-choice", "token", "--token-provider", "anthropic", "--token", fakeToken(), "--token-expires-in", "8760h", "--skip-daemon", "--skip-health", "--skip-channels", "--skip-skills", "--skip-search", "--skip-ui", "--skip-hooks"]);
+    expect(made.code, made.stderr).toBe(0);
+    const dry = await dryRun(home, "--openclaw-dir", join(home, ".openclaw"));
+    expect(dry.code, dry.output).toBe(0);
+    expect(dry.output).toContain("holds a long-lived Anthropic token (expires");
+    expect(dry.output).toContain('"replaceNewer": true');
+    // The 8-hour login of the other layouts is not reported.
+    expect((await dryRun(twoAgents, "--openclaw-dir", join(twoAgents, ".openclaw"))).output).not.toContain("long-lived");
+  }, 180_000);
 });
 
 describe("a real sync through the proposed config, two agents on 2026.9.6", () => {
