@@ -35,6 +35,8 @@ export interface ResolvedCompose {
   /** Why a file was read the way it was (COMPOSE_FILE, an override, setup.sh's extra file). */
   notes: string[];
   errors: string[];
+  /** Files the project names (COMPOSE_FILE) that are not there. */
+  missingFiles?: string[];
 }
 
 const BASE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
@@ -58,7 +60,7 @@ export async function projectEnv(root: string, dir: string, home: string): Promi
 }
 
 /** The files compose reads for a project dir (paths without `root`). Undefined: not a compose project. */
-export async function composeFiles(root: string, dir: string, env: Lookup): Promise<{ files: string[]; notes: string[] } | undefined> {
+export async function composeFiles(root: string, dir: string, env: Lookup): Promise<{ files: string[]; notes: string[]; missing: string[] } | undefined> {
   const notes: string[] = [];
   const listed = env("COMPOSE_FILE");
   let files: string[];
@@ -83,8 +85,10 @@ export async function composeFiles(root: string, dir: string, env: Lookup): Prom
     files.push(extra);
     notes.push(`${SETUP_EXTRA} added: OpenClaw's scripts/docker/setup.sh runs compose with it`);
   }
-  for (const file of files) if (!(await exists(join(root, file)))) return undefined;
-  return { files, notes };
+  const missing: string[] = [];
+  for (const file of files) if (!(await exists(join(root, file)))) missing.push(file);
+  if (missing.length === files.length) return undefined;
+  return { files, notes, missing };
 }
 
 /** Pure: compose's default project name: COMPOSE_PROJECT_NAME, else the top-level `name`, else the dir's base name. */
@@ -98,6 +102,12 @@ export async function resolveCompose(root: string, dir: string, options: { home:
   const env = await projectEnv(root, dir, options.home);
   const found = await composeFiles(root, dir, env);
   if (!found) return undefined;
+  if (found.missing.length) {
+    // Compose itself refuses such a project: read what is there, and say what is not.
+    const present = found.files.filter((f) => !found.missing.includes(f));
+    const partial = await byInterpolation(root, dir, present, env, found.notes);
+    return partial && { ...partial, files: found.files, missingFiles: found.missing, errors: [...found.missing.map((f) => `compose file ${f} does not exist`), ...partial.errors] };
+  }
   if (root === "/" && options.run) {
     const viaDocker = await byDocker(dir, found.files, options.home, options.run);
     if (viaDocker) return { ...viaDocker, notes: found.notes };

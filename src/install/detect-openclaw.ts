@@ -95,7 +95,7 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
     if (mountpoint) stateDir = mountpoint;
     else problems.push(`named volume ${volume} not found through the docker engine`);
   }
-  const missing = mount.type === "bind" && !(await stat(join(root, stateDir)).catch(() => undefined)) ? [stateDir] : [];
+  const missing = [...(resolved.missingFiles ?? []), ...(mount.type === "bind" && !(await stat(join(root, stateDir)).catch(() => undefined)) ? [stateDir] : [])];
   // oauth-sync runs compose as root (HOME=/root): where the mount follows HOME, a recreate would mount another dir.
   if (mount.type === "bind" && home !== "/root") {
     const asRoot = await resolveCompose(root, dir, { home: "/root" });

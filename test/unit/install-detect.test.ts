@@ -261,3 +261,18 @@ describe("choosing by evidence", () => {
     expect(pickLogin([login("/a", now - 1)], now)?.value.path).toBe("/a");
   });
 });
+
+describe("compose files that are not there", () => {
+  test("COMPOSE_FILE naming a missing file: the project is shown with the file reported missing, never dropped in silence", async () => {
+    const root = await tree({
+      "/opt/claw/docker-compose.yml": "services:\n  openclaw-gateway:\n    image: ghcr.io/openclaw/openclaw:2026.9.6\n    volumes:\n      - ./state:/home/node/.openclaw\n",
+      "/opt/claw/.env": "COMPOSE_FILE=docker-compose.yml:docker-compose.prod.yml\n",
+      "/opt/claw/state/openclaw.json": "{}",
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.install?.value).toMatchObject({ stateDir: "/opt/claw/state", missing: ["/opt/claw/docker-compose.prod.yml"] });
+    expect(d.install?.value.problems).toContain("compose file /opt/claw/docker-compose.prod.yml does not exist");
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toContain("missing: /opt/claw/docker-compose.prod.yml does not exist on this machine");
+  });
+});
