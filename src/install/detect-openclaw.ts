@@ -25,6 +25,8 @@ export interface OpenClawInstall {
   stateDir: string;
   projectDir?: string;
   composeFile?: string;
+  /** How the gateway container runs the CLI (`["node", "dist/index.js"]` in upstream's compose); else `openclaw`. */
+  containerCli?: string[];
   /** Every file compose reads for the project (base, override, COMPOSE_FILE, setup.sh's extra file), in order. */
   composeFiles?: string[];
   service?: string;
@@ -107,6 +109,7 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
   const imageRelease = /openclaw[^:\s]*:v?(\d{4}\.\d+\.\d+)/.exec(spec.image ?? "")?.[1];
   const release = imageRelease ?? (await packageRelease(root, stateDir));
   const files = resolved.files.join(" + ");
+  const cli = cliInContainer(spec.command, spec.entrypoint);
   return {
     value: {
       kind: "compose",
@@ -121,12 +124,25 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
       missing,
       problems,
       warnings,
+      ...(cli ? { containerCli: cli } : {}),
       envToken: /^\s*(export\s+)?ANTHROPIC_OAUTH_TOKEN\s*=/m.test(await readFile(join(root, dir, ".env"), "utf8").catch(() => "")),
     },
     source:
       `${files} (${resolved.via}${resolved.notes.length ? `; ${resolved.notes.join("; ")}` : ""}): service ${service}, state ${stateDir}${via}` +
       `${missing.length ? " (MISSING)" : ""}${release ? `, release ${release} (${imageRelease ? "image tag" : "openclaw.json"})` : ""}`,
   };
+}
+
+/**
+ * Pure: how the gateway's own image runs OpenClaw, from the service's command or entrypoint (upstream's compose runs
+ * `node dist/index.js gateway …`; older images have no `openclaw` on PATH). Undefined: use `openclaw`.
+ */
+export function cliInContainer(command: unknown, entrypoint: unknown): string[] | undefined {
+  for (const value of [entrypoint, command]) {
+    const argv = Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.trim().split(/\s+/) : [];
+    if (/^(\/\S*\/)?node$/.test(argv[0] ?? "") && /(^|\/)(dist\/index\.js|openclaw\.mjs)$/.test(argv[1] ?? "")) return argv.slice(0, 2);
+  }
+  return undefined;
 }
 
 /** The home of the user a project dir belongs to (compose takes HOME from the shell of whoever runs it). */

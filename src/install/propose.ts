@@ -46,7 +46,7 @@ export function proposeConfig(
   if (sqlite) {
     const command =
       install.kind === "compose"
-        ? ["docker", "compose", ...files.flatMap((f) => ["-f", f]), "exec", "-T", install.service!, "openclaw"]
+        ? ["docker", "compose", ...files.flatMap((f) => ["-f", f]), "exec", "-T", install.service!, ...(install.containerCli ?? ["openclaw"])]
         : install.kind === "podman"
           ? ["podman", "exec", "-i", install.container!, "openclaw"]
           : [install.binary ?? "openclaw", ...(install.profile ? ["--profile", install.profile] : [])];

@@ -59,7 +59,8 @@ describe("install --dry-run --yes on OpenClaw's own layouts", () => {
     const dry = await dryRun(join(base, "nobody"), "--project-dir", project);
     expect(dry.code, dry.output).toBe(0);
     const files = ["-f", join(project, "docker-compose.yml"), "-f", join(project, "docker-compose.extra.yml")];
-    const command = ["docker", "compose", ...files, "exec", "-T", "openclaw-gateway", "openclaw"];
+    // The CLI as upstream's own compose runs it in the image (`node dist/index.js`), not an `openclaw` on PATH.
+    const command = ["docker", "compose", ...files, "exec", "-T", "openclaw-gateway", "node", "dist/index.js"];
     expect(dry.config.targets).toEqual([
       { kind: "openclaw-cli", command, agent: "main" },
       { kind: "openclaw-cli", command, agent: "work" },

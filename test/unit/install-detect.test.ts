@@ -276,3 +276,14 @@ describe("compose files that are not there", () => {
     expect(formatDetection(d).join("\n")).toContain("missing: /opt/claw/docker-compose.prod.yml does not exist on this machine");
   });
 });
+
+describe("the CLI inside the gateway container", () => {
+  test("taken from the service's command or entrypoint where it runs node on OpenClaw's entry; else openclaw", async () => {
+    const { cliInContainer } = await import("../../src/install/detect-openclaw.ts");
+    expect(cliInContainer(["node", "dist/index.js", "gateway", "--bind", "lan"], undefined)).toEqual(["node", "dist/index.js"]);
+    expect(cliInContainer(undefined, ["node", "dist/index.js"])).toEqual(["node", "dist/index.js"]);
+    expect(cliInContainer("node openclaw.mjs gateway --allow-unconfigured", undefined)).toEqual(["node", "openclaw.mjs"]);
+    expect(cliInContainer(["openclaw", "gateway"], undefined)).toBeUndefined();
+    expect(cliInContainer(["sleep", "3600"], undefined)).toBeUndefined();
+  });
+});
