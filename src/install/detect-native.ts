@@ -16,6 +16,12 @@ export function userOfHome(passwd: string, home: string): string | undefined {
   return passwd.split("\n").map((l) => l.split(":")).find((f) => f[5] === home)?.[0] ?? (home === "/root" ? "root" : /^\/home\/([^/]+)$/.exec(home)?.[1]);
 }
 
+/** Pure: the uid of a user in /etc/passwd. */
+export function uidOf(passwd: string, user: string | undefined): number | undefined {
+  const field = passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === user)?.[2];
+  return field && /^\d+$/.test(field) ? Number(field) : undefined;
+}
+
 /** Pure: the profile of a state dir name: `.openclaw` → none, `.openclaw-work` → work; other names → not a state dir. */
 export function profileOfDir(name: string): { profile?: string } | undefined {
   if (name === ".openclaw") return {};
@@ -147,7 +153,7 @@ export async function quadletInstalls(root: string, home: string): Promise<Found
         kind: "podman",
         stateDir: quadlet.stateDir,
         release,
-        ...(user ? { owner: { user, home } } : {}),
+        ...(user ? { owner: { user, home, ...(uidOf(passwd, user) !== undefined ? { uid: uidOf(passwd, user) } : {}) } } : {}),
         container: quadlet.container,
         image: quadlet.image,
         unit: { name: unitName, user: user ?? basename(home), source: `${path} (Quadlet → user unit ${unitName} of ${user})` },

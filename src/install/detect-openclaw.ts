@@ -14,7 +14,7 @@ export interface OpenClawInstall {
   /** A named profile (`openclaw --profile NAME`, state in ~/.openclaw-NAME). */
   profile?: string;
   /** The user whose home holds a native or Podman install: openclaw runs as them. */
-  owner?: { user: string; home: string };
+  owner?: { user: string; home: string; uid?: number };
   /** The openclaw binary that user runs (the unit's ExecStart, nvm, the npm prefix, ~/.local/bin). */
   binary?: string;
   /** A Podman Quadlet: the container the user unit runs. */

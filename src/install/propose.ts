@@ -53,7 +53,10 @@ export function proposeConfig(
     const runAs = {
       ...(install.kind !== "compose" && owner ? { user: owner.user } : {}),
       ...(install.kind === "native" ? { env: { HOME: install.owner?.home ?? join(install.stateDir, "..") } } : {}),
-      ...(install.kind === "podman" && install.owner ? { env: { HOME: install.owner.home } } : {}),
+      // Rootless podman finds the user's containers through XDG_RUNTIME_DIR.
+      ...(install.kind === "podman" && install.owner
+        ? { env: { HOME: install.owner.home, ...(install.owner.uid !== undefined ? { XDG_RUNTIME_DIR: `/run/user/${install.owner.uid}` } : {}) } }
+        : {}),
     };
     // 2026.9 refuses paste-token without --agent once several agents exist; one agent needs no flag (older releases lack it).
     const several = install.agents.length > 1;
