@@ -140,6 +140,25 @@ describe("install --dry-run --yes on OpenClaw's own layouts", () => {
   }, 120_000);
 });
 
+describe("choosing between installs", () => {
+  test("two equally good installs (~/.openclaw and ~/.openclaw-work): --yes refuses and names the flag; the flag settles it", async () => {
+    const home = join(base, "gina");
+    await mkdir(home, { recursive: true });
+    await prepareHome(VERSION, home);
+    for (const pre of [[], ["--profile", "work"]]) {
+      const made = await onboard(home, ...pre);
+      expect(made.code, made.stderr).toBe(0);
+    }
+    const tie = await dryRun(home);
+    expect(tie.code).not.toBe(0);
+    expect(tie.output).toContain("two OpenClaw installs are equally likely");
+    expect(tie.output).toMatch(new RegExp(`pass --openclaw-dir ${join(home, ".openclaw")}(-work)? or --openclaw-dir ${join(home, ".openclaw")}(-work)?`));
+    const settled = await dryRun(home, "--openclaw-dir", join(home, ".openclaw-work"));
+    expect(settled.code, settled.output).toBe(0);
+    expect(settled.config.targets[0].command).toEqual(["openclaw", "--profile", "work"]);
+  }, 180_000);
+});
+
 describe("a long-lived token in OpenClaw", () => {
   test("reported at detection with its expiry and the way to replace it", async () => {
     const home = join(base, "frank");
