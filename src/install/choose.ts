@@ -24,15 +24,16 @@ export function scoreInstall(install: OpenClawInstall, running: boolean): { scor
   if (install.sqlite || install.legacyJson.length) add(3, install.sqlite ? "SQLite store" : "auth-profiles/oauth.json store");
   if (install.release) add(2, `release ${install.release}`);
   if (install.agentsFrom && install.agentsFrom !== "default") add(Math.min(install.agents.length, 3), `${install.agents.length} agent(s) in ${install.agentsFrom}`);
-  if (running) add(4, "running containers");
+  if (running) add(4, install.kind === "compose" ? "running containers" : "running gateway");
   else if (install.unit) add(2, `gateway unit ${install.unit.name}`);
   return { score, reasons };
 }
 
 /** Best first; `tie` when the best two score the same (a person, or a flag, must decide). */
-export function rank(installs: Found<OpenClawInstall>[], runningDirs: string[]): { ranked: Scored[]; tie: boolean } {
+export function rank(installs: Found<OpenClawInstall>[], runningDirs: string[], runningStateDirs: string[] = []): { ranked: Scored[]; tie: boolean } {
+  const isRunning = (i: OpenClawInstall) => (i.kind === "compose" ? Boolean(i.projectDir && runningDirs.includes(i.projectDir)) : runningStateDirs.includes(i.stateDir));
   const ranked = installs
-    .map((found) => ({ found, ...scoreInstall(found.value, Boolean(found.value.projectDir && runningDirs.includes(found.value.projectDir))) }))
+    .map((found) => ({ found, ...scoreInstall(found.value, isRunning(found.value)) }))
     .sort((a, b) => b.score - a.score);
   return { ranked, tie: ranked.length > 1 && ranked[0]!.score === ranked[1]!.score };
 }

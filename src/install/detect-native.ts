@@ -4,7 +4,7 @@
  * Quadlets (`~/.config/containers/systemd/openclaw.container`, run as the user unit `openclaw.service`), and the
  * openclaw binary the owner really runs.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, readlink, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { packageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
 
@@ -189,4 +189,43 @@ export async function gatewayUnitFiles(root: string, homes: string[]): Promise<F
     }
   }
   return found;
+}
+
+/**
+ * Pure: the state dir a running process serves, when it is an OpenClaw gateway: argv and environment (NUL-separated)
+ * and the files it holds open. A 2026.9 gateway renames itself `openclaw-gateway` (its argv is gone) and holds
+ * `<state>/state/openclaw.sqlite` open; otherwise `--profile`, OPENCLAW_STATE_DIR and HOME say where.
+ */
+export function gatewayStateDir(cmdline: string, environ: string, openFiles: string[] = []): string | undefined {
+  const argv = cmdline.split("\0").filter(Boolean);
+  const entry = argv.findIndex((a) => /(^|\/)(openclaw|openclaw\.mjs|dist\/index\.js)$/.test(a));
+  const titled = /^openclaw-gateway\b/.test(argv[0] ?? "");
+  if (!titled && (entry < 0 || !argv.slice(entry + 1).includes("gateway"))) return undefined;
+  for (const file of openFiles) {
+    const store = /^(\/.+)\/state\/openclaw\.sqlite$/.exec(file)?.[1];
+    if (store) return store;
+  }
+  // Renamed, store not open yet (starting up): its argv, and so its profile, is gone; no guess.
+  if (titled) return undefined;
+  const env = new Map(environ.split("\0").map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as [string, string]));
+  const flag = argv.indexOf("--profile");
+  const profile = flag > 0 ? argv[flag + 1] : argv.includes("--dev") ? "dev" : env.get("OPENCLAW_PROFILE");
+  const explicit = env.get("OPENCLAW_STATE_DIR");
+  if (explicit) return explicit;
+  const home = env.get("HOME");
+  return home ? join(home, profile ? `.openclaw-${profile}` : ".openclaw") : undefined;
+}
+
+/** State dirs served by OpenClaw gateways running on this machine (read from /proc; a seam for tests). */
+export async function runningGatewayStateDirs(proc = "/proc"): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const pid of (await readdir(proc).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n))) {
+    const cmdline = await readFile(join(proc, pid, "cmdline"), "latin1").catch(() => "");
+    if (!cmdline.includes("gateway")) continue;
+    const fds = await readdir(join(proc, pid, "fd")).catch(() => [] as string[]);
+    const open = (await Promise.all(fds.map((fd) => readlink(join(proc, pid, "fd", fd)).catch(() => "")))).filter(Boolean);
+    const dir = gatewayStateDir(cmdline, await readFile(join(proc, pid, "environ"), "latin1").catch(() => ""), open);
+    if (dir) dirs.add(dir);
+  }
+  return [...dirs];
 }

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { configDirsSeen, findClaudeLogins, loginsAt, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
 import { findContainerClaude, type ContainerClaude } from "./detect-container-claude.ts";
 import { candidateDirs, composeInstall, imagePackageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
-import { gatewayUnitFiles, nativeInstalls, quadletInstalls } from "./detect-native.ts";
+import { gatewayUnitFiles, nativeInstalls, quadletInstalls, runningGatewayStateDirs } from "./detect-native.ts";
 import { rank, settlingFlag, type Scored } from "./choose.ts";
 
 export interface Overrides {
@@ -64,7 +64,7 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
     for (const found of [...(await quadletInstalls(root, home)), ...(await nativeInstalls(root, home))]) if (!seen(found)) installs.push(found);
   }
   for (let i = 0; i < installs.length; i++) installs[i] = await refineRelease(installs[i]!, deps.run);
-  const { ranked, tie } = rank(installs, running);
+  const { ranked, tie } = rank(installs, running, root === "/" ? await runningGatewayStateDirs() : []);
   let install = overrides.openclawDir ? installs.find((i) => i.value.stateDir === overrides.openclawDir) : overrides.projectDir ? installs[0] : ranked[0]?.found;
   if (overrides.openclawDir && !install) {
     const parent = dirname(overrides.openclawDir);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { createServer } from "node:net";
 import { credentialsJson } from "../../src/demo/sandbox.ts";
 import { ensureDockerBed } from "../bed/docker.ts";
 import { ensureOpenClaw, fakeToken, parseJsonOutput, prepareHome, runOpenClaw } from "../bed/openclaw.ts";
@@ -41,6 +42,14 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(() => rm(base, { recursive: true, force: true }));
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 
 /** Run `install --dry-run --yes` with this HOME and flags; the proposed config parsed from its output. */
 async function dryRun(home: string, ...flags: string[]) {
@@ -156,6 +165,26 @@ describe("choosing between installs", () => {
     const settled = await dryRun(home, "--openclaw-dir", join(home, ".openclaw-work"));
     expect(settled.code, settled.output).toBe(0);
     expect(settled.config.targets[0].command).toEqual(["openclaw", "--profile", "work"]);
+
+    // A running gateway is evidence: the profile whose gateway runs wins without a flag.
+    const port = await freePort();
+    const gateway = Bun.spawn([openclawBin, "--profile", "work", "gateway", "--bind", "loopback", "--port", String(port), "--allow-unconfigured"], {
+      env: { PATH: pathEnv, HOME: home },
+      cwd: home,
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    try {
+      // Until it answers HTTP: by then 2026.9 has renamed its process `openclaw-gateway` and holds its store open.
+      for (let i = 0; i < 240 && !(await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)); i++) await Bun.sleep(250);
+      const chosen = await dryRun(home);
+      expect(chosen.code, chosen.output).toBe(0);
+      expect(chosen.stdout).toContain("+4 running gateway");
+      expect(chosen.config.targets[0].command).toEqual(["openclaw", "--profile", "work"]);
+    } finally {
+      gateway.kill("SIGKILL");
+      await gateway.exited;
+    }
   }, 180_000);
 });
 

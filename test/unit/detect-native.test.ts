@@ -95,3 +95,18 @@ describe("status asks each agent", () => {
     ]);
   });
 });
+
+describe("running gateways", () => {
+  test("the state dir a gateway process serves: HOME, --profile, OPENCLAW_STATE_DIR", async () => {
+    const { gatewayStateDir } = await import("../../src/install/detect-native.ts");
+    const z = (...parts: string[]) => parts.join("\0");
+    expect(gatewayStateDir(z("node", "/usr/lib/node_modules/openclaw/openclaw.mjs", "gateway", "--port", "18789"), z("HOME=/home/ana", "PATH=/bin"))).toBe("/home/ana/.openclaw");
+    expect(gatewayStateDir(z("/home/ana/.local/bin/openclaw", "--profile", "work", "gateway"), z("HOME=/home/ana"))).toBe("/home/ana/.openclaw-work");
+    expect(gatewayStateDir(z("node", "dist/index.js", "gateway"), z("HOME=/home/node", "OPENCLAW_STATE_DIR=/data/oc"))).toBe("/data/oc");
+    expect(gatewayStateDir(z("openclaw", "models", "status"), z("HOME=/home/ana"))).toBeUndefined();
+    expect(gatewayStateDir(z("sleep", "gateway"), z("HOME=/home/ana"))).toBeUndefined();
+    // 2026.9 renames its process (argv gone): the SQLite store it holds open says where.
+    expect(gatewayStateDir(z("openclaw-gateway"), z("HOME=/home/ana"), ["/tmp/openclaw-state-locks-0/x.lock.sqlite", "/home/ana/.openclaw-work/state/openclaw.sqlite"])).toBe("/home/ana/.openclaw-work");
+    expect(gatewayStateDir(z("openclaw-gateway"), z("HOME=/home/ana"), [])).toBeUndefined();
+  });
+});
