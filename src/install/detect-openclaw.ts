@@ -77,7 +77,9 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
   const mounted = services.filter(([, s]) => s.volumes.some((v) => v.target === CONTAINER_STATE_DIR));
   const gateway = mounted.find(([name]) => /gateway/.test(name)) ?? mounted[0];
   if (!gateway) {
-    if (!services.length || !resolved.errors.length) return undefined;
+    if (!resolved.errors.length) return undefined;
+    const texts = await Promise.all(resolved.files.map((f) => readFile(join(root, f), "utf8").catch(() => "")));
+    if (!services.length && !texts.some((t) => /openclaw/i.test(t))) return undefined;
     // An OpenClaw project compose cannot read: show it with compose's own words rather than guess.
     return {
       value: { kind: "compose", stateDir: "", projectDir: dir, composeFile: resolved.files[0], composeFiles: resolved.files, agents: [], sqlite: false, legacyJson: [], missing: [], problems: resolved.errors },

@@ -43,6 +43,10 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     logger.error("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
     process.exit(EXIT.misconfigured);
   }
+  if (!detection.install.value.stateDir) {
+    logger.error(`cannot read ${detection.install.source}: fix the compose project (\`docker compose config\` in its directory shows the same), or pass --openclaw-dir`);
+    process.exit(EXIT.misconfigured);
+  }
   const proposal = proposeConfig(detection.install.value, detection.login.value, {
     claudeOnHost: detection.claudeOnHost,
     containers: detection.containers.map((c) => c.value),

@@ -123,3 +123,16 @@ describe("the interpolation fallback agrees with docker compose config", () => {
     expect(interpolate("${UNSET:?set UNSET first}", lookup).errors.join()).toContain("set UNSET first");
   }, 60_000);
 });
+
+describe("a project compose itself rejects", () => {
+  test("an OpenClaw project with a required variable unset is reported with compose's own words, not dropped", async () => {
+    const { composeInstall } = await import("../../src/install/detect-openclaw.ts");
+    const dir = join(base, "f");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "docker-compose.yml"), 'services:\n  openclaw-gateway:\n    image: ghcr.io/openclaw/openclaw:2026.9.6\n    volumes:\n      - "${OPENCLAW_CONFIG_DIR:?set OPENCLAW_CONFIG_DIR}:/home/node/.openclaw"\n');
+    for (const run of [runProcess, undefined]) {
+      const found = await composeInstall("/", dir, run, HOME);
+      expect(found?.value.problems?.join()).toContain("set OPENCLAW_CONFIG_DIR");
+    }
+  }, 60_000);
+});
