@@ -221,5 +221,10 @@ describe("a real sync through the proposed config, two agents on 2026.9.6", () =
       const anthropic = parseJsonOutput(status.stdout).auth.providers.find((p: { provider: string }) => p.provider === "anthropic");
       expect({ agent, labels: JSON.stringify(anthropic.profiles.labels) }).toEqual({ agent, labels: expect.stringContaining(token.slice(-8)) });
     }
+    // `status` asks OpenClaw about each agent's store.
+    const status = await runBinary(["status", "--config", config], { PATH: `${pathEnv}:${process.env.PATH}` });
+    expect(status.output).toMatch(/openclaw {2}openclaw \(agent main\): token profile (ok|expiring)/);
+    expect(status.output).toMatch(/openclaw {2}openclaw \(agent work\): token profile (ok|expiring)/);
+    expect(status.output).not.toContain(token);
   }, 300_000);
 });
