@@ -62,7 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (project) compose("down", "-t", "1");
   if (base) await rm(base, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe("upstream compose layout with a real 2026.9.6 gateway container", () => {
   test("install proposes a paste per agent through every compose file; a real sync lands in each agent's store", async () => {

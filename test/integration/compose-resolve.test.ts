@@ -20,7 +20,7 @@ beforeAll(async () => {
   await ensureDockerBed();
   base = await mkdtemp(join(tmpdir(), "oauth-sync-compose-resolve-"));
 }, 900_000);
-afterAll(() => rm(base, { recursive: true, force: true }));
+afterAll(() => rm(base, { recursive: true, force: true }), 60_000);
 
 /** What both resolvers must agree on. */
 const essence = (r: ResolvedCompose | undefined) => ({

@@ -41,7 +41,7 @@ beforeAll(async () => {
   await writeFile(join(twoAgents, ".credentials.json"), credentialsJson(fakeToken(), Date.now() + 8 * HOUR), { mode: 0o600 });
 }, 900_000);
 
-afterAll(() => rm(base, { recursive: true, force: true }));
+afterAll(() => rm(base, { recursive: true, force: true }), 120_000);
 
 const freePort = () =>
   new Promise<number>((resolve) => {
