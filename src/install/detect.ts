@@ -1,5 +1,5 @@
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { configDirsSeen, findClaudeLogins, loginsAt, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
 import { findContainerClaude, type ContainerClaude } from "./detect-container-claude.ts";
@@ -70,7 +70,8 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
     const parent = dirname(overrides.openclawDir);
     const native = (await nativeInstalls(root, parent)).find((n) => n.value.stateDir === overrides.openclawDir);
     const facts = native?.value ?? { kind: "native" as const, stateDir: overrides.openclawDir, ...(await stateFacts(root, overrides.openclawDir)) };
-    install = { value: { ...facts, stateDir: overrides.openclawDir }, source: "--openclaw-dir" };
+    const missing = (await stat(join(root, overrides.openclawDir)).catch(() => undefined)) ? [] : [overrides.openclawDir];
+    install = { value: { ...facts, stateDir: overrides.openclawDir, missing }, source: `--openclaw-dir${missing.length ? " (MISSING)" : ""}` };
   }
   if (install && overrides.release) install = { value: { ...install.value, release: overrides.release }, source: `${install.source}; release from --release` };
   let login = pickLogin(logins, deps.now);

@@ -287,3 +287,13 @@ describe("the CLI inside the gateway container", () => {
     expect(cliInContainer(["sleep", "3600"], undefined)).toBeUndefined();
   });
 });
+
+describe("--openclaw-dir that is not there", () => {
+  test("reported missing, and the proposal says so", async () => {
+    const root = await tree({ "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR) });
+    const d = await detect(root, { openclawDir: "/srv/nowhere/.openclaw" }, deps);
+    expect(d.install?.value.missing).toEqual(["/srv/nowhere/.openclaw"]);
+    const { notes } = proposeConfig(d.install!.value, d.login!.value, { claudeOnHost: false });
+    expect(notes.join("\n")).toContain("/srv/nowhere/.openclaw does not exist");
+  });
+});
