@@ -84,6 +84,11 @@ describe("upstream compose layout with a real 2026.9.6 gateway container", () =>
     expect(dry.stdout).toContain("docker compose config");
     expect(dry.stdout).toContain("running containers");
 
+    // README's quick start gives no flag: the running project is found through its containers' labels and wins on evidence.
+    const plain = await runBinary(["install", "--dry-run", "--yes", "--trigger", "none", "--credentials", credentials], dockerEnv());
+    expect(plain.code, plain.output).toBe(0);
+    expect(plain.stdout).toContain(`→ compose: ${files[0]} + ${files[1]}`);
+
     const path = join(base, "config.json");
     await writeFile(path, JSON.stringify({ ...config, stateDir: join(base, "sync-state") }));
     const sync = await runBinary(["sync", "--config", path], dockerEnv());
