@@ -5,7 +5,7 @@
  * openclaw binary the owner really runs.
  */
 import { readdir, readFile, readlink, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { packageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
 
 const SYSTEM_UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
@@ -32,24 +32,43 @@ export function profileOfDir(name: string): { profile?: string } | undefined {
 /** Pure: the unit name OpenClaw gives a profile's gateway. */
 export const gatewayUnitName = (profile?: string) => (profile ? `openclaw-gateway-${profile}.service` : "openclaw-gateway.service");
 
-/** Pure: the program of a unit's ExecStart (prefixes such as `-` and `@` dropped), when it runs openclaw. */
-export function execStartOpenClaw(unit: string): string | undefined {
-  for (const line of unit.split("\n")) {
-    const match = /^\s*ExecStart\s*=\s*[-@:+!]*(\S+)(.*)$/.exec(line);
-    if (!match) continue;
-    const [, program, rest] = match as unknown as [string, string, string];
-    if (/openclaw$/.test(program)) return program;
-    // `node /path/to/openclaw/openclaw.mjs gateway` (what `openclaw gateway install` writes): the package's bin beside it.
-    const script = /\s(\S*openclaw\/(?:openclaw\.mjs|dist\/index\.js))\b/.exec(rest)?.[1];
-    if (script) return script;
+/** How to run a user's openclaw: the argv prefix, and the directory to put first on PATH (where its `node` is). */
+export interface OpenClawCli {
+  argv: string[];
+  pathDir?: string;
+}
+
+/** Pure: a unit's ExecStart split as systemd splits it (prefixes such as `-` and `@` dropped, double quotes honoured). */
+export function execStartArgv(unit: string): string[] | undefined {
+  const service = unit.split(/^\s*\[Service\]\s*$/m)[1]?.split(/^\s*\[/m)[0] ?? unit;
+  const line = /^\s*ExecStart\s*=\s*[-@:+!]*(.+)$/m.exec(service)?.[1];
+  if (!line) return undefined;
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]!).replace(/\\(.)/g, "$1"));
+}
+
+/**
+ * Pure: how a unit's ExecStart runs openclaw: `…/openclaw` directly, or a node/bun on OpenClaw's entry
+ * (`…/openclaw/dist/index.js`, `openclaw.mjs`), which is what `openclaw gateway install` writes.
+ */
+export function execStartOpenClaw(unit: string): OpenClawCli | undefined {
+  const argv = execStartArgv(unit);
+  if (!argv?.length) return undefined;
+  const [program, script] = argv as [string, string | undefined];
+  if (/(^|\/)openclaw$/.test(program)) return { argv: [program] };
+  if (/(^|\/)(node|bun)$/.test(program) && script && /(^|\/)(openclaw\.mjs|dist\/index\.js|openclaw)$/.test(script)) {
+    return { argv: [program, script], ...(program.startsWith("/") ? { pathDir: dirname(program) } : {}) };
   }
   return undefined;
 }
 
 /** Where a user's own openclaw lives, first found wins: the gateway unit's ExecStart, nvm, the npm prefix, ~/.local/bin. */
-export async function findOpenClawBinary(root: string, home: string, unitText?: string): Promise<Found<string> | undefined> {
+export async function findOpenClawBinary(root: string, home: string, unitText?: string): Promise<Found<OpenClawCli> | undefined> {
   const fromUnit = unitText ? execStartOpenClaw(unitText) : undefined;
-  if (fromUnit && (await exists(root, fromUnit))) return { value: fromUnit, source: "the gateway unit's ExecStart" };
+  if (fromUnit && (await exists(root, fromUnit.argv.at(-1)!))) {
+    const program = fromUnit.argv[0]!;
+    const besideNode = fromUnit.argv.length === 1 && program.startsWith("/") && (await exists(root, join(dirname(program), "node")));
+    return { value: besideNode ? { ...fromUnit, pathDir: dirname(program) } : fromUnit, source: "the gateway unit's ExecStart" };
+  }
   const candidates: Array<[string, string]> = [];
   const nvm = join(home, ".nvm/versions/node");
   const versions = (await readdir(join(root, nvm)).catch(() => [] as string[])).sort(byVersionDesc);
@@ -59,7 +78,12 @@ export async function findOpenClawBinary(root: string, home: string, unitText?: 
   if (prefix) candidates.push([join(prefix, "bin/openclaw"), `npm prefix ${prefix} (~/.npmrc)`]);
   candidates.push([join(home, ".npm-global/bin/openclaw"), "npm prefix ~/.npm-global"], [join(home, ".local/bin/openclaw"), "~/.local/bin"]);
   candidates.push([join(home, ".openclaw/bin/openclaw"), "~/.openclaw/bin"], ["/usr/local/bin/openclaw", "/usr/local/bin"], ["/usr/bin/openclaw", "/usr/bin"]);
-  for (const [path, source] of candidates) if (await exists(root, path)) return { value: path, source };
+  for (const [path, source] of candidates) {
+    if (!(await exists(root, path))) continue;
+    // `openclaw` is a `#!/usr/bin/env node` script: where a node sits beside it (nvm), that dir goes first on PATH.
+    const pathDir = (await exists(root, join(dirname(path), "node"))) ? dirname(path) : undefined;
+    return { value: { argv: [path], ...(pathDir ? { pathDir } : {}) }, source };
+  }
   return undefined;
 }
 
@@ -103,12 +127,12 @@ export async function nativeInstalls(root: string, home: string): Promise<Found<
       release,
       ...(profile ? { profile } : {}),
       ...(user ? { owner: { user, home } } : {}),
-      ...(binary ? { binary: binary.value } : {}),
+      ...(binary ? { cli: binary.value } : {}),
       ...(unit ? { unit: { name: unit.name, user: unit.user, source: unit.source } } : {}),
       ...(await stateFacts(root, stateDir)),
     };
     const parts = [`${stateDir} exists`, ...(profile ? [`profile ${profile}`] : []), ...(release ? [`release ${release}`] : [])];
-    if (binary) parts.push(`openclaw ${binary.value} (${binary.source})`);
+    if (binary) parts.push(`openclaw ${binary.value.argv.join(" ")} (${binary.source})`);
     if (unit) parts.push(`gateway ${unit.source}`);
     found.push({ value, source: parts.join(", ") });
   }

@@ -15,8 +15,8 @@ export interface OpenClawInstall {
   profile?: string;
   /** The user whose home holds a native or Podman install: openclaw runs as them. */
   owner?: { user: string; home: string; uid?: number };
-  /** The openclaw binary that user runs (the unit's ExecStart, nvm, the npm prefix, ~/.local/bin). */
-  binary?: string;
+  /** The openclaw that user runs (the unit's ExecStart, nvm, the npm prefix, ~/.local/bin), and the PATH dir it needs. */
+  cli?: { argv: string[]; pathDir?: string };
   /** A Podman Quadlet: the container the user unit runs. */
   container?: string;
   /** The gateway's unit, where one was found: a user unit of `owner`, or a system unit. */

@@ -92,7 +92,7 @@ async function refineRelease(found: Found<OpenClawInstall>, run: ProcessRunner):
     kind === "compose" && image
       ? ["docker", "image", "inspect", "--format", '{{index .Config.Labels "org.opencontainers.image.version"}}', image]
       : kind === "native"
-        ? [found.value.binary ?? "openclaw", "--version"]
+        ? [...(found.value.cli?.argv ?? ["openclaw"]), "--version"]
         : undefined;
   if (!argv) return found;
   const result = await run(argv, { env: minimalEnv(), timeoutMs: 30_000 });

@@ -49,10 +49,12 @@ export function proposeConfig(
         ? ["docker", "compose", ...files.flatMap((f) => ["-f", f]), "exec", "-T", install.service!, ...(install.containerCli ?? ["openclaw"])]
         : install.kind === "podman"
           ? ["podman", "exec", "-i", install.container!, "openclaw"]
-          : [install.binary ?? "openclaw", ...(install.profile ? ["--profile", install.profile] : [])];
+          : [...(install.cli?.argv ?? ["openclaw"]), ...(install.profile ? ["--profile", install.profile] : [])];
     const runAs = {
       ...(install.kind !== "compose" && owner ? { user: owner.user } : {}),
-      ...(install.kind === "native" ? { env: { HOME: install.owner?.home ?? join(install.stateDir, "..") } } : {}),
+      ...(install.kind === "native"
+        ? { env: { HOME: install.owner?.home ?? join(install.stateDir, ".."), ...(install.cli?.pathDir ? { PATH: `${install.cli.pathDir}:/usr/local/bin:/usr/bin:/bin` } : {}) } }
+        : {}),
       // Rootless podman finds the user's containers through XDG_RUNTIME_DIR.
       ...(install.kind === "podman" && install.owner
         ? { env: { HOME: install.owner.home, ...(install.owner.uid !== undefined ? { XDG_RUNTIME_DIR: `/run/user/${install.owner.uid}` } : {}) } }

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { createServer } from "node:net";
 import { credentialsJson } from "../../src/demo/sandbox.ts";
 import { ensureDockerBed } from "../bed/docker.ts";
-import { ensureOpenClaw, fakeToken, parseJsonOutput, prepareHome, runOpenClaw } from "../bed/openclaw.ts";
+import { ensureNode26, ensureOpenClaw, fakeToken, parseJsonOutput, prepareHome, runOpenClaw } from "../bed/openclaw.ts";
 import { run as runBinary } from "../support/binary.ts";
 import { upstreamProject } from "../support/upstream-compose.ts";
 
@@ -114,14 +114,28 @@ describe("install --dry-run --yes on OpenClaw's own layouts", () => {
     const made = await onboard(home, "--profile", "work");
     expect(made.code, made.stderr).toBe(0);
     await mkdir(join(home, ".config/systemd/user"), { recursive: true });
-    // The unit name OpenClaw gives a profile's gateway; its ExecStart names the openclaw that user runs.
-    await writeFile(join(home, ".config/systemd/user/openclaw-gateway-work.service"), `[Service]\nExecStart=${openclawBin} --profile work gateway --port 18790\n`);
+    // The unit name OpenClaw gives a profile's gateway; its ExecStart runs node on OpenClaw's entry, quoted, as
+    // `openclaw gateway install` writes it (a node that is not on root's PATH, like an nvm one).
+    const node = join(await ensureNode26(), "node");
+    const entry = join(dirname(dirname(openclawBin)), "openclaw/dist/index.js");
+    await writeFile(join(home, ".config/systemd/user/openclaw-gateway-work.service"), `[Unit]\nDescription=OpenClaw Gateway (profile work)\n\n[Service]\nExecStart="${node}" "${entry}" --profile work gateway --port 18790\n`);
     const dry = await dryRun(home, "--openclaw-dir", join(home, ".openclaw-work"));
     expect(dry.code, dry.output).toBe(0);
-    expect(dry.config.targets).toEqual([{ kind: "openclaw-cli", command: [openclawBin, "--profile", "work"], env: { HOME: home } }]);
+    const env = { HOME: home, PATH: `${dirname(node)}:/usr/local/bin:/usr/bin:/bin` };
+    expect(dry.config.targets).toEqual([{ kind: "openclaw-cli", command: [node, entry, "--profile", "work"], env }]);
     expect(dry.config.gateway).toEqual({ kind: "systemd", unit: "openclaw-gateway-work.service", user: "carol" });
     expect(dry.stdout).toContain("profile work");
     expect(dry.output).not.toContain("without a gateway unit");
+
+    // A real sync through it, from a PATH without node or openclaw: the token lands in the profile's store.
+    const token = fakeToken();
+    await writeFile(join(home, "credentials.json"), credentialsJson(token, Date.now() + 8 * HOUR), { mode: 0o600 });
+    await writeFile(join(home, "sync.json"), JSON.stringify({ ...dry.config, credentials: join(home, "credentials.json"), stateDir: join(home, "sync-state"), gateway: { kind: "none" } }));
+    const sync = await runBinary(["sync", "--config", join(home, "sync.json")], { PATH: "/usr/bin:/bin" });
+    expect(sync.code, sync.output).toBe(0);
+    const status = await runOpenClaw(VERSION, home, ["--profile", "work", "models", "status", "--json"]);
+    const anthropic = parseJsonOutput(status.stdout).auth.providers.find((p: { provider: string }) => p.provider === "anthropic");
+    expect(JSON.stringify(anthropic.profiles.labels)).toContain(token.slice(-8));
   }, 120_000);
 
   test("a Podman Quadlet (upstream openclaw.container.in) → podman exec as the user, the user unit openclaw.service", async () => {

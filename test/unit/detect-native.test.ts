@@ -27,26 +27,32 @@ describe("native installs: names, units, binaries", () => {
     expect([uidOf(passwd, "ana"), uidOf(passwd, "nobody")]).toEqual([1000, undefined]);
   });
 
-  test("the openclaw a unit runs: a direct ExecStart, or node on the package's entry", () => {
-    expect(execStartOpenClaw("[Service]\nExecStart=/home/ana/.nvm/versions/node/v24.1.0/bin/openclaw gateway --port 18789\n")).toBe("/home/ana/.nvm/versions/node/v24.1.0/bin/openclaw");
-    expect(execStartOpenClaw("ExecStart=-/usr/bin/node /home/ana/.npm-global/lib/node_modules/openclaw/openclaw.mjs gateway\n")).toBe("/home/ana/.npm-global/lib/node_modules/openclaw/openclaw.mjs");
+  test("the openclaw a unit runs: a direct ExecStart, or node on the package's entry (quoted as OpenClaw writes it)", () => {
+    expect(execStartOpenClaw("[Service]\nExecStart=/home/ana/.nvm/versions/node/v24.1.0/bin/openclaw gateway --port 18789\n")).toEqual({ argv: ["/home/ana/.nvm/versions/node/v24.1.0/bin/openclaw"] });
+    expect(execStartOpenClaw('[Service]\nExecStart="/home/ana/.nvm/versions/node/v24.1.0/bin/node" "/home/ana/.npm global/lib/node_modules/openclaw/dist/index.js" gateway --port 18789\n')).toEqual({
+      argv: ["/home/ana/.nvm/versions/node/v24.1.0/bin/node", "/home/ana/.npm global/lib/node_modules/openclaw/dist/index.js"],
+      pathDir: "/home/ana/.nvm/versions/node/v24.1.0/bin",
+    });
+    expect(execStartOpenClaw("ExecStart=-/usr/bin/node /opt/openclaw/openclaw.mjs gateway\n")?.argv).toEqual(["/usr/bin/node", "/opt/openclaw/openclaw.mjs"]);
     expect(execStartOpenClaw("ExecStart=/usr/bin/sleep 1\n")).toBeUndefined();
   });
 
-  test("where a user's openclaw is: the unit first, then the newest nvm node, the ~/.npmrc prefix, ~/.local/bin", async () => {
+  test("where a user's openclaw is: the unit first, then the newest nvm node (its bin dir on PATH), the ~/.npmrc prefix, ~/.local/bin", async () => {
     const root = await tree({
       "/home/ana/.nvm/versions/node/v22.16.0/bin/openclaw": "",
       "/home/ana/.nvm/versions/node/v24.2.0/bin/openclaw": "",
+      "/home/ana/.nvm/versions/node/v24.2.0/bin/node": "",
       "/home/ana/.local/bin/openclaw": "",
       "/home/bob/.npmrc": "prefix=~/.npm-packages\n",
       "/home/bob/.npm-packages/bin/openclaw": "",
       "/home/cy/.local/bin/openclaw": "",
       "/opt/oc/bin/openclaw": "",
     });
-    expect((await findOpenClawBinary(root, "/home/ana"))?.value).toBe("/home/ana/.nvm/versions/node/v24.2.0/bin/openclaw");
-    expect((await findOpenClawBinary(root, "/home/ana", "ExecStart=/opt/oc/bin/openclaw gateway\n"))).toEqual({ value: "/opt/oc/bin/openclaw", source: "the gateway unit's ExecStart" });
+    expect((await findOpenClawBinary(root, "/home/ana"))?.value).toEqual({ argv: ["/home/ana/.nvm/versions/node/v24.2.0/bin/openclaw"], pathDir: "/home/ana/.nvm/versions/node/v24.2.0/bin" });
+    expect(await findOpenClawBinary(root, "/home/ana", "ExecStart=/opt/oc/bin/openclaw gateway\n")).toEqual({ value: { argv: ["/opt/oc/bin/openclaw"] }, source: "the gateway unit's ExecStart" });
+    expect((await findOpenClawBinary(root, "/home/ana", "ExecStart=/home/ana/.nvm/versions/node/v24.2.0/bin/openclaw gateway\n"))?.value.pathDir).toBe("/home/ana/.nvm/versions/node/v24.2.0/bin");
     expect((await findOpenClawBinary(root, "/home/bob"))?.source).toBe("npm prefix /home/bob/.npm-packages (~/.npmrc)");
-    expect((await findOpenClawBinary(root, "/home/cy"))?.value).toBe("/home/cy/.local/bin/openclaw");
+    expect((await findOpenClawBinary(root, "/home/cy"))?.value).toEqual({ argv: ["/home/cy/.local/bin/openclaw"] });
     expect(await findOpenClawBinary(root, "/home/nobody")).toBeUndefined();
   });
 
