@@ -254,6 +254,8 @@ describe("choosing by evidence", () => {
     const d = await detect(root, {}, { ...deps, env: { SUDO_USER: "zoe" } });
     expect(d.login?.value).toMatchObject({ path: "/srv/users/zoe/.claude/.credentials.json", expiresAt: fresh });
     expect(d.install?.value.stateDir).toBe("/srv/users/zoe/.openclaw");
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toMatch(/ \/root\/\.claude\/\.credentials\.json \(uid \d+\): unusable: .* expired at/);
     const { pickLogin } = await import("../../src/install/detect-claude.ts");
     const login = (path: string, expiresAt: number) => ({ value: { path, uid: 0, home: "/", expiresAt }, source: path });
     const now = Date.now();
