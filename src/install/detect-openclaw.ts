@@ -96,8 +96,9 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
     const volume = resolved.volumeNames[mount.source] ?? mount.source;
     const mountpoint = run ? await volumeMountpoint(volume, run) : undefined;
     via = ` (volume ${volume})`;
-    if (mountpoint) stateDir = mountpoint;
-    else problems.push(`named volume ${volume} not found through the docker engine`);
+    // Not found (no docker here, or not created yet): no state dir is guessed; install stops with the problem.
+    stateDir = mountpoint ?? "";
+    if (!mountpoint) problems.push(`named volume ${volume} not found through the docker engine`);
   }
   const missing = [...(resolved.missingFiles ?? []), ...(mount.type === "bind" && !(await stat(join(root, stateDir)).catch(() => undefined)) ? [stateDir] : [])];
   // oauth-sync runs compose as root (HOME=/root): where the mount follows HOME, a recreate would mount another dir.

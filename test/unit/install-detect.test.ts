@@ -179,7 +179,7 @@ describe("compose volumes, gateway units, package.json releases", () => {
     // Without docker the volume cannot be placed: the project is shown with the problem, never a guessed dir.
     const blind = await detect(root, {}, { ...deps, run: fakeDocker("x", "/x").run });
     expect(blind.install?.value.problems).toEqual(["named volume openclaw_state not found through the docker engine"]);
-    expect(blind.install?.value.stateDir).toBe("state");
+    expect(blind.install?.value.stateDir).toBe("");
   });
 
   test("a user's openclaw-gateway unit → the systemd gateway through that user's manager; a system unit → system", async () => {
