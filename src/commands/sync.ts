@@ -10,11 +10,15 @@ import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "sync", description: "Copy the Claude Code credentials into every target once, reload the gateway if one changed, exit" },
-  args: { ...commonArgs, reload: { type: "boolean", default: true, description: "Reload the gateway if a target changed (--no-reload: do not)" } },
+  args: {
+    ...commonArgs,
+    reload: { type: "boolean", default: true, description: "Reload the gateway if a target changed (--no-reload: do not)" },
+    force: { type: "boolean", description: "Replace a token a target holds even where it expires later (e.g. a one-year setup-token), this once" },
+  },
   async run({ args }) {
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
-    const report = await syncOnce(config, { now: Date.now, run: runProcess });
+    const report = await syncOnce(config, { now: Date.now, run: runProcess, force: Boolean(args.force) });
     logReport(report);
     if (!report.source.ok) process.exit(EXIT.credentialsRefused);
     if (report.reloadNeeded && args.reload && config.gateway.kind !== "none") {

@@ -9,6 +9,10 @@ const writeMode = describe(
 );
 const profileId = describe(z._default(nonEmpty(), "anthropic:default"), "OpenClaw auth profile id");
 const name = describe(z.optional(nonEmpty()), "Label for logs and status; defaults to kind and path");
+const replaceNewer = describe(
+  z._default(z.boolean(), false),
+  "Replace a token that expires after the credentials' one (e.g. a one-year `claude setup-token` login) instead of refusing; `sync --force` does it once",
+);
 const reload = (fallback: boolean) =>
   describe(z._default(z.boolean(), fallback), "Reload the gateway after this target changed (false: the gateway re-reads it on its own)");
 
@@ -18,6 +22,7 @@ export const authProfilesTargetSchema = z.strictObject({
   path: describe(nonEmpty(), "agents/<id>/agent/auth-profiles.json (OpenClaw ≤ 2026.5)"),
   profileId,
   reload: reload(true),
+  replaceNewer,
   credentialType: describe(
     z._default(z.enum(["token", "oauth", "api_key"]), "token"),
     '"token" (default): access token only. "oauth" also hands OpenClaw the refresh token: see docs/FIELD-MAPPING.md',
@@ -31,6 +36,7 @@ export const oauthJsonTargetSchema = z.strictObject({
   path: describe(nonEmpty(), "credentials/oauth.json (legacy; OpenClaw 2026.8+ refuses to start while it exists)"),
   provider: describe(z._default(nonEmpty(), "anthropic"), "Key of the provider's entry in oauth.json"),
   reload: reload(true),
+  replaceNewer,
   write: writeMode,
 });
 
@@ -43,6 +49,7 @@ export const envFileTargetSchema = z.strictObject({
     "The variable that holds the token",
   ),
   reload: reload(true),
+  replaceNewer,
   write: writeMode,
 });
 
@@ -54,6 +61,7 @@ export const openclawCliTargetSchema = z.strictObject({
     'argv prefix that runs openclaw, e.g. ["docker","compose","-f","/opt/openclaw/docker-compose.yml","exec","-T","openclaw-gateway","openclaw"]',
   ),
   profileId,
+  agent: describe(z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "an OpenClaw agent id"))), "Pass --agent ID: the agent whose store gets the token (needed once OpenClaw has several agents)"),
   env: describe(z._default(z.record(z.string(), z.string()), {}), "Extra environment for the command (e.g. HOME)"),
   user: describe(
     z.optional(nonEmpty()),
@@ -61,6 +69,7 @@ export const openclawCliTargetSchema = z.strictObject({
   ),
   timeoutSeconds: describe(z._default(z.number().check(z.positive()), 120), "Kill the command after this long"),
   reload: reload(false),
+  replaceNewer,
 });
 
 export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema]);

@@ -114,3 +114,10 @@ export function readTextIfRegular(path: string, maxBytes: number = MAX_BYTES.tar
   const read = readRegularFile(path, maxBytes);
   return read.ok ? read.text : undefined;
 }
+
+/** The text of a regular file, or an Error naming the file and why not (for callers that report and go on). */
+export function readTextOrThrow(path: string, maxBytes: number = MAX_BYTES.target): string {
+  const read = readRegularFile(path, maxBytes);
+  if (!read.ok) throw new Error(read.message);
+  return read.text;
+}

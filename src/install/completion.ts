@@ -1,4 +1,5 @@
-import { mkdir, readFile, unlink } from "node:fs/promises";
+import { readTextIfRegular } from "../fs/open-file.ts";
+import { mkdir, unlink } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { main } from "../cli.ts";
@@ -33,7 +34,7 @@ export async function installCompletion(paths: Partial<Record<Shell, string>>, d
   const changed: string[] = [];
   for (const [shell, path] of Object.entries(paths) as Array<[Shell, string]>) {
     const text = render[shell](tree);
-    if ((await readFile(path, "utf8").catch(() => undefined)) === text) continue;
+    if ((readTextIfRegular(path)) === text) continue;
     changed.push(path);
     if (dryRun) continue;
     await mkdir(dirname(path), { recursive: true, mode: 0o755 });
@@ -46,7 +47,7 @@ export async function installCompletion(paths: Partial<Record<Shell, string>>, d
 export async function removeCompletion(paths: Record<Shell, string>): Promise<string[]> {
   const removed: string[] = [];
   for (const path of Object.values(paths)) {
-    const text = await readFile(path, "utf8").catch(() => "");
+    const text = (readTextIfRegular(path) ?? "");
     if (text.includes(MARK) && (await unlink(path).then(() => true, () => false))) removed.push(path);
   }
   return removed;

@@ -14,8 +14,8 @@ export interface ClaudeLogin {
 }
 
 /** `~/.claude/.credentials.json` of root and of every user under /home: fingerprints and expiry, never tokens. */
-export async function findClaudeLogins(root: string, now: number): Promise<Found<ClaudeLogin>[]> {
-  const homes = ["/root", ...(await readdir(join(root, "/home")).catch(() => [] as string[])).map((u) => join("/home", u))];
+export async function findClaudeLogins(root: string, now: number, extraHomes: string[] = []): Promise<Found<ClaudeLogin>[]> {
+  const homes = [...new Set(["/root", ...(await readdir(join(root, "/home")).catch(() => [] as string[])).map((u) => join("/home", u)), ...extraHomes])];
   return loginsAt(root, homes.map((home) => join(home, ".claude/.credentials.json")), now);
 }
 
@@ -34,10 +34,14 @@ export async function loginsAt(root: string, paths: string[], now: number, via =
   return found;
 }
 
-/** Pure: the login to follow — a usable one that lives longest; else any, so its problem is shown. */
-export function pickLogin(logins: Found<ClaudeLogin>[]): Found<ClaudeLogin> | undefined {
+/**
+ * Pure: the login to follow — a fresh one (not expired at `now`) that lives longest; an expired one only where no
+ * fresh one exists; else any, so its problem is shown.
+ */
+export function pickLogin(logins: Found<ClaudeLogin>[], now = Date.now()): Found<ClaudeLogin> | undefined {
   const usable = logins.filter((l) => !l.value.problem).sort((a, b) => (b.value.expiresAt ?? 0) - (a.value.expiresAt ?? 0));
-  return usable[0] ?? logins[0];
+  const fresh = usable.filter((l) => (l.value.expiresAt ?? 0) > now);
+  return fresh[0] ?? usable[0] ?? logins[0];
 }
 
 /** Pure: CLAUDE_CONFIG_DIR in a process's NUL-separated environment. */

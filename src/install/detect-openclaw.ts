@@ -1,8 +1,8 @@
-import { readdir, stat } from "node:fs/promises";
 import { readTextIfRegular } from "../fs/open-file.ts";
-import { basename, join, resolve } from "node:path";
+import { readdir, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
-import { readEnvValue } from "../targets/env-file.ts";
+import { resolveCompose } from "./compose-resolve.ts";
 
 /** A finding and where it came from, so a person can judge it (and override it with a flag). */
 export interface Found<T> {
@@ -11,11 +11,25 @@ export interface Found<T> {
 }
 
 export interface OpenClawInstall {
-  kind: "compose" | "native";
+  kind: "compose" | "native" | "podman";
+  /** A named profile (`openclaw --profile NAME`, state in ~/.openclaw-NAME). */
+  profile?: string;
+  /** The user whose home holds a native or Podman install: openclaw runs as them. */
+  owner?: { user: string; home: string; uid?: number };
+  /** The openclaw that user runs (the unit's ExecStart, nvm, the npm prefix, ~/.local/bin), and the PATH dir it needs. */
+  cli?: { argv: string[]; pathDir?: string };
+  /** A Podman Quadlet: the container the user unit runs. */
+  container?: string;
+  /** The gateway's unit, where one was found: a user unit of `owner`, or a system unit. */
+  unit?: { name: string; user?: string; source: string };
   /** The OpenClaw state dir on the host (what the container mounts at /home/node/.openclaw). */
   stateDir: string;
   projectDir?: string;
   composeFile?: string;
+  /** How the gateway container runs the CLI (`["node", "dist/index.js"]` in upstream's compose); else `openclaw`. */
+  containerCli?: string[];
+  /** Every file compose reads for the project (base, override, COMPOSE_FILE, setup.sh's extra file), in order. */
+  composeFiles?: string[];
   service?: string;
   /** The gateway's image, for its version label. */
   image?: string;
@@ -25,102 +39,128 @@ export interface OpenClawInstall {
   sqlite: boolean;
   /** auth-profiles.json / credentials/oauth.json present: harmless up to 2026.5, fatal to 2026.8+. */
   legacyJson: string[];
+  /** Where the agent list came from: openclaw.json (`agents.entries`/`agents.list`), the agents/ dir, or the default. */
+  agentsFrom?: string;
+  /** Agents on the Claude CLI runtime: Claude Code refreshes their login itself, no sync needed. */
+  claudeCliAgents?: string[];
+  /** openclaw.json is there. */
+  hasConfig?: boolean;
+  /** The compose project's .env assigns ANTHROPIC_OAUTH_TOKEN (the user feeds the token through the environment). */
+  envToken?: boolean;
+  /** Paths derived from the files that do not exist on this machine. */
+  missing?: string[];
+  /** What compose (or the interpolation) could not resolve. */
+  problems?: string[];
+  /** What a person should fix, though the install was found (not scored). */
+  warnings?: string[];
 }
 
-const COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
 const CONTAINER_STATE_DIR = "/home/node/.openclaw";
 
 /** Directories where people keep compose projects and OpenClaw homes, under `root` (a seam for tests). */
-export async function candidateDirs(root: string, extra: string[] = []): Promise<string[]> {
+export async function candidateDirs(root: string, extra: string[] = [], only?: string): Promise<string[]> {
   const listed = async (dir: string) => (await readdir(join(root, dir)).catch(() => [] as string[])).map((name) => join(dir, name));
+  if (only) return listed(only);
   const homes = ["/root", ...(await listed("/home"))];
   const dirs = [...(await listed("/opt")), ...(await listed("/srv")), ...homes, ...(await Promise.all(homes.map(listed))).flat(), ...extra];
   return [...new Set(dirs)];
 }
 
-export type ComposeDoc = {
-  name?: string;
-  services?: Record<string, { image?: string; command?: unknown; volumes?: unknown[] }>;
-  volumes?: Record<string, { name?: string; external?: boolean } | null>;
-};
-
 /**
- * A compose project whose services run OpenClaw: the gateway service, its state dir and the image's release. A named
- * volume at /home/node/.openclaw is found on the host through `docker volume inspect` (`run`, where docker is).
+ * A compose project whose services run OpenClaw, resolved the way compose resolves it (compose-resolve.ts): the
+ * gateway service, its state dir (a bind mount, or a named volume found through `docker volume inspect`), the
+ * image's release, and every compose file the project uses. A derived path that does not exist is reported.
  */
-export async function composeInstall(root: string, dir: string, run?: ProcessRunner): Promise<Found<OpenClawInstall> | undefined> {
-  for (const name of COMPOSE_FILES) {
-    const file = join(dir, name);
-    const text = readTextIfRegular(join(root, file));
-    if (text === undefined || !/openclaw/i.test(text)) continue;
-    let doc: ComposeDoc;
-    try {
-      doc = Bun.YAML.parse(text) as ComposeDoc;
-    } catch {
-      continue;
-    }
-    const env = (readTextIfRegular(join(root, dir, ".env")) ?? "");
-    const services = Object.entries(doc.services ?? {}).filter(([, s]) => /openclaw/i.test(`${s.image ?? ""} ${JSON.stringify(s.command ?? "")}`));
-    const gateway = services.find(([name]) => /gateway/.test(name)) ?? services[0];
-    if (!gateway) continue;
-    const [service, spec] = gateway;
-    const mount = mountedState(spec.volumes ?? [], env, dir);
-    if (!mount) continue;
-    let stateDir = mount.path;
-    let via = "";
-    if (mount.volume) {
-      const volume = volumeName(doc, mount.volume, env, dir);
-      const mountpoint = run ? await volumeMountpoint(volume, run) : undefined;
-      if (!mountpoint) continue;
-      stateDir = mountpoint;
-      via = ` (volume ${volume})`;
-    }
-    const imageRelease = /openclaw[^:\s]*:(\d{4}\.\d+\.\d+)/.exec(interpolate(spec.image ?? "", env))?.[1];
-    const release = imageRelease ?? (await packageRelease(root, stateDir!));
+export async function composeInstall(root: string, dir: string, run?: ProcessRunner, home = homeOf(dir)): Promise<Found<OpenClawInstall> | undefined> {
+  const resolved = await resolveCompose(root, dir, { home, run });
+  if (!resolved) return undefined;
+  const services = Object.entries(resolved.services).filter(([, s]) => /openclaw/i.test(`${s.image ?? ""} ${JSON.stringify(s.command ?? "")} ${JSON.stringify(s.entrypoint ?? "")}`));
+  const mounted = services.filter(([, s]) => s.volumes.some((v) => v.target === CONTAINER_STATE_DIR));
+  const gateway = mounted.find(([name]) => /gateway/.test(name)) ?? mounted[0];
+  if (!gateway) {
+    if (!resolved.errors.length) return undefined;
+    const texts = await Promise.all(resolved.files.map((f) => readTextIfRegular(join(root, f)) ?? ""));
+    if (!services.length && !texts.some((t) => /openclaw/i.test(t))) return undefined;
+    // An OpenClaw project compose cannot read: show it with compose's own words rather than guess.
     return {
-      value: { kind: "compose", stateDir: stateDir!, projectDir: dir, composeFile: file, service, image: interpolate(spec.image ?? "", env) || undefined, release, ...(await stateFacts(root, stateDir!)) },
-      source: `${file}: service ${service}, state ${stateDir}${via}${release ? `, release ${release} (${imageRelease ? "image tag" : "openclaw.json"})` : ""}`,
+      value: { kind: "compose", stateDir: "", projectDir: dir, composeFile: resolved.files[0], composeFiles: resolved.files, agents: [], sqlite: false, legacyJson: [], missing: [], problems: resolved.errors },
+      source: `${resolved.files.join(" + ")}: ${resolved.errors.join("; ")}`,
     };
   }
-  return undefined;
+  const [service, spec] = gateway;
+  const mount = spec.volumes.find((v) => v.target === CONTAINER_STATE_DIR)!;
+  let stateDir = mount.source;
+  let via = "";
+  const problems = [...resolved.errors];
+  const warnings: string[] = [];
+  if (mount.type === "volume") {
+    const volume = resolved.volumeNames[mount.source] ?? mount.source;
+    const mountpoint = run ? await volumeMountpoint(volume, run) : undefined;
+    via = ` (volume ${volume})`;
+    // Not found (no docker here, or not created yet): no state dir is guessed; install stops with the problem.
+    stateDir = mountpoint ?? "";
+    if (!mountpoint) problems.push(`named volume ${volume} not found through the docker engine`);
+  }
+  const missing = [...(resolved.missingFiles ?? []), ...(mount.type === "bind" && !(await stat(join(root, stateDir)).catch(() => undefined)) ? [stateDir] : [])];
+  // oauth-sync runs compose as root (HOME=/root): where the mount follows HOME, a recreate would mount another dir.
+  if (mount.type === "bind" && home !== "/root") {
+    const asRoot = await resolveCompose(root, dir, { home: "/root" });
+    const rootMount = asRoot?.services[service]?.volumes.find((v) => v.target === CONTAINER_STATE_DIR);
+    if (rootMount && rootMount.source !== stateDir) {
+      warnings.push(`the state mount follows HOME (${stateDir} for ${home}, ${rootMount.source} for root): set OPENCLAW_CONFIG_DIR=${stateDir} in ${join(dir, ".env")} before letting oauth-sync recreate the gateway`);
+    }
+  }
+  const imageRelease = /openclaw[^:\s]*:v?(\d{4}\.\d+\.\d+)/.exec(spec.image ?? "")?.[1];
+  const release = imageRelease ?? (await packageRelease(root, stateDir));
+  const files = resolved.files.join(" + ");
+  const cli = cliInContainer(spec.command, spec.entrypoint);
+  return {
+    value: {
+      kind: "compose",
+      stateDir,
+      projectDir: dir,
+      composeFile: resolved.files[0],
+      composeFiles: resolved.files,
+      service,
+      image: spec.image || undefined,
+      release,
+      ...(await stateFacts(root, stateDir)),
+      missing,
+      problems,
+      warnings,
+      ...(cli ? { containerCli: cli } : {}),
+      envToken: /^\s*(export\s+)?ANTHROPIC_OAUTH_TOKEN\s*=/m.test((readTextIfRegular(join(root, dir, ".env")) ?? "")),
+    },
+    source:
+      `${files} (${resolved.via}${resolved.notes.length ? `; ${resolved.notes.join("; ")}` : ""}): service ${service}, state ${stateDir}${via}` +
+      `${missing.length ? " (MISSING)" : ""}${release ? `, release ${release} (${imageRelease ? "image tag" : "openclaw.json"})` : ""}`,
+  };
 }
 
-/** Pure: what is mounted at /home/node/.openclaw — a host path (bind), or a named volume; ${VAR} from the .env. */
-export function mountedState(volumes: unknown[], env: string, dir: string): { path?: string; volume?: string } | undefined {
-  for (const volume of volumes) {
-    let host: string | undefined;
-    let target: string | undefined;
-    let type: string | undefined;
-    if (typeof volume === "string") [host, target] = interpolate(volume, env).split(":");
-    else if (volume && typeof volume === "object") {
-      const long = volume as { source?: string; target?: string; type?: string };
-      [host, target, type] = [long.source && interpolate(long.source, env), long.target, long.type];
-    }
-    if (!host || target?.replace(/\/+$/, "") !== CONTAINER_STATE_DIR) continue;
-    const isPath = type === "bind" || /^[./~]/.test(host);
-    if (!isPath) return { volume: host };
-    return { path: resolve(dir, host.replace(/^~(?=\/)/, process.env.HOME ?? "/root")) };
+/**
+ * Pure: how the gateway's own image runs OpenClaw, from the service's command or entrypoint (upstream's compose runs
+ * `node dist/index.js gateway …`; older images have no `openclaw` on PATH). Undefined: use `openclaw`.
+ */
+export function cliInContainer(command: unknown, entrypoint: unknown): string[] | undefined {
+  for (const value of [entrypoint, command]) {
+    const argv = Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.trim().split(/\s+/) : [];
+    if (/^(\/\S*\/)?node$/.test(argv[0] ?? "") && /(^|\/)(dist\/index\.js|openclaw\.mjs)$/.test(argv[1] ?? "")) return argv.slice(0, 2);
   }
   return undefined;
 }
 
-/** Pure: the engine's name for a project's named volume (`name:` wins; external ones keep their key; else PROJECT_KEY). */
-export function volumeName(doc: ComposeDoc, key: string, env: string, dir: string): string {
-  const declared = doc.volumes?.[key];
-  if (declared?.name) return interpolate(declared.name, env);
-  if (declared?.external) return key;
-  const project = (doc.name ? interpolate(doc.name, env) : readEnvValue(env, "COMPOSE_PROJECT_NAME")) || basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, "");
-  return `${project}_${key}`;
+/** The home of the user a project dir belongs to (compose takes HOME from the shell of whoever runs it). */
+export function homeOf(dir: string): string {
+  const match = /^(\/home\/[^/]+|\/root)(?:\/|$)/.exec(dir);
+  if (match) return match[1]!;
+  const sudoHome = process.env.SUDO_USER ? `/home/${process.env.SUDO_USER}` : undefined;
+  return sudoHome ?? process.env.HOME ?? "/root";
 }
 
 async function volumeMountpoint(volume: string, run: ProcessRunner): Promise<string | undefined> {
   const result = await run(["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", volume], { env: minimalEnv(), timeoutMs: 15_000 });
   const path = result.code === 0 ? result.stdout.trim() : "";
   return path.startsWith("/") ? path : undefined;
-}
-
-function interpolate(text: string, env: string): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (_, name: string, fallback?: string) => readEnvValue(env, name) || fallback || "");
 }
 
 /** Where images keep OpenClaw's package.json: the official image builds in /app; others `npm install -g`. */
@@ -155,49 +195,65 @@ export async function imagePackageRelease(image: string, run: ProcessRunner): Pr
   }
 }
 
-/** `openclaw-gateway.service` installed as a system unit or as a user's unit (`openclaw onboard --install-daemon`). */
-export async function gatewayUnitFiles(root: string, homes: string[]): Promise<Found<{ user?: string; home?: string }>[]> {
-  const found: Found<{ user?: string; home?: string }>[] = [];
-  const exists = async (path: string) => Boolean(await stat(join(root, path)).catch(() => undefined));
-  for (const dir of ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"]) {
-    const path = join(dir, "openclaw-gateway.service");
-    if (await exists(path)) {
-      found.push({ value: {}, source: path });
-      break;
-    }
-  }
-  const passwd = (readTextIfRegular(join(root, "/etc/passwd")) ?? "");
-  for (const home of homes) {
-    const path = join(home, ".config/systemd/user/openclaw-gateway.service");
-    if (!(await exists(path))) continue;
-    const user = passwd.split("\n").map((l) => l.split(":")).find((f) => f[5] === home)?.[0] ?? (home === "/root" ? "root" : basename(home));
-    found.push({ value: { user, home }, source: `${path} (user unit of ${user})` });
-  }
-  return found;
-}
-
-/** A native install: ~/.openclaw of root or a user. */
-export async function nativeInstall(root: string, home: string): Promise<Found<OpenClawInstall> | undefined> {
-  const stateDir = join(home, ".openclaw");
-  if (!(await stat(join(root, stateDir)).catch(() => undefined))?.isDirectory()) return undefined;
-  const release = await packageRelease(root, stateDir);
-  return { value: { kind: "native", stateDir, release, ...(await stateFacts(root, stateDir)) }, source: `${stateDir} exists${release ? `, release ${release}` : ""}` };
-}
-
-async function stateFacts(root: string, stateDir: string) {
-  const agents = (await readdir(join(root, stateDir, "agents")).catch(() => [] as string[])).sort();
-  const markers = [join(stateDir, "state/openclaw.sqlite"), ...agents.map((id) => join(stateDir, "agents", id, "agent/openclaw-agent.sqlite"))];
+export async function stateFacts(root: string, stateDir: string) {
+  const dirs = (await readdir(join(root, stateDir, "agents")).catch(() => [] as string[])).sort();
+  const config = await readOpenClawJson(root, stateDir);
+  const configured = configuredAgents(config);
+  const agents = [...new Set([...configured, ...dirs])].sort((a, b) => (a === "main" ? -1 : b === "main" ? 1 : a.localeCompare(b)));
+  const markers = [join(stateDir, "state/openclaw.sqlite"), ...dirs.map((id) => join(stateDir, "agents", id, "agent/openclaw-agent.sqlite"))];
   const exists = async (path: string) => Boolean(await stat(join(root, path)).catch(() => undefined));
   let sqlite = false;
   for (const marker of markers) if (await exists(marker)) sqlite = true;
-  const legacy = [join(stateDir, "credentials/oauth.json"), ...agents.map((id) => join(stateDir, "agents", id, "agent/auth-profiles.json"))];
+  const legacy = [join(stateDir, "credentials/oauth.json"), ...dirs.map((id) => join(stateDir, "agents", id, "agent/auth-profiles.json"))];
   const legacyJson: string[] = [];
   for (const path of legacy) if (await exists(path)) legacyJson.push(path);
-  return { agents: agents.length ? agents : ["main"], sqlite, legacyJson };
+  const all = agents.length ? agents : ["main"];
+  return { agents: all, agentsFrom: configured.length ? "openclaw.json" : dirs.length ? "agents/" : "default", claudeCliAgents: claudeCliAgents(config, all), hasConfig: config !== undefined, sqlite, legacyJson };
+}
+
+async function readOpenClawJson(root: string, stateDir: string): Promise<Record<string, any> | undefined> {
+  const text = readTextIfRegular(join(root, stateDir, "openclaw.json"));
+  if (text === undefined) return undefined;
+  try {
+    return Bun.JSON5.parse(text) as Record<string, any>;
+  } catch {
+    return {};
+  }
+}
+
+/** Pure: agent ids in openclaw.json: `agents.entries` (2026.9) or `agents.list[].id` (earlier releases). */
+export function configuredAgents(config: Record<string, any> | undefined): string[] {
+  const agents = config?.agents;
+  if (!agents || typeof agents !== "object") return [];
+  const ids = new Set<string>();
+  if (agents.entries && typeof agents.entries === "object") for (const id of Object.keys(agents.entries)) ids.add(id);
+  if (Array.isArray(agents.list)) for (const a of agents.list) if (typeof a?.id === "string") ids.add(a.id);
+  return [...ids];
+}
+
+/**
+ * Pure: agents whose model runs on the Claude CLI runtime (`agentRuntime: { id: "claude-cli" }` on the agent, on its
+ * model entries, or on the defaults' entry for its model): Claude Code drives them with its own login.
+ */
+export function claudeCliAgents(config: Record<string, any> | undefined, agents: string[]): string[] {
+  if (!config?.agents) return [];
+  const isCli = (v: any) => v?.agentRuntime?.id === "claude-cli";
+  const entryOf = (id: string) => config.agents.entries?.[id] ?? (Array.isArray(config.agents.list) ? config.agents.list.find((a: any) => a?.id === id) : undefined);
+  const modelOf = (m: any) => (typeof m === "string" ? m : m?.primary);
+  const defaults = config.agents.defaults ?? {};
+  return agents.filter((id) => {
+    const entry = entryOf(id) ?? {};
+    if (isCli(entry)) return true;
+    const model = modelOf(entry.model) ?? modelOf(defaults.model);
+    const own = entry.models?.[model];
+    if (own) return isCli(own);
+    if (model && isCli(defaults.models?.[model])) return true;
+    return !entry.model && isCli(defaults);
+  });
 }
 
 /** The release OpenClaw last wrote into its config (`meta.lastTouchedVersion`), where it did. */
-async function packageRelease(root: string, stateDir: string): Promise<string | undefined> {
+export async function packageRelease(root: string, stateDir: string): Promise<string | undefined> {
   const text = (readTextIfRegular(join(root, stateDir, "openclaw.json")) ?? "");
   return /"lastTouchedVersion"\s*:\s*"(\d{4}\.\d+\.\d+)/.exec(text)?.[1];
 }

@@ -1,9 +1,13 @@
+import { readTextIfRegular } from "../fs/open-file.ts";
 import { ownerRun } from "../privilege/owner-run.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
+import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { configDirsSeen, findClaudeLogins, loginsAt, pickLogin, type ClaudeLogin } from "./detect-claude.ts";
 import { findContainerClaude, type ContainerClaude } from "./detect-container-claude.ts";
-import { candidateDirs, composeInstall, gatewayUnitFiles, imagePackageRelease, nativeInstall, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
+import { candidateDirs, composeInstall, imagePackageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
+import { gatewayUnitFiles, nativeInstalls, quadletInstalls, runningGatewayStateDirs } from "./detect-native.ts";
+import { rank, settlingFlag, type Scored } from "./choose.ts";
 
 export interface Overrides {
   credentials?: string;
@@ -21,13 +25,26 @@ export interface Detection {
   containers: Found<ContainerClaude>[];
   /** A loaded `openclaw-gateway.service` system unit (a native gateway run by systemd). */
   gatewayUnit: boolean;
-  /** `openclaw-gateway.service` unit files: the system's, and users' own (`~/.config/systemd/user`). */
-  gatewayUnits: Found<{ user?: string; home?: string }>[];
+  /** Gateway unit files: the system's, users' own (`~/.config/systemd/user`), and Podman Quadlets. */
+  gatewayUnits: Found<{ user?: string; home?: string; name: string }>[];
+  /** The installs, best first, with the evidence each scored on. */
+  ranked: Scored[];
+  /** The best two scored the same and no flag decided: --yes must refuse. */
+  tie: boolean;
+}
+
+/** Homes to search: root's, every /home/*, and those of the invoking user ($HOME, SUDO_USER's). */
+export async function searchHomes(root: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const listed = (await candidateDirs(root)).filter((d) => /^\/home\/[^/]+$/.test(d));
+  const passwd = (readTextIfRegular(join(root, "/etc/passwd")) ?? "");
+  const sudoHome = env.SUDO_USER ? (passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === env.SUDO_USER)?.[5] ?? `/home/${env.SUDO_USER}`) : undefined;
+  return [...new Set(["/root", ...listed, ...(env.HOME && env.HOME !== "/" ? [env.HOME] : []), ...(sudoHome ? [sudoHome] : [])])];
 }
 
 /** Look around the machine (under `root`, a seam for tests); flags win over what was found. */
-export async function detect(root: string, overrides: Overrides, deps: { run: ProcessRunner; now: number; cwd: string }): Promise<Detection> {
-  const logins = await findClaudeLogins(root, deps.now);
+export async function detect(root: string, overrides: Overrides, deps: { run: ProcessRunner; now: number; cwd: string; env?: NodeJS.ProcessEnv }): Promise<Detection> {
+  const homes = await searchHomes(root, deps.env);
+  const logins = await findClaudeLogins(root, deps.now, homes);
   if (root === "/") {
     const seen = (await configDirsSeen()).map((dir) => join(dir, ".credentials.json")).filter((p) => !logins.some((l) => l.value.path === p));
     logins.push(...(await loginsAt(root, seen, deps.now, "CLAUDE_CONFIG_DIR of a running process")));
@@ -37,31 +54,36 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
     const path = c.value.hostCredentials;
     if (path && !logins.some((l) => l.value.path === path)) logins.push(...(await loginsAt(root, [path], deps.now, `via ${c.value.container}`)));
   }
-  const dirs = overrides.projectDir ? [overrides.projectDir] : await candidateDirs(root, [deps.cwd, ...(await runningComposeDirs(deps.run))]);
+  const running = await runningComposeDirs(deps.run);
+  const dirs = overrides.projectDir ? [overrides.projectDir] : [...new Set([...(await candidateDirs(root, [deps.cwd, ...running])), ...homes, ...(await Promise.all(homes.map((h) => candidateDirs(root, [], h)))).flat()])];
   const installs: Found<OpenClawInstall>[] = [];
   for (const dir of dirs) {
     const found = await composeInstall(root, dir, deps.run);
     if (found) installs.push(found);
   }
-  for (const home of overrides.projectDir ? [] : ["/root", ...dirs.filter((d) => /^\/home\/[^/]+$/.test(d))]) {
-    const found = await nativeInstall(root, home);
-    if (found && !installs.some((i) => i.value.stateDir === found.value.stateDir)) installs.push(found);
+  const seen = (i: Found<OpenClawInstall>) => installs.some((j) => j.value.stateDir === i.value.stateDir);
+  for (const home of overrides.projectDir ? [] : homes) {
+    for (const found of [...(await quadletInstalls(root, home)), ...(await nativeInstalls(root, home))]) if (!seen(found)) installs.push(found);
   }
   for (let i = 0; i < installs.length; i++) installs[i] = await refineRelease(installs[i]!, deps.run);
-  let install = overrides.openclawDir ? installs.find((i) => i.value.stateDir === overrides.openclawDir) : installs[0];
+  const { ranked, tie } = rank(installs, running, root === "/" ? await runningGatewayStateDirs() : []);
+  let install = overrides.openclawDir ? installs.find((i) => i.value.stateDir === overrides.openclawDir) : overrides.projectDir ? installs[0] : ranked[0]?.found;
   if (overrides.openclawDir && !install) {
-    const native = await nativeInstall(root, `${overrides.openclawDir}/..`);
-    install = native && { value: { ...native.value, stateDir: overrides.openclawDir }, source: "--openclaw-dir" };
+    const parent = dirname(overrides.openclawDir);
+    const native = (await nativeInstalls(root, parent)).find((n) => n.value.stateDir === overrides.openclawDir);
+    const facts = native?.value ?? { kind: "native" as const, stateDir: overrides.openclawDir, ...(await stateFacts(root, overrides.openclawDir)) };
+    const missing = (await stat(join(root, overrides.openclawDir)).catch(() => undefined)) ? [] : [overrides.openclawDir];
+    install = { value: { ...facts, stateDir: overrides.openclawDir, missing }, source: `--openclaw-dir${missing.length ? " (MISSING)" : ""}` };
   }
   if (install && overrides.release) install = { value: { ...install.value, release: overrides.release }, source: `${install.source}; release from --release` };
-  let login = pickLogin(logins);
+  let login = pickLogin(logins, deps.now);
   if (overrides.credentials) login = { value: { path: overrides.credentials, uid: 0, home: "" }, source: "--credentials" };
   const which = await deps.run(["sh", "-c", "command -v claude"], { env: minimalEnv(), timeoutMs: 5000 });
   const unit = root === "/" ? await deps.run(["systemctl", "show", "-p", "LoadState", "--value", "openclaw-gateway.service"], { env: minimalEnv(), timeoutMs: 10_000 }) : undefined;
-  const homes = ["/root", ...(await candidateDirs(root)).filter((d) => /^\/home\/[^/]+$/.test(d))];
   const gatewayUnits = await gatewayUnitFiles(root, homes);
   const gatewayUnit = unit?.stdout.trim() === "loaded" || gatewayUnits.some((u) => !u.value.user);
-  return { logins, installs, login, install, claudeOnHost: which.code === 0, containers, gatewayUnit, gatewayUnits };
+  const decided = Boolean(overrides.openclawDir || overrides.projectDir);
+  return { logins, installs, login, install, ranked, tie: tie && !decided, claudeOnHost: which.code === 0, containers, gatewayUnit, gatewayUnits };
 }
 
 /** A release not found in the files: the image's version label, or what `openclaw --version` says on this host. */
@@ -72,7 +94,7 @@ async function refineRelease(found: Found<OpenClawInstall>, run: ProcessRunner):
     kind === "compose" && image
       ? ["docker", "image", "inspect", "--format", '{{index .Config.Labels "org.opencontainers.image.version"}}', image]
       : kind === "native"
-        ? ["openclaw", "--version"]
+        ? [...(found.value.cli?.argv ?? ["openclaw"]), "--version"]
         : undefined;
   if (!argv) return found;
   // A native install's openclaw reads its owner's home: run it as that owner, never as root against it.
@@ -104,10 +126,19 @@ export function formatDetection(d: Detection): string[] {
   lines.push("OpenClaw:");
   if (!d.installs.length) lines.push("  none found (compose projects in /opt, /srv, home dirs, the working dir; ~/.openclaw): pass --openclaw-dir or --project-dir");
   if (d.login && !d.logins.some((l) => l.value.path === d.login?.value.path)) lines.push(`  → ${d.login.value.path} (${d.login.source})`);
-  for (const i of d.installs) lines.push(`  ${i.value.stateDir === d.install?.value.stateDir ? "→" : " "} ${i.value.kind}: ${i.source}; agents ${i.value.agents.join(", ")}${i.value.sqlite ? "; SQLite store" : ""}`);
+  const scored = d.ranked.length ? d.ranked : d.installs.map((found) => ({ found, score: 0, reasons: [] as string[] }));
+  for (const { found: i, score, reasons } of scored) {
+    const v = i.value;
+    lines.push(`  ${v.stateDir === d.install?.value.stateDir ? "→" : " "} ${v.kind}: ${i.source}; agents ${v.agents.join(", ")}${v.agentsFrom ? ` (from ${v.agentsFrom})` : ""}${v.sqlite ? "; SQLite store" : ""}`);
+    if (reasons.length) lines.push(`      score ${score}: ${reasons.join(", ")}`);
+    for (const path of v.missing ?? []) lines.push(`      missing: ${path} does not exist on this machine`);
+    for (const problem of v.problems ?? []) lines.push(`      problem: ${problem}`);
+    if (v.claudeCliAgents?.length) lines.push(`      agent(s) ${v.claudeCliAgents.join(", ")} run on the Claude CLI runtime (agentRuntime claude-cli): Claude Code refreshes their login itself, they need no sync`);
+  }
+  if (d.tie && d.ranked.length > 1) lines.push(`  tie: ${d.ranked[0]!.found.value.stateDir} and ${d.ranked[1]!.found.value.stateDir} scored ${d.ranked[0]!.score}: pick one with ${settlingFlag(d.ranked[0]!.found.value)} (or ${settlingFlag(d.ranked[1]!.found.value)})`);
   lines.push(`claude on this host: ${d.claudeOnHost ? "yes" : "no"}`);
   for (const c of d.containers) lines.push(`  ${c.source}${c.value.proxyBaseUrl ? `; ANTHROPIC_BASE_URL=${c.value.proxyBaseUrl} (the trigger will override it)` : ""}`);
   if (d.gatewayUnit && !d.gatewayUnits.some((u) => !u.value.user)) lines.push("openclaw-gateway.service: loaded (systemd gateway)");
-  for (const u of d.gatewayUnits) lines.push(`openclaw-gateway.service: ${u.source}`);
+  for (const u of d.gatewayUnits) lines.push(`${u.value.name}: ${u.source}`);
   return lines;
 }

@@ -32,7 +32,9 @@ export function openclawCommands(config: Config): Array<{ argv: string[]; comman
   const commands = [];
   for (const target of config.targets) {
     if (target.kind === "openclaw-cli") {
-      commands.push({ argv: [...target.command, "models", "status", "--json"], command: target.command, env: target.env, user: target.user, source: target.command.join(" ") });
+      // Several agents: each has its own store, asked for by id (`models status --agent ID`).
+      const agent = target.agent ? ["--agent", target.agent] : [];
+      commands.push({ argv: [...target.command, "models", "status", "--json", ...agent], command: target.command, env: target.env, user: target.user, source: `${target.command.join(" ")}${target.agent ? ` (agent ${target.agent})` : ""}` });
     } else if (target.kind === "openclaw-auth-profiles") {
       const stateDir = resolve(dirname(target.path), "../../..");
       if (basename(stateDir) === ".openclaw") commands.push({ argv: ["openclaw", "models", "status", "--json"], command: ["openclaw"], env: { HOME: dirname(stateDir) }, source: `openclaw (HOME=${dirname(stateDir)})` });
@@ -55,4 +57,18 @@ export async function askOpenClaw(config: Config, run: ProcessRunner): Promise<O
     views.push({ source: command.source, ...(result.code === 0 ? anthropicProfile(result.stdout) : { error: `exit ${result.code}: ${outputTail(result.stderr)}` }) });
   }
   return views;
+}
+
+/** A token that lives longer than this is not Claude Code's 8-hour login: most likely `claude setup-token` (a year). */
+const LONG_LIVED_MS = 30 * 24 * 3_600_000;
+
+/** Pure: what to tell a person about long-lived tokens OpenClaw holds (oauth-sync will not replace them unasked). */
+export function longLivedWarnings(views: OpenClawView[], now: number): string[] {
+  return views
+    .filter((v) => v.expiresAt !== undefined && v.expiresAt - now > LONG_LIVED_MS)
+    .map(
+      (v) =>
+        `${v.source} holds a long-lived Anthropic token (expires ${new Date(v.expiresAt!).toISOString().slice(0, 10)}, likely \`claude setup-token\`): ` +
+        'it outlives the Claude Code login, so oauth-sync refuses to replace it until you set "replaceNewer": true on that target or run `oauth-sync sync --force` once; keep it and you need no sync at all',
+    );
 }

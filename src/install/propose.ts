@@ -10,43 +10,85 @@ export interface Proposal {
 }
 
 /**
+ * Pure: does a running gateway of this release use a rewritten auth-profiles.json without a restart? Measured with
+ * bench/pickup.ts on 2026.5.28 (picked up within seconds, same pid); releases before 2026.5 were not measured.
+ */
+export function jsonStorePickedUpLive(release: string | undefined): boolean {
+  const match = release ? /^(\d{4})\.(\d+)\./.exec(release) : null;
+  return Boolean(match && (Number(match[1]) > 2026 || Number(match[2]) >= 5));
+}
+
+/**
  * Pure: the config for what was found. JSON era (≤ 2026.5): auth-profiles.json for each agent. SQLite era (≥ 2026.6,
- * or a SQLite store on disk): OpenClaw's own CLI. Compose: also the project's .env, and the gateway recreated.
+ * or a SQLite store on disk): OpenClaw's own CLI, once per agent where there are several. Agents on the Claude CLI
+ * runtime are left out (Claude Code keeps their login). Compose: every compose file; the gateway recreated only where
+ * a target needs it. Native and Podman: openclaw run as the owner of the state dir (`user`).
  */
 export function proposeConfig(
   install: OpenClawInstall,
   login: ClaudeLogin,
-  options: { claudeOnHost: boolean; containers?: ContainerClaude[]; gatewayUnit?: boolean; userGatewayUnits?: Array<{ user?: string; home?: string }> },
+  options: { claudeOnHost: boolean; containers?: ContainerClaude[]; gatewayUnit?: boolean; userGatewayUnits?: Array<{ user?: string; home?: string; name?: string }> },
 ): Proposal {
   const notes: string[] = [];
   const sqlite = install.sqlite || isSqliteEra(install.release) === true;
   if (!install.release) notes.push(`OpenClaw's release is unknown: chose the ${sqlite ? "SQLite" : "JSON"} era from the files on disk; pass --release to be sure`);
+  notes.push(...(install.warnings ?? []));
+  for (const path of install.missing ?? []) notes.push(`${path} does not exist: the install found points at a directory that is not there (check the compose files and .env, or pass --openclaw-dir)`);
+  const cli = install.claudeCliAgents ?? [];
+  if (cli.length) notes.push(`agent(s) ${cli.join(", ")} run on the Claude CLI runtime (agentRuntime claude-cli): Claude Code refreshes that login itself, so they need no sync and get no target`);
+  const agents = install.agents.filter((a) => !cli.includes(a));
   const targets: unknown[] = [];
   if (sqlite && install.legacyJson.length) {
     notes.push(`legacy ${install.legacyJson.join(", ")} left on a SQLite-era OpenClaw: 2026.8+ refuses to start until \`openclaw doctor --fix\` (back up openclaw.json first)`);
   }
+  const files = install.composeFiles ?? (install.composeFile ? [install.composeFile] : []);
+  const owner = install.owner && install.owner.user !== "root" ? install.owner : undefined;
   if (sqlite) {
     const command =
       install.kind === "compose"
-        ? ["docker", "compose", "-f", install.composeFile!, "exec", "-T", install.service!, "openclaw"]
-        : ["openclaw"];
-    for (const agent of install.agents.filter((a) => a !== "main")) notes.push(`agent ${agent}: openclaw-cli writes the default agent's store; add a target for ${agent} by hand if it needs its own`);
-    targets.push({ kind: "openclaw-cli", command, ...(install.kind === "native" ? { env: { HOME: join(install.stateDir, "..") } } : {}) });
+        ? ["docker", "compose", ...files.flatMap((f) => ["-f", f]), "exec", "-T", install.service!, ...(install.containerCli ?? ["openclaw"])]
+        : install.kind === "podman"
+          ? ["podman", "exec", "-i", install.container!, "openclaw"]
+          : [...(install.cli?.argv ?? ["openclaw"]), ...(install.profile ? ["--profile", install.profile] : [])];
+    const runAs = {
+      ...(install.kind !== "compose" && owner ? { user: owner.user } : {}),
+      ...(install.kind === "native"
+        ? { env: { HOME: install.owner?.home ?? join(install.stateDir, ".."), ...(install.cli?.pathDir ? { PATH: `${install.cli.pathDir}:/usr/local/bin:/usr/bin:/bin` } : {}) } }
+        : {}),
+      // Rootless podman finds the user's containers through XDG_RUNTIME_DIR.
+      ...(install.kind === "podman" && install.owner
+        ? { env: { HOME: install.owner.home, ...(install.owner.uid !== undefined ? { XDG_RUNTIME_DIR: `/run/user/${install.owner.uid}` } : {}) } }
+        : {}),
+    };
+    // 2026.9 refuses paste-token without --agent once several agents exist; one agent needs no flag (older releases lack it).
+    const several = install.agents.length > 1;
+    for (const agent of several ? agents : agents.slice(0, 1)) targets.push({ kind: "openclaw-cli", command, ...(several ? { agent } : {}), ...runAs });
   } else {
-    for (const agent of install.agents) targets.push({ kind: "openclaw-auth-profiles", path: join(install.stateDir, "agents", agent, "agent/auth-profiles.json") });
+    const live = jsonStorePickedUpLive(install.release);
+    if (!live) notes.push(`release ${install.release ?? "unknown"}: whether a running gateway re-reads auth-profiles.json was not measured; each write reloads the gateway`);
+    for (const agent of agents) targets.push({ kind: "openclaw-auth-profiles", path: join(install.stateDir, "agents", agent, "agent/auth-profiles.json"), ...(live ? { reload: false } : {}) });
   }
-  if (install.kind === "compose") targets.push({ kind: "env-file", path: join(install.projectDir!, ".env") });
-  // A native gateway run by its user's own manager (`openclaw onboard --install-daemon`) is restarted there.
-  const userUnit = (options.userGatewayUnits ?? []).find((u) => u.user && u.home && install.stateDir.startsWith(`${u.home}/`));
+  if (install.kind === "compose" && install.envToken) {
+    // The stored profile wins over the variable in every release: keep the .env current, never recreate for it.
+    targets.push({ kind: "env-file", path: join(install.projectDir!, ".env"), reload: false });
+    notes.push(`${join(install.projectDir!, ".env")} sets ANTHROPIC_OAUTH_TOKEN: kept current (reload false) so no stale token lingers, though the stored profile wins over it`);
+  }
+  const unit = install.unit;
+  const userUnit = unit?.user
+    ? { user: unit.user, name: unit.name }
+    : (options.userGatewayUnits ?? []).filter((u) => u.user && u.home && install.stateDir.startsWith(`${u.home}/`)).map((u) => ({ user: u.user!, name: u.name ?? "openclaw-gateway.service" }))[0];
   const gateway =
     install.kind === "compose"
-      ? { kind: "compose", projectDir: install.projectDir, files: [install.composeFile], service: install.service }
+      ? { kind: "compose", projectDir: install.projectDir, files, service: install.service }
       : userUnit
-        ? { kind: "systemd", unit: "openclaw-gateway.service", user: userUnit.user }
-        : options.gatewayUnit
-          ? { kind: "systemd", unit: "openclaw-gateway.service" }
-          : { kind: "none" };
-  if (gateway.kind === "none") notes.push("native install without an openclaw-gateway unit: no gateway reload configured");
+        ? { kind: "systemd", unit: userUnit.name, user: userUnit.user }
+        : unit
+          ? { kind: "systemd", unit: unit.name }
+          : options.gatewayUnit
+            ? { kind: "systemd", unit: "openclaw-gateway.service" }
+            : { kind: "none" };
+  if (gateway.kind === "none") notes.push(`${install.kind} install without a gateway unit: no gateway reload configured`);
+  if (!targets.length) notes.push("every agent runs on the Claude CLI runtime: there is nothing for oauth-sync to copy");
   const container = (options.containers ?? []).find((c) => c.hostCredentials === login.path) ?? options.containers?.[0];
   const trigger = options.claudeOnHost
     ? { mode: "host" }

@@ -10,10 +10,13 @@ import type { Config } from "../config/schema.ts";
 import { EXIT } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { minimalEnv, runProcess } from "../process/run.ts";
+import { settlingFlag } from "./choose.ts";
 import { detect, formatDetection, type Detection } from "./detect.ts";
 import { applyModelConfig, findTraps, type Trap } from "./model-config.ts";
 import type { InstallLayout } from "./plan.ts";
+import { askOpenClaw, longLivedWarnings } from "./openclaw-report.ts";
 import { proposeConfig } from "./propose.ts";
+import { parseConfig } from "../config/load.ts";
 import { formatStatus, gatherStatus } from "./status.ts";
 
 export async function readPrepared(path: string): Promise<string> {
@@ -32,8 +35,17 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
   );
   for (const line of formatDetection(detection)) print(line);
   if (!args.yes && process.stdin.isTTY) await chooseInteractively(detection);
+  else if (detection.tie) {
+    const [a, b] = detection.ranked;
+    logger.error(`two OpenClaw installs are equally likely (${a!.found.value.stateDir}, ${b!.found.value.stateDir}; score ${a!.score}): pass ${settlingFlag(a!.found.value)} or ${settlingFlag(b!.found.value)}`);
+    process.exit(EXIT.misconfigured);
+  }
   if (!detection.login || !detection.install) {
     logger.error("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
+    process.exit(EXIT.misconfigured);
+  }
+  if (!detection.install.value.stateDir) {
+    logger.error(`cannot read ${detection.install.source}: fix the compose project (\`docker compose config\` in its directory shows the same), or pass --openclaw-dir`);
     process.exit(EXIT.misconfigured);
   }
   const proposal = proposeConfig(detection.install.value, detection.login.value, {
@@ -42,8 +54,14 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     gatewayUnit: detection.gatewayUnit,
     userGatewayUnits: detection.gatewayUnits.map((u) => u.value),
   });
+  if (!(proposal.config.targets as unknown[]).length) {
+    for (const note of proposal.notes) logger.warn(note);
+    logger.error("nothing to install: no agent of this OpenClaw needs its token copied");
+    process.exit(EXIT.misconfigured);
+  }
   applyAnswers(proposal.config, args);
   for (const note of proposal.notes) logger.warn(note);
+  await longLivedStep(proposal.config);
   await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
   const text = `${JSON.stringify(proposal.config, null, 2)}\n`;
   print(`config to install:\n${text}`);
@@ -56,6 +74,13 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     if (ok !== true) process.exit(EXIT.misconfigured);
   }
   return text;
+}
+
+/** Ask OpenClaw what it holds now (read-only): a long-lived token is reported with what it means. */
+async function longLivedStep(config: Record<string, unknown>) {
+  const parsed = parseConfig(JSON.stringify({ ...config, stateDir: "/nonexistent" }), "/etc/oauth-sync/config.json");
+  if (!parsed.ok) return;
+  for (const line of longLivedWarnings(await askOpenClaw(parsed.config, runProcess), Date.now())) logger.warn(line);
 }
 
 /** Anthropic model settings in openclaw.json: traps reported always, changed only with consent (a flag or a yes). */

@@ -11,6 +11,8 @@ import { recordOutcome, recordSource } from "./record.ts";
 export interface SyncDeps {
   now: () => number;
   run: ProcessRunner;
+  /** Replace a newer token this once (`sync --force`). */
+  force?: boolean;
 }
 
 export interface SyncReport {
@@ -48,7 +50,7 @@ export async function syncOnce(config: Config, deps: SyncDeps): Promise<SyncRepo
 function syncTargets(targets: Target[], credentials: ClaudeCredentials, state: State, deps: SyncDeps, now: number) {
   return Promise.all(
     targets.map((target) =>
-      target.sync(credentials, { now, state: state.targets[target.id], run: deps.run }).catch(
+      target.sync(credentials, { now, state: state.targets[target.id], run: deps.run, force: deps.force }).catch(
         (error): TargetOutcome => ({ id: target.id, status: "failed", message: String(error?.message ?? error) }),
       ),
     ),

@@ -31,7 +31,7 @@ export function fileTarget(config: FileTargetConfig, plan: Planner, guard?: Guar
       const planned = plan(text, credentials);
       if (!planned.ok) return { id, status: "failed", message: planned.error };
       const newer = holdsNewerToken(planned.held, credentials, context.state);
-      if (newer) return { id, status: "refused", message: `${config.path} ${newer}` };
+      if (newer && !config.replaceNewer && !context.force) return { id, status: "refused", message: `${config.path} ${newer}` };
       if (planned.next === text) return { id, status: "unchanged" };
       try {
         const outcome = await writeFileAtomic(config.path, planned.next, { mode: config.write });

@@ -3,6 +3,9 @@ import { fingerprint } from "../log/redact.ts";
 import type { TargetState } from "../sync/state.ts";
 import type { Held } from "./types.ts";
 
+/** How to replace a newer token on purpose, named in every refusal. */
+export const REPLACE_NEWER_HINT = 'set "replaceNewer": true on this target, or run `oauth-sync sync --force` once';
+
 /**
  * Pure: does the target already hold a different token that lives longer than the one we have?
  * Then writing ours would replace a newer login with an older one. Returns the refusal message.
@@ -13,6 +16,6 @@ export function holdsNewerToken(held: Held | undefined, credentials: ClaudeCrede
   if (heldExpiry === undefined || heldExpiry <= credentials.expiresAt) return undefined;
   return (
     `holds a newer token (${fingerprint(held.token)}, expires ${formatTime(heldExpiry)}) than the credentials ` +
-    `(${fingerprint(credentials.accessToken)}, expires ${formatTime(credentials.expiresAt)}): not overwritten`
+    `(${fingerprint(credentials.accessToken)}, expires ${formatTime(credentials.expiresAt)}): not overwritten; to replace it ${REPLACE_NEWER_HINT}`
   );
 }

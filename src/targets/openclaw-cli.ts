@@ -8,13 +8,15 @@ import { ownerRun } from "../privilege/owner-run.ts";
 import { join } from "node:path";
 import type { SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
+import { REPLACE_NEWER_HINT } from "./newer.ts";
 
 type Config = z.infer<typeof openclawCliTargetSchema>;
 
 /** argv for `openclaw models auth paste-token`; the token itself goes on stdin. */
 export function pasteTokenArgv(config: Config, credentials: ClaudeCredentials, now: number): string[] {
   const seconds = Math.max(60, Math.floor((credentials.expiresAt - now) / 1000));
-  return [...config.command, "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id", config.profileId, "--expires-in", `${seconds}s`];
+  const agent = config.agent ? ["--agent", config.agent] : [];
+  return [...config.command, "models", "auth", "paste-token", "--provider", "anthropic", ...agent, "--profile-id", config.profileId, "--expires-in", `${seconds}s`];
 }
 
 /** Pure: turn a failed run into one line a person can act on. */
@@ -26,9 +28,12 @@ export function explainCliFailure(output: string, command: string[]): string {
   return outputTail(output, 3) || "no output";
 }
 
-/** A command that runs OpenClaw inside a container: the engine's own user mapping applies, docker needs root. */
+/**
+ * A command that runs OpenClaw inside a docker container: docker's socket is root's and the engine maps the user.
+ * Rootless podman is the user's own engine: it runs as that user, like a host openclaw (its HOME decides whose).
+ */
 export function runsInContainer(command: string[]): boolean {
-  return /(^|\/)(docker|podman)$/.test(command[0] ?? "");
+  return /(^|\/)docker$/.test(command[0] ?? "");
 }
 
 /** The state directory a host `openclaw` reads: OPENCLAW_STATE_DIR, or HOME/.openclaw. */
@@ -52,8 +57,8 @@ export function openclawCliTarget(config: Config): Target {
     async sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome> {
       const fp = fingerprint(credentials.accessToken);
       if (context.state?.fingerprint === fp && !context.state.lastError) return { id, status: "unchanged" };
-      if (context.state?.expiresAt && context.state.fingerprint !== fp && context.state.expiresAt > credentials.expiresAt) {
-        return { id, status: "refused", message: `last synced token (${context.state.fingerprint}) expires after the credentials' one: not overwritten` };
+      if (context.state?.expiresAt && context.state.fingerprint !== fp && context.state.expiresAt > credentials.expiresAt && !config.replaceNewer && !context.force) {
+        return { id, status: "refused", message: `last synced token (${context.state.fingerprint}) expires after the credentials' one: not overwritten; to replace it ${REPLACE_NEWER_HINT}` };
       }
       const argv = pasteTokenArgv(config, credentials, context.now);
       const as = openclawRunAs(config);

@@ -24,6 +24,8 @@ export interface SyncContext {
   now: number;
   state: TargetState | undefined;
   run: ProcessRunner;
+  /** `sync --force`: replace a newer token this once. */
+  force?: boolean;
 }
 
 export interface Target {
@@ -34,5 +36,6 @@ export interface Target {
 
 export function targetId(config: TargetConfig): string {
   if (config.name) return config.name;
-  return config.kind === "openclaw-cli" ? `openclaw-cli:${config.profileId}` : `${config.kind}:${config.path}`;
+  if (config.kind === "openclaw-cli") return config.agent ? `openclaw-cli:${config.agent}:${config.profileId}` : `openclaw-cli:${config.profileId}`;
+  return `${config.kind}:${config.path}`;
 }

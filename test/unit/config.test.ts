@@ -40,10 +40,10 @@ describe("parseConfig: defaults", () => {
     expect(config.stateDir).toBe(process.getuid?.() === 0 ? "/var/lib/oauth-sync" : config.stateDir);
     expect(config.watch).toEqual({ quietMs: 5, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 });
     expect(config.targets).toEqual([
-      { kind: "openclaw-auth-profiles", path: "/srv/oc/auth-profiles.json", profileId: "anthropic:default", credentialType: "token", reload: true, write: "atomic" },
-      { kind: "openclaw-oauth-json", path: "/srv/oc/oauth.json", provider: "anthropic", reload: true, write: "atomic" },
-      { kind: "env-file", path: "/srv/oc/.env", variable: "ANTHROPIC_OAUTH_TOKEN", reload: true, write: "atomic" },
-      { kind: "openclaw-cli", command: ["openclaw"], profileId: "anthropic:default", env: {}, timeoutSeconds: 120, reload: false },
+      { kind: "openclaw-auth-profiles", path: "/srv/oc/auth-profiles.json", profileId: "anthropic:default", credentialType: "token", reload: true, replaceNewer: false, write: "atomic" },
+      { kind: "openclaw-oauth-json", path: "/srv/oc/oauth.json", provider: "anthropic", reload: true, replaceNewer: false, write: "atomic" },
+      { kind: "env-file", path: "/srv/oc/.env", variable: "ANTHROPIC_OAUTH_TOKEN", reload: true, replaceNewer: false, write: "atomic" },
+      { kind: "openclaw-cli", command: ["openclaw"], profileId: "anthropic:default", env: {}, timeoutSeconds: 120, reload: false, replaceNewer: false },
     ]);
   });
 

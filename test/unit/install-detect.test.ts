@@ -34,7 +34,7 @@ const compose = (image: string) => `services:
 `;
 
 describe("detection on sandbox trees", () => {
-  test("docker, config dir from .env, JSON-era image, two agents → auth-profiles per agent, .env, compose recreate", async () => {
+  test("docker, config dir from .env, JSON-era image, two agents → auth-profiles per agent read live (no reload), the .env that sets the variable kept current", async () => {
     const root = await tree({
       "/opt/openclaw/docker-compose.yml": compose("ghcr.io/openclaw/openclaw:2026.5.28"),
       "/opt/openclaw/.env": "OPENCLAW_CONFIG_DIR=/srv/openclaw-config\nANTHROPIC_OAUTH_TOKEN=\n",
@@ -47,15 +47,15 @@ describe("detection on sandbox trees", () => {
     expect(d.install?.source).toContain("/opt/openclaw/docker-compose.yml");
     const { config } = proposeConfig(d.install!.value, d.login!.value, { claudeOnHost: true });
     expect(config.targets).toEqual([
-      { kind: "openclaw-auth-profiles", path: "/srv/openclaw-config/agents/main/agent/auth-profiles.json" },
-      { kind: "openclaw-auth-profiles", path: "/srv/openclaw-config/agents/work/agent/auth-profiles.json" },
-      { kind: "env-file", path: "/opt/openclaw/.env" },
+      { kind: "openclaw-auth-profiles", path: "/srv/openclaw-config/agents/main/agent/auth-profiles.json", reload: false },
+      { kind: "openclaw-auth-profiles", path: "/srv/openclaw-config/agents/work/agent/auth-profiles.json", reload: false },
+      { kind: "env-file", path: "/opt/openclaw/.env", reload: false },
     ]);
     expect(config.gateway).toMatchObject({ kind: "compose", projectDir: "/opt/openclaw", service: "openclaw-gateway" });
     expect(parseConfig(JSON.stringify(config), "/etc/oauth-sync/config.json").ok).toBe(true);
   });
 
-  test("docker, SQLite-era image → openclaw-cli through docker compose exec, plus .env; leftover JSON reported", async () => {
+  test("docker, SQLite-era image → openclaw-cli through docker compose exec, no .env target where .env has no token; leftover JSON reported", async () => {
     const root = await tree({
       "/srv/claw/compose.yaml": compose("openclaw/openclaw:2026.9.6"),
       "/srv/claw/.env": "OPENCLAW_CONFIG_DIR=./config\n",
@@ -66,7 +66,6 @@ describe("detection on sandbox trees", () => {
     const { config, notes } = proposeConfig(d.install!.value, { path: "/root/.claude/.credentials.json", uid: 0, home: "/root" }, { claudeOnHost: false });
     expect(config.targets).toEqual([
       { kind: "openclaw-cli", command: ["docker", "compose", "-f", "/srv/claw/compose.yaml", "exec", "-T", "openclaw-gateway", "openclaw"] },
-      { kind: "env-file", path: "/srv/claw/.env" },
     ]);
     expect(notes.join("\n")).toContain("doctor --fix");
     expect(config.trigger).toEqual({ mode: "none" });
@@ -141,7 +140,7 @@ describe("CLAUDE_CONFIG_DIR", () => {
 });
 
 describe("compose volumes, gateway units, package.json releases", () => {
-  const { mountedState, volumeName, releaseOfPackageJson } = require("../../src/install/detect-openclaw.ts") as typeof import("../../src/install/detect-openclaw.ts");
+  const { releaseOfPackageJson } = require("../../src/install/detect-openclaw.ts") as typeof import("../../src/install/detect-openclaw.ts");
 
   /** A process runner that answers `docker volume inspect` for one volume, and nothing else. */
   const fakeDocker = (volume: string, mountpoint: string) => {
@@ -154,16 +153,17 @@ describe("compose volumes, gateway units, package.json releases", () => {
     return { run, calls };
   };
 
-  test("the state dir mounted as a bind (short and long syntax), or a named volume", () => {
-    expect(mountedState(["${OPENCLAW_CONFIG_DIR}:/home/node/.openclaw"], "OPENCLAW_CONFIG_DIR=./cfg\n", "/opt/oc")).toEqual({ path: "/opt/oc/cfg" });
-    expect(mountedState([{ type: "bind", source: "/data/oc", target: "/home/node/.openclaw/" }], "", "/opt/oc")).toEqual({ path: "/data/oc" });
-    expect(mountedState(["openclaw-state:/home/node/.openclaw:rw"], "", "/opt/oc")).toEqual({ volume: "openclaw-state" });
-    expect(mountedState(["./workspace:/home/node/workspace"], "", "/opt/oc")).toBeUndefined();
-    expect(volumeName({}, "state", "", "/opt/Open.Claw")).toBe("openclaw_state");
-    expect(volumeName({ name: "oc" }, "state", "", "/opt/x")).toBe("oc_state");
-    expect(volumeName({}, "state", "COMPOSE_PROJECT_NAME=prod\n", "/opt/x")).toBe("prod_state");
-    expect(volumeName({ volumes: { state: { name: "claw-data" } } }, "state", "", "/opt/x")).toBe("claw-data");
-    expect(volumeName({ volumes: { state: { external: true } } }, "state", "", "/opt/x")).toBe("state");
+  test("the state dir mounted as a bind (short and long syntax), or a named volume; compose's project name", () => {
+    const { parseMount, projectName } = require("../../src/install/compose-resolve.ts") as typeof import("../../src/install/compose-resolve.ts");
+    expect(parseMount("./cfg:/home/node/.openclaw", "/opt/oc", "/root")).toEqual({ type: "bind", source: "/opt/oc/cfg", target: "/home/node/.openclaw" });
+    expect(parseMount("~/.openclaw:/home/node/.openclaw:rw", "/opt/oc", "/home/ana")).toEqual({ type: "bind", source: "/home/ana/.openclaw", target: "/home/node/.openclaw" });
+    expect(parseMount({ type: "bind", source: "/data/oc", target: "/home/node/.openclaw/" }, "/opt/oc", "/root")).toEqual({ type: "bind", source: "/data/oc", target: "/home/node/.openclaw" });
+    expect(parseMount("openclaw-state:/home/node/.openclaw:rw", "/opt/oc", "/root")).toEqual({ type: "volume", source: "openclaw-state", target: "/home/node/.openclaw" });
+    expect(parseMount("/anonymous", "/opt/oc", "/root")).toBeUndefined();
+    const env = (vars: Record<string, string>) => (name: string) => vars[name];
+    expect(projectName("/opt/Open.Claw", env({}))).toBe("openclaw");
+    expect(projectName("/opt/x", env({}), "oc")).toBe("oc");
+    expect(projectName("/opt/x", env({ COMPOSE_PROJECT_NAME: "prod" }), "oc")).toBe("prod");
   });
 
   test("a named volume at /home/node/.openclaw is found on the host through docker volume inspect", async () => {
@@ -176,8 +176,10 @@ describe("compose volumes, gateway units, package.json releases", () => {
     const d = await detect(root, {}, { ...deps, run: docker.run });
     expect(d.install?.value).toMatchObject({ kind: "compose", stateDir: "/var/lib/docker/volumes/openclaw_state/_data", agents: ["main", "ops"], release: "2026.5.28" });
     expect(d.install?.source).toContain("volume openclaw_state");
-    // Without docker the volume cannot be placed: no install is guessed.
-    expect((await detect(root, {}, { ...deps, run: fakeDocker("x", "/x").run })).install).toBeUndefined();
+    // Without docker the volume cannot be placed: the project is shown with the problem, never a guessed dir.
+    const blind = await detect(root, {}, { ...deps, run: fakeDocker("x", "/x").run });
+    expect(blind.install?.value.problems).toEqual(["named volume openclaw_state not found through the docker engine"]);
+    expect(blind.install?.value.stateDir).toBe("");
   });
 
   test("a user's openclaw-gateway unit → the systemd gateway through that user's manager; a system unit → system", async () => {
@@ -188,7 +190,7 @@ describe("compose volumes, gateway units, package.json releases", () => {
       "/home/claw/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR),
     });
     const d = await detect(root, {}, deps);
-    expect(d.gatewayUnits.map((u) => u.value)).toEqual([{ user: "claw", home: "/home/claw" }]);
+    expect(d.gatewayUnits.map((u) => u.value)).toEqual([{ user: "claw", home: "/home/claw", name: "openclaw-gateway.service" }]);
     expect(d.gatewayUnit).toBe(false);
     const { config } = proposeConfig(d.install!.value, d.login!.value, { claudeOnHost: true, gatewayUnit: d.gatewayUnit, userGatewayUnits: d.gatewayUnits.map((u) => u.value) });
     expect(config.gateway).toEqual({ kind: "systemd", unit: "openclaw-gateway.service", user: "claw" });
@@ -206,5 +208,94 @@ describe("compose volumes, gateway units, package.json releases", () => {
   test("the release in OpenClaw's package.json, not another package's", () => {
     expect(releaseOfPackageJson(`{\n  "name": "openclaw",\n  "version": "2026.6.3",\n  "dependencies": {}\n}`)).toBe("2026.6.3");
     expect(releaseOfPackageJson(`{"name": "my-app", "version": "2026.6.3"}`)).toBeUndefined();
+  });
+});
+
+describe("choosing by evidence", () => {
+  test("a near-empty /root/.openclaw loses to a user's install with openclaw.json, a store, a release and two agents; the report says why", async () => {
+    const root = await tree({
+      "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nana:x:1000:1000::/home/ana:/bin/bash\n",
+      "/root/.openclaw/cache/x": "",
+      "/home/ana/.openclaw/openclaw.json": JSON.stringify({ meta: { lastTouchedVersion: "2026.9.6" }, agents: { entries: { main: {}, work: {} } } }),
+      "/home/ana/.openclaw/state/openclaw.sqlite": "",
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.install?.value.stateDir).toBe("/home/ana/.openclaw");
+    expect(d.tie).toBe(false);
+    expect(d.ranked[0]!.reasons).toEqual(["+3 openclaw.json", "+3 SQLite store", "+2 release 2026.9.6", "+2 2 agent(s) in openclaw.json"]);
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toContain("score 10: +3 openclaw.json");
+    const { config } = proposeConfig(d.install!.value, { path: "/x", uid: 0, home: "/root" }, { claudeOnHost: false });
+    expect(config.targets).toEqual([
+      { kind: "openclaw-cli", command: ["openclaw"], agent: "main", user: "ana", env: { HOME: "/home/ana" } },
+      { kind: "openclaw-cli", command: ["openclaw"], agent: "work", user: "ana", env: { HOME: "/home/ana" } },
+    ]);
+  });
+
+  test("two equal candidates are a tie, with the flag that settles it; the flag ends the tie", async () => {
+    const same = JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } });
+    const root = await tree({ "/home/ana/.openclaw/openclaw.json": same, "/home/bob/.openclaw/openclaw.json": same });
+    const d = await detect(root, {}, deps);
+    expect(d.tie).toBe(true);
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toMatch(/tie: .* pick one with --openclaw-dir \/home\/(ana|bob)\/\.openclaw/);
+    const settled = await detect(root, { openclawDir: "/home/bob/.openclaw" }, deps);
+    expect([settled.tie, settled.install?.value.stateDir]).toEqual([false, "/home/bob/.openclaw"]);
+  });
+
+  test("$HOME and SUDO_USER's home are searched; an expired login never wins over a fresh one", async () => {
+    const fresh = Date.now() + 2 * HOUR;
+    const root = await tree({
+      "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nzoe:x:1001:1001::/srv/users/zoe:/bin/bash\n",
+      "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() - HOUR),
+      "/srv/users/zoe/.claude/.credentials.json": credentialsJson(fakeToken(), fresh),
+      "/srv/users/zoe/.openclaw/openclaw.json": "{}",
+    });
+    const d = await detect(root, {}, { ...deps, env: { SUDO_USER: "zoe" } });
+    expect(d.login?.value).toMatchObject({ path: "/srv/users/zoe/.claude/.credentials.json", expiresAt: fresh });
+    expect(d.install?.value.stateDir).toBe("/srv/users/zoe/.openclaw");
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toMatch(/ \/root\/\.claude\/\.credentials\.json \(uid \d+\): unusable: .* expired at/);
+    const { pickLogin } = await import("../../src/install/detect-claude.ts");
+    const login = (path: string, expiresAt: number) => ({ value: { path, uid: 0, home: "/", expiresAt }, source: path });
+    const now = Date.now();
+    expect(pickLogin([login("/a", now - 1), login("/b", now + 1000)], now)?.value.path).toBe("/b");
+    expect(pickLogin([login("/a", now - 1)], now)?.value.path).toBe("/a");
+  });
+});
+
+describe("compose files that are not there", () => {
+  test("COMPOSE_FILE naming a missing file: the project is shown with the file reported missing, never dropped in silence", async () => {
+    const root = await tree({
+      "/opt/claw/docker-compose.yml": "services:\n  openclaw-gateway:\n    image: ghcr.io/openclaw/openclaw:2026.9.6\n    volumes:\n      - ./state:/home/node/.openclaw\n",
+      "/opt/claw/.env": "COMPOSE_FILE=docker-compose.yml:docker-compose.prod.yml\n",
+      "/opt/claw/state/openclaw.json": "{}",
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.install?.value).toMatchObject({ stateDir: "/opt/claw/state", missing: ["/opt/claw/docker-compose.prod.yml"] });
+    expect(d.install?.value.problems).toContain("compose file /opt/claw/docker-compose.prod.yml does not exist");
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toContain("missing: /opt/claw/docker-compose.prod.yml does not exist on this machine");
+  });
+});
+
+describe("the CLI inside the gateway container", () => {
+  test("taken from the service's command or entrypoint where it runs node on OpenClaw's entry; else openclaw", async () => {
+    const { cliInContainer } = await import("../../src/install/detect-openclaw.ts");
+    expect(cliInContainer(["node", "dist/index.js", "gateway", "--bind", "lan"], undefined)).toEqual(["node", "dist/index.js"]);
+    expect(cliInContainer(undefined, ["node", "dist/index.js"])).toEqual(["node", "dist/index.js"]);
+    expect(cliInContainer("node openclaw.mjs gateway --allow-unconfigured", undefined)).toEqual(["node", "openclaw.mjs"]);
+    expect(cliInContainer(["openclaw", "gateway"], undefined)).toBeUndefined();
+    expect(cliInContainer(["sleep", "3600"], undefined)).toBeUndefined();
+  });
+});
+
+describe("--openclaw-dir that is not there", () => {
+  test("reported missing, and the proposal says so", async () => {
+    const root = await tree({ "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR) });
+    const d = await detect(root, { openclawDir: "/srv/nowhere/.openclaw" }, deps);
+    expect(d.install?.value.missing).toEqual(["/srv/nowhere/.openclaw"]);
+    const { notes } = proposeConfig(d.install!.value, d.login!.value, { claudeOnHost: false });
+    expect(notes.join("\n")).toContain("/srv/nowhere/.openclaw does not exist");
   });
 });
