@@ -1,5 +1,6 @@
 import { gatewaySchema } from "../gateway/schema.ts";
 import { notifySettings, refreshSettings, triggerSchema } from "../refresh/schema.ts";
+import { sshTargetSchema } from "../push/schema.ts";
 import { describe, nonEmpty, z } from "./zod.ts";
 
 const writeMode = describe(
@@ -59,7 +60,7 @@ export const openclawCliTargetSchema = z.strictObject({
   reload: reload(false),
 });
 
-export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema]);
+export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema, sshTargetSchema]);
 
 export const watchSettings = z.strictObject({
   quietMs: describe(z.int().check(z.minimum(0)), "Wait this long after the last event before syncing"),
@@ -70,7 +71,11 @@ export const watchSettings = z.strictObject({
 
 export const configSchema = z.strictObject({
   $schema: z.optional(z.string()),
-  credentials: describe(nonEmpty(), "Path of the Claude Code CLI credentials file (~/.claude/.credentials.json)"),
+  source: describe(
+    z._default(z.enum(["credentials", "push"]), "credentials"),
+    '"credentials" (default): follow the Claude Code CLI\'s file. "push": this host receives the token from another over ssh (`oauth-sync receive`); `credentials` is then not used',
+  ),
+  credentials: describe(nonEmpty(), "Path of the Claude Code CLI credentials file (~/.claude/.credentials.json); not used with source \"push\""),
   targets: z.array(target).check(z.minLength(1, "list at least one target")),
   gateway: gatewaySchema,
   stateDir: describe(nonEmpty(), "Where oauth-sync keeps its state file"),
@@ -82,4 +87,6 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type TargetConfig = z.infer<typeof target>;
-export type FileTargetConfig = Exclude<TargetConfig, { kind: "openclaw-cli" }>;
+/** A target on this host; `ssh` targets are pushed to other hosts outside the sync pass (src/push/). */
+export type LocalTargetConfig = Exclude<TargetConfig, { kind: "ssh" }>;
+export type FileTargetConfig = Exclude<TargetConfig, { kind: "openclaw-cli" | "ssh" }>;

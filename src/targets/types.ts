@@ -1,5 +1,6 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
-import type { TargetConfig } from "../config/schema.ts";
+import type { LocalTargetConfig, TargetConfig } from "../config/schema.ts";
+import { sshTargetId } from "../push/schema.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import type { TargetState } from "../sync/state.ts";
 
@@ -28,11 +29,12 @@ export interface SyncContext {
 
 export interface Target {
   id: string;
-  config: TargetConfig;
+  config: LocalTargetConfig;
   sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome>;
 }
 
 export function targetId(config: TargetConfig): string {
   if (config.name) return config.name;
+  if (config.kind === "ssh") return sshTargetId(config);
   return config.kind === "openclaw-cli" ? `openclaw-cli:${config.profileId}` : `${config.kind}:${config.path}`;
 }
