@@ -8,6 +8,7 @@ import { detectedConfig, finalVerification, lingerAdvice, readPrepared } from ".
 import { logger, print } from "../log/logger.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 import { runProcess } from "../process/run.ts";
+import { remoteInstallArgs } from "../install/remote-flags.ts";
 import { applyVerbosity } from "./_shared.ts";
 
 export default defineCommand({
@@ -29,11 +30,13 @@ export default defineCommand({
     model: { type: "string", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
     "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (comments kept; backed up first where they cannot be)" },
     test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing (--no-test: do not)" },
+    ...remoteInstallArgs,
     verbose: { type: "boolean", alias: "v" },
     quiet: { type: "boolean", alias: "q" },
   },
   async run({ args }) {
     applyVerbosity(args);
+    if (args.push || args.receiver) return (await import("../install/remote-command.ts")).installRemote(args);
     const layout = installLayout({ user: args.user, configPath: args["config-path"], binDir: args["bin-dir"] });
     const text = args.config ? await readPrepared(args.config) : await detectedConfig(args);
     const parsed = parseConfig(text, layout.configPath);
