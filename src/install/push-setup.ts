@@ -58,10 +58,11 @@ export async function setupPush(o: PushSetupOptions, deps: PushSetupDeps): Promi
   if (commandProblem) return { ok: false, error: `--remote-command: ${commandProblem}` };
   const t = target.data;
 
-  const key = await ensureKey(o.key, deps.run);
-  if (!key.ok) return key;
+  // The host key first: nothing is made or changed for a host that is not confirmed.
   const hostKeys = await confirmedHostKeys(t, o, deps);
   if (!hostKeys.ok) return hostKeys;
+  const key = await ensureKey(o.key, deps.run);
+  if (!key.ok) return key;
   const pattern = hostPattern(t.host, t.port);
   const known = (await readFile(t.knownHostsFile, "utf8").catch(() => "")) as string;
   if ((await writeFileAtomic(t.knownHostsFile, mergeKnownHosts(known, pattern, hostKeys.keys), { newFileMode: 0o600 })) === "written") {
