@@ -229,3 +229,44 @@ async function makeReceiver(bedRoot: string, name: string, address: string, logi
   };
   return receiver;
 }
+
+export interface WiredSource {
+  dir: string;
+  credentials: string;
+  configPath: string;
+  stateDir: string;
+}
+
+/**
+ * For the benchmark: a source wired to every receiver without going through `install` (that is tested in
+ * test/integration/push.test.ts): its own key, the receivers' host keys pinned, the forced-command lines in place,
+ * the binary copied where the receivers' logins can run it, the receivers' configs written as theirs.
+ */
+export function wireSource(bed: Bed, binary: string): WiredSource {
+  const binPath = join(bed.bin, "oauth-sync");
+  writeFileSync(binPath, readFileSync(binary), { mode: 0o755 });
+  chmodSync(binPath, 0o755);
+  const dir = join(bed.root, "source");
+  mkdirSync(join(dir, "claude"), { recursive: true, mode: 0o700 });
+  mkdirSync(join(dir, "ssh"), { mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const key = join(dir, "ssh/id_ed25519");
+  sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "oauth-sync@bench", "-f", key]);
+  const publicKey = readFileSync(`${key}.pub`, "utf8").trim();
+  const knownHosts = join(dir, "ssh/known_hosts");
+  writeFileSync(knownHosts, bed.receivers.map((r) => `[${r.address}]:${r.port} ${readFileSync(`${r.hostKey}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ")}`).join("\n") + "\n", { mode: 0o600 });
+  for (const r of bed.receivers) {
+    writeFileSync(r.authorizedKeys, `restrict,command="${binPath} receive --config ${r.configPath}" ${publicKey}\n`, { mode: 0o644 });
+    writeFileSync(r.configPath, r.configText, { mode: 0o600 });
+    sh("chown", ["--reference", r.home, r.configPath]);
+  }
+  const config = {
+    credentials: join(dir, "claude/.credentials.json"),
+    stateDir: join(dir, "state"),
+    trigger: { mode: "none" },
+    targets: bed.receivers.map((r) => ({ kind: "ssh", host: r.address, port: r.port, user: r.login, identityFile: key, knownHostsFile: knownHosts })),
+  };
+  const configPath = join(dir, "config.json");
+  writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return { dir, credentials: config.credentials, configPath, stateDir: config.stateDir };
+}
