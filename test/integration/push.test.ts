@@ -209,6 +209,14 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     expect(r1Status.credentials).toMatchObject({ path: "(pushed)", fingerprint: fp(next) });
     expect(r1Status.targets.every((t: { holdsCurrent: boolean }) => t.holdsCurrent)).toBe(true);
     expect(watcher.output()).not.toContain(next);
+    // `sync` pushes once to every host, in parallel, and waits for them.
+    const once = await run(["sync", "--config", source.configPath]);
+    for (const r of bed.receivers) expect(once.output).toContain(`ssh:${r.login}@${r.address}:${r.port}: holds token ${fp(next)} (unchanged`);
+    expect(once.code).toBe(0);
+    // A receiver's config has no credentials file to follow.
+    const refused = await run(["watch", "--config", bed.receivers[0]!.configPath]);
+    expect(refused.code).toBe(2);
+    expect(refused.output).toContain('"source": "push"');
   }, 60_000);
 
   test("one receiver stopped: the other gets the token at once; the stopped one catches up when it returns", async () => {
@@ -231,6 +239,23 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     const caughtUp = await waitForToken(receiverFiles(r2), token, 30_000);
     console.log(`r2 caught up ${caughtUp.toFixed(0)} ms after its sshd came back`);
     await waitFor(async () => ((await sourceState()).targets[id]?.fingerprint === fp(token) && !(await sourceState()).targets[id]?.lastError) || undefined, 5000, "r2's record");
+  }, 60_000);
+
+  test("a hung receiver (sshd frozen: it accepts and says nothing) does not delay the other; it gets the token once it answers", async () => {
+    const [r1, r2] = bed.receivers as [Receiver, Receiver];
+    r2.freeze();
+    try {
+      const token = fakeToken();
+      const renamed = performance.now();
+      writeLogin(token, Date.now() + 10 * HOUR + 60_000);
+      const ms = await waitForToken(receiverFiles(r1), token, 3000, renamed);
+      console.log(`r1 written ${ms.toFixed(0)} ms after the rename while r2 hangs`);
+      expect(readFileSync(r2.targets.env, "utf8")).not.toContain(token);
+      r2.thaw();
+      await waitForToken(receiverFiles(r2), token, 30_000);
+    } finally {
+      r2.thaw();
+    }
   }, 60_000);
 
   test("a changed host key is refused: nothing is sent to it, the other host is served, the error says why", async () => {

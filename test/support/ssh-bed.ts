@@ -87,6 +87,9 @@ export interface Receiver {
   start(): Promise<void>;
   stop(): Promise<void>;
   running(): boolean;
+  /** SIGSTOP/SIGCONT to sshd: a host that accepts the connection and then says nothing (hung, overloaded). */
+  freeze(): void;
+  thaw(): void;
   hostFingerprint(): string;
   /** A new host key (the machine reinstalled, or someone in the middle). Returns the old key's text to restore. */
   replaceHostKey(): { privateKey: string; publicKey: string };
@@ -191,6 +194,8 @@ async function makeReceiver(bedRoot: string, name: string, address: string, logi
     hostKey,
     log: () => log,
     running: () => Boolean(sshd && sshd.exitCode === null),
+    freeze: () => void sshd?.kill("SIGSTOP"),
+    thaw: () => void sshd?.kill("SIGCONT"),
     async start() {
       if (receiver.running()) return;
       const child = spawn(SSHD, ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "pipe", "pipe"] });
