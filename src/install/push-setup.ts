@@ -58,7 +58,9 @@ export async function setupPush(o: PushSetupOptions, deps: PushSetupDeps): Promi
   if (commandProblem) return { ok: false, error: `--remote-command: ${commandProblem}` };
   const t = target.data;
 
-  // The host key first: nothing is made or changed for a host that is not confirmed.
+  // The config and the host key first: nothing is made or changed for a host that is not confirmed.
+  const planned = planConfig(o.configPath, t);
+  if (!planned.ok) return planned;
   const hostKeys = await confirmedHostKeys(t, o, deps);
   if (!hostKeys.ok) return hostKeys;
   const key = await ensureKey(o.key, deps.run);
@@ -68,9 +70,8 @@ export async function setupPush(o: PushSetupOptions, deps: PushSetupDeps): Promi
   if ((await writeFileAtomic(t.knownHostsFile, mergeKnownHosts(known, pattern, hostKeys.keys), { newFileMode: 0o600 })) === "written") {
     print(`${t.knownHostsFile}: ${pattern} → ${hostKeys.keys.map((k) => `${k.type} ${k.fingerprint}`).join(", ")}`);
   }
-  const added = await addTarget(o.configPath, t);
-  if (!added.ok) return added;
-  print(added.changed ? `${o.configPath}: ssh target ${t.user}@${pattern} added` : `${o.configPath}: ssh target ${t.user}@${pattern} already there`);
+  const changed = (await writeFileAtomic(o.configPath, planned.text, { newFileMode: 0o600 })) === "written";
+  print(changed ? `${o.configPath}: ssh target ${t.user}@${pattern} added` : `${o.configPath}: ssh target ${t.user}@${pattern} already there`);
 
   const line = authorizedKeysLine(key.key, o.remoteCommand);
   print(`\nOn ${t.host}, append this line to ~${t.user}/.ssh/authorized_keys (${t.user === "root" ? "/root/.ssh/authorized_keys" : `/home/${t.user}/.ssh/authorized_keys`}):\n\n${line}\n`);
@@ -124,8 +125,8 @@ async function confirmedHostKeys(t: SshTargetConfig, o: PushSetupOptions, deps: 
   return { ok: true, keys: scanned };
 }
 
-/** The ssh target written into the source's config: one per user@host:port, replaced when it is there already. */
-async function addTarget(configPath: string, target: SshTargetConfig): Promise<{ ok: true; changed: boolean } | { ok: false; error: string }> {
+/** Pure-ish: the source's config with the ssh target in it: one per user@host:port, replaced when it is there already. */
+function planConfig(configPath: string, target: SshTargetConfig): { ok: true; text: string } | { ok: false; error: string } {
   const read = readOwnFile(configPath, MAX_BYTES.config);
   if (!read.ok) return { ok: false, error: `${read.message} (install the source first with \`oauth-sync install\`, or pass --config-path)` };
   let raw: { targets?: unknown[] };
@@ -134,6 +135,7 @@ async function addTarget(configPath: string, target: SshTargetConfig): Promise<{
   } catch {
     return { ok: false, error: `${configPath} is not valid JSON` };
   }
+  if ((raw as { source?: unknown }).source === "push") return { ok: false, error: `${configPath} is a receiving host's config ("source": "push"): run install --push on the host with the Claude login` };
   const targets = Array.isArray(raw.targets) ? raw.targets : [];
   const same = (t: unknown) => {
     const x = t as Partial<SshTargetConfig>;
@@ -145,5 +147,5 @@ async function addTarget(configPath: string, target: SshTargetConfig): Promise<{
   const text = `${JSON.stringify(next, null, 2)}\n`;
   const parsed = parseConfig(text, configPath);
   if (!parsed.ok) return { ok: false, error: parsed.errors.join("; ") };
-  return { ok: true, changed: (await writeFileAtomic(configPath, text, { newFileMode: 0o600 })) === "written" };
+  return { ok: true, text };
 }

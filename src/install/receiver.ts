@@ -57,6 +57,10 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
   if (problem) return { ok: false, error: problem };
   if (!o.prepared && !(await deps.confirm(text.text))) return { ok: false, error: "not confirmed" };
 
+  const current = readTextIfRegular(configPath, MAX_BYTES.config);
+  if (current !== undefined && !/"source"\s*:\s*"push"/.test(current)) {
+    return { ok: false, error: `${configPath} holds a config that follows a credentials file (is this the source host?): not replaced; pass --config-path, or remove it first` };
+  }
   const binary = join(o.binDir, "oauth-sync");
   if (await binaryDiffers(o.execPath, binary)) await copyBinary(o.execPath, binary);
   await makeDirAsOwner(join(configPath, ".."), deps.run);

@@ -130,6 +130,12 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     expect(wrong.code).not.toBe(0);
     expect(wrong.output).toContain("refused");
     expect(() => statSync(source.key)).toThrow(); // nothing made for an unconfirmed host
+    // Not into a receiver's config either (a receiver does not push on).
+    writeFileSync(r1.configPath, r1.configText, { mode: 0o600 });
+    const intoReceiver = await run(pushArgs(r1, `${binary} receive`, "--no-test").map((a) => (a === source.configPath ? r1.configPath : a)));
+    expect(intoReceiver.output).toContain('a receiving host\'s config ("source": "push")');
+    expect(intoReceiver.code).not.toBe(0);
+    expect(() => statSync(source.key)).toThrow();
 
     const first = await run(pushArgs(r1, `${binary} receive --config ${r1.configPath}`, "--no-test"));
     expect(first.code).toBe(0);
@@ -163,6 +169,12 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
       "--yes",
     ]);
     expect(receiver.output).toContain("receiver ready: 2 target(s)");
+    // install --receiver never replaces a source's config.
+    const sourceConfig = readFileSync(source.configPath, "utf8");
+    const clobber = await run(["install", "--receiver", "--config", prepared, "--config-path", source.configPath, "--bin-dir", bed.bin, "--yes"]);
+    expect(clobber.output).toContain("is this the source host?");
+    expect(clobber.code).not.toBe(0);
+    expect(readFileSync(source.configPath, "utf8")).toBe(sourceConfig);
     expect(receiver.code).toBe(0);
     expect(statSync(join(bed.bin, "oauth-sync")).mode & 0o777).toBe(0o755);
     expect(readFileSync(r2.authorizedKeys, "utf8")).toBe(`restrict,command="${binary} receive --config ${r2.configPath}" ${readFileSync(`${source.key}.pub`, "utf8").trim()}\n`);
