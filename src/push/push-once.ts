@@ -27,7 +27,7 @@ export async function pushOnce(target: SshTargetConfig, line: string, fingerprin
   if (!answer) {
     return {
       kind: "retry",
-      error: `no answer from oauth-sync receive (exit ${result.code}${outputTail(result.stderr) ? `: ${outputTail(result.stderr)}` : ""}): is the key's command \`oauth-sync receive\`?`,
+      error: `no answer from oauth-sync receive on ${target.host} (exit ${result.code}${outputTail(result.stderr) ? `: ${outputTail(result.stderr)}` : ""}): is it installed there, and the key's command?`,
     };
   }
   const detail = `${answer.status}: ${answer.detail}`;

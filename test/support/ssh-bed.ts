@@ -103,8 +103,15 @@ export interface Bed {
   cleanup(): Promise<void>;
 }
 
+export interface BedOptions {
+  /** Run each sshd in this process's network namespace (a container's), on the host's files. */
+  netnsPid?: number;
+  /** Only the first receiver (root's). */
+  one?: boolean;
+}
+
 /** Two receivers: root's on 127.0.0.2, the unprivileged login's on 127.0.0.3. Their sshd is not started yet. */
-export async function createBed(): Promise<Bed> {
+export async function createBed(options: BedOptions = {}): Promise<Bed> {
   ensureOpenSsh();
   const user = ensureReceiverUser();
   const root = mkdtempSync(join(BED_PARENT, "bed-"));
@@ -112,10 +119,8 @@ export async function createBed(): Promise<Bed> {
   const bin = join(root, "bin");
   mkdirSync(bin, { mode: 0o755 });
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  const receivers = [
-    await makeReceiver(root, "r1", "127.0.0.2", "root", { uid: 0, gid: 0 }, join(root, "r1/home")),
-    await makeReceiver(root, "r2", "127.0.0.3", RECEIVER_USER, user, join(RECEIVER_HOME, root.split("/").at(-1)!)),
-  ];
+  const receivers = [await makeReceiver(root, "r1", "127.0.0.2", "root", { uid: 0, gid: 0 }, join(root, "r1/home"), options.netnsPid)];
+  if (!options.one) receivers.push(await makeReceiver(root, "r2", "127.0.0.3", RECEIVER_USER, user, join(RECEIVER_HOME, root.split("/").at(-1)!), options.netnsPid));
   return {
     root,
     bin,
@@ -128,12 +133,13 @@ export async function createBed(): Promise<Bed> {
   };
 }
 
-async function makeReceiver(bedRoot: string, name: string, address: string, login: string, owner: { uid: number; gid: number }, home: string): Promise<Receiver> {
+async function makeReceiver(bedRoot: string, name: string, address: string, login: string, owner: { uid: number; gid: number }, home: string, netnsPid?: number): Promise<Receiver> {
   const dir = join(bedRoot, name);
   mkdirSync(join(dir, "authorized_keys"), { recursive: true, mode: 0o755 });
   chmodSync(dir, 0o755);
   mkdirSync(join(home, "openclaw/agents/main/agent"), { recursive: true, mode: 0o700 });
-  const port = await freePort(address);
+  // A container's network namespace starts empty: any port is free there.
+  const port = netnsPid ? 20000 + Math.floor(Math.random() * 20000) : await freePort(address);
   const hostKey = join(dir, "host_ed25519");
   sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${name}-host`, "-f", hostKey]);
   const authorizedKeys = join(dir, "authorized_keys", login);
@@ -198,12 +204,15 @@ async function makeReceiver(bedRoot: string, name: string, address: string, logi
     thaw: () => void sshd?.kill("SIGCONT"),
     async start() {
       if (receiver.running()) return;
-      const child = spawn(SSHD, ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "pipe", "pipe"] });
+      const argv = [SSHD, "-D", "-e", "-f", sshdConfig];
+      const child = netnsPid ? spawn("nsenter", ["-t", String(netnsPid), "-n", "--", ...argv], { stdio: ["ignore", "pipe", "pipe"] }) : spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
       sshd = child;
+      const before = log.length;
       child.stdout!.on("data", (c) => (log += c));
       child.stderr!.on("data", (c) => (log += c));
       const started = Date.now();
-      while (!(await accepts(address, port))) {
+      const listening = async () => (netnsPid ? log.slice(before).includes(`Server listening on ${address} port ${port}`) : accepts(address, port));
+      while (!(await listening())) {
         if (child.exitCode !== null) throw new Error(`sshd ${name} exited ${child.exitCode}:\n${log}`);
         if (Date.now() - started > 10_000) throw new Error(`sshd ${name} did not listen on ${address}:${port}:\n${log}`);
         await Bun.sleep(20);
