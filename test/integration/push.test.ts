@@ -18,6 +18,9 @@ const HOUR = 3_600_000;
 let bed: Bed;
 let source: { dir: string; credentials: string; configPath: string; key: string; stateDir: string; env: string };
 let watcher: Running | undefined;
+let webhook: ReturnType<typeof Bun.serve> | undefined;
+/** What the source's webhook received (format "json"). */
+const hooks: Array<{ event: string; title: string; message: string }> = [];
 /** Every refresh token the source's login ever held: none may reach a receiver. */
 const refreshTokens: string[] = [];
 const capture = () => join(bed.receivers[1]!.home, "received-messages");
@@ -94,7 +97,21 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     };
     mkdirSync(join(dir, "openclaw"), { mode: 0o700 });
     writeFileSync(source.env, "ANTHROPIC_OAUTH_TOKEN=\n", { mode: 0o600 });
-    const config = { credentials: source.credentials, stateDir: source.stateDir, trigger: { mode: "none" }, targets: [{ kind: "env-file", path: source.env }] };
+    webhook = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(request) {
+        hooks.push(await request.json());
+        return new Response("ok");
+      },
+    });
+    const config = {
+      credentials: source.credentials,
+      stateDir: source.stateDir,
+      trigger: { mode: "none" },
+      targets: [{ kind: "env-file", path: source.env }],
+      notify: { webhooks: [{ url: `http://127.0.0.1:${webhook.port}/hook`, format: "json" }], failureThreshold: 2 },
+    };
     writeFileSync(source.configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
     writeLogin(fakeToken(), Date.now() + 8 * HOUR);
     for (const r of bed.receivers) await r.start();
@@ -102,6 +119,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
 
   afterAll(async () => {
     await watcher?.stop();
+    webhook?.stop(true);
     await bed?.cleanup();
   });
 
@@ -246,7 +264,10 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     const status = await run(["status", "--config", source.configPath]);
     expect(status.stdout).toMatch(new RegExp(`host +STALE ${id}.*refused the connection`));
 
-    await Bun.sleep(1500);
+    // Failing again and again: a push-failing notification (failureThreshold 2) names the host and the reason.
+    const hook = await waitFor(() => hooks.find((h) => h.event === "push-failing"), 15_000, "the push-failing webhook");
+    expect(hook.title).toContain(`push to ${id} failing`);
+    expect(hook.message).toContain("refused the connection");
     await r2.start();
     const caughtUp = await waitForToken(receiverFiles(r2), token, 30_000);
     console.log(`r2 caught up ${caughtUp.toFixed(0)} ms after its sshd came back`);
@@ -354,7 +375,8 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
       expect(everything).not.toContain("sk-ant-ort");
       for (const refresh of refreshTokens) expect(everything).not.toContain(refresh.slice(14));
     }
-    // Nor in the source's log or argv-carrying output.
+    // Nor in the source's log, nor in a notification.
     for (const refresh of refreshTokens) expect(watcher!.output()).not.toContain(refresh);
+    expect(JSON.stringify(hooks)).not.toContain("sk-ant-");
   });
 });
