@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
-import { z } from "../config/zod.ts";
-import { configSchema } from "../config/schema.ts";
+import { configJsonSchema } from "../config/json-schema.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
@@ -23,7 +22,7 @@ const check = defineCommand({
 const schema = defineCommand({
   meta: { name: "schema", description: "Print the config's JSON Schema" },
   run() {
-    print(JSON.stringify(z.toJSONSchema(configSchema, { io: "input" }), null, 2));
+    print(JSON.stringify(configJsonSchema(), null, 2));
   },
 });
 

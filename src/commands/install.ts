@@ -1,6 +1,8 @@
 import { defineCommand } from "citty";
 import { parseConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";
+import { homedir } from "node:os";
+import { completionPaths, installCompletion, installedShells, type Shell } from "../install/completion.ts";
 import { install } from "../install/install.ts";
 import { liveTriggerTest } from "../install/live-test.ts";
 import { installLayout } from "../install/plan.ts";
@@ -10,6 +12,8 @@ import { registerWebhookSecrets } from "../notify/send.ts";
 import { runProcess } from "../process/run.ts";
 import { remoteInstallArgs } from "../install/remote-flags.ts";
 import { applyVerbosity } from "./_shared.ts";
+
+const pick = (paths: Record<Shell, string>, shells: Shell[]) => Object.fromEntries(shells.map((s) => [s, paths[s]]));
 
 export default defineCommand({
   meta: { name: "install", description: "Install the binary, the config and the systemd units, and start them (idempotent)" },
@@ -30,6 +34,7 @@ export default defineCommand({
     model: { type: "string", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
     "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (comments kept; backed up first where they cannot be)" },
     test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing (--no-test: do not)" },
+    completion: { type: "boolean", description: "Also install shell completion for bash (with bash-completion), zsh and fish, where installed" },
     ...remoteInstallArgs,
     verbose: { type: "boolean", alias: "v" },
     quiet: { type: "boolean", alias: "q" },
@@ -50,7 +55,12 @@ export default defineCommand({
       logger.error(`install failed: ${result.error}`);
       process.exit(EXIT.targetFailed);
     }
-    if (args["dry-run"]) return;
+    const completion = args.completion ? await installCompletion(pick(completionPaths(layout.user, homedir()), installedShells()), Boolean(args["dry-run"])) : [];
+    if (args["dry-run"]) {
+      for (const path of completion) print(`would write shell completion ${path}`);
+      return;
+    }
+    result.changed.push(...completion);
     if (layout.user) await lingerAdvice();
     if (args.test) {
       const live = await liveTriggerTest(parsed.config, runProcess);
@@ -59,6 +69,7 @@ export default defineCommand({
     print(result.changed.length ? `installed; changed: ${result.changed.join(", ")}` : "already installed; nothing changed");
     if (result.restarted.length) print(`restarted: ${result.restarted.join(", ")}`);
     if (!(await finalVerification(parsed.config, layout))) logger.warn("not healthy yet: see the problem above, `journalctl -u oauth-sync`, and docs/TROUBLESHOOTING.md");
+    if (!args.completion) print("shell completion: install --completion, or `oauth-sync completion bash|zsh|fish`");
     print(`watch it: systemctl status oauth-sync · journalctl -u oauth-sync -f · oauth-sync status --config ${layout.configPath}`);
   },
 });

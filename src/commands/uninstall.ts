@@ -1,4 +1,6 @@
 import { defineCommand } from "citty";
+import { homedir } from "node:os";
+import { completionPaths, removeCompletion } from "../install/completion.ts";
 import { uninstall } from "../install/uninstall.ts";
 import { installLayout } from "../install/plan.ts";
 import { print } from "../log/logger.ts";
@@ -16,6 +18,7 @@ export default defineCommand({
   async run({ args }) {
     applyVerbosity(args);
     const removed = await uninstall(installLayout({ user: args.user }), { purge: Boolean(args.purge), run: runProcess });
+    removed.push(...(await removeCompletion(completionPaths(Boolean(args.user), homedir()))));
     print(removed.length ? `removed: ${removed.join(", ")}` : "nothing to remove");
   },
 });

@@ -7,20 +7,9 @@ function isRoot(): boolean {
   return typeof process.getuid === "function" && process.getuid() === 0;
 }
 
+/** The default stateDir: the one default that depends on who runs oauth-sync. */
 export function defaultStateDir(): string {
   if (isRoot()) return "/var/lib/oauth-sync";
   return join(process.env.XDG_STATE_HOME || join(homedir(), ".local/state"), "oauth-sync");
 }
 
-/** Section defaults; the file's values win (merged with defu). */
-export function configDefaults() {
-  return {
-    credentials: "~/.claude/.credentials.json",
-    gateway: { kind: "none" as const },
-    stateDir: defaultStateDir(),
-    watch: { quietMs: 5, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 },
-    trigger: { mode: "host" as const },
-    refresh: { windowSeconds: 240, retrySeconds: 30, slowRetrySeconds: 300, slowAfterSeconds: 3600, confirmTries: 3 },
-    notify: { webhooks: [], timeoutSeconds: 10, retries: 2, reminderHours: 4, failureThreshold: 3 },
-  };
-}

@@ -1,9 +1,8 @@
 import { dirname, isAbsolute, resolve, join } from "node:path";
 import { homedir } from "node:os";
-import { defu } from "defu";
 import type { z } from "./zod.ts";
 import { configSchema, type Config } from "./schema.ts";
-import { configDefaults, DEFAULT_CONFIG_PATH } from "./defaults.ts";
+import { DEFAULT_CONFIG_PATH } from "./defaults.ts";
 import { describeFsError } from "../fs/errors.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
@@ -24,7 +23,7 @@ export async function loadConfig(path: string): Promise<ConfigResult> {
   return parseConfig(read.text, path);
 }
 
-/** Pure: text of a config file → validated config with defaults and absolute paths, or every error explained. */
+/** Pure: text of a config file → validated config with the schema's defaults and absolute paths, or every error explained. */
 export function parseConfig(text: string, path: string): ConfigResult {
   let raw: unknown;
   try {
@@ -37,9 +36,8 @@ export function parseConfig(text: string, path: string): ConfigResult {
   }
   const control = controlCharacters(raw);
   if (control.length > 0) return { ok: false, path, errors: control.map((where) => `${where}: contains a control character (a newline, a tab…): refused`) };
-  const merged = defu(raw as Record<string, unknown>, configDefaults());
-  const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) return { ok: false, path, errors: explainIssues(parsed.error.issues, merged) };
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, path, errors: explainIssues(parsed.error.issues, raw) };
   return { ok: true, path, config: absolutePaths(parsed.data, dirname(resolve(path))) };
 }
 

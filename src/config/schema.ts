@@ -1,7 +1,8 @@
 import { gatewaySchema } from "../gateway/schema.ts";
 import { notifySettings, refreshSettings, triggerSchema } from "../refresh/schema.ts";
 import { sshTargetSchema } from "../push/schema.ts";
-import { describe, nonEmpty, z } from "./zod.ts";
+import { defaultStateDir } from "./defaults.ts";
+import { describe, nonEmpty, section, z } from "./zod.ts";
 
 const writeMode = describe(
   z._default(z.enum(["atomic", "in-place"]), "atomic"),
@@ -13,7 +14,7 @@ const reload = (fallback: boolean) =>
   describe(z._default(z.boolean(), fallback), "Reload the gateway after this target changed (false: the gateway re-reads it on its own)");
 
 export const authProfilesTargetSchema = z.strictObject({
-  kind: z.literal("openclaw-auth-profiles"),
+  kind: describe(z.literal("openclaw-auth-profiles"), "OpenClaw's per-agent auth-profiles.json"),
   name,
   path: describe(nonEmpty(), "agents/<id>/agent/auth-profiles.json (OpenClaw ≤ 2026.5)"),
   profileId,
@@ -26,25 +27,28 @@ export const authProfilesTargetSchema = z.strictObject({
 });
 
 export const oauthJsonTargetSchema = z.strictObject({
-  kind: z.literal("openclaw-oauth-json"),
+  kind: describe(z.literal("openclaw-oauth-json"), "OpenClaw's legacy credentials/oauth.json"),
   name,
   path: describe(nonEmpty(), "credentials/oauth.json (legacy; OpenClaw 2026.8+ refuses to start while it exists)"),
-  provider: z._default(nonEmpty(), "anthropic"),
+  provider: describe(z._default(nonEmpty(), "anthropic"), "Key of the provider's entry in oauth.json"),
   reload: reload(true),
   write: writeMode,
 });
 
 export const envFileTargetSchema = z.strictObject({
-  kind: z.literal("env-file"),
+  kind: describe(z.literal("env-file"), "A dotenv file: one VARIABLE=token line, the other lines kept"),
   name,
   path: describe(nonEmpty(), "A compose .env file"),
-  variable: z._default(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name")), "ANTHROPIC_OAUTH_TOKEN"),
+  variable: describe(
+    z._default(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name")), "ANTHROPIC_OAUTH_TOKEN"),
+    "The variable that holds the token",
+  ),
   reload: reload(true),
   write: writeMode,
 });
 
 export const openclawCliTargetSchema = z.strictObject({
-  kind: z.literal("openclaw-cli"),
+  kind: describe(z.literal("openclaw-cli"), "`openclaw models auth paste-token`, the token on stdin (the SQLite-era releases, 2026.8+)"),
   name,
   command: describe(
     z._default(z.array(nonEmpty()).check(z.minLength(1)), ["openclaw"]),
@@ -56,33 +60,45 @@ export const openclawCliTargetSchema = z.strictObject({
     z.optional(nonEmpty()),
     "The user openclaw runs as on the host; must be the owner of its state directory (HOME/.openclaw or OPENCLAW_STATE_DIR), which is also the default",
   ),
-  timeoutSeconds: z._default(z.number().check(z.positive()), 120),
+  timeoutSeconds: describe(z._default(z.number().check(z.positive()), 120), "Kill the command after this long"),
   reload: reload(false),
 });
 
 export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema, sshTargetSchema]);
 
 export const watchSettings = z.strictObject({
-  quietMs: describe(z.int().check(z.minimum(0)), "Wait this long after the last event before syncing"),
-  maxDelayMs: describe(z.int().check(z.minimum(0)), "Never wait longer than this after the first event"),
-  reconcileSeconds: describe(z.number().check(z.positive()), "Sync anyway this often, to catch missed events"),
-  retrySeconds: describe(z.number().check(z.positive()), "Retry a failed target after this long"),
+  quietMs: describe(z._default(z.int().check(z.minimum(0)), 5), "Wait this long after the last event before syncing"),
+  maxDelayMs: describe(z._default(z.int().check(z.minimum(0)), 500), "Never wait longer than this after the first event"),
+  reconcileSeconds: describe(z._default(z.number().check(z.positive()), 300), "Sync anyway this often, to catch missed events"),
+  retrySeconds: describe(z._default(z.number().check(z.positive()), 30), "Retry a failed target after this long"),
 });
 
+/** No default here: it depends on who runs oauth-sync, so the JSON Schema leaves it out (see json-schema.ts). */
+export const stateDir = describe(
+  z._default(nonEmpty(), defaultStateDir),
+  "Where oauth-sync keeps its state file (default: /var/lib/oauth-sync as root, else $XDG_STATE_HOME/oauth-sync, i.e. ~/.local/state/oauth-sync)",
+);
+
 export const configSchema = z.strictObject({
-  $schema: z.optional(z.string()),
+  $schema: describe(z.optional(z.string()), "JSON Schema for editors (`oauth-sync config schema` prints it); ignored by oauth-sync"),
   source: describe(
     z._default(z.enum(["credentials", "push"]), "credentials"),
-    '"credentials" (default): follow the Claude Code CLI\'s file. "push": this host receives the token from another over ssh (`oauth-sync receive`); `credentials` is then not used',
+    '"credentials" (default): follow the Claude Code CLI\'s file. "push": this host receives the token from another over ssh (`oauth-sync receive`, docs/MULTI-HOST.md); `credentials` is then not used',
   ),
-  credentials: describe(nonEmpty(), "Path of the Claude Code CLI credentials file (~/.claude/.credentials.json); not used with source \"push\""),
-  targets: z.array(target).check(z.minLength(1, "list at least one target")),
-  gateway: gatewaySchema,
-  stateDir: describe(nonEmpty(), "Where oauth-sync keeps its state file"),
-  watch: watchSettings,
-  trigger: triggerSchema,
-  refresh: refreshSettings,
-  notify: notifySettings,
+  credentials: describe(
+    z._default(nonEmpty(), "~/.claude/.credentials.json"),
+    "Path of the Claude Code CLI credentials file; relative paths are resolved from the config file's directory; not used with source \"push\"",
+  ),
+  targets: describe(
+    z.array(target).check(z.minLength(1, "list at least one target")),
+    "Where the token goes: one entry per file or command, each with its `kind`",
+  ),
+  gateway: section(gatewaySchema, "How to reload the OpenClaw gateway after a target changed (default: no reload)"),
+  stateDir,
+  watch: section(watchSettings, "Timing of `watch`: coalescing events, reconcile and retry"),
+  trigger: section(triggerSchema, "How the token gets refreshed before it expires (default: `claude auth status` on this host)"),
+  refresh: section(refreshSettings, "When to trigger a refresh and how to retry"),
+  notify: section(notifySettings, "Webhooks for problems that need a person (a dead login, failing targets or reloads)"),
 });
 
 export type Config = z.infer<typeof configSchema>;

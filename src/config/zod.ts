@@ -15,3 +15,8 @@ export function describe<T extends z.ZodMiniType>(schema: T, description: string
   z.globalRegistry.add(schema, { description });
   return schema;
 }
+
+/** A config section that may be left out: `{}` is parsed, so every key inside gets its own default. */
+export function section<T extends z.ZodMiniType>(schema: T, description: string) {
+  return describe(z.prefault(schema, {} as z.input<T>), description);
+}

@@ -25,43 +25,45 @@ export type CredentialsResult =
   | { ok: true; credentials: ClaudeCredentials }
   | { ok: false; reason: RefusalReason; message: string };
 
-/** Pure: the text of the CLI's credentials file → usable credentials, or the reason they must not be synced. */
-export function parseCredentials(text: string, file: string, now: number): CredentialsResult {
+/** What the file holds, whatever the clock says: the one parser of the CLI's file (sync and refresher alike). */
+export type ParsedLogin =
+  | { kind: "login"; credentials: ClaudeCredentials }
+  /** The CLI blanked the file: its refresh token was rejected (invalid_grant). */
+  | { kind: "blanked"; message: string }
+  | { kind: "malformed" | "missing-fields"; message: string };
+
+/** Pure: the text of the CLI's credentials file → the login it holds (an expired one included), or why none. */
+export function parseLogin(text: string, file: string): ParsedLogin {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return refuse("malformed", `${file} is not valid JSON (half-written, or edited by hand): not synced`);
+    return { kind: "malformed", message: `${file} is not valid JSON (half-written, or edited by hand): not synced` };
   }
   const parsed = credentialsFile.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => i.path.join(".") || "(top level)").join(", ");
-    return refuse("missing-fields", `${file} lacks a usable claudeAiOauth login (${fields}): run \`claude auth login\``);
+    return { kind: "missing-fields", message: `${file} lacks a usable claudeAiOauth login (${fields}): run \`claude auth login\`` };
   }
   const oauth = parsed.data.claudeAiOauth;
   if (oauth.accessToken === "" || oauth.expiresAt === 0) {
-    return refuse(
-      "logged-out",
-      `${file} holds a blanked login (the CLI's refresh token was rejected): run \`claude auth login\` as the user who owns it`,
-    );
+    return { kind: "blanked", message: `${file} holds a blanked login (the CLI's refresh token was rejected): run \`claude auth login\` as the user who owns it` };
   }
   const shape = checkShape(oauth.accessToken, oauth.refreshToken, oauth.expiresAt);
-  if (shape) return refuse("malformed", `${file}: ${shape}: not synced (run \`claude auth login\` if the CLI itself wrote this)`);
-  if (oauth.expiresAt <= now) {
-    return refuse(
-      "expired",
-      `${file} holds a token that expired at ${formatTime(oauth.expiresAt)}: let Claude Code refresh it (\`claude auth status\`)`,
-    );
+  if (shape) return { kind: "malformed", message: `${file}: ${shape}: not synced (run \`claude auth login\` if the CLI itself wrote this)` };
+  const credentials = { accessToken: oauth.accessToken, refreshToken: oauth.refreshToken || undefined, expiresAt: oauth.expiresAt, subscriptionType: oauth.subscriptionType };
+  return { kind: "login", credentials };
+}
+
+/** Pure: the text of the CLI's credentials file → usable credentials, or the reason they must not be synced. */
+export function parseCredentials(text: string, file: string, now: number): CredentialsResult {
+  const login = parseLogin(text, file);
+  if (login.kind === "blanked") return refuse("logged-out", login.message);
+  if (login.kind !== "login") return refuse(login.kind, login.message);
+  if (login.credentials.expiresAt <= now) {
+    return refuse("expired", `${file} holds a token that expired at ${formatTime(login.credentials.expiresAt)}: let Claude Code refresh it (\`claude auth status\`)`);
   }
-  return {
-    ok: true,
-    credentials: {
-      accessToken: oauth.accessToken,
-      refreshToken: oauth.refreshToken || undefined,
-      expiresAt: oauth.expiresAt,
-      subscriptionType: oauth.subscriptionType,
-    },
-  };
+  return { ok: true, credentials: login.credentials };
 }
 
 /**

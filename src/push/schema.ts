@@ -25,10 +25,10 @@ export const FIXED_SSH_OPTIONS = [
 ];
 
 export const sshTargetSchema = z.strictObject({
-  kind: z.literal("ssh"),
+  kind: describe(z.literal("ssh"), "Another host that receives the token over ssh (`oauth-sync receive` there): docs/MULTI-HOST.md"),
   name: describe(z.optional(nonEmpty()), "Label for logs and status; defaults to ssh:USER@HOST:PORT"),
   host: describe(z.string().check(z.regex(HOST, "a host name or an IP address")), "The receiving host (runs `oauth-sync receive`)"),
-  port: z._default(z.int().check(z.minimum(1), z.maximum(65535)), 22),
+  port: describe(z._default(z.int().check(z.minimum(1), z.maximum(65535)), 22), "Its ssh port"),
   user: describe(z.string().check(z.regex(USER, "a login name")), "The login on the receiving host whose authorized_keys holds oauth-sync's key"),
   identityFile: absolute("oauth-sync's own private key (0600), e.g. /etc/oauth-sync/ssh/id_ed25519"),
   knownHostsFile: absolute("The receiving host's key, e.g. /etc/oauth-sync/ssh/known_hosts: no trust on first use at sync time"),

@@ -1,4 +1,4 @@
-import { checkShape } from "../credentials/parse.ts";
+import { parseLogin } from "../credentials/parse.ts";
 import { readCredentialsText } from "../credentials/read.ts";
 import { fingerprint, registerSecret } from "../log/redact.ts";
 
@@ -18,23 +18,19 @@ export type Login =
 
 /** Pure: the file's text → the login it holds. "live" includes an expired token (compare expiresAt with the clock). */
 export function inspectLogin(text: string, file: string): Login {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { kind: "malformed", message: `${file} is not valid JSON` };
+  const parsed = parseLogin(text, file);
+  switch (parsed.kind) {
+    case "blanked":
+      return { kind: "blanked" };
+    case "missing-fields":
+      return { kind: "no-login", message: parsed.message };
+    case "malformed":
+      return { kind: "malformed", message: parsed.message };
+    case "login": {
+      const { accessToken, refreshToken = "", expiresAt } = parsed.credentials;
+      return { kind: "live", expiresAt, accessFingerprint: fingerprint(accessToken), refreshFingerprint: fingerprint(refreshToken), hasRefreshToken: refreshToken !== "" };
+    }
   }
-  const oauth = (json as { claudeAiOauth?: unknown } | null)?.claudeAiOauth as Record<string, unknown> | undefined;
-  if (!oauth || typeof oauth !== "object") return { kind: "no-login", message: `${file} holds no claudeAiOauth login: run \`claude auth login\`` };
-  const { accessToken, refreshToken, expiresAt } = oauth;
-  if (accessToken === "" || expiresAt === 0) return { kind: "blanked" };
-  if (typeof accessToken !== "string" || typeof expiresAt !== "number" || !Number.isFinite(expiresAt)) {
-    return { kind: "no-login", message: `${file}: claudeAiOauth lacks accessToken/expiresAt: run \`claude auth login\`` };
-  }
-  const refresh = typeof refreshToken === "string" ? refreshToken : "";
-  const shape = checkShape(accessToken, refresh, expiresAt);
-  if (shape) return { kind: "malformed", message: `${file}: ${shape}` };
-  return { kind: "live", expiresAt, accessFingerprint: fingerprint(accessToken), refreshFingerprint: fingerprint(refresh), hasRefreshToken: refresh !== "" };
 }
 
 export async function readLogin(file: string): Promise<Login> {

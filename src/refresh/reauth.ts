@@ -15,7 +15,10 @@ const FLAG_MARK = "REAUTH_NEEDED (written by oauth-sync)";
 /** The fingerprint recorded for a blanked file: any live login after it is a new one. */
 export const BLANK = fingerprint("");
 
-/** Pure: where the flag goes by default: the OpenClaw directory of the first file target (as the seed did), else stateDir. */
+/**
+ * Pure: where the flag goes by default: the OpenClaw directory of the first file target (beside the files an operator
+ * of that deployment looks at), else stateDir.
+ */
 export function defaultFlagFile(config: Pick<Config, "targets" | "stateDir">): string {
   for (const target of config.targets) {
     if (!("path" in target)) continue;

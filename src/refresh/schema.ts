@@ -15,7 +15,7 @@ const env = describe(
 );
 
 export const hostTrigger = z.strictObject({
-  mode: z.literal("host"),
+  mode: describe(z._default(z.literal("host"), "host"), "Run the Claude Code CLI on this machine (the default mode)"),
   command,
   claude,
   user: describe(z.optional(nonEmpty()), "Run the CLI as this user (default: the owner of the credentials file when oauth-sync runs as root)"),
@@ -29,7 +29,7 @@ export const hostTrigger = z.strictObject({
 });
 
 export const containerTrigger = z.strictObject({
-  mode: z.literal("container"),
+  mode: describe(z.literal("container"), "Run the Claude Code CLI inside a container with `docker exec`"),
   command,
   claude,
   container: describe(nonEmpty(), "Container running the CLI (`docker exec … CONTAINER claude …`)"),
@@ -44,26 +44,26 @@ export const containerTrigger = z.strictObject({
 });
 
 export const directTrigger = z.strictObject({
-  mode: z.literal("direct"),
+  mode: describe(z.literal("direct"), "oauth-sync requests the token itself, taking the CLI's lock (see docs/HOW-TOKEN-REFRESH-WORKS.md)"),
   attempts: describe(z._default(z.int().check(z.minimum(1)), 4), "Tries per refresh on 429/5xx/network errors, with backoff"),
   timeoutSeconds: describe(z._default(z.number().check(z.positive()), 30), "Give up on one token request after this long"),
   lockStaleSeconds: describe(z._default(z.number().check(z.positive()), 10), "A CLI lock directory older than this is stale (the CLI's own rule)"),
   lockWaitSeconds: describe(z._default(z.number().check(z.positive()), 30), "Wait at most this long for the CLI's lock"),
 });
 
-export const noTrigger = z.strictObject({ mode: z.literal("none") });
+export const noTrigger = z.strictObject({ mode: describe(z.literal("none"), "Never trigger a refresh: something else keeps the CLI's token fresh") });
 
 export const triggerSchema = z.discriminatedUnion("mode", [hostTrigger, containerTrigger, directTrigger, noTrigger]);
 
 export const refreshSettings = z.strictObject({
   windowSeconds: describe(
-    z.number().check(z.positive(), z.maximum(CLI_WINDOW_SECONDS - 10, "must stay inside the CLI's own 5-minute window (at most 290)")),
+    z._default(z.number().check(z.positive(), z.maximum(CLI_WINDOW_SECONDS - 10, "must stay inside the CLI's own 5-minute window (at most 290)")), 240),
     "Trigger the CLI when this little time is left (default 240: inside the CLI's own 5 minutes)",
   ),
-  retrySeconds: describe(z.number().check(z.positive()), "After a trigger that did not refresh, try again this soon"),
-  slowRetrySeconds: describe(z.number().check(z.positive()), "Once the token has been expired for slowAfterSeconds, retry only this often"),
-  slowAfterSeconds: describe(z.number().check(z.minimum(0)), "How long after expiry to keep retrying every retrySeconds"),
-  confirmTries: describe(z.int().check(z.minimum(1)), "CLI runs per trigger before it counts as failed (the CLI sometimes skips its refresh)"),
+  retrySeconds: describe(z._default(z.number().check(z.positive()), 30), "After a trigger that did not refresh, try again this soon"),
+  slowRetrySeconds: describe(z._default(z.number().check(z.positive()), 300), "Once the token has been expired for slowAfterSeconds, retry only this often"),
+  slowAfterSeconds: describe(z._default(z.number().check(z.minimum(0)), 3600), "How long after expiry to keep retrying every retrySeconds"),
+  confirmTries: describe(z._default(z.int().check(z.minimum(1)), 3), "CLI runs per trigger before it counts as failed (the CLI sometimes skips its refresh)"),
   flagFile: describe(z.optional(nonEmpty()), "REAUTH_NEEDED flag file (default: in the OpenClaw directory of the first file target, else stateDir)"),
 });
 
@@ -74,11 +74,11 @@ export const webhookSchema = z.strictObject({
 });
 
 export const notifySettings = z.strictObject({
-  webhooks: z.array(webhookSchema),
-  timeoutSeconds: describe(z.number().check(z.positive()), "Give up on one delivery after this long"),
-  retries: describe(z.int().check(z.minimum(0)), "Extra tries per delivery on a network error, 429 or 5xx"),
-  reminderHours: describe(z.number().check(z.positive()), "While a problem lasts, remind this often"),
-  failureThreshold: describe(z.int().check(z.minimum(1)), "Notify after this many failed sync passes or reloads in a row"),
+  webhooks: describe(z._default(z.array(webhookSchema), []), "Where to send notifications (none: problems are only logged)"),
+  timeoutSeconds: describe(z._default(z.number().check(z.positive()), 10), "Give up on one delivery after this long"),
+  retries: describe(z._default(z.int().check(z.minimum(0)), 2), "Extra tries per delivery on a network error, 429 or 5xx"),
+  reminderHours: describe(z._default(z.number().check(z.positive()), 4), "While a problem lasts, remind this often"),
+  failureThreshold: describe(z._default(z.int().check(z.minimum(1)), 3), "Notify after this many failed sync passes or reloads in a row"),
   host: describe(z.optional(nonEmpty()), "Name of this machine in messages (default: the hostname)"),
 });
 

@@ -101,7 +101,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
       hostname: "127.0.0.1",
       port: 0,
       async fetch(request) {
-        hooks.push(await request.json());
+        hooks.push((await request.json()) as (typeof hooks)[number]);
         return new Response("ok");
       },
     });

@@ -1,7 +1,9 @@
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { codeBlocks } from "../support/markdown.ts";
 
 const root = join(import.meta.dir, "../..");
 const ELF_MACHINE = { x64: 0x3e, arm64: 0xb7 } as const;
@@ -38,15 +40,29 @@ function addonSample(name: string): Buffer {
   return addon.subarray(addon.length / 2, addon.length / 2 + 4096);
 }
 
-describe("bun build.ts --all", () => {
-  test("builds linux x64/arm64, glibc/musl, each with its own watcher addon, and a SHA256SUMS that matches", async () => {
-    const build = Bun.spawnSync([process.execPath, "build.ts", "--all"], { cwd: root, stderr: "pipe" });
-    expect(build.exitCode, build.stderr.toString()).toBe(0);
-    const dir = join(root, "dist/release");
-    const sums = readFileSync(join(dir, "SHA256SUMS"), "utf8").trim().split("\n");
-    expect(sums).toHaveLength(4);
-    for (const line of sums) {
+const dir = join(root, "dist/release");
+
+function sums(): Array<{ hash: string; name: string }> {
+  return readFileSync(join(dir, "SHA256SUMS"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => {
       const [hash, name] = line.split(/\s+/) as [string, string];
+      return { hash, name };
+    });
+}
+
+describe("bun build.ts --all", () => {
+  beforeAll(() => {
+    // XZ_OPT=-0: the release's archive format in seconds instead of minutes (the release itself packs with xz -6).
+    const build = Bun.spawnSync([process.execPath, "build.ts", "--all"], { cwd: root, stderr: "pipe", env: { ...process.env, XZ_OPT: "-0" } });
+    if (build.exitCode !== 0) throw new Error(`build.ts --all failed: ${build.stderr.toString()}`);
+  }, 600_000);
+
+  test("builds linux x64/arm64, glibc/musl, each with its own watcher addon, and a SHA256SUMS that matches", async () => {
+    const binaries = sums().filter((s) => !s.name.endsWith(".tar.xz"));
+    expect(binaries).toHaveLength(4);
+    for (const { hash, name } of binaries) {
       const [, arch, musl] = /^oauth-sync-linux-(x64|arm64)(-musl)?$/.exec(name) ?? [];
       expect(arch).toBeDefined();
       const { machine, interpreter, bytes } = elfFacts(join(dir, name));
@@ -62,5 +78,73 @@ describe("bun build.ts --all", () => {
     // The host's own build runs.
     const host = Bun.spawnSync([join(dir, "oauth-sync-linux-x64"), "--version"]);
     expect(host.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+/);
-  }, 600_000);
+  }, 60_000);
+
+  test("each binary also ships as a smaller .tar.xz holding only `oauth-sync`, the same bytes, executable; all in SHA256SUMS", () => {
+    const listed = sums();
+    const archives = listed.filter((s) => s.name.endsWith(".tar.xz"));
+    expect(archives.map((a) => a.name.replace(/\.tar\.xz$/, "")).sort()).toEqual(listed.filter((s) => !s.name.endsWith(".tar.xz")).map((s) => s.name).sort());
+    const out = mkdtempSync(join(tmpdir(), "oauth-sync-archive-"));
+    try {
+      for (const { hash, name } of archives) {
+        const bytes = readFileSync(join(dir, name));
+        expect(createHash("sha256").update(bytes).digest("hex")).toBe(hash);
+        const list = Bun.spawnSync(["tar", "-tvJf", join(dir, name)]).stdout.toString().trim().split("\n");
+        expect(list).toHaveLength(1);
+        expect(list[0]).toMatch(/^-rwxr-xr-x 0\/0 .* oauth-sync$/);
+        expect(Bun.spawnSync(["tar", "-xJf", join(dir, name), "-C", out]).exitCode).toBe(0);
+        const raw = name.replace(/\.tar\.xz$/, "");
+        expect(readFileSync(join(out, "oauth-sync")).equals(readFileSync(join(dir, raw)))).toBe(true);
+        expect(bytes.length).toBeLessThan(statSync(join(dir, raw)).size / 2);
+        console.log(`${raw}: ${(statSync(join(dir, raw)).size / 1e6).toFixed(1)} MB raw, ${(bytes.length / 1e6).toFixed(1)} MB .tar.xz at XZ_OPT=-0`);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test("README's install block downloads the archive, checks it against SHA256SUMS and refuses a tampered one", async () => {
+    const block = codeBlocks("README.md").find((b) => b.info.includes("oauth-sync-install"));
+    expect(block).toBeDefined();
+    const base = "https://github.com/oauth-sync/oauth-sync/releases/latest/download";
+    expect(block!.text).toContain(`${base}/SHA256SUMS`);
+    expect(block!.text).toContain("sudo ./oauth-sync install");
+    // The release page served from dist/release (or a copy with one byte changed); `install` swapped for --version.
+    let tamper = false;
+    const server = Bun.serve({
+      port: 0,
+      async fetch(request) {
+        const name = new URL(request.url).pathname.split("/").pop()!;
+        const file = Bun.file(join(dir, name));
+        if (!(await file.exists())) return new Response("not found", { status: 404 });
+        if (!tamper || !name.endsWith(".tar.xz")) return new Response(file);
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        bytes[bytes.length >> 1]! ^= 1;
+        return new Response(bytes);
+      },
+    });
+    const script = block!.text.replaceAll(base, `http://127.0.0.1:${server.port}`).replace("sudo ./oauth-sync install", "./oauth-sync --version");
+    const runBlock = async (cwd: string) => {
+      // Not spawnSync: the server above answers on this event loop.
+      const proc = Bun.spawn(["sh", "-c", script], { cwd, stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      return { stdout, stderr, exitCode };
+    };
+    const good = mkdtempSync(join(tmpdir(), "oauth-sync-quickstart-"));
+    const bad = mkdtempSync(join(tmpdir(), "oauth-sync-quickstart-"));
+    try {
+      const ok = await runBlock(good);
+      expect(ok.exitCode, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/: OK\n\d+\.\d+\.\d+/);
+      tamper = true;
+      const refused = await runBlock(bad);
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toContain("FAILED");
+      expect(existsSync(join(bad, "oauth-sync"))).toBe(false);
+    } finally {
+      server.stop(true);
+      rmSync(good, { recursive: true, force: true });
+      rmSync(bad, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

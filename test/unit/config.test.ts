@@ -52,6 +52,17 @@ describe("parseConfig: defaults", () => {
     expect(config.watch).toEqual({ quietMs: 50, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 });
     expect(config.stateDir).toBe("/s");
   });
+  test("sections given empty or without their kind get the schema's defaults, as when left out", () => {
+    const base = { targets: [{ kind: "env-file", path: "/x/.env" }], stateDir: "/s" };
+    const omitted = ok(parseConfig(text(base), CONFIG));
+    const empty = ok(parseConfig(text({ ...base, gateway: {}, trigger: {}, watch: {}, refresh: {}, notify: {} }), CONFIG));
+    expect(empty).toEqual(omitted);
+    expect(omitted.trigger).toEqual({ mode: "host", command: "auth-status", claude: "claude", timeoutSeconds: 60, env: {} });
+    expect(omitted.refresh).toEqual({ windowSeconds: 240, retrySeconds: 30, slowRetrySeconds: 300, slowAfterSeconds: 3600, confirmTries: 3 });
+    expect(omitted.notify).toEqual({ webhooks: [], timeoutSeconds: 10, retries: 2, reminderHours: 4, failureThreshold: 3 });
+    const user = ok(parseConfig(text({ ...base, trigger: { user: "alice" } }), CONFIG));
+    expect(user.trigger).toMatchObject({ mode: "host", user: "alice", claude: "claude" });
+  });
 });
 
 describe("parseConfig: paths", () => {

@@ -1,0 +1,72 @@
+/**
+ * The x64 musl release build in an Alpine-like root: a chroot holding musl's loader (Debian's musl), libstdc++ and
+ * libgcc_s, and nothing of glibc. Debian has no musl-built libstdc++, so the root gets Debian's glibc-built one plus a
+ * shim for the 7 glibc-only symbols it needs (test/support/musl/glibc-shim.c): this proves Bun's musl runtime, its JIT,
+ * the musl @parcel/watcher prebuild and inotify under musl, not Alpine's own libstdc++. Installs musl, musl-tools and
+ * gcc with apt-get when they are missing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { aptEnsure } from "../support/apt.ts";
+
+const root = join(import.meta.dir, "../..");
+const NEEDED: Record<string, string> = { "/usr/lib/x86_64-linux-musl/libc.so": "musl", "/usr/bin/musl-gcc": "musl-tools", "/usr/bin/gcc": "gcc" };
+const GNU_LIBS = ["/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"];
+
+let sysroot: string;
+
+function must(argv: string[]) {
+  const result = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe", cwd: root });
+  if (result.exitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${result.stderr.toString().slice(-2000)}`);
+}
+
+async function inRoot(args: string[]) {
+  const proc = Bun.spawn(["/usr/sbin/chroot", sysroot, "/bin/oauth-sync", ...args], { env: { PATH: "/bin", HOME: "/tmp" }, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr, output: stdout + stderr };
+}
+
+beforeAll(() => {
+  aptEnsure(NEEDED);
+  sysroot = mkdtempSync(join(tmpdir(), "oauth-sync-musl-root-"));
+  for (const sub of ["bin", "lib", "usr/lib", "tmp"]) mkdirSync(join(sysroot, sub), { recursive: true });
+  chmodSync(join(sysroot, "tmp"), 0o1777);
+  copyFileSync(realpathSync("/usr/lib/x86_64-linux-musl/libc.so"), join(sysroot, "lib/ld-musl-x86_64.so.1"));
+  for (const lib of GNU_LIBS) copyFileSync(realpathSync(lib), join(sysroot, "usr/lib", lib.split("/").pop()!));
+  must(["musl-gcc", "-shared", "-fPIC", "-O2", "-Wl,-soname,ld-linux-x86-64.so.2", "-o", join(sysroot, "usr/lib/ld-linux-x86-64.so.2"), "test/support/musl/glibc-shim.c"]);
+  must([process.execPath, "build.ts", "--target", "linux-x64-musl", "--outfile", join(sysroot, "bin/oauth-sync")]);
+}, 600_000);
+
+afterAll(() => rmSync(sysroot, { recursive: true, force: true }));
+
+describe("the x64 musl build in a musl-only root", () => {
+  test("links against musl's loader, and the root holds no glibc", async () => {
+    expect(readFileSync(join(sysroot, "bin/oauth-sync")).includes("/lib/ld-musl-x86_64.so.1")).toBe(true);
+    expect(existsSync(join(sysroot, "lib/libc.so.6"))).toBe(false);
+    expect(existsSync(join(sysroot, "lib64"))).toBe(false);
+    const { code, stdout, stderr } = await inRoot(["--version"]);
+    expect(code, stderr).toBe(0);
+    expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
+  }, 120_000);
+
+  test("config check accepts a good config and explains a bad one", async () => {
+    writeFileSync(join(sysroot, "tmp/good.json"), JSON.stringify({ targets: [{ kind: "env-file", path: "/tmp/.env" }] }));
+    writeFileSync(join(sysroot, "tmp/bad.json"), JSON.stringify({ targets: [{ kind: "env-file" }] }));
+    const ok = await inRoot(["config", "check", "--config", "/tmp/good.json"]);
+    expect(ok.code, ok.output).toBe(0);
+    expect(ok.stdout).toContain("ok (1 target(s), gateway none)");
+    const refused = await inRoot(["config", "check", "--config", "/tmp/bad.json"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toContain("targets[0].path");
+  }, 120_000);
+
+  test("demo: the embedded musl watcher fires on every rotation", async () => {
+    const { code, stdout, output } = await inRoot(["demo", "--rotations", "3"]);
+    expect(code, output).toBe(0);
+    for (const n of [1, 2, 3]) expect(stdout).toMatch(new RegExp(`rotation ${n}: token [0-9a-f]{12} reached all 3 targets in [\\d.]+ ms`));
+    expect(stdout).toContain("syncs run: 4");
+    console.log(stdout.match(/median .*/)?.[0]);
+  }, 120_000);
+});
