@@ -84,7 +84,7 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
   await sshdAdvice(account, deps.run);
   const probe = await probeAs(binary, configPath, account, deps.run);
   if (!probe.ok) return probe;
-  print(`receiver ready: ${probe.detail}`);
+  print(probe.detail);
   return { ok: true, forcedCommand, configPath, probe: probe.detail };
 }
 
