@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fakeToken, waitForToken } from "../../src/demo/sandbox.ts";
 import { sshArgv } from "../../src/push/argv.ts";
 import { sshTargetSchema } from "../../src/push/schema.ts";
-import { run, start, type Running } from "../support/binary.ts";
+import { requireBinary, run, start, type Running } from "../support/binary.ts";
 import { createBed, type Bed, type Receiver } from "../support/ssh-bed.ts";
 
 const HOUR = 3_600_000;
@@ -64,6 +64,12 @@ function allText(dir: string): string {
     .filter((e) => e.isFile())
     .map((e) => readFileSync(join(e.parentPath, e.name), "latin1"))
     .join("\n");
+}
+
+function ensureTmux() {
+  if (Bun.which("tmux")) return;
+  const apt = spawnSync("sh", ["-c", "apt-get install -y tmux || (apt-get update && apt-get install -y tmux)"], { encoding: "utf8" });
+  if (apt.status !== 0 || !Bun.which("tmux")) throw new Error(`cannot install tmux: ${apt.stderr}`);
 }
 
 async function sourceState() {
@@ -379,4 +385,42 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     for (const refresh of refreshTokens) expect(watcher!.output()).not.toContain(refresh);
     expect(JSON.stringify(hooks)).not.toContain("sk-ant-");
   });
+
+  test("install --push in a terminal shows the host key fingerprint and asks; a no changes nothing", async () => {
+    ensureTmux();
+    const [r1] = bed.receivers as [Receiver];
+    const session = `oauth-sync-push-${process.pid}`;
+    const screen = () => spawnSync("tmux", ["capture-pane", "-p", "-t", session, "-S", "-200"], { encoding: "utf8" }).stdout ?? "";
+    const waitScreen = (text: string) => waitFor(() => screen().includes(text) || undefined, 30_000, `${JSON.stringify(text)} on the screen:\n${screen()}`);
+    const keys = async (...k: string[]) => {
+      await Bun.sleep(400); // the prompt takes the terminal (raw mode) just after drawing itself
+      spawnSync("tmux", ["send-keys", "-t", session, ...k]);
+    };
+    const command = (extra = "") =>
+      `env -i TERM=xterm PATH=${process.env.PATH} HOME=/root ${requireBinary()} install --push root@${r1.address} --port ${r1.port} --key ${source.key} --config-path ${source.configPath} --remote-command '${join(bed.bin, "oauth-sync")} receive --config ${r1.configPath}' ${extra}; echo EXIT=$?; sleep 600`;
+    try {
+      spawnSync("tmux", ["new-session", "-d", "-s", session, "-x", "200", "-y", "60", command()]);
+      await waitScreen("Are these the host keys of");
+      expect(screen()).toContain(`host key of [${r1.address}]:${r1.port}: ssh-ed25519 ${r1.hostFingerprint()}`);
+      await keys("Enter");
+      await waitScreen("Is the line in place");
+      await keys("Enter");
+      await waitScreen("EXIT=");
+      expect(screen()).toContain(`round trip ok: root@[${r1.address}]:${r1.port}`);
+      expect(screen()).toContain("EXIT=0");
+      spawnSync("tmux", ["kill-session", "-t", session]);
+
+      const knownHosts = readFileSync(join(source.dir, "ssh/known_hosts"), "utf8");
+      spawnSync("tmux", ["new-session", "-d", "-s", session, "-x", "200", "-y", "60", command()]);
+      await waitScreen("Are these the host keys of");
+      await keys("Right");
+      await keys("Enter");
+      await waitScreen("EXIT=");
+      expect(screen()).toContain("host key not confirmed");
+      expect(screen()).not.toContain("EXIT=0");
+      expect(readFileSync(join(source.dir, "ssh/known_hosts"), "utf8")).toBe(knownHosts);
+    } finally {
+      spawnSync("tmux", ["kill-session", "-t", session]);
+    }
+  }, 120_000);
 });
