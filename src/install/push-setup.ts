@@ -3,12 +3,12 @@
  * oauth-sync's own known_hosts, the ssh target added to the config, the authorized_keys line for the receiver, and a
  * round trip (a probe: nothing is written there).
  */
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { parseConfig } from "../config/load.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { MAX_BYTES } from "../fs/open-file.ts";
+import { MAX_BYTES, readTextIfRegular } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
 import { print } from "../log/logger.ts";
 import { outputTail } from "../process/output.ts";
@@ -66,7 +66,7 @@ export async function setupPush(o: PushSetupOptions, deps: PushSetupDeps): Promi
   const key = await ensureKey(o.key, deps.run);
   if (!key.ok) return key;
   const pattern = hostPattern(t.host, t.port);
-  const known = (await readFile(t.knownHostsFile, "utf8").catch(() => "")) as string;
+  const known = readTextIfRegular(t.knownHostsFile, MAX_BYTES.config) ?? "";
   if ((await writeFileAtomic(t.knownHostsFile, mergeKnownHosts(known, pattern, hostKeys.keys), { newFileMode: 0o600 })) === "written") {
     print(`${t.knownHostsFile}: ${pattern} → ${hostKeys.keys.map((k) => `${k.type} ${k.fingerprint}`).join(", ")}`);
   }
@@ -95,7 +95,7 @@ async function ensureKey(path: string, run: ProcessRunner): Promise<{ ok: true; 
   } else if ((info.mode & 0o077) !== 0) {
     return { ok: false, error: `${path} is readable by others (${(info.mode & 0o777).toString(8)}): \`chmod 600 ${path}\`` };
   }
-  const key = parsePublicKey(await readFile(`${path}.pub`, "utf8").catch(() => ""));
+  const key = parsePublicKey(readTextIfRegular(`${path}.pub`, MAX_BYTES.config) ?? "");
   if (!key) return { ok: false, error: `${path}.pub is missing or not a public key: \`ssh-keygen -y -f ${path} > ${path}.pub\`` };
   return { ok: true, key };
 }
