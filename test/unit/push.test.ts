@@ -322,6 +322,15 @@ describe("receive (this host's own targets, real files)", () => {
     expect(again.answer.detail).toContain("gateway: ran /bin/true");
   });
 
+  test("receives at the same time take turns (a lock in the state dir): the newer token ends up everywhere", async () => {
+    const r = receiver();
+    const tokens = Array.from({ length: 6 }, (_, i) => ({ accessToken: fakeToken(), expiresAt: Date.now() + HOUR + i * 60_000 }));
+    const results = await Promise.all([...tokens].reverse().map((t) => receive(r.config, encodeTokenMessage(t), deps)));
+    expect(results.every((x) => x.code === 0 || (x.code === 3 && x.answer.detail.includes("holds a newer token")))).toBe(true);
+    expect(readFileSync(r.env, "utf8")).toBe(`ANTHROPIC_OAUTH_TOKEN=${tokens.at(-1)!.accessToken}\n`);
+    expect(existsSync(join(r.stateDir, "receive.lock"))).toBe(false);
+  });
+
   test("a config that follows a credentials file, or pushes on, is not a receiver's", () => {
     const r = receiver();
     expect(receiverProblem(r.config)).toBeUndefined();
