@@ -22,6 +22,20 @@ export const FIXED_SSH_OPTIONS = [
   "updatehostkeys",
   "proxycommand",
   "knownhostscommand",
+  // where and as whom: the target's own host, port and user say that
+  "hostname",
+  "hostkeyalias",
+  "user",
+  "port",
+  "remotecommand",
+  // nothing else travels: no forwarding, no environment, no shared connection
+  "localforward",
+  "remoteforward",
+  "dynamicforward",
+  "sendenv",
+  "setenv",
+  "controlmaster",
+  "controlpath",
 ];
 
 export const sshTargetSchema = z.strictObject({

@@ -112,6 +112,8 @@ describe("the ssh command line", () => {
     expect(bad({ knownHostsFile: undefined })).toBe(false);
     expect(bad({ options: { stricthostkeychecking: "no" } })).toBe(false);
     expect(bad({ options: { ProxyCommand: "nc" } })).toBe(false);
+    expect(bad({ options: { HostName: "elsewhere.example.com" } })).toBe(false);
+    expect(bad({ options: { SendEnv: "ANTHROPIC_OAUTH_TOKEN" } })).toBe(false);
     expect(bad({ options: { ProxyJump: "bastion.example.com" } })).toBe(true);
     expect(bad({ options: { ProxyJump: "a b" } })).toBe(false);
   });
