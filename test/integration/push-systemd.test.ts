@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { credentialsJson, fakeToken, waitForToken } from "../../src/demo/sandbox.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { requireBinary } from "../support/binary.ts";
@@ -36,12 +36,19 @@ async function rotateInside(token: string, expiresAt: number) {
   await rename(`${file}.tmp`, file);
 }
 
-/** The container's root has no OpenSSH (offline minbase): the host's client (same Debian release) and the libraries it links. */
+/**
+ * The container's root has no OpenSSH (an offline minbase): the host's client with every library it links, the
+ * loader included, in a directory of its own, started through that loader by /usr/local/bin/ssh. Works whatever
+ * the host's release.
+ */
 async function copySshClient() {
+  const dir = "/opt/host-openssh";
   const ldd = spawnSync("ldd", ["/usr/bin/ssh"], { encoding: "utf8" }).stdout;
-  const libs = [...ldd.matchAll(/=> (\/\S+)/g)].map((m) => m[1]!);
-  // Copied by content under the name the loader looks for (the host's are links to versioned files).
-  for (const path of ["/usr/bin/ssh", ...libs]) if (!existsSync(join(box.root, path))) await box.copyIn(realpathSync(path), path);
+  const libs = [...ldd.matchAll(/(?:=> )?(\/\S+) \(0x/g)].map((m) => m[1]!);
+  const loader = libs.find((l) => /ld-linux/.test(l));
+  if (!loader) throw new Error(`no loader in ldd /usr/bin/ssh:\n${ldd}`);
+  for (const path of ["/usr/bin/ssh", ...libs]) await box.copyIn(realpathSync(path), join(dir, basename(path)));
+  await writeInside("/usr/local/bin/ssh", `#!/bin/sh\nexec ${dir}/${basename(loader)} --library-path ${dir} ${dir}/ssh "$@"\n`, 0o755);
 }
 
 beforeAll(async () => {
