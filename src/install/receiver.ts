@@ -56,6 +56,13 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
   const problem = receiverProblem(parsed.config);
   if (problem) return { ok: false, error: problem };
   if (!o.prepared && !(await deps.confirm(text.text))) return { ok: false, error: "not confirmed" };
+  // A login other than root writes only where it owns the place (root writes anywhere, as each place's owner).
+  if (account.uid !== 0) {
+    for (const target of parsed.config.targets) {
+      const where = "path" in target ? placeOf(target.path) : undefined;
+      if (where?.ok && where.actor.uid !== account.uid) logger.warn(`${o.login} cannot write ${"path" in target ? target.path : ""} (not theirs): receive as root, or as the owner of that place`);
+    }
+  }
 
   const current = readTextIfRegular(configPath, MAX_BYTES.config);
   if (current !== undefined && !/"source"\s*:\s*"push"/.test(current)) {
