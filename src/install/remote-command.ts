@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { EXIT } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
@@ -25,7 +27,7 @@ export async function installRemote(args: Record<string, unknown>): Promise<void
       {
         destination: str("push") ?? "",
         port,
-        key: str("key") ?? DEFAULT_KEY,
+        key: str("key") ?? (args.user ? join(homedir(), ".config/oauth-sync/ssh/id_ed25519") : DEFAULT_KEY),
         configPath: str("config-path") ?? installLayout({ user: Boolean(args.user) }).configPath,
         remoteCommand: str("remote-command") ?? DEFAULT_REMOTE_COMMAND,
         knownHostsFrom: str("known-hosts"),

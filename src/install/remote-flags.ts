@@ -5,7 +5,7 @@ export const remoteInstallArgs = {
   push: { type: "string", description: "Set up pushing the token to USER@HOST over ssh (this host holds the Claude login)" },
   receiver: { type: "boolean", description: "Set up this host to receive the token by push (`oauth-sync receive`)" },
   port: { type: "string", description: "--push: the receiver's ssh port (default 22)" },
-  key: { type: "string", description: "--push: oauth-sync's own ssh key, made if missing (default /etc/oauth-sync/ssh/id_ed25519)" },
+  key: { type: "string", description: "--push: oauth-sync's own ssh key, made if missing (default /etc/oauth-sync/ssh/id_ed25519; with --user ~/.config/oauth-sync/ssh/id_ed25519)" },
   "known-hosts": { type: "string", description: "--push: take the receiver's host key from this known_hosts file instead of scanning it" },
   "host-fingerprint": { type: "string", description: "--push: the receiver's host key fingerprint (SHA256:…) that confirms the scanned key" },
   "remote-command": { type: "string", description: '--push: the forced command in the authorized_keys line (default "/usr/local/bin/oauth-sync receive")' },
