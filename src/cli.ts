@@ -12,6 +12,7 @@ export const main = defineCommand({
   subCommands: {
     watch: () => load(import("./commands/watch.ts")),
     sync: () => load(import("./commands/sync.ts")),
+    receive: () => load(import("./commands/receive.ts")),
     reload: () => load(import("./commands/reload.ts")),
     check: () => load(import("./commands/check.ts")),
     refresh: () => load(import("./commands/refresh.ts")),

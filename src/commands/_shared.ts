@@ -30,3 +30,10 @@ export async function requireConfig(flag: string | undefined): Promise<{ config:
   logger.info(`check it with \`oauth-sync config check --config ${result.path}\`; the schema: \`oauth-sync config schema\``);
   process.exit(EXIT.misconfigured);
 }
+
+/** `watch`, `sync`, `check`, `refresh` follow a credentials file: a receiving host's config has none to follow. */
+export function refuseReceiverConfig(config: Config, verb: string): void {
+  if (config.source !== "push") return;
+  logger.error(`this config receives its token by push ("source": "push"): \`${verb}\` has no credentials file to follow. The source host pushes; here \`oauth-sync receive\` runs as its key's forced command`);
+  process.exit(EXIT.misconfigured);
+}

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
+import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 import { runCheck } from "./_check.ts";
 
 export default defineCommand({
@@ -11,6 +11,7 @@ export default defineCommand({
   async run({ args }) {
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
+    refuseReceiverConfig(config, "check");
     process.exit(await runCheck(config, { sync: args.sync }));
   },
 });

@@ -10,6 +10,7 @@ import { detectedConfig, finalVerification, lingerAdvice, readPrepared } from ".
 import { logger, print } from "../log/logger.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 import { runProcess } from "../process/run.ts";
+import { remoteInstallArgs } from "../install/remote-flags.ts";
 import { applyVerbosity } from "./_shared.ts";
 
 const pick = (paths: Record<Shell, string>, shells: Shell[]) => Object.fromEntries(shells.map((s) => [s, paths[s]]));
@@ -34,11 +35,13 @@ export default defineCommand({
     "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (comments kept; backed up first where they cannot be)" },
     test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing (--no-test: do not)" },
     completion: { type: "boolean", description: "Also install shell completion for bash (with bash-completion), zsh and fish, where installed" },
+    ...remoteInstallArgs,
     verbose: { type: "boolean", alias: "v" },
     quiet: { type: "boolean", alias: "q" },
   },
   async run({ args }) {
     applyVerbosity(args);
+    if (args.push || args.receiver) return (await import("../install/remote-command.ts")).installRemote(args);
     const layout = installLayout({ user: args.user, configPath: args["config-path"], binDir: args["bin-dir"] });
     const text = args.config ? await readPrepared(args.config) : await detectedConfig(args);
     const parsed = parseConfig(text, layout.configPath);

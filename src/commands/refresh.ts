@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
+import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 import { runCheck } from "./_check.ts";
 
 export default defineCommand({
@@ -15,6 +15,7 @@ export default defineCommand({
   async run({ args }) {
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
+    refuseReceiverConfig(config, "refresh");
     process.exit(await runCheck(config, { sync: args.sync, direct: true, force: args.force }));
   },
 });

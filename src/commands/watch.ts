@@ -9,7 +9,9 @@ import { VERSION } from "../version.ts";
 import { createWatchService } from "../watch/service.ts";
 import { notifier, realCheckDeps } from "../refresh/deps.ts";
 import { createRefreshService } from "../refresh/service.ts";
-import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
+import { createPushScheduler } from "../push/scheduler.ts";
+import { sshTargets } from "../push/targets.ts";
+import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 
 const STOP_GRACE_MS = 5000;
 
@@ -20,19 +22,30 @@ export default defineCommand({
     applyVerbosity(args);
     const loaded = await requireConfig(args.config);
     let config: Config = loaded.config;
+    refuseReceiverConfig(config, "watch");
     const reloads = createReloadScheduler({ ...realReloadDeps, random: Math.random, gateway: () => config.gateway, stateDir: () => config.stateDir });
     const refresh = createRefreshService(() => config, { ...realCheckDeps, notify: notifier(() => config) });
+    const pushes = createPushScheduler({
+      run: runProcess,
+      now: Date.now,
+      random: Math.random,
+      stateDir: () => config.stateDir,
+      notify: notifier(() => config),
+      notifySettings: () => config.notify,
+    });
     const service = createWatchService(config, {
       now: Date.now,
       run: runProcess,
       afterSync: async (report) => {
         // Not awaited: a slow webhook must not hold up the next pass or the reload.
         void refresh.onSync(report).catch((error) => logger.error(`refresh: ${error?.message ?? error}`));
+        // Other hosts get the token on their own workers: a down host never holds up this pass or the others.
+        if (report.source.ok) pushes.offer(sshTargets(config), report.source.credentials);
         await (report.reloadNeeded ? reloads.request() : report.ok ? reloads.retryIfOwed() : undefined);
       },
     });
     logger.info(
-      `oauth-sync ${VERSION} watching ${config.credentials} → ${config.targets.length} target(s), gateway ${config.gateway.kind}, refresh trigger ${config.trigger.mode}`,
+      `oauth-sync ${VERSION} watching ${config.credentials} → ${config.targets.length} target(s)${sshTargets(config).length ? ` (${sshTargets(config).length} by ssh)` : ""}, gateway ${config.gateway.kind}, refresh trigger ${config.trigger.mode}`,
     );
 
     let stopping = false;
@@ -45,6 +58,7 @@ export default defineCommand({
         logger.warn(`${signal}: the running pass did not finish within ${STOP_GRACE_MS / 1000}s: exiting anyway`);
         process.exit(0);
       }, STOP_GRACE_MS).unref();
+      pushes.stop();
       await service.stop();
       await refresh.stop();
       await reloads.stop();
@@ -57,6 +71,10 @@ export default defineCommand({
       if (!result.ok) {
         for (const error of result.errors) logger.error(error);
         logger.warn("SIGHUP: config not reloaded, keeping the previous one");
+        return;
+      }
+      if (result.config.source === "push") {
+        logger.error('SIGHUP: the new config says "source": "push" (a receiving host): keeping the previous one');
         return;
       }
       logger.info(`SIGHUP: reloaded ${loaded.path}`);

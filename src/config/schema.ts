@@ -1,5 +1,6 @@
 import { gatewaySchema } from "../gateway/schema.ts";
 import { notifySettings, refreshSettings, triggerSchema } from "../refresh/schema.ts";
+import { sshTargetSchema } from "../push/schema.ts";
 import { defaultStateDir } from "./defaults.ts";
 import { describe, nonEmpty, section, z } from "./zod.ts";
 
@@ -72,7 +73,7 @@ export const openclawCliTargetSchema = z.strictObject({
   replaceNewer,
 });
 
-export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema]);
+export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema, sshTargetSchema]);
 
 export const watchSettings = z.strictObject({
   quietMs: describe(z._default(z.int().check(z.minimum(0)), 5), "Wait this long after the last event before syncing"),
@@ -89,9 +90,13 @@ export const stateDir = describe(
 
 export const configSchema = z.strictObject({
   $schema: describe(z.optional(z.string()), "JSON Schema for editors (`oauth-sync config schema` prints it); ignored by oauth-sync"),
+  source: describe(
+    z._default(z.enum(["credentials", "push"]), "credentials"),
+    '"credentials" (default): follow the Claude Code CLI\'s file. "push": this host receives the token from another over ssh (`oauth-sync receive`, docs/MULTI-HOST.md); `credentials` is then not used',
+  ),
   credentials: describe(
     z._default(nonEmpty(), "~/.claude/.credentials.json"),
-    "Path of the Claude Code CLI credentials file; relative paths are resolved from the config file's directory",
+    "Path of the Claude Code CLI credentials file; relative paths are resolved from the config file's directory; not used with source \"push\"",
   ),
   targets: describe(
     z.array(target).check(z.minLength(1, "list at least one target")),
@@ -107,4 +112,6 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type TargetConfig = z.infer<typeof target>;
-export type FileTargetConfig = Exclude<TargetConfig, { kind: "openclaw-cli" }>;
+/** A target on this host; `ssh` targets are pushed to other hosts outside the sync pass (src/push/). */
+export type LocalTargetConfig = Exclude<TargetConfig, { kind: "ssh" }>;
+export type FileTargetConfig = Exclude<TargetConfig, { kind: "openclaw-cli" | "ssh" }>;

@@ -105,7 +105,7 @@ function plannedCommands(layout: InstallLayout, changed: string[]): string[] {
   ];
 }
 
-async function binaryDiffers(source: string, target: string): Promise<boolean> {
+export async function binaryDiffers(source: string, target: string): Promise<boolean> {
   if (source === target) return false;
   const [a, b] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
   if (!b || a.size !== b.size) return true;
@@ -120,7 +120,7 @@ async function tightenConfig(path: string) {
 }
 
 /** Temp file + rename: a running service keeps its old inode, so an upgrade over it is safe. */
-async function copyBinary(source: string, target: string) {
+export async function copyBinary(source: string, target: string) {
   await mkdir(dirname(target), { recursive: true, mode: 0o755 });
   const temp = join(dirname(target), `.oauth-sync.${randomBytes(6).toString("hex")}.tmp`);
   try {

@@ -4,7 +4,8 @@ import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import { flagFile } from "../refresh/reauth.ts";
-import { loadState } from "../sync/state.ts";
+import { loadState, type State } from "../sync/state.ts";
+import type { PushState } from "../push/record.ts";
 import { formatRemaining } from "../sync/report.ts";
 import { targetId } from "../targets/types.ts";
 import { systemctlEnv } from "./install.ts";
@@ -14,7 +15,8 @@ export interface StatusReport {
   healthy: boolean;
   problems: string[];
   credentials: { path: string; fingerprint?: string; expiresAt?: string; timeLeft?: string; problem?: string };
-  targets: Array<{ id: string; holdsCurrent: boolean; fingerprint?: string; syncedAt?: string; lastError?: string }>;
+  /** `ssh` targets are other hosts: syncedAt is their last successful push, `push` their retries. */
+  targets: Array<{ id: string; kind: string; holdsCurrent: boolean; fingerprint?: string; syncedAt?: string; lastError?: string; push?: { failures: number; nextRetryAt?: string; lastAnswer?: string } }>;
   gateway: { kind: string; pending: boolean; lastReloadAt?: string; lastError?: string };
   units: { service: string; timer: string; nextCheck?: string };
   reauthFlag: { path: string; present: boolean };
@@ -24,26 +26,17 @@ export interface StatusReport {
 /** Everything a person asks when the agents fail: gathered from the credentials, the state file and systemd. */
 export async function gatherStatus(config: Config, deps: { run: ProcessRunner; now: number; systemctl: string[] }): Promise<StatusReport> {
   const problems: string[] = [];
-  const source = await readCredentials(config.credentials, deps.now);
-  const current = source.ok ? fingerprint(source.credentials.accessToken) : undefined;
-  const credentials: StatusReport["credentials"] = source.ok
-    ? {
-        path: config.credentials,
-        fingerprint: current,
-        expiresAt: new Date(source.credentials.expiresAt).toISOString(),
-        timeLeft: formatRemaining(source.credentials.expiresAt - deps.now),
-      }
-    : { path: config.credentials, problem: source.message };
-  if (!source.ok) problems.push(source.message);
-
   const state = await loadState(config.stateDir);
+  const { credentials, current } = config.source === "push" ? receivedToken(state, deps.now) : await followedToken(config, deps.now);
+  if (credentials.problem) problems.push(credentials.problem);
   const targets = config.targets.map((target) => {
     const id = targetId(target);
-    const record = state.targets[id] ?? {};
+    const record: PushState = state.targets[id] ?? {};
     const holdsCurrent = current !== undefined && record.fingerprint === current;
     if (record.lastError) problems.push(`${id}: ${record.lastError}`);
     else if (current && !holdsCurrent) problems.push(`${id} does not hold the current token ${current} yet`);
-    return { id, holdsCurrent, fingerprint: record.fingerprint, syncedAt: record.syncedAt, lastError: record.lastError };
+    const push = target.kind === "ssh" ? { failures: record.failures ?? 0, nextRetryAt: record.nextRetryAt, lastAnswer: record.lastAnswer } : undefined;
+    return { id, kind: target.kind, holdsCurrent, fingerprint: record.fingerprint, syncedAt: record.syncedAt, lastError: record.lastError, ...(push ? { push } : {}) };
   });
 
   const gateway = { kind: config.gateway.kind, pending: Boolean(state.gateway?.pending), lastReloadAt: state.gateway?.lastReloadAt, lastError: state.gateway?.lastError };
@@ -55,8 +48,10 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
     timer: (await show("is-active", "oauth-sync-check.timer")) || "unknown",
     nextCheck: (await show("show", "-p", "NextElapseUSecRealtime", "--value", "oauth-sync-check.timer")) || undefined,
   };
-  if (units.service !== "active") problems.push(`oauth-sync.service is ${units.service}: \`systemctl status oauth-sync\``);
-  if (units.timer !== "active") problems.push(`oauth-sync-check.timer is ${units.timer}`);
+  // A receiving host runs no service: sshd starts `oauth-sync receive` for each push.
+  if (config.source === "push") Object.assign(units, { service: "not used (receives by push)", timer: "not used" });
+  else if (units.service !== "active") problems.push(`oauth-sync.service is ${units.service}: \`systemctl status oauth-sync\``);
+  if (config.source !== "push" && units.timer !== "active") problems.push(`oauth-sync-check.timer is ${units.timer}`);
 
   const flag = flagFile(config);
   const reauthFlag = { path: flag, present: Boolean(await stat(flag).catch(() => undefined)) };
@@ -70,11 +65,33 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
   return { healthy: problems.length === 0, problems, credentials, targets, gateway, units, reauthFlag, openclaw };
 }
 
+async function followedToken(config: Config, now: number): Promise<{ credentials: StatusReport["credentials"]; current?: string }> {
+  const source = await readCredentials(config.credentials, now);
+  if (!source.ok) return { credentials: { path: config.credentials, problem: source.message } };
+  const current = fingerprint(source.credentials.accessToken);
+  return {
+    current,
+    credentials: { path: config.credentials, fingerprint: current, expiresAt: new Date(source.credentials.expiresAt).toISOString(), timeLeft: formatRemaining(source.credentials.expiresAt - now) },
+  };
+}
+
+/** A receiving host's token is the last one pushed to it, as its state file records (fingerprint and expiry). */
+function receivedToken(state: State, now: number): { credentials: StatusReport["credentials"]; current?: string } {
+  const { fingerprint: fp, expiresAt } = state.source;
+  if (!fp || expiresAt === undefined) return { credentials: { path: "(pushed)", problem: "no token has been pushed to this host yet" } };
+  const credentials = { path: "(pushed)", fingerprint: fp, expiresAt: new Date(expiresAt).toISOString(), timeLeft: formatRemaining(expiresAt - now) };
+  if (expiresAt <= now) return { current: fp, credentials: { ...credentials, problem: `the pushed token ${fp} expired at ${credentials.expiresAt}: is the source host pushing?` } };
+  return { current: fp, credentials };
+}
+
 export function formatStatus(report: StatusReport): string {
   const c = report.credentials;
   const lines = [
-    c.fingerprint ? `token     ${c.fingerprint}, expires ${c.expiresAt} (in ${c.timeLeft})` : `token     unusable: ${c.problem}`,
-    ...report.targets.map((t) => `target    ${t.holdsCurrent ? "ok  " : "STALE"} ${t.id}${t.syncedAt ? `, synced ${t.syncedAt}` : ""}${t.lastError ? `, error: ${t.lastError}` : ""}`),
+    c.fingerprint && !c.problem ? `token     ${c.fingerprint}${c.path === "(pushed)" ? " (pushed)" : ""}, expires ${c.expiresAt} (in ${c.timeLeft})` : `token     unusable: ${c.problem}`,
+    ...report.targets.map(
+      (t) =>
+        `${t.push ? "host      " : "target    "}${t.holdsCurrent ? "ok  " : "STALE"} ${t.id}${t.syncedAt ? `, ${t.push ? "pushed" : "synced"} ${t.syncedAt}` : ""}${t.lastError ? `, error: ${t.lastError}` : ""}${t.push?.nextRetryAt && t.lastError ? `, retry ${t.push.nextRetryAt}` : ""}`,
+    ),
     `gateway   ${report.gateway.kind}${report.gateway.lastReloadAt ? `, last reload ${report.gateway.lastReloadAt}` : ""}${report.gateway.pending ? ", reload OWED" : ""}`,
     `service   oauth-sync.service ${report.units.service}; oauth-sync-check.timer ${report.units.timer}${report.units.nextCheck ? `, next ${report.units.nextCheck}` : ""}`,
     `reauth    ${report.reauthFlag.present ? `NEEDED (${report.reauthFlag.path})` : "no"}`,

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 
-export type EventKind = "reauth-needed" | "reauth-reminder" | "recovered" | "sync-failing" | "reload-failing" | "test";
+export type EventKind = "reauth-needed" | "reauth-reminder" | "recovered" | "sync-failing" | "reload-failing" | "push-failing" | "test";
 
 /** One thing a person should know. Built from fixed text, paths and fingerprints: never a token or a webhook URL. */
 export interface NotifyEvent {
@@ -49,6 +49,18 @@ export function failingEvent(kind: "sync-failing" | "reload-failing", host: stri
     severity: "warning",
     title: `oauth-sync on ${host}: ${what} failing`,
     text: `The ${what} failed ${d.count} time(s) in a row. Last error: ${d.error}. See \`journalctl -u oauth-sync\`.`,
+    host,
+    at,
+    details: d,
+  };
+}
+
+export function pushFailingEvent(host: string, at: number, d: { target: string; count: number; error: string }): NotifyEvent {
+  return {
+    kind: "push-failing",
+    severity: "warning",
+    title: `oauth-sync on ${host}: push to ${d.target} failing`,
+    text: `Pushing the token to ${d.target} failed ${d.count} time(s) in a row; that host keeps its last token until it expires. Last error: ${d.error}. See \`oauth-sync status\`.`,
     host,
     at,
     details: d,

@@ -33,7 +33,7 @@ async function handle(request: OwnerRequest): Promise<OwnerAnswer> {
       registerSecret(request.credentials.accessToken);
       registerSecret(request.credentials.refreshToken);
       const target = createLocalTarget(request.target);
-      const outcome = await target.sync(request.credentials, { now: request.now, state: request.state, run: runProcess });
+      const outcome = await target.sync(request.credentials, { now: request.now, state: request.state, run: runProcess, force: request.force === true });
       return { ok: true, outcome };
     }
     case "write-file":

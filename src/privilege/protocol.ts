@@ -1,4 +1,4 @@
-import type { TargetConfig } from "../config/schema.ts";
+import type { LocalTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { WriteMode } from "../fs/atomic-write.ts";
 import type { TargetState } from "../sync/state.ts";
@@ -6,7 +6,7 @@ import type { TargetOutcome, TargetStatus } from "../targets/types.ts";
 
 /** What root asks a child running as the owner of a place to do there. One request, one answer line. */
 export type OwnerRequest =
-  | { op: "sync-target"; target: TargetConfig; credentials: ClaudeCredentials; state?: TargetState; now: number }
+  | { op: "sync-target"; target: LocalTargetConfig; credentials: ClaudeCredentials; state?: TargetState; now: number; force?: boolean }
   | { op: "write-file"; path: string; data: string; newFileMode?: number; mode?: WriteMode }
   | { op: "mkdir"; path: string }
   | { op: "unlink"; path: string };

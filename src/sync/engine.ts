@@ -1,4 +1,4 @@
-import type { Config } from "../config/schema.ts";
+import type { Config, LocalTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials, CredentialsResult } from "../credentials/parse.ts";
 import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
@@ -28,8 +28,17 @@ export interface SyncReport {
 /** One pass: read the CLI's credentials, bring every target in line, record what happened. */
 export async function syncOnce(config: Config, deps: SyncDeps): Promise<SyncReport> {
   const now = deps.now();
-  const source = await readCredentials(config.credentials, now);
-  const targets = config.targets.map(createTarget);
+  return syncFrom(config, await readCredentials(config.credentials, now), deps, now);
+}
+
+/** Targets on this host. `ssh` targets are other hosts: src/push/ pushes to them outside the pass. */
+export function localTargets(config: Config): LocalTargetConfig[] {
+  return config.targets.filter((t): t is LocalTargetConfig => t.kind !== "ssh");
+}
+
+/** A pass from credentials already read (the CLI's file, or a token pushed to `oauth-sync receive`). */
+export async function syncFrom(config: Config, source: CredentialsResult, deps: SyncDeps, now = deps.now()): Promise<SyncReport> {
+  const targets = localTargets(config).map(createTarget);
   const outcomes = source.ok ? await syncTargets(targets, source.credentials, await loadState(config.stateDir), deps, now) : [];
   await updateState(config.stateDir, (state) => {
     recordSource(state, source, now);

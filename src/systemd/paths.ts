@@ -42,10 +42,12 @@ export function usesDocker(config: Config): boolean {
 
 /**
  * Pure: what the service must read below a home besides its credentials: the docker CLI finds plugins such as
- * `compose` in `~/.docker/cli-plugins` (where a manual install puts it), so it needs root's HOME visible.
+ * `compose` in `~/.docker/cli-plugins` (where a manual install puts it), so it needs root's HOME visible; ssh reads
+ * each push target's key and known_hosts file.
  */
 export function readablePaths(config: Config): string[] {
-  return [config.credentials, ...(usesDocker(config) ? ["/root/.docker"] : [])];
+  const sshFiles = config.targets.flatMap((t) => (t.kind === "ssh" ? [t.identityFile, t.knownHostsFile] : []));
+  return [config.credentials, ...sshFiles, ...(usesDocker(config) ? ["/root/.docker"] : [])];
 }
 
 const BASE_CAPABILITIES = ["CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"];

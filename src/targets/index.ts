@@ -1,4 +1,4 @@
-import type { TargetConfig } from "../config/schema.ts";
+import type { LocalTargetConfig } from "../config/schema.ts";
 import { planAuthProfiles } from "./auth-profiles.ts";
 import { planEnvFile } from "./env-file.ts";
 import { fileTarget } from "./file-target.ts";
@@ -9,13 +9,13 @@ import { sqliteEraReason } from "./sqlite-era.ts";
 import type { Target } from "./types.ts";
 
 /** A target as the service uses it: a file target acts with the rights of whoever owns its directory. */
-export function createTarget(config: TargetConfig): Target {
+export function createTarget(config: LocalTargetConfig): Target {
   const local = createLocalTarget(config);
   return config.kind === "openclaw-cli" ? local : ownedFileTarget(local, config.path);
 }
 
 /** The target acting with this process's own rights (the child that runs as the owner uses this one). */
-export function createLocalTarget(config: TargetConfig): Target {
+export function createLocalTarget(config: LocalTargetConfig): Target {
   switch (config.kind) {
     case "openclaw-auth-profiles":
       return fileTarget(config, (text, credentials) => planAuthProfiles(text, credentials, config), () => sqliteEraReason(config.kind, config.path));

@@ -15,7 +15,7 @@ export function ownedFileTarget(local: Target, path: string): Target {
       const self = selfUid();
       if (place.actor.uid === self) return local.sync(credentials, context);
       if (self !== 0) return { id: local.id, status: "refused", message: `${path} belongs to ${describeActor(place.actor)}: run oauth-sync as root or as that user` };
-      const answer = await runAsOwner(place.actor, { op: "sync-target", target: local.config, credentials, state: context.state, now: context.now }, context.run);
+      const answer = await runAsOwner(place.actor, { op: "sync-target", target: local.config, credentials, state: context.state, now: context.now, force: context.force }, context.run);
       if (!answer.ok) return { id: local.id, status: "failed", message: answer.error };
       if (!answer.outcome) return { id: local.id, status: "failed", message: `acting as ${describeActor(place.actor)}: no outcome` };
       return { ...answer.outcome, id: local.id };

@@ -1,5 +1,6 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
-import type { TargetConfig } from "../config/schema.ts";
+import type { LocalTargetConfig, TargetConfig } from "../config/schema.ts";
+import { sshTargetId } from "../push/schema.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import type { TargetState } from "../sync/state.ts";
 
@@ -30,12 +31,13 @@ export interface SyncContext {
 
 export interface Target {
   id: string;
-  config: TargetConfig;
+  config: LocalTargetConfig;
   sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome>;
 }
 
 export function targetId(config: TargetConfig): string {
   if (config.name) return config.name;
+  if (config.kind === "ssh") return sshTargetId(config);
   if (config.kind === "openclaw-cli") return config.agent ? `openclaw-cli:${config.agent}:${config.profileId}` : `openclaw-cli:${config.profileId}`;
   return `${config.kind}:${config.path}`;
 }

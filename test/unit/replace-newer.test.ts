@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { LocalTargetConfig } from "../../src/config/schema.ts";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +23,7 @@ async function longLivedStore() {
 function target(path: string, extra: Record<string, unknown> = {}) {
   const parsed = parseConfig(JSON.stringify({ credentials: "/c.json", targets: [{ kind: "openclaw-auth-profiles", path, ...extra }] }), "/etc/oauth-sync/config.json");
   if (!parsed.ok) throw new Error(parsed.errors.join());
-  return createTarget(parsed.config.targets[0]!);
+  return createTarget(parsed.config.targets[0] as LocalTargetConfig);
 }
 
 describe("a newer (long-lived) token in a target", () => {

@@ -1,0 +1,174 @@
+import type { ClaudeCredentials } from "../credentials/parse.ts";
+import { backoffMs } from "../gateway/scheduler.ts";
+import { logger } from "../log/logger.ts";
+import { fingerprint } from "../log/redact.ts";
+import { pushFailingEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
+import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
+import type { ProcessRunner } from "../process/run.ts";
+import { loadState, updateState } from "../sync/state.ts";
+import { encodeTokenMessage } from "./message.ts";
+import { pushOnce, type PushResult } from "./push-once.ts";
+import { recordPush, type PushState } from "./record.ts";
+import { sshTargetId, type SshTargetConfig } from "./schema.ts";
+
+export interface PushDeps {
+  run: ProcessRunner;
+  now: () => number;
+  random: () => number;
+  stateDir: () => string;
+  notify: (event: NotifyEvent) => Promise<unknown>;
+  notifySettings: () => { failureThreshold: number; reminderHours: number; host?: string };
+}
+
+interface Wanted {
+  line: string;
+  fp: string;
+  expiresAt: number;
+}
+
+/** Push one token to one host and record the outcome in the state file. */
+export async function pushAndRecord(target: SshTargetConfig, wanted: Wanted, deps: Pick<PushDeps, "run" | "now" | "stateDir">, retryInMs?: (failures: number) => number) {
+  const id = sshTargetId(target);
+  const started = deps.now();
+  const result = await pushOnce(target, wanted.line, wanted.fp, deps.run).catch((error): PushResult => ({ kind: "retry", error: String(error?.message ?? error) }));
+  const record = await updateState(deps.stateDir(), (state) => {
+    const previous = state.targets[id] as PushState | undefined;
+    const failures = (previous?.failures ?? 0) + 1;
+    const next = recordPush(previous, result, wanted.fp, wanted.expiresAt, deps.now(), result.kind === "retry" && retryInMs ? retryInMs(failures) : undefined);
+    state.targets[id] = next;
+    return next;
+  });
+  return { id, result, record, ms: deps.now() - started };
+}
+
+/** `sync`: one push to every host, all at once; each bounded by its own timeout. */
+export async function pushEverywhere(targets: SshTargetConfig[], credentials: ClaudeCredentials, deps: Pick<PushDeps, "run" | "now" | "stateDir">) {
+  const wanted = want(credentials);
+  return Promise.all(targets.map((target) => pushAndRecord(target, wanted, deps)));
+}
+
+function want(credentials: ClaudeCredentials): Wanted {
+  return { line: encodeTokenMessage(credentials), fp: fingerprint(credentials.accessToken), expiresAt: credentials.expiresAt };
+}
+
+/**
+ * `watch`: one worker per receiving host, each on its own. A new token is pushed to every host at once; a host that
+ * is down or slow is retried with backoff (1 s doubling to 5 min) and never holds up the others, nor the sync pass,
+ * which does not wait for any push. Lasting failures notify.
+ */
+export function createPushScheduler(deps: PushDeps) {
+  const workers = new Map<string, ReturnType<typeof createWorker>>();
+  let stopped = false;
+
+  return {
+    /** After a good sync pass: the token every host should hold. Returns at once. */
+    offer(targets: SshTargetConfig[], credentials: ClaudeCredentials) {
+      if (stopped) return;
+      const wanted = want(credentials);
+      const ids = new Set(targets.map(sshTargetId));
+      for (const [id, worker] of workers) {
+        if (!ids.has(id)) {
+          worker.stop();
+          workers.delete(id);
+        }
+      }
+      for (const target of targets) {
+        const id = sshTargetId(target);
+        let worker = workers.get(id);
+        if (!worker) workers.set(id, (worker = createWorker(target, deps)));
+        worker.want(target, wanted);
+      }
+    },
+    /** Resolves when no push is running or due at once (tests, benchmarks). */
+    async idle() {
+      await Promise.all([...workers.values()].map((w) => w.idle()));
+    },
+    stop() {
+      stopped = true;
+      for (const worker of workers.values()) worker.stop();
+    },
+    get hosts() {
+      return workers.size;
+    },
+  };
+}
+
+function createWorker(initial: SshTargetConfig, deps: PushDeps) {
+  let target = initial;
+  const id = sshTargetId(initial);
+  let wanted: Wanted | undefined;
+  /** The token this host is known to hold, or refused: nothing more to do for it. */
+  let settled: string | undefined;
+  let loaded = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  let streak: Streak = emptyStreak();
+
+  async function attempt() {
+    clearTimeout(timer);
+    timer = undefined;
+    if (stopped || !wanted) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      if (!loaded) {
+        // A restarted service: a host that already holds this token (and owes nothing) is not pushed again.
+        loaded = true;
+        const record = (await loadState(deps.stateDir())).targets[id] as PushState | undefined;
+        if (record?.fingerprint && !record.lastError) settled = record.fingerprint;
+      }
+      const now = wanted!;
+      if (settled === now.fp) return;
+      const { result, record, ms } = await pushAndRecord(target, now, deps, (failures) => backoffMs(failures, deps.random));
+      if (stopped) return;
+      if (result.kind === "held") {
+        settled = now.fp;
+        logger.success(`${id}: holds token ${now.fp} (${result.detail}, ${ms} ms)`);
+        const r = onSuccess(streak);
+        streak = r.streak;
+        if (r.wasNotified) logger.info(`${id}: pushing works again`);
+        return;
+      }
+      if (result.kind === "refused") settled = now.fp;
+      const settings = deps.notifySettings();
+      const r = onFailure(streak, result.error, deps.now(), settings.failureThreshold, settings.reminderHours * 3_600_000);
+      streak = r.streak;
+      if (result.kind === "retry" && wanted?.fp === now.fp) {
+        const delay = Math.max(0, Date.parse(record.nextRetryAt ?? "") - deps.now()) || backoffMs(record.failures ?? 1, deps.random);
+        logger.error(`${id}: push failed (attempt ${record.failures}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
+        timer = setTimeout(() => void attempt(), delay);
+      } else logger.error(`${id}: ${result.error}`);
+      if (r.send) {
+        await deps.notify(pushFailingEvent(thisHost(settings.host), deps.now(), { target: id, count: r.streak.count, error: result.error })).catch(() => undefined);
+      }
+    })().catch((error) => logger.error(`${id}: push: ${error?.message ?? error}`));
+    await running;
+    running = undefined;
+    if (again && !stopped) {
+      again = false;
+      await attempt();
+    }
+  }
+
+  return {
+    want(next: SshTargetConfig, token: Wanted) {
+      const changed = JSON.stringify(next) !== JSON.stringify(target);
+      target = next;
+      if (changed) settled = undefined;
+      if (wanted?.fp === token.fp && !changed) return; // same token: a retry already waits on its backoff
+      wanted = token;
+      void attempt();
+    },
+    async idle() {
+      while (running) await running;
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
