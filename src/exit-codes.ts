@@ -3,6 +3,8 @@ export const EXIT = {
   ok: 0,
   /** At least one target could not be written; the others were. */
   targetFailed: 1,
+  /** Something a person must look at: `status` found a problem, `notify --test` could not deliver. */
+  failed: 1,
   /** The config file is missing or invalid. */
   misconfigured: 2,
   /** The credentials are unusable (blank, expired, malformed): nothing was written. */
@@ -15,4 +17,21 @@ export const EXIT = {
   refreshTransient: 6,
   /** `check`/`refresh`: the login is dead (refresh token rejected): run `claude auth login`. */
   reauthNeeded: 7,
+  /** `install`/`uninstall` could not finish (a unit did not verify, systemctl failed, a receiver could not be set up). */
+  installFailed: 8,
 } as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * Ends a verb with an exit code; thrown wherever the decision is made and turned into `process.exit` at one edge
+ * (src/commands/_edge.ts). The message, if any, is logged there as one line; most callers have logged already.
+ */
+export class ExitError extends Error {
+  constructor(
+    readonly code: number,
+    message = "",
+  ) {
+    super(message);
+  }
+}

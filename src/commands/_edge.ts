@@ -1,5 +1,11 @@
 import type { CommandDef } from "citty";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { logger } from "../log/logger.ts";
+
+/** The one place a verb's process ends with a code (signal handlers outside a verb's run call it too). */
+export function leave(code: number): never {
+  process.exit(code);
+}
 
 /** One line for any thrown value: its message, never a stack or the bundled source around it. */
 export function oneLine(error: unknown): string {
@@ -20,8 +26,12 @@ export function guardCommand<T extends CommandDef<any>>(command: T): T {
             try {
               return await run(context as never);
             } catch (error) {
+              if (error instanceof ExitError) {
+                if (error.message) logger.error(error.message);
+                return leave(error.code);
+              }
               logger.error(`oauth-sync failed: ${oneLine(error)}`);
-              process.exit(1);
+              return leave(EXIT.failed);
             }
           },
         }
@@ -40,7 +50,7 @@ async function resolve(value: unknown): Promise<CommandDef> {
 export function installCrashHandlers() {
   process.on("uncaughtException", (error) => {
     logger.error(`oauth-sync: unexpected error: ${oneLine(error)}`);
-    process.exit(1);
+    leave(EXIT.failed);
   });
   process.on("unhandledRejection", (error) => {
     logger.error(`oauth-sync: unexpected error (kept running): ${oneLine(error)}`);

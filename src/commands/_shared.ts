@@ -1,7 +1,7 @@
 import type { ArgsDef } from "citty";
 import type { Config } from "../config/schema.ts";
 import { configPath, loadConfig } from "../config/load.ts";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { ownDirPathProblem } from "../fs/place.ts";
 import { logger, setVerbosity } from "../log/logger.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
@@ -24,16 +24,16 @@ export async function requireConfig(flag: string | undefined): Promise<{ config:
     const stateProblem = ownDirPathProblem(result.config.stateDir);
     if (!stateProblem) return result;
     logger.error(`state directory: ${stateProblem}`);
-    process.exit(EXIT.misconfigured);
+    throw new ExitError(EXIT.misconfigured);
   }
   for (const error of result.errors) logger.error(error);
   logger.info(`check it with \`oauth-sync config check --config ${result.path}\`; the schema: \`oauth-sync config schema\``);
-  process.exit(EXIT.misconfigured);
+  throw new ExitError(EXIT.misconfigured);
 }
 
 /** `watch`, `sync`, `check`, `refresh` follow a credentials file: a receiving host's config has none to follow. */
 export function refuseReceiverConfig(config: Config, verb: string): void {
   if (config.source !== "push") return;
   logger.error(`this config receives its token by push ("source": "push"): \`${verb}\` has no credentials file to follow. The source host pushes; here \`oauth-sync receive\` runs as its key's forced command`);
-  process.exit(EXIT.misconfigured);
+  throw new ExitError(EXIT.misconfigured);
 }

@@ -1,3 +1,4 @@
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { defineCommand } from "citty";
 import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 import { runCheck } from "./_check.ts";
@@ -12,6 +13,7 @@ export default defineCommand({
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
     refuseReceiverConfig(config, "check");
-    process.exit(await runCheck(config, { sync: args.sync }));
+    const code = await runCheck(config, { sync: args.sync });
+    if (code !== EXIT.ok) throw new ExitError(code);
   },
 });

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { configJsonSchema } from "../config/json-schema.ts";
 import { configPath, loadConfig } from "../config/load.ts";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
@@ -13,7 +13,7 @@ const check = defineCommand({
     const result = await loadConfig(configPath(args.config));
     if (!result.ok) {
       for (const error of result.errors) print(`${result.path}: ${error}`);
-      process.exit(EXIT.misconfigured);
+      throw new ExitError(EXIT.misconfigured);
     }
     print(`${result.path}: ok (${result.config.targets.length} target(s), gateway ${result.config.gateway.kind})`);
   },

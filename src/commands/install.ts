@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { parseConfig } from "../config/load.ts";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { homedir } from "node:os";
 import { completionPaths, installCompletion, installedShells, type Shell } from "../install/completion.ts";
 import { install } from "../install/install.ts";
@@ -47,13 +47,13 @@ export default defineCommand({
     const parsed = parseConfig(text, layout.configPath);
     if (!parsed.ok) {
       for (const error of parsed.errors) logger.error(error.replace(layout.configPath, args.config ?? "the detected config"));
-      process.exit(EXIT.misconfigured);
+      throw new ExitError(EXIT.misconfigured);
     }
     registerWebhookSecrets(parsed.config.notify.webhooks); // a dry run prints the config: its webhook URLs stay hidden
     const result = await install(parsed.config, text, layout, { run: runProcess, execPath: process.execPath, dryRun: Boolean(args["dry-run"]) });
     if (!result.ok) {
       logger.error(`install failed: ${result.error}`);
-      process.exit(EXIT.targetFailed);
+      throw new ExitError(EXIT.installFailed);
     }
     const completion = args.completion ? await installCompletion(pick(completionPaths(layout.user, homedir()), installedShells()), Boolean(args["dry-run"])) : [];
     if (args["dry-run"]) {

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { logger } from "../log/logger.ts";
 import { testEvent, thisHost } from "../notify/event.ts";
 import { notifyAll, realSendDeps } from "../notify/send.ts";
@@ -13,17 +13,17 @@ export default defineCommand({
     const { config } = await requireConfig(args.config);
     if (!args.test) {
       logger.error("nothing to do: pass --test");
-      process.exit(EXIT.misconfigured);
+      throw new ExitError(EXIT.misconfigured);
     }
     if (config.notify.webhooks.length === 0) {
       logger.error("notify.webhooks is empty: nothing to send to");
-      process.exit(EXIT.misconfigured);
+      throw new ExitError(EXIT.misconfigured);
     }
     const results = await notifyAll(testEvent(thisHost(config.notify.host), Date.now()), config.notify, realSendDeps);
     for (const r of results) {
       if (r.ok) logger.success(`${r.label}: delivered`);
       else logger.error(`${r.label}: ${r.error} (after ${r.attempts} attempt(s))`);
     }
-    if (results.some((r) => !r.ok)) process.exit(1);
+    if (results.some((r) => !r.ok)) throw new ExitError(EXIT.failed);
   },
 });

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { configPath, loadConfig } from "../config/load.ts";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { ownDirPathProblem } from "../fs/place.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
 import { logger } from "../log/logger.ts";
@@ -17,7 +17,7 @@ const STDIN_TIMEOUT_MS = 15_000;
 
 function answer(code: number, value: Answer): never {
   process.stdout.write(redact(formatAnswer(value)));
-  return process.exit(code);
+  throw new ExitError(code);
 }
 
 export default defineCommand({

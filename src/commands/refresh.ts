@@ -1,3 +1,4 @@
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { defineCommand } from "citty";
 import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 import { runCheck } from "./_check.ts";
@@ -16,6 +17,7 @@ export default defineCommand({
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
     refuseReceiverConfig(config, "refresh");
-    process.exit(await runCheck(config, { sync: args.sync, direct: true, force: args.force }));
+    const code = await runCheck(config, { sync: args.sync, direct: true, force: args.force });
+    if (code !== EXIT.ok) throw new ExitError(code);
   },
 });

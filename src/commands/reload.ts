@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
 import { reloadOnce } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
@@ -18,7 +18,7 @@ export default defineCommand({
     const result = await reloadOnce(config.gateway, config.stateDir, realReloadDeps);
     if (!result.ok) {
       logger.error(`gateway reload failed: ${result.error}`);
-      process.exit(EXIT.reloadFailed);
+      throw new ExitError(EXIT.reloadFailed);
     }
     logger.success(`gateway: ${result.detail}`);
   },

@@ -1,3 +1,4 @@
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { defineCommand } from "citty";
 import { gatherStatus, formatStatus } from "../install/status.ts";
 import { userConfigPath } from "../install/plan.ts";
@@ -13,6 +14,6 @@ export default defineCommand({
     const { config } = await requireConfig(args.config ?? userConfigPath(args.user));
     const report = await gatherStatus(config, { run: runProcess, now: Date.now(), systemctl: args.user ? ["systemctl", "--user"] : ["systemctl"] });
     print(args.json ? JSON.stringify(report, null, 2) : formatStatus(report));
-    if (!report.healthy) process.exit(1);
+    if (!report.healthy) throw new ExitError(EXIT.failed);
   },
 });

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
 import { reloadOnce } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
@@ -23,7 +23,7 @@ export default defineCommand({
     refuseReceiverConfig(config, "sync");
     const report = await syncOnce(config, { now: Date.now, run: runProcess, force: Boolean(args.force) });
     logReport(report);
-    if (!report.source.ok) process.exit(EXIT.credentialsRefused);
+    if (!report.source.ok) throw new ExitError(EXIT.credentialsRefused);
     // Every host at once, each bounded by its own timeout, while the gateway reloads here.
     const hosts = sshTargets(config);
     const pushes = hosts.length ? pushEverywhere(hosts, report.source.credentials, { run: runProcess, now: Date.now, stateDir: () => config.stateDir }) : Promise.resolve([]);
@@ -40,7 +40,7 @@ export default defineCommand({
       if (push.result.kind === "held") logger.success(`${push.id}: holds token ${push.record.fingerprint} (${push.result.detail}, ${push.ms} ms)`);
       else logger.error(`${push.id}: ${push.result.error}`);
     }
-    if (exit !== EXIT.ok) process.exit(exit);
-    if (!report.ok || (await pushes).some((p) => p.result.kind !== "held")) process.exit(EXIT.targetFailed);
+    if (exit !== EXIT.ok) throw new ExitError(exit);
+    if (!report.ok || (await pushes).some((p) => p.result.kind !== "held")) throw new ExitError(EXIT.targetFailed);
   },
 });

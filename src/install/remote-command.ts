@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
 import { installLayout } from "./plan.ts";
@@ -15,11 +15,11 @@ export async function installRemote(args: Record<string, unknown>): Promise<void
   const ask = async (question: string) => (await logger.prompt(question, { type: "confirm", initial: true, cancel: "null" })) === true;
   if (args["dry-run"]) {
     logger.error("--dry-run is not supported with --push or --receiver");
-    process.exit(EXIT.misconfigured);
+    throw new ExitError(EXIT.misconfigured);
   }
   if (args.push && args.receiver) {
     logger.error("--push and --receiver: one host is either the source or a receiver");
-    process.exit(EXIT.misconfigured);
+    throw new ExitError(EXIT.misconfigured);
   }
   if (args.push) {
     const port = Number(str("port") ?? 22);
@@ -40,7 +40,7 @@ export async function installRemote(args: Record<string, unknown>): Promise<void
     );
     if (!result.ok) {
       logger.error(`install --push: ${result.error}`);
-      process.exit(EXIT.targetFailed);
+      throw new ExitError(EXIT.installFailed);
     }
     // A running service picks up the new host at once (ExecReload: SIGHUP) and pushes to it.
     const active = await runProcess(["systemctl", "is-active", "oauth-sync.service"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, timeoutMs: 10_000 });
@@ -76,6 +76,6 @@ export async function installRemote(args: Record<string, unknown>): Promise<void
   );
   if (!result.ok) {
     logger.error(`install --receiver: ${result.error}`);
-    process.exit(EXIT.targetFailed);
+    throw new ExitError(EXIT.installFailed);
   }
 }

@@ -7,7 +7,7 @@ import { MAX_BYTES, readTextIfRegular } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, ExitError } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { minimalEnv, runProcess } from "../process/run.ts";
 import { settlingFlag } from "./choose.ts";
@@ -23,7 +23,7 @@ export async function readPrepared(path: string): Promise<string> {
   const read = readOwnFile(path, MAX_BYTES.config);
   if (read.ok) return read.text;
   logger.error(`cannot read ${path}: ${read.message}`);
-  return process.exit(EXIT.misconfigured);
+  throw new ExitError(EXIT.misconfigured);
 }
 
 /** Detection → a proposed config, shown with where each finding came from; confirmed unless --yes. */
@@ -38,15 +38,15 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
   else if (detection.tie) {
     const [a, b] = detection.ranked;
     logger.error(`two OpenClaw installs are equally likely (${a!.found.value.stateDir}, ${b!.found.value.stateDir}; score ${a!.score}): pass ${settlingFlag(a!.found.value)} or ${settlingFlag(b!.found.value)}`);
-    process.exit(EXIT.misconfigured);
+    throw new ExitError(EXIT.misconfigured);
   }
   if (!detection.login || !detection.install) {
     logger.error("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
-    process.exit(EXIT.misconfigured);
+    throw new ExitError(EXIT.misconfigured);
   }
   if (!detection.install.value.stateDir) {
     logger.error(`cannot read ${detection.install.source}: fix the compose project (\`docker compose config\` in its directory shows the same), or pass --openclaw-dir`);
-    process.exit(EXIT.misconfigured);
+    throw new ExitError(EXIT.misconfigured);
   }
   const proposal = proposeConfig(detection.install.value, detection.login.value, {
     claudeOnHost: detection.claudeOnHost,
@@ -57,7 +57,7 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
   if (!(proposal.config.targets as unknown[]).length) {
     for (const note of proposal.notes) logger.warn(note);
     logger.error("nothing to install: no agent of this OpenClaw needs its token copied");
-    process.exit(EXIT.misconfigured);
+    throw new ExitError(EXIT.misconfigured);
   }
   applyAnswers(proposal.config, args);
   for (const note of proposal.notes) logger.warn(note);
@@ -68,10 +68,10 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
   if (!args.yes) {
     if (!process.stdin.isTTY) {
       logger.error("no terminal to ask on: re-run with --yes to accept, or --config FILE");
-      process.exit(EXIT.misconfigured);
+      throw new ExitError(EXIT.misconfigured);
     }
     const ok = await logger.prompt("Install with this config?", { type: "confirm", initial: true, cancel: "null" });
-    if (ok !== true) process.exit(EXIT.misconfigured);
+    if (ok !== true) throw new ExitError(EXIT.misconfigured);
   }
   return text;
 }
@@ -152,7 +152,7 @@ function applyAnswers(config: Record<string, unknown>, args: Record<string, unkn
   if (args.trigger === "container" || args.container) {
     if (!args.container) {
       logger.error("--trigger container needs --container NAME");
-      process.exit(EXIT.misconfigured);
+      throw new ExitError(EXIT.misconfigured);
     }
     config.trigger = { mode: "container", container: args.container };
   }
