@@ -1,5 +1,6 @@
 import { gatewaySchema } from "../gateway/schema.ts";
-import { notifySettings, refreshSettings, triggerSchema } from "../refresh/schema.ts";
+import { notifySettings } from "../notify/schema.ts";
+import { refreshSettings, triggerSchema } from "../refresh/schema.ts";
 import { sshTargetSchema } from "../push/schema.ts";
 import { defaultStateDir } from "./defaults.ts";
 import { describe, nonEmpty, section, z } from "./zod.ts";

@@ -16,7 +16,7 @@ export const emptyStreak = (): Streak => ({ count: 0, lastError: "" });
 export function onFailure(streak: Streak, error: string, now: number, threshold: number, reminderMs: number): { streak: Streak; send: boolean } {
   const next: Streak = { ...streak, count: streak.count + 1, lastError: error };
   if (next.count < threshold) return { streak: next, send: false };
-  const due = next.notifiedAt === undefined || next.notifiedAt > now || now - next.notifiedAt >= reminderMs;
+  const due = reminderDue(next.notifiedAt, now, reminderMs);
   if (due) next.notifiedAt = now;
   return { streak: next, send: due };
 }
@@ -24,4 +24,9 @@ export function onFailure(streak: Streak, error: string, now: number, threshold:
 /** A success ends the streak; `wasNotified` says whether a person heard about it (then the end is logged). */
 export function onSuccess(streak: Streak): { streak: Streak; wasNotified: boolean } {
   return { streak: emptyStreak(), wasNotified: streak.notifiedAt !== undefined };
+}
+
+/** Pure: is a reminder about a lasting problem due? */
+export function reminderDue(lastNotifiedAt: number | undefined, now: number, everyMs: number): boolean {
+  return lastNotifiedAt === undefined || lastNotifiedAt > now || now - lastNotifiedAt >= everyMs;
 }

@@ -8,7 +8,7 @@ import { fingerprint } from "../log/redact.ts";
 import { reauthEvent, recoveredEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
 import { updateState } from "../sync/state.ts";
 import type { Login } from "./inspect.ts";
-import { reminderDue } from "./window.ts";
+import { reminderDue } from "../notify/policy.ts";
 
 export const FLAG_NAME = "REAUTH_NEEDED";
 const FLAG_MARK = "REAUTH_NEEDED (written by oauth-sync)";

@@ -9,7 +9,8 @@ import { loadState } from "../sync/state.ts";
 import { checkOnce, type CheckDeps } from "./check.ts";
 import { readLogin } from "./inspect.ts";
 import { BLANK, noticeRecovery, reportDeadLogin, stillDead } from "./reauth.ts";
-import { nextStep, reminderDue } from "./window.ts";
+import { nextStep } from "./window.ts";
+import { reminderDue } from "../notify/policy.ts";
 
 export interface RefreshServiceDeps extends CheckDeps {
   notify: (event: NotifyEvent) => Promise<unknown>;

@@ -76,8 +76,3 @@ export function nextStep(view: SchedulerView, s: SchedulerSettings): Step {
   if (last === undefined || last > now || now - last >= interval) return { act: true, wakeAt: cap(now + interval) };
   return { act: false, wakeAt: cap(last + interval) };
 }
-
-/** Pure: is a reminder about a lasting problem due? */
-export function reminderDue(lastNotifiedAt: number | undefined, now: number, everyMs: number): boolean {
-  return lastNotifiedAt === undefined || lastNotifiedAt > now || now - lastNotifiedAt >= everyMs;
-}

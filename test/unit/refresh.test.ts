@@ -10,7 +10,8 @@ import { containerInvocation, hostInvocation } from "../../src/refresh/invocatio
 import { BLANK, defaultFlagFile, flagText, isNewLogin, loginCommand, stillDead } from "../../src/refresh/reauth.ts";
 import { chooseUser } from "../../src/refresh/trigger.ts";
 import { parsePasswd } from "../../src/users/accounts.ts";
-import { judgeTrigger, nextStep, refreshDue, reminderDue, type SchedulerSettings } from "../../src/refresh/window.ts";
+import { judgeTrigger, nextStep, refreshDue, type SchedulerSettings } from "../../src/refresh/window.ts";
+import { reminderDue } from "../../src/notify/policy.ts";
 
 const S = 1000;
 const MIN = 60 * S;
