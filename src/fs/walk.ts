@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 
 /**
@@ -8,11 +8,13 @@ import { basename, dirname, isAbsolute, resolve } from "node:path";
  * and the directory holding it are root's (see `trustedLink`); any other link is refused.
  */
 
+// O_DIRECTORY and O_NOFOLLOW differ between x86-64 and arm64: take them from the platform. O_PATH and O_CLOEXEC
+// (missing from Node's table) have the same value on both.
 export const O_PATH = 0o10000000;
-export const O_NOFOLLOW = 0o400000;
-export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
-export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = constants.O_NOFOLLOW;
+export const O_NONBLOCK = constants.O_NONBLOCK;
+export const O_DIRECTORY = constants.O_DIRECTORY;
 const O_DIR = O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC; // O_RDONLY is 0
 const MAX_LINKS = 40;
 

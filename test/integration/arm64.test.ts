@@ -4,7 +4,7 @@
  * Installs what it needs with apt-get when it is missing (CI starts from a bare machine).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { aptEnsure } from "../support/apt.ts";
@@ -13,13 +13,19 @@ const root = join(import.meta.dir, "../..");
 const SYSROOT = "/usr/aarch64-linux-gnu";
 const NEEDED = { "/usr/bin/qemu-aarch64": "qemu-user", [`${SYSROOT}/lib/libc.so.6`]: "libc6-arm64-cross", [`${SYSROOT}/lib/libstdc++.so.6`]: "libstdc++6-arm64-cross" };
 const EM_AARCH64 = 0xb7;
+const LOADER = "/lib/ld-linux-aarch64.so.1";
 
 let dir: string;
 let binary: string;
 
+/**
+ * No `-L SYSROOT`: with it qemu maps the guest's "/" to the sysroot, and oauth-sync, which opens every path from "/"
+ * down (src/fs/walk.ts), would see the sysroot instead of this machine. The arm64 loader is linked where an arm64
+ * Debian keeps it (as libc6:arm64 would), and the guest finds its libraries through LD_LIBRARY_PATH.
+ */
 async function qemu(args: string[]) {
-  const proc = Bun.spawn(["qemu-aarch64", "-L", SYSROOT, binary, ...args], {
-    env: { PATH: "/usr/bin:/bin", HOME: dir, TMPDIR: dir },
+  const proc = Bun.spawn(["qemu-aarch64", binary, ...args], {
+    env: { PATH: "/usr/bin:/bin", HOME: dir, TMPDIR: dir, LD_LIBRARY_PATH: `${SYSROOT}/lib` },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -29,6 +35,7 @@ async function qemu(args: string[]) {
 
 beforeAll(() => {
   aptEnsure(NEEDED);
+  if (!existsSync(LOADER)) symlinkSync(`${SYSROOT}/lib/ld-linux-aarch64.so.1`, LOADER);
   dir = mkdtempSync(join(tmpdir(), "oauth-sync-arm64-"));
   binary = join(dir, "oauth-sync-linux-arm64");
   const build = Bun.spawnSync([process.execPath, "build.ts", "--target", "linux-arm64", "--outfile", binary], { cwd: root, stderr: "pipe" });

@@ -31,7 +31,9 @@ async function inRoot(args: string[]) {
 beforeAll(() => {
   aptEnsure(NEEDED);
   sysroot = mkdtempSync(join(tmpdir(), "oauth-sync-musl-root-"));
-  for (const sub of ["bin", "lib", "usr/lib", "tmp"]) mkdirSync(join(sysroot, sub), { recursive: true });
+  for (const sub of ["bin", "lib", "usr/lib", "tmp", "proc"]) mkdirSync(join(sysroot, sub), { recursive: true });
+  // Every real system (an Alpine container too) has /proc; oauth-sync opens paths through /proc/self/fd.
+  must(["mount", "-t", "proc", "proc", join(sysroot, "proc")]);
   chmodSync(join(sysroot, "tmp"), 0o1777);
   copyFileSync(realpathSync("/usr/lib/x86_64-linux-musl/libc.so"), join(sysroot, "lib/ld-musl-x86_64.so.1"));
   for (const lib of GNU_LIBS) copyFileSync(realpathSync(lib), join(sysroot, "usr/lib", lib.split("/").pop()!));
@@ -39,7 +41,10 @@ beforeAll(() => {
   must([process.execPath, "build.ts", "--target", "linux-x64-musl", "--outfile", join(sysroot, "bin/oauth-sync")]);
 }, 600_000);
 
-afterAll(() => rmSync(sysroot, { recursive: true, force: true }));
+afterAll(() => {
+  Bun.spawnSync(["umount", "-l", join(sysroot, "proc")]);
+  rmSync(sysroot, { recursive: true, force: true });
+});
 
 describe("the x64 musl build in a musl-only root", () => {
   test("links against musl's loader, and the root holds no glibc", async () => {
@@ -52,12 +57,14 @@ describe("the x64 musl build in a musl-only root", () => {
   }, 120_000);
 
   test("config check accepts a good config and explains a bad one", async () => {
-    writeFileSync(join(sysroot, "tmp/good.json"), JSON.stringify({ targets: [{ kind: "env-file", path: "/tmp/.env" }] }));
-    writeFileSync(join(sysroot, "tmp/bad.json"), JSON.stringify({ targets: [{ kind: "env-file" }] }));
-    const ok = await inRoot(["config", "check", "--config", "/tmp/good.json"]);
+    // Not in /tmp itself: a config in a directory everyone can write is refused (docs/SECURITY.md).
+    mkdirSync(join(sysroot, "etc/oauth-sync"), { recursive: true, mode: 0o700 });
+    writeFileSync(join(sysroot, "etc/oauth-sync/good.json"), JSON.stringify({ targets: [{ kind: "env-file", path: "/tmp/.env" }] }));
+    writeFileSync(join(sysroot, "etc/oauth-sync/bad.json"), JSON.stringify({ targets: [{ kind: "env-file" }] }));
+    const ok = await inRoot(["config", "check", "--config", "/etc/oauth-sync/good.json"]);
     expect(ok.code, ok.output).toBe(0);
     expect(ok.stdout).toContain("ok (1 target(s), gateway none)");
-    const refused = await inRoot(["config", "check", "--config", "/tmp/bad.json"]);
+    const refused = await inRoot(["config", "check", "--config", "/etc/oauth-sync/bad.json"]);
     expect(refused.code).toBe(2);
     expect(refused.stdout).toContain("targets[0].path");
   }, 120_000);
