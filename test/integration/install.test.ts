@@ -256,7 +256,7 @@ describe("oauth-sync install --user, in a booted systemd", () => {
 });
 
 describe("a native OpenClaw run by its user's own systemd manager, in a booted systemd", () => {
-  test("the user unit is detected, and the hardened system service restarts it after a rotation", async () => {
+  test("the user unit is detected; the hardened system service writes as the user, and restarts the unit only where a reload is wanted", async () => {
     await sh("id claw >/dev/null 2>&1 || useradd -m claw");
     await sh("loginctl enable-linger claw");
     for (let i = 0; i < 100 && (await box.exec(["test", "-S", "/run/user/1000/bus"])).code !== 0; i++) await Bun.sleep(100);
@@ -282,6 +282,20 @@ describe("a native OpenClaw run by its user's own systemd manager, in a booted s
     await rename(`${file}.tmp`, file);
     await waitInside("/home/claw/.openclaw/agents/main/agent/auth-profiles.json", token);
     expect(await sh("stat -c %U /home/claw/.openclaw/agents/main/agent/auth-profiles.json")).toBe("claw");
+    // 2026.5 re-reads auth-profiles.json by itself (measured, docs/FIELD-MAPPING.md): the proposal reloads nothing.
+    const installed = JSON.parse(await readFile(join(box.root, "etc/oauth-sync/config.json"), "utf8"));
+    expect(installed.targets[0].reload).toBe(false);
+    await Bun.sleep(3000); // longer than the reload's settle time
+    expect(await sh(gateway)).toBe(before);
+
+    // Where a reload is wanted, the hardened system service restarts the user's unit through the user's manager.
+    installed.targets[0].reload = true;
+    await writeInside("/etc/oauth-sync/config.json", JSON.stringify(installed));
+    await sh("systemctl restart oauth-sync.service");
+    const next = fakeToken();
+    await writeFile(`${file}.tmp`, credentialsJson(next, Date.now() + 10 * HOUR), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+    await waitInside("/home/claw/.openclaw/agents/main/agent/auth-profiles.json", next);
     const started = Date.now();
     while ((await sh(gateway)) === before) {
       if (Date.now() - started > 15_000) throw new Error(`the gateway was never restarted:\n${await sh("journalctl -u oauth-sync --no-pager | tail -20")}`);

@@ -67,6 +67,7 @@ describe("the install wizard in a terminal", () => {
     expect(shown).not.toContain("sk-ant-");
     const config = JSON.parse(await readFile(join(box.root, "etc/oauth-sync/config.json"), "utf8"));
     expect(config.credentials).toBe("/root/.claude/.credentials.json");
-    expect(config.targets).toEqual([{ kind: "openclaw-auth-profiles", path: "/root/.openclaw/agents/main/agent/auth-profiles.json" }]);
+    // 2026.5 re-reads auth-profiles.json on its own (measured, docs/FIELD-MAPPING.md): no reload proposed.
+    expect(config.targets).toEqual([{ kind: "openclaw-auth-profiles", path: "/root/.openclaw/agents/main/agent/auth-profiles.json", reload: false }]);
   }, 180_000);
 });
