@@ -19,7 +19,7 @@ export default defineCommand({
     const loaded = await requireConfig(args.config);
     let config: Config = loaded.config;
     const reloads = createReloadScheduler({ ...realReloadDeps, random: Math.random, gateway: () => config.gateway, stateDir: () => config.stateDir });
-    const refresh = createRefreshService(() => config, { ...realCheckDeps, notify: notifier(() => config) });
+    const refresh = createRefreshService(() => config, { ...realCheckDeps, notify: notifier(() => config), afterTrigger: () => service.afterTrigger() });
     const service = createWatchService(config, {
       now: Date.now,
       run: runProcess,

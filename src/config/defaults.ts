@@ -12,13 +12,16 @@ export function defaultStateDir(): string {
   return join(process.env.XDG_STATE_HOME || join(homedir(), ".local/state"), "oauth-sync");
 }
 
+/** watch.expiryChecksSeconds when the file names none (kept out of configDefaults: defu would append a list to it). */
+export const DEFAULT_EXPIRY_CHECKS_SECONDS = [180, 60];
+
 /** Section defaults; the file's values win (merged with defu). */
 export function configDefaults() {
   return {
     credentials: "~/.claude/.credentials.json",
     gateway: { kind: "none" as const },
     stateDir: defaultStateDir(),
-    watch: { quietMs: 5, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 },
+    watch: { quietMs: 5, maxDelayMs: 500, reconcileSeconds: 1800, retrySeconds: 30 },
     trigger: { mode: "host" as const },
     refresh: { windowSeconds: 240, retrySeconds: 30, slowRetrySeconds: 300, slowAfterSeconds: 3600, confirmTries: 3 },
     notify: { webhooks: [], timeoutSeconds: 10, retries: 2, reminderHours: 4, failureThreshold: 3 },

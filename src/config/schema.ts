@@ -60,7 +60,10 @@ export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oa
 export const watchSettings = z.strictObject({
   quietMs: describe(z.int().check(z.minimum(0)), "Wait this long after the last event before syncing"),
   maxDelayMs: describe(z.int().check(z.minimum(0)), "Never wait longer than this after the first event"),
-  reconcileSeconds: describe(z.number().check(z.positive()), "Sync anyway this often, to catch missed events"),
+  reconcileSeconds: describe(z.number().check(z.positive()), "Sync anyway this often, to catch missed events (rare: the expiry checks are the real safety net)"),
+  expiryChecksSeconds: z.optional(
+    describe(z.array(z.number().check(z.positive())), "Sync anyway when the token the targets hold has this many seconds left, whatever the watcher saw (default [180, 60])"),
+  ),
   retrySeconds: describe(z.number().check(z.positive()), "Retry a failed target after this long"),
 });
 
