@@ -32,6 +32,7 @@ const HALF_WRITTEN_DELAY_MS = 100;
 const LOOK_DELAY_MS = 250;
 /** A pass this long after each refresh trigger of our own: its rotation lands even if the watcher missed it. */
 const AFTER_TRIGGER_DELAY_MS = 1000;
+const MOUNTS_READY_MS = 1000;
 /** Long waits are re-armed at least this often: a suspended machine's timers run late. */
 const MAX_TIMER_MS = 15 * 60_000;
 
@@ -70,6 +71,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     look: undefined as Timer | undefined,
     expiry: undefined as Timer | undefined,
     trigger: undefined as Timer | undefined,
+    mountsReady: undefined as Timer | undefined,
   };
   const lastLogged = new Map<string, string>();
   let syncCount = 0;
@@ -81,6 +83,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
   let heldExpiresAt: number | undefined;
   let expiryLookedAt = 0;
   let missed = 0;
+  let directoryCheck: Promise<void> = Promise.resolve();
 
   const pass = async () => {
     if (stopped) return;
@@ -168,7 +171,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     void checkDirectory(true);
   };
 
-  async function subscribe() {
+  async function subscribe(warnMissing = true) {
     await unsubscribe();
     if (!events) return;
     const dir = dirname(config.credentials);
@@ -182,7 +185,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     }
     const info = await stat(dir).catch(() => undefined);
     if (!info) {
-      logger.warn(`${dir} does not exist (yet): waiting for it to appear`);
+      if (warnMissing) logger.warn(`${dir} does not exist (yet): waiting for it to appear`);
       return;
     }
     // Only the directory's own entries: Claude Code writes transcripts and caches in its subdirectories all day.
@@ -202,15 +205,22 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
    * inotify follows the inode: a directory deleted and recreated, renamed away or mounted over needs a new
    * subscription. Asked by the parent's events, the mount monitor and every safety-net pass; never on a timer.
    */
-  async function checkDirectory(passAfter: boolean) {
+  function checkDirectory(passAfter: boolean): Promise<void> {
+    // One at a time: a rename sends two events, a mount two lines, and two subscribe()s at once would tangle.
+    directoryCheck = directoryCheck.then(() => replaceWatchIfMoved(passAfter)).catch((error) => logger.warn(`watcher: ${error?.message ?? error}`));
+    return directoryCheck;
+  }
+
+  async function replaceWatchIfMoved(passAfter: boolean) {
     if (stopped || !events) return;
     const dir = dirname(config.credentials);
     const now = await statIdentity(dir, false);
     const replaced = now ? now !== watchedDir : subscriptions.length > 0 && watchedDir !== undefined;
     if (!replaced) return;
     logger.info(now ? `${dir} was replaced: watching it again` : `${dir} is gone: waiting for it to appear`);
-    await subscribe();
-    if (passAfter && now) request("directory");
+    await subscribe(Boolean(now));
+    // The directory may have appeared while subscribing: whatever was written before the watch began is read now.
+    if (passAfter && watchedDir) request("directory");
   }
 
   function onMountChange(target: string) {
@@ -230,7 +240,12 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
   return {
     async start() {
       await subscribe();
-      if (events) mounts = startMounts?.(onMountChange);
+      if (events) {
+        mounts = startMounts?.(onMountChange);
+        // findmnt reports changes after it has read the mount table once: a mount in that first moment is looked for
+        // once, a second later (a single look at start, not a poll).
+        if (mounts) timers.mountsReady = setTimeout(() => void checkDirectory(true), MOUNTS_READY_MS);
+      }
       startTimers();
       request("start");
       await queue.idle();
