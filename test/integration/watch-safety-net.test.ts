@@ -5,6 +5,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
 import { runProcess } from "../../src/process/run.ts";
 import { createWatchService } from "../../src/watch/service.ts";
+import { run } from "../support/binary.ts";
 
 /**
  * The watcher's events blocked entirely (no watcher started: the `watcher: null` seam), real files, the real service:
@@ -59,6 +60,9 @@ describe("safety nets with no file events at all", () => {
     expect(Date.now()).toBeLessThan(oldExpires);
     expect(await watchState(s)).toMatchObject({ missed: 1, lastMissedBy: "expiry" });
     expect(service!.missed).toBe(1);
+    // The compiled binary's `status --json` shows it.
+    const status = await run(["status", "--json", "--config", s.configPath]);
+    expect(JSON.parse(status.stdout).watch).toMatchObject({ missedRotations: 1, lastMissedBy: "expiry" });
   }, 20_000);
 
   test("a refresh trigger of our own is followed by a pass that lands its rotation", async () => {
