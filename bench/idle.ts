@@ -109,7 +109,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 const subjects = await startAll();
 try {
-  await Bun.sleep(5000); // start-up done, first copy written
+  await Bun.sleep(30_000); // past start-up: the first copy written, the garbage collector's start-up work done
   for (const s of subjects) await waitForToken([s.target], "sk-ant-oat01-", 10_000);
   const before = await Promise.all(subjects.map((s) => sample(s.child!.pid!)));
   console.error(`idle for ${idleSeconds} s …`);

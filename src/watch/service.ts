@@ -27,9 +27,10 @@ const HALF_WRITTEN_DELAY_MS = 100;
  * After every callback from the watcher, however empty, the file is looked at once more this much later.
  * @parcel/watcher 2.x can drop an event: its debounce thread copies the batch and then clears it, and an event
  * added in between is gone (Watcher::triggerCallbacks). The callback that took the batch still arrives, so one stat
- * a moment later catches the rename whose event was lost.
+ * a moment later catches the rename whose event was lost. Longer than the watcher's own longest batch (500 ms), so
+ * an event that is merely late is not counted as missed.
  */
-const LOOK_DELAY_MS = 250;
+const LOOK_DELAY_MS = 600;
 /** A pass this long after each refresh trigger of our own: its rotation lands even if the watcher missed it. */
 const AFTER_TRIGGER_DELAY_MS = 1000;
 const MOUNTS_READY_MS = 1000;
@@ -176,7 +177,8 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     if (!events) return;
     const dir = dirname(config.credentials);
     const parent = dirname(dir);
-    if (parent !== dir) {
+    // Not "/": @parcel/watcher's ignore rules see no relative paths under it and it would watch the whole tree.
+    if (parent !== dir && parent !== "/") {
       const parentSub = await events.subscribe(parent, onParentEvents, { backend: "inotify", ignore: [onlyEntry(basename(dir))] }).catch((error) => {
         logger.warn(`cannot watch ${parent} (${error?.message ?? error}): a replaced ${dir} is noticed at the next safety-net pass`);
         return undefined;
