@@ -86,7 +86,10 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
   let missed = 0;
   let directoryCheck: Promise<void> = Promise.resolve();
 
-  const pass = async () => {
+  // A pass never rejects: the coalescer's promise would go unhandled and end the process.
+  const pass = () => runPass().catch((error) => logger.error(`watch: ${error?.message ?? error}`));
+
+  const runPass = async () => {
     if (stopped) return;
     const why = reasons;
     reasons = new Set();
