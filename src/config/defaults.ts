@@ -21,7 +21,7 @@ export function configDefaults() {
     credentials: "~/.claude/.credentials.json",
     gateway: { kind: "none" as const },
     stateDir: defaultStateDir(),
-    watch: { quietMs: 5, maxDelayMs: 500, reconcileSeconds: 1800, retrySeconds: 30 },
+    watch: { quietMs: 0, maxDelayMs: 500, reconcileSeconds: 1800, retrySeconds: 30 },
     trigger: { mode: "host" as const },
     refresh: { windowSeconds: 240, retrySeconds: 30, slowRetrySeconds: 300, slowAfterSeconds: 3600, confirmTries: 3 },
     notify: { webhooks: [], timeoutSeconds: 10, retries: 2, reminderHours: 4, failureThreshold: 3 },

@@ -49,6 +49,18 @@ async function statIdentity(path: string, full: boolean): Promise<string | undef
   return info && (full ? identity(info) : dirIdentity(info));
 }
 
+/** When the file last changed (a rename sets its ctime): a change younger than this may still be announced. */
+async function changedAt(path: string): Promise<number | undefined> {
+  const info = await stat(path).catch(() => undefined);
+  return info && Math.max(info.mtimeMs, info.ctimeMs);
+}
+
+/**
+ * A change the watcher had this long to announce and did not is a miss: twice its longest batch (500 ms). A net that
+ * happens to run just after a rotation, before its event arrived, finds work but does not count it.
+ */
+const ANNOUNCE_WITHIN_MS = 1000;
+
 /** A regular expression for @parcel/watcher's `ignore` that keeps only the one entry `name` of the watched directory. */
 const onlyEntry = (name: string) => new RegExp(`^(?!${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$)`);
 
@@ -95,6 +107,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     reasons = new Set();
     if (!why.has("event") && !why.has("start")) await checkDirectory(false);
     seenFile = await statIdentity(config.credentials, true);
+    const fileChangedAt = await changedAt(config.credentials);
     const report = await syncOnce(config, deps).catch((error): SyncReport | undefined => {
       logger.error(`sync failed: ${error?.message ?? error}`);
       return undefined;
@@ -104,7 +117,9 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     logReport(report, lastLogged);
     if (report.source.ok) {
       const fp = fingerprint(report.source.credentials.accessToken);
-      const net = missedBy(why, seenFingerprint !== undefined && fp !== seenFingerprint, report.changed);
+      // The look has already waited out the watcher (the same unannounced file seen twice, 600 ms apart).
+      const announcedLate = !why.has("look") && fileChangedAt !== undefined && Date.now() - fileChangedAt < ANNOUNCE_WITHIN_MS;
+      const net = announcedLate ? undefined : missedBy(why, seenFingerprint !== undefined && fp !== seenFingerprint, report.changed);
       seenFingerprint = fp;
       if (report.ok) heldExpiresAt = report.source.credentials.expiresAt;
       if (net) await recordMiss(net, fp);
@@ -142,12 +157,20 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     timers.retry = setTimeout(() => request("retry"), ms);
   }
 
-  /** One stat a moment after a watcher callback: a rename whose event was lost shows as a changed file. */
-  function scheduleLook() {
-    if (timers.look || stopped) return;
+  /**
+   * One stat a moment after a watcher callback: a rename whose event was lost shows as a file that no pass has read.
+   * Its event may merely be on its way (a new rotation inside the watcher's batch): so the same file must be seen
+   * again one delay later, still unread, before a pass runs for it. A file changed in between looks again.
+   */
+  function scheduleLook(suspect?: string) {
+    if (stopped || (timers.look && !suspect)) return;
+    clearTimeout(timers.look);
     timers.look = setTimeout(async () => {
       timers.look = undefined;
-      if ((await statIdentity(config.credentials, true)) !== seenFile) request("look");
+      const now = await statIdentity(config.credentials, true);
+      if (now === seenFile) return;
+      if (now === suspect) request("look");
+      else scheduleLook(now);
     }, LOOK_DELAY_MS);
   }
 
@@ -166,7 +189,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     if (error) logger.warn(`watcher: ${error.message}`);
     const name = basename(config.credentials);
     if (batch.some((event) => basename(event.path) === name)) request("event");
-    scheduleLook();
+    if (!timers.look) scheduleLook();
   };
 
   /** The parent's events: only ones about the credentials directory's own entry (created, removed, renamed). */

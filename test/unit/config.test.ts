@@ -38,7 +38,7 @@ describe("parseConfig: defaults", () => {
     expect(config.gateway).toEqual({ kind: "none" });
     expect(config.stateDir).toBe(defaultStateDir());
     expect(config.stateDir).toBe(process.getuid?.() === 0 ? "/var/lib/oauth-sync" : config.stateDir);
-    expect(config.watch).toEqual({ quietMs: 5, maxDelayMs: 500, reconcileSeconds: 1800, retrySeconds: 30 });
+    expect(config.watch).toEqual({ quietMs: 0, maxDelayMs: 500, reconcileSeconds: 1800, retrySeconds: 30 });
     expect(config.targets).toEqual([
       { kind: "openclaw-auth-profiles", path: "/srv/oc/auth-profiles.json", profileId: "anthropic:default", credentialType: "token", reload: true, write: "atomic" },
       { kind: "openclaw-oauth-json", path: "/srv/oc/oauth.json", provider: "anthropic", reload: true, write: "atomic" },
