@@ -84,27 +84,47 @@ async function tree(pid: number): Promise<number[]> {
   return all;
 }
 
-/** CPU nanoseconds and voluntary switches summed over every thread of every process in the tree; RSS summed in MB. */
+/** Per thread (pid/tid) of the tree: CPU nanoseconds and voluntary switches; RSS summed in MB. */
 async function sample(pid: number) {
-  let cpuNs = 0;
-  let switches = 0;
+  const threads = new Map<string, { cpuNs: number; switches: number }>();
   let rssKb = 0;
   let mainRssKb = 0;
+  let mainAnonKb = 0;
   for (const p of await tree(pid)) {
     const status = await readFile(`/proc/${p}/status`, "utf8").catch(() => "");
     const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     rssKb += rss;
-    if (p === pid) mainRssKb = rss;
+    if (p === pid) {
+      mainRssKb = rss;
+      mainAnonKb = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    }
     for (const tid of await readdir(`/proc/${p}/task`).catch(() => [] as string[])) {
-      cpuNs += Number((await readFile(`/proc/${p}/task/${tid}/schedstat`, "utf8").catch(() => "0")).split(" ")[0]);
-      switches += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(await readFile(`/proc/${p}/task/${tid}/status`, "utf8").catch(() => ""))?.[1] ?? 0);
+      const cpuNs = Number((await readFile(`/proc/${p}/task/${tid}/schedstat`, "utf8").catch(() => "0")).split(" ")[0]);
+      const switches = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(await readFile(`/proc/${p}/task/${tid}/status`, "utf8").catch(() => ""))?.[1] ?? 0);
+      threads.set(`${p}/${tid}`, { cpuNs, switches });
     }
   }
-  return { cpuNs, switches, rssMb: rssKb / 1024, mainRssMb: mainRssKb / 1024 };
+  return { threads, rssMb: rssKb / 1024, mainRssMb: mainRssKb / 1024, mainAnonMb: mainAnonKb / 1024 };
 }
 
-const mb = (s: { rssMb: number; mainRssMb: number }) =>
-  s.rssMb - s.mainRssMb > 0.05 ? `${s.mainRssMb.toFixed(1)} MB (+${(s.rssMb - s.mainRssMb).toFixed(1)} children)` : `${s.mainRssMb.toFixed(1)} MB`;
+/**
+ * What the threads did between two samples: a thread alive at both counts its difference, one born in between all of
+ * it. (A thread that ended in between, such as a garbage-collector helper, is lost: a small undercount.)
+ */
+function activity(before: Awaited<ReturnType<typeof sample>>, after: Awaited<ReturnType<typeof sample>>) {
+  let cpuNs = 0;
+  let switches = 0;
+  for (const [id, end] of after.threads) {
+    const start = before.threads.get(id) ?? { cpuNs: 0, switches: 0 };
+    cpuNs += end.cpuNs - start.cpuNs;
+    switches += end.switches - start.switches;
+  }
+  return { cpuNs, switches };
+}
+
+/** The process's RSS (of which anonymous: heap, stacks; the rest is pages of the executable), and its children's. */
+const mb = (s: { rssMb: number; mainRssMb: number; mainAnonMb: number }) =>
+  `${s.mainRssMb.toFixed(1)} MB (anon ${s.mainAnonMb.toFixed(1)})${s.rssMb - s.mainRssMb > 0.05 ? ` +${(s.rssMb - s.mainRssMb).toFixed(1)} children` : ""}`;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
 const subjects = await startAll();
@@ -116,9 +136,9 @@ try {
   await Bun.sleep(idleSeconds * 1000);
   const after = await Promise.all(subjects.map((s) => sample(s.child!.pid!)));
   subjects.forEach((s, i) => {
-    const cpuPerHour = ((after[i]!.cpuNs - before[i]!.cpuNs) / 1e9) * (3600 / idleSeconds);
-    s.figures["CPU per idle hour"] = `${cpuPerHour.toFixed(3)} s`;
-    s.figures["wake-ups per idle minute"] = (((after[i]!.switches - before[i]!.switches) * 60) / idleSeconds).toFixed(1);
+    const done = activity(before[i]!, after[i]!);
+    s.figures["CPU per idle hour"] = `${((done.cpuNs / 1e9) * (3600 / idleSeconds)).toFixed(3)} s`;
+    s.figures["wake-ups per idle minute"] = ((done.switches * 60) / idleSeconds).toFixed(1);
     s.figures["RSS idle"] = mb(after[i]!);
   });
 
@@ -158,6 +178,6 @@ try {
 
 const rows = Object.keys(subjects[2]!.figures);
 console.log(`resident cost, ${idleSeconds} s idle, ${rotations} rotations (temp file + rename), ${new Date().toISOString()}`);
-console.log(["".padEnd(30), ...subjects.map((s) => s.name.padStart(30))].join(""));
-for (const row of rows) console.log([row.padEnd(30), ...subjects.map((s) => (s.figures[row] ?? "").padStart(30))].join(""));
+console.log(["".padEnd(30), ...subjects.map((s) => s.name.padStart(34))].join(""));
+for (const row of rows) console.log([row.padEnd(30), ...subjects.map((s) => (s.figures[row] ?? "").padStart(34))].join(""));
 console.log("goals: oauth-sync ≤ 0.2 s CPU per idle hour; RSS within 5 MB of minimal, growing < 2 MB over 10 000 rotations; p50 within 5 ms of minimal");
