@@ -34,6 +34,7 @@ const LOOK_DELAY_MS = 600;
 /** A pass this long after each refresh trigger of our own: its rotation lands even if the watcher missed it. */
 const AFTER_TRIGGER_DELAY_MS = 1000;
 const MOUNTS_READY_MS = 1000;
+const COLLECT_AFTER_MS = 10_000;
 /** Long waits are re-armed at least this often: a suspended machine's timers run late. */
 const MAX_TIMER_MS = 15 * 60_000;
 
@@ -85,6 +86,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     expiry: undefined as Timer | undefined,
     trigger: undefined as Timer | undefined,
     mountsReady: undefined as Timer | undefined,
+    collect: undefined as Timer | undefined,
   };
   const lastLogged = new Map<string, string>();
   let syncCount = 0;
@@ -132,6 +134,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     halfWrittenTries = 0;
     if (report.outcomes.some((o) => o.status === "failed")) scheduleRetry(config.watch.retrySeconds * 1000);
     await deps.afterSync?.(report);
+    scheduleCollect();
   };
   const queue = coalescer(pass, config.watch);
 
@@ -150,6 +153,15 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
       const previous = state.watch?.missed ?? 0;
       state.watch = { missed: previous + 1, lastMissedAt: new Date(deps.now()).toISOString(), lastMissedBy: net };
     }).catch((error) => logger.warn(`state: ${error?.message ?? error}`));
+  }
+
+  /**
+   * A full garbage collection once things have been quiet for a while after passes: the heap a burst of rotations
+   * grew is given back while the service waits for hours. Only after activity, so idle time pays nothing.
+   */
+  function scheduleCollect() {
+    clearTimeout(timers.collect);
+    timers.collect = setTimeout(() => Bun.gc(true), COLLECT_AFTER_MS);
   }
 
   function scheduleRetry(ms: number) {
