@@ -161,11 +161,14 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
    */
   function scheduleCollect() {
     clearTimeout(timers.collect);
+    if (stopped) return;
     timers.collect = setTimeout(() => Bun.gc(true), COLLECT_AFTER_MS);
+    timers.collect.unref(); // never what keeps a stopping process alive
   }
 
   function scheduleRetry(ms: number) {
     clearTimeout(timers.retry);
+    if (stopped) return;
     timers.retry = setTimeout(() => request("retry"), ms);
   }
 
@@ -279,13 +282,12 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
 
   return {
     async start() {
+      // findmnt first: its start-up is over before the first events arrive.
+      if (events) mounts = startMounts?.(onMountChange);
       await subscribe();
-      if (events) {
-        mounts = startMounts?.(onMountChange);
-        // findmnt reports changes after it has read the mount table once: a mount in that first moment is looked for
-        // once, a second later (a single look at start, not a poll).
-        if (mounts) timers.mountsReady = setTimeout(() => void checkDirectory(true), MOUNTS_READY_MS);
-      }
+      // findmnt reports changes after it has read the mount table once: a mount in that first moment is looked for
+      // once, a second later (a single look at start, not a poll).
+      if (mounts) timers.mountsReady = setTimeout(() => void checkDirectory(true), MOUNTS_READY_MS);
       startTimers();
       request("start");
       await queue.idle();
@@ -308,6 +310,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
       mounts?.stop();
       queue.cancel();
       await queue.idle();
+      stopTimers(); // the last pass may have set some
       await unsubscribe();
     },
     get syncCount() {
