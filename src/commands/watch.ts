@@ -5,6 +5,7 @@ import { realReloadDeps } from "../gateway/deps.ts";
 import { createReloadScheduler } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
+import { removeLeftoverTemps } from "../targets/leftovers.ts";
 import { VERSION } from "../version.ts";
 import { createWatchService } from "../watch/service.ts";
 import { notifier, realCheckDeps } from "../refresh/deps.ts";
@@ -24,7 +25,7 @@ export default defineCommand({
     let config: Config = loaded.config;
     refuseReceiverConfig(config, "watch");
     const reloads = createReloadScheduler({ ...realReloadDeps, random: Math.random, gateway: () => config.gateway, stateDir: () => config.stateDir });
-    const refresh = createRefreshService(() => config, { ...realCheckDeps, notify: notifier(() => config) });
+    const refresh = createRefreshService(() => config, { ...realCheckDeps, notify: notifier(() => config), afterTrigger: () => service.afterTrigger() });
     const pushes = createPushScheduler({
       run: runProcess,
       now: Date.now,
@@ -82,6 +83,9 @@ export default defineCommand({
       await service.reload(config);
     });
     await reloads.resume();
+    // A writer killed mid-write (SIGKILL, power loss) leaves its temp file: ours, by name, removed before we start.
+    const leftovers = await removeLeftoverTemps(config, runProcess).catch(() => []);
+    if (leftovers.length) logger.info(`removed ${leftovers.length} temp file(s) an earlier run left behind: ${leftovers.join(", ")}`);
     await service.start();
     refresh.start();
     await new Promise(() => {}); // runs until a signal

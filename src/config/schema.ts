@@ -2,7 +2,7 @@ import { gatewaySchema } from "../gateway/schema.ts";
 import { notifySettings } from "../notify/schema.ts";
 import { refreshSettings, triggerSchema } from "../refresh/schema.ts";
 import { sshTargetSchema } from "../push/schema.ts";
-import { defaultStateDir } from "./defaults.ts";
+import { DEFAULT_EXPIRY_CHECKS_SECONDS, defaultStateDir } from "./defaults.ts";
 import { describe, nonEmpty, section, z } from "./zod.ts";
 
 const writeMode = describe(
@@ -77,9 +77,16 @@ export const openclawCliTargetSchema = z.strictObject({
 export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema, sshTargetSchema]);
 
 export const watchSettings = z.strictObject({
-  quietMs: describe(z._default(z.int().check(z.minimum(0)), 5), "Wait this long after the last event before syncing"),
+  quietMs: describe(z._default(z.int().check(z.minimum(0)), 0), "Wait this long after the last event before syncing (the watcher batches ~50 ms itself)"),
   maxDelayMs: describe(z._default(z.int().check(z.minimum(0)), 500), "Never wait longer than this after the first event"),
-  reconcileSeconds: describe(z._default(z.number().check(z.positive()), 300), "Sync anyway this often, to catch missed events"),
+  reconcileSeconds: describe(
+    z._default(z.number().check(z.positive()), 1800),
+    "Sync anyway this often, to catch missed events (rare: the expiry checks are the real safety net)",
+  ),
+  expiryChecksSeconds: describe(
+    z._default(z.array(z.number().check(z.positive())), () => [...DEFAULT_EXPIRY_CHECKS_SECONDS]),
+    "Sync anyway when the token the targets hold has this many seconds left, whatever the watcher saw",
+  ),
   retrySeconds: describe(z._default(z.number().check(z.positive()), 30), "Retry a failed target after this long"),
 });
 

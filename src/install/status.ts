@@ -20,6 +20,8 @@ export interface StatusReport {
   gateway: { kind: string; pending: boolean; lastReloadAt?: string; lastError?: string };
   units: { service: string; timer: string; nextCheck?: string };
   reauthFlag: { path: string; present: boolean };
+  /** Passes by a safety net that found a rotation the watcher missed (should stay 0). */
+  watch: { missedRotations: number; lastMissedAt?: string; lastMissedBy?: string };
   openclaw: OpenClawView[];
 }
 
@@ -62,7 +64,8 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
     if (view.error) problems.push(`OpenClaw (${view.source}) could not report: ${view.error}`);
     else if (view.status === "expired" || view.status === "missing") problems.push(`OpenClaw (${view.source}) reports its Anthropic profile ${view.status}`);
   }
-  return { healthy: problems.length === 0, problems, credentials, targets, gateway, units, reauthFlag, openclaw };
+  const watch = { missedRotations: state.watch?.missed ?? 0, lastMissedAt: state.watch?.lastMissedAt, lastMissedBy: state.watch?.lastMissedBy };
+  return { healthy: problems.length === 0, problems, credentials, targets, gateway, units, reauthFlag, watch, openclaw };
 }
 
 async function followedToken(config: Config, now: number): Promise<{ credentials: StatusReport["credentials"]; current?: string }> {
@@ -94,6 +97,7 @@ export function formatStatus(report: StatusReport): string {
     ),
     `gateway   ${report.gateway.kind}${report.gateway.lastReloadAt ? `, last reload ${report.gateway.lastReloadAt}` : ""}${report.gateway.pending ? ", reload OWED" : ""}`,
     `service   oauth-sync.service ${report.units.service}; oauth-sync-check.timer ${report.units.timer}${report.units.nextCheck ? `, next ${report.units.nextCheck}` : ""}`,
+    `watcher   ${report.watch.missedRotations} rotation(s) missed by the watcher, caught by a safety net${report.watch.lastMissedAt ? ` (last ${report.watch.lastMissedAt}, ${report.watch.lastMissedBy})` : ""}`,
     `reauth    ${report.reauthFlag.present ? `NEEDED (${report.reauthFlag.path})` : "no"}`,
     ...report.openclaw.map((v) => `openclaw  ${v.source}: ${v.error ?? `${v.type} profile ${v.status}${v.expiresAt ? `, expires ${new Date(v.expiresAt).toISOString()}` : ""}`}`),
     report.healthy ? "healthy" : `problem: ${report.problems[0]}`,

@@ -1,6 +1,7 @@
 import { LogLevels, type ConsolaInstance } from "consola/core";
-import { hasTTY, isCI, env } from "std-env";
+import { isatty } from "node:tty";
 import { Writable } from "node:stream";
+import { plainReporter } from "./plain-reporter.ts";
 import { redact } from "./redact.ts";
 
 /** A stream that redacts every chunk before it reaches the real one: the one place secrets are scrubbed. */
@@ -16,23 +17,38 @@ function redacting(target: NodeJS.WriteStream): NodeJS.WriteStream {
 }
 
 export function underSystemd(): boolean {
-  return Boolean(env.JOURNAL_STREAM || env.INVOCATION_ID);
+  return Boolean(process.env.JOURNAL_STREAM || process.env.INVOCATION_ID);
 }
 
+/**
+ * A person at a terminal. std-env is asked only when stdout is a terminal: importing it reads `process.stdout`,
+ * which costs a Bun process ~4 MB that a service under journald never needs.
+ */
 export function fancyOutput(): boolean {
-  return hasTTY && !isCI && !underSystemd() && !env.NO_COLOR;
+  if (!isatty(1) || underSystemd() || process.env.NO_COLOR) return false;
+  const { isCI }: typeof import("std-env") = require("std-env");
+  return !isCI;
 }
 
-// The fancy reporter costs ~10 MB of memory: a resident service under journald loads only the basic one.
-const { createConsola }: typeof import("consola/basic") = fancyOutput() ? require("consola") : require("consola/basic");
+const fancy = fancyOutput();
+const streams = () => ({ stdout: redacting(process.stdout), stderr: redacting(process.stderr) });
 
-export const logger: ConsolaInstance = createConsola({
-  level: LogLevels.info,
-  fancy: fancyOutput(),
-  stdout: redacting(process.stdout),
-  stderr: redacting(process.stderr),
-  formatOptions: { colors: fancyOutput(), date: false, compact: !fancyOutput() },
-});
+// The fancy reporter costs ~10 MB of memory: a resident service under journald loads consola's core and a plain reporter.
+export const logger: ConsolaInstance = fancy
+  ? (require("consola") as typeof import("consola")).createConsola({
+      level: LogLevels.info,
+      fancy: true,
+      ...streams(),
+      formatOptions: { colors: true, date: false, compact: false },
+    })
+  : (require("consola/core") as typeof import("consola/core")).createConsola({
+      level: LogLevels.info,
+      reporters: [plainReporter(redact, streams)],
+      // consola reads these for widths only; the reporter writes to fd 1 and 2 itself.
+      stdout: { columns: 0 } as NodeJS.WriteStream,
+      stderr: { columns: 0 } as NodeJS.WriteStream,
+      formatOptions: { colors: false, date: false, compact: true },
+    });
 
 export function setVerbosity(opts: { verbose?: boolean; quiet?: boolean }): void {
   if (opts.verbose) logger.level = LogLevels.debug;

@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 
 const TOKEN_PATTERN = /sk-ant-[A-Za-z0-9_-]+/g;
+/**
+ * The secrets read most recently, newest last. Bounded: a resident service reads two new tokens per rotation, and an
+ * unbounded set grew by ~200 bytes and one more `includes` per log line with every rotation. A token read 32 secrets
+ * ago has long expired, and anything shaped `sk-ant-…` is redacted by pattern anyway.
+ */
 const known = new Set<string>();
+const KNOWN_MAX = 32;
 
 /** Short, stable, non-reversible name for a secret: safe to log and store. */
 export function fingerprint(secret: string): string {
@@ -11,7 +17,10 @@ export function fingerprint(secret: string): string {
 
 /** Remember a secret that may not look like `sk-ant-…` so redact() hides it too. */
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 8) known.add(secret);
+  if (!secret || secret.length < 8) return;
+  known.delete(secret);
+  known.add(secret);
+  if (known.size > KNOWN_MAX) known.delete(known.values().next().value!);
 }
 
 export function redact(text: string): string {

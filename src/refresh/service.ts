@@ -14,6 +14,8 @@ import { reminderDue } from "../notify/policy.ts";
 
 export interface RefreshServiceDeps extends CheckDeps {
   notify: (event: NotifyEvent) => Promise<unknown>;
+  /** After each trigger ran (whatever its result): the watch service makes sure a rotation lands. */
+  afterTrigger?: () => void;
   /** Longest sleep between looks at the wall clock (default 60 s): bounds the lateness after a suspend. */
   maxSleepMs?: number;
 }
@@ -95,6 +97,7 @@ export function createRefreshService(getConfig: () => Config, deps: RefreshServi
       logger.info(`token ${login.accessFingerprint} ${left > 0 ? `expires in ${Math.round(left / 1000)} s` : "has expired"}: asking ${config.trigger.mode === "direct" ? "the token endpoint" : "Claude Code"} to refresh`);
     }
     const result = await checkOnce(config, deps);
+    deps.afterTrigger?.();
     switch (result.status) {
       case "refreshed":
         logger.success(`refreshed: token ${result.fingerprint}, expires ${formatTime(result.expiresAt)} (${result.detail})`);

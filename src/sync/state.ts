@@ -50,6 +50,13 @@ export interface ReauthState {
   lastNotifiedAt?: string;
 }
 
+/** The watcher: passes by a safety net that found a rotation no file event announced (src/watch/). */
+export interface WatchState {
+  missed?: number;
+  lastMissedAt?: string;
+  lastMissedBy?: string;
+}
+
 export interface State {
   version: 1;
   source: SourceState;
@@ -57,6 +64,7 @@ export interface State {
   gateway?: GatewayState;
   refresh?: RefreshState;
   reauth?: ReauthState;
+  watch?: WatchState;
 }
 
 export function emptyState(): State {
@@ -81,6 +89,7 @@ export async function loadState(stateDir: string): Promise<State> {
         gateway: isObject(value.gateway) ? value.gateway : undefined,
         refresh: isObject(value.refresh) ? value.refresh : undefined,
         reauth: isObject(value.reauth) ? value.reauth : undefined,
+        watch: isObject(value.watch) ? value.watch : undefined,
       } as State;
     }
   } catch {

@@ -4,7 +4,7 @@ import type { AsyncSubscription, Event, Options } from "@parcel/watcher";
 // A literal path, so `bun build --compile` embeds the addon; build.ts swaps the package per release target.
 const binding = require("@parcel/watcher-linux-x64-glibc/watcher.node");
 
-interface Watcher {
+export interface Watcher {
   subscribe(dir: string, fn: (error: Error | null, events: Event[]) => unknown, options?: Options): Promise<AsyncSubscription>;
 }
 

@@ -361,4 +361,31 @@ describe("the honest path", () => {
     expect(again.code).toBe(0);
     expect(statSync(path).ino).toBe(info.ino);
   });
+
+  test("watch removes the temp files a killed writer left, in root's place and in uid 1000's, and nothing else", async () => {
+    const dir = join(base, "container-config/agents/main/agent");
+    const leftover = join(dir, ".auth-profiles.json.oauth-sync-0123456789ab.tmp");
+    const foreign = join(dir, ".other.json.oauth-sync-0123456789ab.tmp");
+    for (const path of [leftover, foreign]) {
+      writeFileSync(path, "half");
+      chownSync(path, CONTAINER_UID, CONTAINER_UID);
+    }
+    const rootLeftover = join(base, "root/targets/.left.env.oauth-sync-abcdef012345.tmp");
+    writeFileSync(rootLeftover, "half");
+    const config = writeConfig("leftovers", {
+      credentials: rootCredentials(),
+      targets: [{ kind: "openclaw-auth-profiles", path: join(dir, "auth-profiles.json") }, { kind: "env-file", path: join(base, "root/targets/left.env") }],
+    });
+    const child = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+    let output = "";
+    child.stdout.on("data", (c) => (output += c));
+    child.stderr.on("data", (c) => (output += c));
+    const deadline = Date.now() + 15_000;
+    while (!output.includes("removed 2 temp file(s)") && Date.now() < deadline) await Bun.sleep(50);
+    child.kill("SIGTERM");
+    expect(output).toContain("removed 2 temp file(s)");
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(rootLeftover)).toBe(false);
+    expect(existsSync(foreign)).toBe(true);
+  });
 });

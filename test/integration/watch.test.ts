@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSandbox, credentialsJson, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
 import { start, type Running } from "../support/binary.ts";
@@ -16,8 +18,21 @@ afterEach(async () => {
 
 const targetPaths = (s: Sandbox) => Object.values(s.files);
 
-async function startWatching(extraEnv: Record<string, string> = {}) {
+/** Bind mounts need root (CAP_SYS_ADMIN) and a mount namespace that allows them: probed once. */
+function canMount(): boolean {
+  if (process.getuid?.() !== 0 || !Bun.which("findmnt")) return false;
+  const dir = mkdtempSync(join(tmpdir(), "oauth-sync-mount-probe-"));
+  try {
+    if (Bun.spawnSync(["mount", "--bind", dir, dir]).exitCode !== 0) return false;
+    return Bun.spawnSync(["umount", dir]).exitCode === 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function startWatching(extraEnv: Record<string, string> = {}, prepare?: (s: Sandbox) => Promise<unknown>) {
   sandbox = await createSandbox("oauth-sync-watch-");
+  await prepare?.(sandbox);
   const first = fakeToken();
   await rotate(sandbox, first, Date.now() + 8 * HOUR);
   watcher = start(["watch", "--config", sandbox.configPath, "--verbose"], extraEnv);
@@ -104,19 +119,59 @@ describe("oauth-sync watch (compiled binary)", () => {
     for (const path of targetPaths(s)) expect(await readFile(path, "utf8")).toContain(first);
   }, 30_000);
 
+  // No poll: the reconcile is a day away and the tokens live for hours, so no safety net runs during these tests.
+  // Only the parent directory's events and the mount monitor can tell the service to watch the new directory.
+  const farReconcile = async (s: Sandbox) => writeFile(s.configPath, JSON.stringify({ ...s.config, watch: { reconcileSeconds: 86_400 } }));
+
+  /** Two rotations (expiring `hours` and `hours` + 1 from now) must reach the targets. */
+  async function rotatesAfterReplacement(s: Sandbox, hours = 9) {
+    const token = fakeToken();
+    await rotate(s, token, Date.now() + hours * HOUR);
+    await waitForToken(targetPaths(s), token, 10_000);
+    const again = fakeToken();
+    await rotate(s, again, Date.now() + (hours + 1) * HOUR);
+    await waitForToken(targetPaths(s), again, 10_000);
+  }
+
   test("the credentials directory deleted and recreated (a remounted volume) is watched again", async () => {
-    const { sandbox: s } = await startWatching();
+    const { sandbox: s } = await startWatching({}, farReconcile);
     const dir = join(s.root, "claude");
     await rm(dir, { recursive: true });
     await Bun.sleep(100);
     await mkdir(dir, { mode: 0o700 });
-    const token = fakeToken();
-    await rotate(s, token, Date.now() + 9 * HOUR);
-    await waitForToken(targetPaths(s), token, 10_000);
-    // The inode check fires only on a change and the reconcile is 5 minutes away: only a new watch can see this one.
-    const again = fakeToken();
-    await rotate(s, again, Date.now() + 10 * HOUR);
-    await waitForToken(targetPaths(s), again, 10_000);
+    await rotatesAfterReplacement(s);
+  }, 30_000);
+
+  test("the credentials directory renamed away and a new one put in its place is watched", async () => {
+    const { sandbox: s, watcher: w } = await startWatching({}, farReconcile);
+    const dir = join(s.root, "claude");
+    await rename(dir, `${dir}.old`);
+    await w.waitFor("is gone");
+    await mkdir(dir, { mode: 0o700 });
+    await rotatesAfterReplacement(s);
+    // The old directory is no longer what counts: a rotation there is not synced.
+    const stray = fakeToken();
+    await rotate({ credentials: join(`${dir}.old`, ".credentials.json") }, stray, Date.now() + 11 * HOUR);
+    await Bun.sleep(500);
+    for (const path of targetPaths(s)) expect(await readFile(path, "utf8")).not.toContain(stray);
+  }, 30_000);
+
+  test.skipIf(!canMount())("a directory bind-mounted over the credentials directory is watched", async () => {
+    const { sandbox: s, watcher: w } = await startWatching({}, farReconcile);
+    const dir = join(s.root, "claude");
+    const other = join(s.root, "other-volume");
+    await mkdir(other, { mode: 0o700 });
+    await Bun.sleep(1500); // past the service's single look at start: only the mount monitor can see this
+    expect(Bun.spawnSync(["mount", "--bind", other, dir]).exitCode).toBe(0);
+    try {
+      await w.waitFor("was replaced");
+      await rotatesAfterReplacement(s);
+      // And unmounted again: the original directory is back and watched.
+      expect(Bun.spawnSync(["umount", dir]).exitCode).toBe(0);
+      await rotatesAfterReplacement(s, 11);
+    } finally {
+      Bun.spawnSync(["umount", dir]);
+    }
   }, 30_000);
 
   test("SIGHUP reloads the config; a broken config on SIGHUP keeps the old one", async () => {

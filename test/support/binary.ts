@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-export const BINARY = join(import.meta.dir, "../../dist/oauth-sync");
+/** OAUTH_SYNC_BINARY runs a benchmark against another build (e.g. the one before a fix). */
+export const BINARY = process.env.OAUTH_SYNC_BINARY ?? join(import.meta.dir, "../../dist/oauth-sync");
 
 export function requireBinary(): string {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`bun build.ts\` first (npm test does)`);

@@ -38,7 +38,7 @@ describe("parseConfig: defaults", () => {
     expect(config.gateway).toEqual({ kind: "none" });
     expect(config.stateDir).toBe(defaultStateDir());
     expect(config.stateDir).toBe(process.getuid?.() === 0 ? "/var/lib/oauth-sync" : config.stateDir);
-    expect(config.watch).toEqual({ quietMs: 5, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 });
+    expect(config.watch).toEqual({ quietMs: 0, maxDelayMs: 500, reconcileSeconds: 1800, expiryChecksSeconds: [180, 60], retrySeconds: 30 });
     expect(config.targets).toEqual([
       { kind: "openclaw-auth-profiles", path: "/srv/oc/auth-profiles.json", profileId: "anthropic:default", credentialType: "token", reload: true, replaceNewer: false, write: "atomic" },
       { kind: "openclaw-oauth-json", path: "/srv/oc/oauth.json", provider: "anthropic", reload: true, replaceNewer: false, write: "atomic" },
@@ -49,7 +49,7 @@ describe("parseConfig: defaults", () => {
 
   test("a partial watch section keeps the other defaults; given values win", () => {
     const config = ok(parseConfig(text({ targets: [{ kind: "env-file", path: "/x/.env" }], watch: { quietMs: 50 }, stateDir: "/s" }), CONFIG));
-    expect(config.watch).toEqual({ quietMs: 50, maxDelayMs: 500, reconcileSeconds: 300, retrySeconds: 30 });
+    expect(config.watch).toEqual({ quietMs: 50, maxDelayMs: 500, reconcileSeconds: 1800, expiryChecksSeconds: [180, 60], retrySeconds: 30 });
     expect(config.stateDir).toBe("/s");
   });
   test("sections given empty or without their kind get the schema's defaults, as when left out", () => {

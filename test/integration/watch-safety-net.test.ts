@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { readFile, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { loadConfig } from "../../src/config/load.ts";
+import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
+import { runProcess } from "../../src/process/run.ts";
+import { createWatchService } from "../../src/watch/service.ts";
+import { watcher, type Watcher } from "../../src/watch/native.ts";
+import { run } from "../support/binary.ts";
+
+/**
+ * The watcher's events blocked entirely (no watcher started: the `watcher: null` seam), real files, the real service:
+ * the safety nets alone must bring the new token to every target before the old one expires.
+ */
+let sandbox: Sandbox | undefined;
+let service: ReturnType<typeof createWatchService> | undefined;
+
+afterEach(async () => {
+  await service?.stop();
+  if (sandbox) await removeSandbox(sandbox);
+  service = sandbox = undefined;
+});
+
+/**
+ * The real @parcel/watcher, with what its race does (bench/watcher-drops.ts): the callback arrives, but the rename's
+ * event for the credentials file is not in it.
+ */
+const droppingCredentialsEvents: Watcher = {
+  subscribe: (dir, fn, options) => watcher.subscribe(dir, (error, events) => fn(error, events.filter((e) => basename(e.path) !== ".credentials.json")), options),
+};
+
+async function startBlind(watch: Record<string, unknown>, events: Watcher | null = null) {
+  sandbox = await createSandbox("oauth-sync-net-");
+  await writeFile(sandbox.configPath, JSON.stringify({ ...sandbox.config, watch: { reconcileSeconds: 86_400, ...watch } }));
+  const loaded = await loadConfig(sandbox.configPath);
+  if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+  service = createWatchService(loaded.config, { now: Date.now, run: runProcess, watcher: events, mounts: null });
+  return sandbox;
+}
+
+const targets = (s: Sandbox) => Object.values(s.files);
+const held = async (s: Sandbox) => Promise.all(targets(s).map((path) => readFile(path, "utf8")));
+/** The miss is recorded just after the targets are written: wait for it. */
+async function watchState(s: Sandbox) {
+  for (let i = 0; i < 200; i++) {
+    const watch = JSON.parse(await readFile(join(s.root, "state/state.json"), "utf8")).watch;
+    if (watch) return watch;
+    await Bun.sleep(10);
+  }
+  return undefined;
+}
+
+describe("the safety nets, with the watcher's events blocked or dropped", () => {
+  test("a rotation nobody announced reaches every target before the old token expires (expiry checkpoints)", async () => {
+    const s = await startBlind({ expiryChecksSeconds: [4, 2] });
+    const oldExpires = Date.now() + 7000;
+    const old = fakeToken();
+    await rotate(s, old, oldExpires);
+    await service!.start();
+    for (const text of await held(s)) expect(text).toContain(old);
+
+    const fresh = fakeToken();
+    await rotate(s, fresh, Date.now() + 3_600_000); // what the CLI does in its refresh window: no event reaches us
+    await Bun.sleep(1000);
+    // Nothing has told the service yet: the targets still hold the old token (so the test below can fail).
+    for (const text of await held(s)) expect(text).toContain(old);
+
+    await waitForToken(targets(s), fresh, oldExpires - Date.now());
+    expect(Date.now()).toBeLessThan(oldExpires);
+    expect(await watchState(s)).toMatchObject({ missed: 1, lastMissedBy: "expiry" });
+    expect(service!.missed).toBe(1);
+    // The compiled binary's `status --json` shows it.
+    const status = await run(["status", "--json", "--config", s.configPath]);
+    expect(JSON.parse(status.stdout).watch).toMatchObject({ missedRotations: 1, lastMissedBy: "expiry" });
+  }, 20_000);
+
+  test("a refresh trigger of our own is followed by a pass that lands its rotation", async () => {
+    const s = await startBlind({});
+    const old = fakeToken();
+    await rotate(s, old, Date.now() + 3_600_000);
+    await service!.start();
+    const fresh = fakeToken();
+    await rotate(s, fresh, Date.now() + 2 * 3_600_000);
+    await Bun.sleep(300);
+    for (const text of await held(s)) expect(text).toContain(old);
+    service!.afterTrigger();
+    await waitForToken(targets(s), fresh, 5000);
+    expect(await watchState(s)).toMatchObject({ missed: 1, lastMissedBy: "trigger" });
+  }, 20_000);
+
+  test("with no rotation to find, the nets write nothing and count nothing", async () => {
+    const s = await startBlind({ expiryChecksSeconds: [2, 1] });
+    const token = fakeToken();
+    await rotate(s, token, Date.now() + 3000);
+    await service!.start();
+    const before = await readFile(join(s.root, "state/state.json"), "utf8");
+    service!.afterTrigger();
+    await Bun.sleep(2600); // both checkpoints and the after-trigger pass have run
+    expect(service!.syncCount).toBeGreaterThanOrEqual(3);
+    expect(await readFile(join(s.root, "state/state.json"), "utf8")).toBe(before);
+    expect(service!.missed).toBe(0);
+  }, 20_000);
+
+  test("the watcher's callback without the rename's event (its batch race): the look lands the token and counts it", async () => {
+    const s = await startBlind({}, droppingCredentialsEvents);
+    const old = fakeToken();
+    await rotate(s, old, Date.now() + 3_600_000);
+    await service!.start();
+    const fresh = fakeToken();
+    await rotate(s, fresh, Date.now() + 2 * 3_600_000);
+    await waitForToken(targets(s), fresh, 5000);
+    expect(await watchState(s)).toMatchObject({ missed: 1, lastMissedBy: "look" });
+  }, 20_000);
+
+  test("a rotation whose event arrives is not counted, nor re-read by the look", async () => {
+    const s = await startBlind({}, watcher);
+    const old = fakeToken();
+    await rotate(s, old, Date.now() + 3_600_000);
+    await service!.start();
+    for (let i = 1; i <= 5; i++) {
+      const fresh = fakeToken();
+      await rotate(s, fresh, Date.now() + (1 + i) * 3_600_000);
+      await waitForToken(targets(s), fresh, 5000);
+      await Bun.sleep(100 + Math.random() * 700);
+    }
+    const passes = service!.syncCount;
+    await Bun.sleep(1500); // both looks have run
+    expect(service!.syncCount).toBe(passes);
+    expect(service!.missed).toBe(0);
+  }, 30_000);
+});
