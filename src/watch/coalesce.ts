@@ -3,18 +3,33 @@ export interface CoalesceOptions {
   maxDelayMs: number;
 }
 
+/** The timers the coalescer uses: the real ones, or a fake clock in tests. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /**
  * Runs `task` once a burst of triggers has gone quiet (or has lasted maxDelayMs), never twice at once;
  * a trigger that arrives while the task runs gives exactly one more run afterwards.
  */
-export function coalescer(task: () => Promise<void>, options: CoalesceOptions) {
-  let quietTimer: ReturnType<typeof setTimeout> | undefined;
+export function coalescer(task: () => Promise<void>, options: CoalesceOptions | (() => CoalesceOptions), clock: Clock = realClock) {
+  // A getter: a config reloaded by SIGHUP applies its new timing to the next burst.
+  const timing = typeof options === "function" ? options : () => options;
+  let quietTimer: unknown;
   let firstAt: number | undefined;
   let running: Promise<void> | undefined;
   let again = false;
 
   const fire = () => {
-    clearTimeout(quietTimer);
+    clock.clearTimeout(quietTimer);
     quietTimer = undefined;
     firstAt = undefined;
     if (running) {
@@ -31,11 +46,12 @@ export function coalescer(task: () => Promise<void>, options: CoalesceOptions) {
   };
 
   return {
-    trigger(now = Date.now()) {
+    trigger(now = clock.now()) {
       firstAt ??= now;
-      clearTimeout(quietTimer);
-      const wait = Math.min(options.quietMs, Math.max(0, firstAt + options.maxDelayMs - now));
-      quietTimer = setTimeout(fire, wait);
+      clock.clearTimeout(quietTimer);
+      const { quietMs, maxDelayMs } = timing();
+      const wait = Math.min(quietMs, Math.max(0, firstAt + maxDelayMs - now));
+      quietTimer = clock.setTimeout(fire, wait);
     },
     /** Run now, bypassing the quiet period (reconcile, retries). */
     now: fire,
@@ -43,7 +59,7 @@ export function coalescer(task: () => Promise<void>, options: CoalesceOptions) {
       while (running || quietTimer) await (running ?? new Promise((r) => setTimeout(r, 5)));
     },
     cancel() {
-      clearTimeout(quietTimer);
+      clock.clearTimeout(quietTimer);
       quietTimer = undefined;
     },
   };

@@ -136,7 +136,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     await deps.afterSync?.(report);
     scheduleCollect();
   };
-  const queue = coalescer(pass, config.watch);
+  const queue = coalescer(pass, () => config.watch);
 
   /** Ask for a pass: after the quiet period (events) or at once (everything else). */
   function request(reason: PassReason) {
