@@ -3,7 +3,7 @@ import { configPath, loadConfig } from "../config/load.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { ownDirPathProblem } from "../fs/place.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
-import { logger } from "../log/logger.ts";
+import { logToStderrOnly, logger } from "../log/logger.ts";
 import { redact } from "../log/redact.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 import { formatAnswer, type Answer } from "../push/answer.ts";
@@ -30,7 +30,7 @@ export default defineCommand({
   async run({ args }) {
     applyVerbosity(args);
     // stdout carries the one answer line: every log line goes to stderr.
-    logger.options.stdout = logger.options.stderr;
+    logToStderrOnly();
     const read = await readBoundedStdin(MAX_MESSAGE_BYTES, STDIN_TIMEOUT_MS);
     if (!read.ok) answer(EXIT.credentialsRefused, { status: "refused", detail: read.message });
     const loaded = await loadConfig(configPath(args.config));

@@ -31,6 +31,7 @@ export function fancyOutput(): boolean {
 }
 
 const fancy = fancyOutput();
+let logsToStderr = false;
 const streams = () => ({ stdout: redacting(process.stdout), stderr: redacting(process.stderr) });
 
 // The fancy reporter costs ~10 MB of memory: a resident service under journald loads consola's core and a plain reporter.
@@ -43,12 +44,18 @@ export const logger: ConsolaInstance = fancy
     })
   : (require("consola/core") as typeof import("consola/core")).createConsola({
       level: LogLevels.info,
-      reporters: [plainReporter(redact, streams)],
+      reporters: [plainReporter(redact, streams, () => logsToStderr)],
       // consola reads these for widths only; the reporter writes to fd 1 and 2 itself.
       stdout: { columns: 0 } as NodeJS.WriteStream,
       stderr: { columns: 0 } as NodeJS.WriteStream,
       formatOptions: { colors: false, date: false, compact: true },
     });
+
+/** For a verb whose stdout is a protocol (`receive`'s answer line): every log line goes to stderr. */
+export function logToStderrOnly(): void {
+  logsToStderr = true;
+  logger.options.stdout = logger.options.stderr;
+}
 
 export function setVerbosity(opts: { verbose?: boolean; quiet?: boolean }): void {
   if (opts.verbose) logger.level = LogLevels.debug;

@@ -24,7 +24,8 @@ let base: string;
 let project: string;
 const dockerEnv = () => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, DOCKER_CONFIG: join(process.env.HOME!, ".docker") });
 const compose = (...args: string[]) => Bun.spawnSync(["docker", "compose", ...args], { cwd: project, env: dockerEnv(), stdout: "pipe", stderr: "pipe" });
-const cli = (...args: string[]) => compose("exec", "-T", "openclaw-gateway", "node", "dist/index.js", ...args);
+// State is made before the gateway starts: 2026.9.6 refuses `onboard`'s schema changes while a gateway owns the state.
+const cli = (...args: string[]) => compose("run", "--rm", "-T", "--no-deps", "openclaw-gateway", "node", "dist/index.js", ...args);
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -51,12 +52,12 @@ beforeAll(async () => {
       `    command: ["node", "dist/index.js", "gateway", "--bind", "loopback", "--port", "${port}", "--allow-unconfigured"]\n`,
   );
   await writeFile(join(project, ".env"), `${await Bun.file(join(project, ".env")).text()}COMPOSE_PROJECT_NAME=oauth-sync-oc-${process.pid}\n`);
-  const up = compose("up", "-d", "openclaw-gateway");
-  if (up.exitCode !== 0) throw new Error(up.stderr.toString());
   const onboard = cli("onboard", "--non-interactive", "--accept-risk", "--auth-choice", "token", "--token-provider", "anthropic", "--token", fakeToken(), "--token-expires-in", "8h", "--skip-daemon", "--skip-health", "--skip-channels", "--skip-skills", "--skip-search", "--skip-ui", "--skip-hooks");
   if (onboard.exitCode !== 0) throw new Error(`onboard: ${onboard.stderr.toString().slice(-800)}`);
   const add = cli("agents", "add", "work", "--non-interactive", "--workspace", "/home/node/.openclaw/workspace-work", "--model", "anthropic/claude-sonnet-4-5");
   if (add.exitCode !== 0) throw new Error(`agents add: ${add.stderr.toString().slice(-800)}`);
+  const up = compose("up", "-d", "openclaw-gateway");
+  if (up.exitCode !== 0) throw new Error(up.stderr.toString());
 }, 900_000);
 
 afterAll(async () => {
