@@ -11,30 +11,15 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { credentialsJson, fakeToken, waitForToken } from "../../src/demo/sandbox.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
+import { boxHelpers } from "../support/box.ts";
 import { requireBinary } from "../support/binary.ts";
 import { createBed, type Bed } from "../support/ssh-bed.ts";
 
 const HOUR = 3_600_000;
 const ENV_FILE = "/opt/openclaw/.env";
 let box: SystemdContainer;
+const { sh, writeInside, rotateInside } = boxHelpers(() => box);
 let bed: Bed;
-
-async function sh(script: string) {
-  const result = await box.exec(["sh", "-c", script]);
-  if (result.code !== 0) throw new Error(`${script}: exit ${result.code}\n${result.stdout}${result.stderr}`);
-  return result.stdout.trim();
-}
-
-async function writeInside(path: string, text: string, mode = 0o600) {
-  await mkdir(join(box.root, path, ".."), { recursive: true });
-  await writeFile(join(box.root, path), text, { mode });
-}
-
-async function rotateInside(token: string, expiresAt: number) {
-  const file = join(box.root, "root/.claude/.credentials.json");
-  await writeFile(`${file}.tmp`, credentialsJson(token, expiresAt), { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
-}
 
 /**
  * The container's root has no OpenSSH (an offline minbase): the host's client with every library it links, the
