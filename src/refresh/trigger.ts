@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
+import { ownerOfDir } from "../privilege/owner-run.ts";
 import { placeOf, selfUid } from "../fs/place.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import type { ProcessRunner, RunResult } from "../process/run.ts";
@@ -46,7 +47,7 @@ async function hostSetup(trigger: HostTriggerConfig, credentials: string): Promi
   const user = chooseUser(selfUid(), trigger.user, place.actor, accounts.passwd, dirname(credentials));
   if (!user.ok) return user;
   if (trigger.home) {
-    const home = placeOf(join(trigger.home, "."));
+    const home = ownerOfDir(trigger.home);
     const homeOwner = home.ok ? home.actor.uid : undefined;
     if (homeOwner !== place.actor.uid) {
       return { ok: false, message: `trigger.home ${trigger.home} does not belong to the owner of ${dirname(credentials)}: ${home.ok ? `uid ${homeOwner}` : home.message}` };

@@ -90,7 +90,7 @@ beforeAll(() => {
   bin = join(base, "bin/oauth-sync");
   copyFileSync(requireBinary(), bin);
   chmodSync(bin, 0o755);
-  for (const dir of ["mallory", "mallory/home", "mallory/home/.claude", "mallory/home/.openclaw"]) {
+  for (const dir of ["mallory", "mallory/home", "mallory/home/.claude", "mallory/home/.openclaw", "mallory-home"]) {
     mkdirSync(join(base, dir), { mode: 0o755 });
     chownSync(join(base, dir), uid, gid);
   }
@@ -292,7 +292,7 @@ describe("attacks on the programs oauth-sync runs", () => {
     const config = writeConfig("trigger", {
       credentials: login,
       targets: [{ kind: "env-file", path: join(base, "root/targets/t.env") }],
-      trigger: { mode: "host", claude: join(base, "bin/claude") },
+      trigger: { mode: "host", claude: join(base, "bin/claude"), home: join(base, "mallory-home") }, // the owner's own HOME, in root's directory as /home/NAME is
       refresh: { confirmTries: 1 },
     });
     // Honest: mallory's own login, inside the refresh window → the CLI runs, as mallory.
