@@ -70,7 +70,6 @@ function replaceByRename(dirFd: number, name: string, data: string, fileMode: nu
 export function tempName(name: string): string {
   return `.${name}.oauth-sync-${randomBytes(6).toString("hex")}.tmp`;
 }
-export const TEMP_PATTERN = /^\..+\.oauth-sync-[0-9a-f]{12}\.tmp$/;
 
 /** Same inode, so a container that bind-mounted this one file sees the change. Readers may see a partial write. */
 function rewriteInPlace(pathFd: number, data: string) {

@@ -28,7 +28,9 @@ export function isCode(error: unknown, code: string): boolean {
   return typeof error === "object" && error !== null && (error as { code?: string }).code === code;
 }
 
-const OWN_CODES = new Set(["ELOOP", "EFTYPE", "EFBIG", "EUNSAFE", "EOWNER", "EMLINK", "ENOPROC"]);
+/** Refusals of src/fs/ that no retry will fix: a link, a FIFO or device, a huge file, a place someone else could redirect. */
+export const REFUSAL_CODES: ReadonlySet<string> = new Set(["ELOOP", "EFTYPE", "EFBIG", "EUNSAFE", "EOWNER", "EMLINK"]);
+const OWN_CODES = new Set([...REFUSAL_CODES, "ENOPROC"]);
 
 function isOwnPathError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;

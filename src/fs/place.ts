@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { loadAccounts } from "../users/accounts.ts";
 import { decidePlace, type Actor, type PlaceDecision } from "./trust.ts";
 import { closeFound, findFile, readFound, type FoundFile } from "./open-file.ts";
-import { openDir, PathError, type DirStep } from "./walk.ts";
+import { openDeepest, PathError, type DirStep } from "./walk.ts";
 
 export function selfUid(): number {
   return process.geteuid?.() ?? 0;
@@ -20,18 +20,10 @@ export function decideChain(chain: DirStep[]): PlaceDecision {
  * directories are still to be made), provided the chain above is theirs or root's alone.
  */
 export function placeOf(path: string): PlaceDecision {
-  let dir = dirname(resolve(path));
-  for (;;) {
-    try {
-      const opened = openDir(dir);
-      closeSync(opened.fd);
-      return decideChain(opened.chain);
-    } catch (error) {
-      const code = (error as PathError).code;
-      if (code !== "ENOENT" || dir === "/") return { ok: false, message: (error as Error).message };
-      dir = dirname(dir);
-    }
-  }
+  const deepest = openDeepest(dirname(resolve(path)));
+  if (!deepest.ok) return { ok: false, message: deepest.error.message };
+  closeSync(deepest.dir.fd);
+  return decideChain(deepest.dir.chain);
 }
 
 /** Throws unless this process is the one who must act in the directory `chain` ends in. */
@@ -86,15 +78,8 @@ export function ownDirProblem(chain: DirStep[], dir: string): string | undefined
 
 /** The same check for a directory path that may not exist yet (then its deepest existing parent is checked). */
 export function ownDirPathProblem(dir: string): string | undefined {
-  let current = resolve(dir);
-  for (;;) {
-    try {
-      const opened = openDir(current);
-      closeSync(opened.fd);
-      return ownDirProblem(opened.chain, current);
-    } catch (error) {
-      if ((error as PathError).code !== "ENOENT" || current === "/") return (error as Error).message;
-      current = dirname(current);
-    }
-  }
+  const deepest = openDeepest(dir);
+  if (!deepest.ok) return deepest.error.message;
+  closeSync(deepest.dir.fd);
+  return ownDirProblem(deepest.dir.chain, deepest.dir.path);
 }

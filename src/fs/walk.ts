@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from "node:fs";
-import { basename, dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 
 /**
  * Path resolution one component at a time, as openat(2) with O_NOFOLLOW would do it: every directory is opened
@@ -56,10 +56,10 @@ export function trustedLink(link: { uid: number }, dir: DirStep): boolean {
   return !othersWrite && !groupWrites;
 }
 
-/** Opens the directory `path` without following untrusted links; `create` makes missing ones (0700, our uid). */
 /** Called with the chain so far before a missing directory is created: throws where we must not create it. */
 export type DirCheck = (chain: DirStep[], path: string) => void;
 
+/** Opens the directory `path` without following untrusted links; `create` makes missing ones (0700, our uid). */
 export function openDir(path: string, options: { create?: boolean; check?: DirCheck } = {}): OpenedDir {
   requireProc();
   let links = 0;
@@ -110,16 +110,18 @@ export function openDir(path: string, options: { create?: boolean; check?: DirCh
   }
 }
 
-/** The deepest directory of `path` that exists (for deciding who owns a place before it is created). */
-export function deepestExisting(path: string): string {
+/**
+ * The deepest existing directory of `path`, opened (for deciding who owns a place before its directories are made).
+ * Any error but a missing directory is returned as it is.
+ */
+export function openDeepest(path: string): { ok: true; dir: OpenedDir } | { ok: false; error: PathError } {
   let dir = resolve(path);
   for (;;) {
     try {
-      const fd = openDir(dir);
-      closeSync(fd.fd);
-      return dir;
+      return { ok: true, dir: openDir(dir) };
     } catch (error) {
-      if ((error as PathError).code !== "ENOENT" || dir === "/") throw error;
+      const code = (error as PathError).code;
+      if (code !== "ENOENT" || dir === "/") return { ok: false, error: error instanceof PathError ? error : new PathError(String((error as Error).message ?? error), code ?? "EIO") };
       dir = dirname(dir);
     }
   }
@@ -140,5 +142,3 @@ function requireProc() {
 function join(dir: string, name: string): string {
   return dir === "/" ? `/${name}` : `${dir}/${name}`;
 }
-
-export { basename, dirname };

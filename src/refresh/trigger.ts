@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
-import { ownerOfDir } from "../privilege/owner-run.ts";
 import { placeOf, selfUid } from "../fs/place.ts";
+import { chooseUser, ownerOfDir, type RunAsWords } from "../privilege/owner-run.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import type { ProcessRunner, RunResult } from "../process/run.ts";
 import { containerInvocation, hostInvocation, type Invocation } from "./invocation.ts";
@@ -14,37 +14,18 @@ export type TriggerRun =
   /** The command could not be set up or started at all: a configuration problem, not a transient one. */
   | { ok: false; misconfigured: true; message: string };
 
-/**
- * Pure: which user runs the CLI: always the owner of the login's directory (taken without following links, never
- * from the file, which its owner can swap for a link to another login). A configured `trigger.user` must be that
- * owner; a service that is not root can only run it as itself.
- */
-export function chooseUser(
-  selfUid: number,
-  configured: string | undefined,
-  owner: { uid: number; gid: number },
-  passwd: PasswdEntry[],
-  dir: string,
-): { ok: true; runAs?: PasswdEntry } | { ok: false; message: string } {
-  const entry = passwd.find((e) => e.uid === owner.uid);
-  const ownerName = owner.uid === 0 ? "root" : entry ? entry.name : `uid ${owner.uid}`;
-  if (configured) {
-    const wanted = passwd.find((e) => e.name === configured || String(e.uid) === configured);
-    if (!wanted) return { ok: false, message: `trigger.user "${configured}" is not in /etc/passwd` };
-    if (wanted.uid !== owner.uid) {
-      return { ok: false, message: `trigger.user "${configured}", but ${dir} belongs to ${ownerName}: the CLI runs only as the owner of its login (remove trigger.user or fix the owner)` };
-    }
-  }
-  if (owner.uid === selfUid) return { ok: true };
-  if (selfUid !== 0) return { ok: false, message: `${dir} belongs to ${ownerName}: only root can run the CLI as another user` };
-  return { ok: true, runAs: entry ?? { name: String(owner.uid), uid: owner.uid, gid: owner.gid, home: "/" } };
+const CLI_WORDS: RunAsWords = { setting: "trigger.user", program: "the CLI", reads: "its login" };
+
+/** Pure: which user runs the CLI: the owner of the login's directory (src/privilege/owner-run.ts). */
+export function chooseCliUser(selfUid: number, configured: string | undefined, owner: { uid: number; gid: number }, passwd: PasswdEntry[], dir: string) {
+  return chooseUser(selfUid, configured, owner, passwd, dir, CLI_WORDS);
 }
 
 async function hostSetup(trigger: HostTriggerConfig, credentials: string): Promise<{ ok: true; invocation: Invocation } | { ok: false; message: string }> {
   const place = placeOf(credentials);
   if (!place.ok) return { ok: false, message: `${dirname(credentials)}: ${place.message}` };
   const accounts = loadAccounts();
-  const user = chooseUser(selfUid(), trigger.user, place.actor, accounts.passwd, dirname(credentials));
+  const user = chooseCliUser(selfUid(), trigger.user, place.actor, accounts.passwd, dirname(credentials));
   if (!user.ok) return user;
   if (trigger.home) {
     const home = ownerOfDir(trigger.home);

@@ -1,16 +1,13 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { FileTargetConfig } from "../config/schema.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { describeFsError } from "../fs/errors.ts";
+import { describeFsError, REFUSAL_CODES } from "../fs/errors.ts";
 import { MAX_BYTES, readRegularFile } from "../fs/open-file.ts";
 import { holdsNewerToken } from "./newer.ts";
 import type { FilePlan, SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
 
 type Planner = (text: string | undefined, credentials: ClaudeCredentials) => FilePlan;
-/** What no retry will fix: a link, a FIFO or device, a huge file, a place someone else could redirect. */
-const REFUSED_CODES = new Set(["ELOOP", "EFTYPE", "EFBIG", "EUNSAFE", "EOWNER", "EMLINK"]);
-
 /** A reason not to touch this file at all, checked before every write. */
 type Guard = () => Promise<string | undefined>;
 
@@ -25,7 +22,7 @@ export function fileTarget(config: FileTargetConfig, plan: Planner, guard?: Guar
       if (refusal) return { id, status: "refused", message: refusal };
       const read = readRegularFile(config.path, MAX_BYTES.target);
       if (!read.ok && read.code !== "ENOENT") {
-        return { id, status: REFUSED_CODES.has(read.code) ? "refused" : "failed", message: describeFsError("read", config.path, read) };
+        return { id, status: REFUSAL_CODES.has(read.code) ? "refused" : "failed", message: describeFsError("read", config.path, read) };
       }
       const text = read.ok ? read.text : undefined;
       const planned = plan(text, credentials);
@@ -38,7 +35,7 @@ export function fileTarget(config: FileTargetConfig, plan: Planner, guard?: Guar
         return { id, status: outcome };
       } catch (error) {
         const code = (error as { code?: string }).code ?? "";
-        return { id, status: REFUSED_CODES.has(code) ? "refused" : "failed", message: describeFsError("write", config.path, error) };
+        return { id, status: REFUSAL_CODES.has(code) ? "refused" : "failed", message: describeFsError("write", config.path, error) };
       }
     },
   };

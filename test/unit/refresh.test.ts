@@ -8,7 +8,7 @@ import { CLIENT_ID, directBackoffMs, mergeTokens, parseRetryAfter, parseTokenAns
 import { inspectLogin, type Login } from "../../src/refresh/inspect.ts";
 import { containerInvocation, hostInvocation } from "../../src/refresh/invocation.ts";
 import { BLANK, defaultFlagFile, flagText, isNewLogin, loginCommand, stillDead } from "../../src/refresh/reauth.ts";
-import { chooseUser } from "../../src/refresh/trigger.ts";
+import { chooseCliUser as chooseUser } from "../../src/refresh/trigger.ts";
 import { parsePasswd } from "../../src/users/accounts.ts";
 import { judgeTrigger, nextStep, refreshDue, type SchedulerSettings } from "../../src/refresh/window.ts";
 import { reminderDue } from "../../src/notify/policy.ts";
