@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fakeToken, rotate, waitForToken } from "../src/demo/sandbox.ts";
 import { BINARY } from "../test/support/binary.ts";
+import { percentile } from "./support/percentile.ts";
 
 const idleSeconds = Number(process.argv[2] ?? 120);
 const rotations = Number(process.argv[3] ?? 10_000);
@@ -125,7 +126,6 @@ function activity(before: Awaited<ReturnType<typeof sample>>, after: Awaited<Ret
 /** The process's RSS (of which anonymous: heap, stacks; the rest is pages of the executable), and its children's. */
 const mb = (s: { rssMb: number; mainRssMb: number; mainAnonMb: number }) =>
   `${s.mainRssMb.toFixed(1)} MB (anon ${s.mainAnonMb.toFixed(1)})${s.rssMb - s.mainRssMb > 0.05 ? ` +${(s.rssMb - s.mainRssMb).toFixed(1)} children` : ""}`;
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
 const subjects = await startAll();
 try {

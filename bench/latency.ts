@@ -7,12 +7,12 @@
 import { readFile } from "node:fs/promises";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken } from "../src/demo/sandbox.ts";
 import { start } from "../test/support/binary.ts";
+import { percentile } from "./support/percentile.ts";
 
 const rotations = Number(process.argv[2] ?? 200);
 const HOUR = 3_600_000;
 
 const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 const sandbox = await createSandbox("oauth-sync-bench-");
 const paths = Object.values(sandbox.files);

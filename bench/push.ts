@@ -7,20 +7,20 @@
  */
 import { randomBytes } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
-import { fakeToken, waitForToken } from "../src/demo/sandbox.ts";
+import { credentialsJson, fakeToken, waitForToken } from "../src/demo/sandbox.ts";
 import { requireBinary, start } from "../test/support/binary.ts";
 import { createBed, wireSource } from "../test/support/ssh-bed.ts";
+import { percentile } from "./support/percentile.ts";
 
 const rotations = Number(process.argv[2] ?? 30);
 const HOUR = 3_600_000;
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 const bed = await createBed();
 const source = wireSource(bed, requireBinary());
 for (const r of bed.receivers) await r.start();
 const login = (accessToken: string, expiresAt: number) => {
   const temp = `${source.credentials}.tmp.${randomBytes(4).toString("hex")}`;
-  writeFileSync(temp, JSON.stringify({ claudeAiOauth: { accessToken, refreshToken: fakeToken("ort"), expiresAt, subscriptionType: "max" } }), { mode: 0o600 });
+  writeFileSync(temp, credentialsJson(accessToken, expiresAt), { mode: 0o600 });
   renameSync(temp, source.credentials);
 };
 const paths = bed.receivers.flatMap((r) => [r.targets.authProfiles, r.targets.env]);

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken } from "../../src/demo/sandbox.ts";
 import { start } from "../../test/support/binary.ts";
+import { percentile } from "./percentile.ts";
 
 const HOUR = 3_600_000;
 
@@ -70,7 +71,7 @@ export async function runStress(options: StressOptions) {
   const elapsedMs = performance.now() - began;
   const exit = await watcher.stop();
   const sorted = samples.sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+  const at = (p: number) => percentile(sorted, p);
   return {
     rotations,
     bursts,

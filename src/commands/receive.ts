@@ -9,7 +9,7 @@ import { registerWebhookSecrets } from "../notify/send.ts";
 import { formatAnswer, type Answer } from "../push/answer.ts";
 import { MAX_MESSAGE_BYTES } from "../push/message.ts";
 import { receive } from "../push/receive.ts";
-import { readBoundedStdin } from "../push/stdin.ts";
+import { readBoundedStdin } from "../process/stdin.ts";
 import { runProcess } from "../process/run.ts";
 import { applyVerbosity, commonArgs } from "./_shared.ts";
 

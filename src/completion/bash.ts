@@ -1,19 +1,13 @@
-import { allNodes, steps, type CommandNode } from "./tree.ts";
-
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+import { allNodes, flagValueArms, functionName, shQuote as quote, steps, type CommandNode } from "./tree.ts";
 
 /** Pure: the bash completion script for the tree (`source` it, or drop it in /etc/bash_completion.d/). */
 export function bashCompletion(root: CommandNode, program = "oauth-sync"): string {
-  const fn = `_${program.replace(/[^A-Za-z0-9_]/g, "_")}`;
+  const fn = functionName(program);
   const nodes = allNodes(root);
-  const valueCases = nodes.flatMap((node) =>
-    node.flags.flatMap((flag) => {
-      if (flag.value.kind === "none") return [];
-      const keys = flag.names.map((name) => quote(`${node.path.join(" ")}:${name}`)).join("|");
-      const reply = flag.value.kind === "file" ? `compgen -f -- "$cur"` : `compgen -W ${quote(flag.value.words.join(" "))} -- "$cur"`;
-      return [`    ${keys}) COMPREPLY=($(${reply})); return ;;`];
-    }),
-  );
+  const valueCases = flagValueArms(root, (keys, value) => {
+    const reply = value.kind === "file" ? `compgen -f -- "$cur"` : `compgen -W ${quote(value.words.join(" "))} -- "$cur"`;
+    return `    ${keys}) COMPREPLY=($(${reply})); return ;;`;
+  });
   const wordCases = nodes.map((node) => {
     const subs = node.subcommands.map((s) => s.path.at(-1)).join(" ");
     const flags = node.flags.flatMap((f) => f.names).join(" ");

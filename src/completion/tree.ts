@@ -62,3 +62,23 @@ export function steps(root: CommandNode): string[] {
     .filter((n) => n.path.length > 0)
     .map((n) => `${n.path.slice(0, -1).join(" ")}:${n.path.at(-1)}`);
 }
+
+/** A word quoted for sh, bash and zsh alike. */
+export const shQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The shell function a script defines for `program`. */
+export const functionName = (program: string) => `_${program.replace(/[^A-Za-z0-9_]/g, "_")}`;
+
+/**
+ * Pure: one `case` arm per flag that takes a value, keyed `"<command path>:<flag>"` (quoted, `|`-joined); `arm`
+ * renders the arm from those keys and the flag's value.
+ */
+export function flagValueArms(root: CommandNode, arm: (keys: string, value: Exclude<FlagValue, { kind: "none" }>) => string): string[] {
+  return allNodes(root).flatMap((node) =>
+    node.flags.flatMap((flag) => {
+      if (flag.value.kind === "none") return [];
+      const keys = flag.names.map((name) => shQuote(`${node.path.join(" ")}:${name}`)).join("|");
+      return [arm(keys, flag.value)];
+    }),
+  );
+}

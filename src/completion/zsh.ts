@@ -1,21 +1,13 @@
-import { allNodes, steps, type CommandNode } from "./tree.ts";
+import { allNodes, flagValueArms, functionName, shQuote as quote, steps, type CommandNode } from "./tree.ts";
 
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 /** _describe's "name:description", a colon in the name escaped. */
 const item = (name: string, description: string) => quote(`${name.replaceAll(":", "\\:")}:${description}`);
 
 /** Pure: the zsh completion function for the tree (save it as `_oauth-sync` in a directory on $fpath). */
 export function zshCompletion(root: CommandNode, program = "oauth-sync"): string {
-  const fn = `_${program.replace(/[^A-Za-z0-9_]/g, "_")}`;
+  const fn = functionName(program);
   const nodes = allNodes(root);
-  const valueCases = nodes.flatMap((node) =>
-    node.flags.flatMap((flag) => {
-      if (flag.value.kind === "none") return [];
-      const keys = flag.names.map((name) => quote(`${node.path.join(" ")}:${name}`)).join("|");
-      const reply = flag.value.kind === "file" ? "_files" : `compadd -- ${flag.value.words.map(quote).join(" ")}`;
-      return [`    (${keys}) ${reply}; return ;;`];
-    }),
-  );
+  const valueCases = flagValueArms(root, (keys, value) => `    (${keys}) ${value.kind === "file" ? "_files" : `compadd -- ${value.words.map(quote).join(" ")}`}; return ;;`);
   const wordCases = nodes.map((node) => {
     const subs = node.subcommands.map((s) => item(s.path.at(-1)!, s.description)).join(" ");
     const flags = node.flags.flatMap((f) => f.names.map((name) => item(name, f.description))).join(" ");

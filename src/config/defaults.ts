@@ -13,5 +13,3 @@ export function defaultStateDir(): string {
   return join(process.env.XDG_STATE_HOME || join(homedir(), ".local/state"), "oauth-sync");
 }
 
-/** The expiry checkpoints of `watch` (seconds left on the token the targets hold): the safety net for a missed event. */
-export const DEFAULT_EXPIRY_CHECKS_SECONDS = [180, 60];

@@ -2,7 +2,7 @@ import { gatewaySchema } from "../gateway/schema.ts";
 import { notifySettings } from "../notify/schema.ts";
 import { refreshSettings, triggerSchema } from "../refresh/schema.ts";
 import { sshTargetSchema } from "../push/schema.ts";
-import { DEFAULT_EXPIRY_CHECKS_SECONDS, defaultStateDir } from "./defaults.ts";
+import { defaultStateDir } from "./defaults.ts";
 import { describe, nonEmpty, section, z } from "./zod.ts";
 
 const writeMode = describe(
@@ -84,7 +84,7 @@ export const watchSettings = z.strictObject({
     "Sync anyway this often, to catch missed events (rare: the expiry checks are the real safety net)",
   ),
   expiryChecksSeconds: describe(
-    z._default(z.array(z.number().check(z.positive())), () => [...DEFAULT_EXPIRY_CHECKS_SECONDS]),
+    z._default(z.array(z.number().check(z.positive())), () => [180, 60]),
     "Sync anyway when the token the targets hold has this many seconds left, whatever the watcher saw",
   ),
   retrySeconds: describe(z._default(z.number().check(z.positive()), 30), "Retry a failed target after this long"),

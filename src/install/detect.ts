@@ -1,3 +1,4 @@
+import { parsePasswd } from "../users/accounts.ts";
 import { readTextIfRegular } from "../fs/open-file.ts";
 import { ownerRun } from "../privilege/owner-run.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
@@ -37,7 +38,7 @@ export interface Detection {
 export async function searchHomes(root: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const listed = (await candidateDirs(root)).filter((d) => /^\/home\/[^/]+$/.test(d));
   const passwd = (readTextIfRegular(join(root, "/etc/passwd")) ?? "");
-  const sudoHome = env.SUDO_USER ? (passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === env.SUDO_USER)?.[5] ?? `/home/${env.SUDO_USER}`) : undefined;
+  const sudoHome = env.SUDO_USER ? (parsePasswd(passwd).find((e) => e.name === env.SUDO_USER)?.home ?? `/home/${env.SUDO_USER}`) : undefined;
   return [...new Set(["/root", ...listed, ...(env.HOME && env.HOME !== "/" ? [env.HOME] : []), ...(sudoHome ? [sudoHome] : [])])];
 }
 

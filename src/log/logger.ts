@@ -44,7 +44,7 @@ export const logger: ConsolaInstance = fancy
     })
   : (require("consola/core") as typeof import("consola/core")).createConsola({
       level: LogLevels.info,
-      reporters: [plainReporter(redact, streams, () => logsToStderr)],
+      reporters: [plainReporter(redact, () => logsToStderr)],
       // consola reads these for widths only; the reporter writes to fd 1 and 2 itself.
       stdout: { columns: 0 } as NodeJS.WriteStream,
       stderr: { columns: 0 } as NodeJS.WriteStream,

@@ -7,11 +7,7 @@ import type { ConsolaReporter, LogObject } from "consola/core";
  * `redact`. Touching `process.stdout` costs a Bun process ~4 MB (it builds the node stream stack), and consola/basic
  * touches it on import; the resident service logs through this instead.
  */
-export function plainReporter(
-  redact: (text: string) => string,
-  fallback: () => { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
-  allToStderr: () => boolean = () => false,
-): ConsolaReporter {
+export function plainReporter(redact: (text: string) => string, allToStderr: () => boolean = () => false): ConsolaReporter {
   // An error is its message: never a stack or the bundled source around it (docs/SECURITY.md).
   const format = (arg: unknown): unknown => (arg instanceof Error || (arg && typeof (arg as Error).stack === "string") ? (arg as Error).message : arg);
   return {
@@ -22,8 +18,8 @@ export function plainReporter(
       try {
         writeSync(fd, data);
       } catch {
-        // A non-blocking pipe that is full (EAGAIN): let the stream buffer it.
-        (fd === 2 ? fallback().stderr : fallback().stdout).write(data);
+        // A non-blocking pipe that is full (EAGAIN): let the stream buffer it (the text is redacted already).
+        (fd === 2 ? process.stderr : process.stdout).write(data);
       }
     },
   };

@@ -4,19 +4,23 @@ import { requireOwnPlace } from "../fs/place.ts";
 import { closeSync } from "node:fs";
 import { registerSecret } from "../log/redact.ts";
 import { runProcess } from "../process/run.ts";
+import { readBoundedStdin } from "../process/stdin.ts";
 import { removeFileHere } from "./owned-fs.ts";
 import { createLocalTarget } from "../targets/index.ts";
 import type { OwnerAnswer, OwnerRequest } from "./protocol.ts";
 
 const MAX_REQUEST = 8 * 1024 * 1024;
+/** Root writes the request at once; the parent kills a child that takes longer than 30 s anyway. */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 /** The child's side: one request on stdin, one JSON answer line on stdout. Never runs as root. */
 export async function serveOwnerRequest(): Promise<number> {
   if ((process.geteuid?.() ?? 0) === 0) return answer({ ok: false, error: "refusing to act as root: this verb is for a dropped user" }, 2);
+  const read = await readBoundedStdin(MAX_REQUEST, REQUEST_TIMEOUT_MS);
+  if (!read.ok) return answer({ ok: false, error: `bad request: ${read.message}` }, 2);
   let request: OwnerRequest;
   try {
-    const text = await readStdin();
-    request = JSON.parse(text) as OwnerRequest;
+    request = JSON.parse(read.text) as OwnerRequest;
   } catch (error) {
     return answer({ ok: false, error: `bad request: ${(error as Error).message}` }, 2);
   }
@@ -52,15 +56,4 @@ async function handle(request: OwnerRequest): Promise<OwnerAnswer> {
 function answer(value: OwnerAnswer, code: number): number {
   process.stdout.write(`${JSON.stringify(value)}\n`);
   return code;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST) throw new Error("request too large");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

@@ -66,7 +66,7 @@ describe("the arm64 build under qemu-aarch64", () => {
     expect(refused.stdout).toContain("watch.quietMs");
   }, 120_000);
 
-  test("demo: the embedded watcher fires on every rotation (the next reconcile would be 5 minutes away)", async () => {
+  test("demo: the embedded watcher fires on every rotation (the next reconcile would be 30 minutes away)", async () => {
     const { code, stdout, output } = await qemu(["demo", "--rotations", "3"]);
     expect(code, output).toBe(0);
     for (const n of [1, 2, 3]) expect(stdout).toMatch(new RegExp(`rotation ${n}: token [0-9a-f]{12} reached all 3 targets in [\\d.]+ ms`));

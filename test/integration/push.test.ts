@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fakeToken, waitForToken } from "../../src/demo/sandbox.ts";
+import { credentialsJson, fakeToken, waitForToken } from "../../src/demo/sandbox.ts";
 import { sshArgv } from "../../src/push/argv.ts";
 import { sshTargetSchema } from "../../src/push/schema.ts";
 import { requireBinary, run, start, type Running } from "../support/binary.ts";
@@ -29,7 +29,7 @@ function writeLogin(accessToken: string, expiresAt: number) {
   const refreshToken = fakeToken("ort");
   refreshTokens.push(refreshToken);
   const temp = `${source.credentials}.tmp.${randomBytes(4).toString("hex")}`;
-  writeFileSync(temp, JSON.stringify({ claudeAiOauth: { accessToken, refreshToken, expiresAt, scopes: ["user:inference"], subscriptionType: "max" } }), { mode: 0o600 });
+  writeFileSync(temp, credentialsJson(accessToken, expiresAt, refreshToken), { mode: 0o600 });
   renameSync(temp, source.credentials);
 }
 

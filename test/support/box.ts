@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { credentialsJson } from "../../src/demo/sandbox.ts";
+import { rotate, waitForToken } from "../../src/demo/sandbox.ts";
 import type { SystemdContainer } from "../bed/systemd.ts";
 
 /** Shell, files and token rotations inside a booted systemd container (the box is looked up when used). */
@@ -14,18 +14,12 @@ export function boxHelpers(box: () => SystemdContainer) {
     await mkdir(join(box().root, path, ".."), { recursive: true });
     await writeFile(join(box().root, path), text, { mode });
   }
-  /** The way Claude Code replaces its file: temp + rename. */
-  async function rotateInside(token: string, expiresAt: number) {
-    const file = join(box().root, "root/.claude/.credentials.json");
-    await writeFile(`${file}.tmp`, credentialsJson(token, expiresAt), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
-  }
+  /** The way Claude Code replaces its file: temp + rename (the demo's own rotation). */
+  const rotateInside = (token: string, expiresAt: number) => rotate({ credentials: join(box().root, "root/.claude/.credentials.json") }, token, expiresAt);
   async function waitInside(path: string, token: string, timeoutMs = 15_000) {
-    const started = Date.now();
-    while (!(await readFile(join(box().root, path), "utf8").catch(() => "")).includes(token)) {
-      if (Date.now() - started > timeoutMs) throw new Error(`${path} never got the token:\n${await sh("journalctl -u oauth-sync --no-pager | tail -20")}`);
-      await Bun.sleep(50);
-    }
+    await waitForToken([join(box().root, path)], token, timeoutMs).catch(async () => {
+      throw new Error(`${path} never got the token:\n${await sh("journalctl -u oauth-sync --no-pager | tail -20")}`);
+    });
   }
   return { sh, writeInside, rotateInside, waitInside };
 }

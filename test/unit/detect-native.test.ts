@@ -1,20 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { claudeCliAgents, configuredAgents } from "../../src/install/detect-openclaw.ts";
 import { execStartOpenClaw, findOpenClawBinary, parseQuadlet, profileOfDir, uidOf, userOfHome } from "../../src/install/detect-native.ts";
 import { openclawCommands } from "../../src/install/openclaw-report.ts";
+import { tree } from "../support/fs-tree.ts";
 import { parseConfig } from "../../src/config/load.ts";
 
-async function tree(files: Record<string, string>) {
-  const root = await mkdtemp(join(tmpdir(), "oauth-sync-native-"));
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(join(root, path, ".."), { recursive: true });
-    await writeFile(join(root, path), text);
-  }
-  return root;
-}
 
 describe("native installs: names, units, binaries", () => {
   test("state dir names and profiles", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
@@ -7,20 +7,12 @@ import { detect } from "../../src/install/detect.ts";
 import { isSqliteEra } from "../../src/install/detect-openclaw.ts";
 import { proposeConfig } from "../../src/install/propose.ts";
 import { runProcess } from "../../src/process/run.ts";
+import { tree } from "../support/fs-tree.ts";
 import { parseConfig } from "../../src/config/load.ts";
 
 const HOUR = 3_600_000;
 const deps = { run: runProcess, now: Date.now(), cwd: "/nonexistent" };
 
-/** A machine's file tree under a temp root: `files` maps absolute paths to contents. */
-async function tree(files: Record<string, string>) {
-  const root = await mkdtemp(join(tmpdir(), "oauth-sync-detect-"));
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(join(root, path, ".."), { recursive: true });
-    await writeFile(join(root, path), text);
-  }
-  return root;
-}
 
 const compose = (image: string) => `services:
   openclaw-gateway:

@@ -1,8 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { writeFileAsOwner } from "../../privilege/owned-fs.ts";
 import { readCredentialsText } from "../../credentials/read.ts";
-import { describeFsError } from "../../fs/errors.ts";
 import { fingerprint, registerSecret } from "../../log/redact.ts";
 import { inspectLogin } from "../inspect.ts";
 import type { DirectTriggerConfig } from "../schema.ts";
