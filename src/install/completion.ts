@@ -1,5 +1,6 @@
+import { removeFileHere } from "../privilege/owned-fs.ts";
 import { readTextIfRegular } from "../fs/open-file.ts";
-import { mkdir, unlink } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { main } from "../cli.ts";
@@ -48,7 +49,13 @@ export async function removeCompletion(paths: Record<Shell, string>): Promise<st
   const removed: string[] = [];
   for (const path of Object.values(paths)) {
     const text = (readTextIfRegular(path) ?? "");
-    if (text.includes(MARK) && (await unlink(path).then(() => true, () => false))) removed.push(path);
+    if (!text.includes(MARK)) continue;
+    try {
+      removeFileHere(path);
+      removed.push(path);
+    } catch {
+      // not removable here: left as it is
+    }
   }
   return removed;
 }

@@ -1,3 +1,5 @@
+import { ownerRun } from "../privilege/owner-run.ts";
+import { outputTail } from "../process/output.ts";
 import { readTextIfRegular, readTextOrThrow } from "../fs/open-file.ts";
 /**
  * A compose project as compose itself sees it: which files (COMPOSE_FILE in `.env`, or the default file with its
@@ -126,12 +128,17 @@ async function byDocker(dir: string, files: string[], home: string, run: Process
   const argv = ["docker", "compose", "--project-directory", dir, ...files.flatMap((f) => ["-f", f]), "config", "--format", "json"];
   // HOME as the user who runs compose has it (interpolation); docker's own config (and CLI plugins) stays ours.
   const dockerConfig = process.env.DOCKER_CONFIG ?? join(process.env.HOME ?? "/root", ".docker");
-  const result = await run(argv, { env: minimalEnv({ HOME: home, DOCKER_CONFIG: dockerConfig }), cwd: dir, timeoutMs: 30_000 });
+  // compose reads the project's files and follows their env_file/include/extends: as the project's owner, never as
+  // root in a directory a user can write (a root-only file could be echoed in compose's error). `config` needs no
+  // engine; where that user's docker has no compose plugin, the specification's interpolation below takes over.
+  const as = ownerRun(dir, minimalEnv({ HOME: home, DOCKER_CONFIG: dockerConfig }));
+  if (!as.ok) return undefined;
+  const result = await run(argv, { ...as.options, cwd: dir, timeoutMs: 30_000 });
   if (result.spawnError) return undefined;
   if (result.code !== 0) {
     // `docker` without the compose plugin: fall back; a file compose itself rejects: say so.
     if (/is not a docker command|unknown command|unknown flag/i.test(result.stderr)) return undefined;
-    return { dir, files, project: basename(dir), services: {}, volumeNames: {}, via: "docker compose config", notes: [], errors: [result.stderr.trim().split("\n").pop() ?? `exit ${result.code}`] };
+    return { dir, files, project: basename(dir), services: {}, volumeNames: {}, via: "docker compose config", notes: [], errors: [outputTail(result.stderr, 1) || `exit ${result.code}`] };
   }
   let doc: ConfigJson;
   try {

@@ -1,4 +1,5 @@
-import { readTextIfRegular, readTextOrThrow } from "../fs/open-file.ts";
+import { parsePasswd } from "../users/accounts.ts";
+import { readTextIfRegular } from "../fs/open-file.ts";
 /**
  * Native and Podman installs: `~/.openclaw` and named profiles (`~/.openclaw-NAME`, `openclaw --profile NAME`) of
  * root and each user, their gateway units (`openclaw-gateway[-NAME].service`, system or the user's own), Podman
@@ -14,13 +15,12 @@ const exists = async (root: string, path: string) => Boolean(await stat(join(roo
 
 /** Pure: the user name of a home in /etc/passwd (else /home/NAME's NAME, root for /root; else unknown). */
 export function userOfHome(passwd: string, home: string): string | undefined {
-  return passwd.split("\n").map((l) => l.split(":")).find((f) => f[5] === home)?.[0] ?? (home === "/root" ? "root" : /^\/home\/([^/]+)$/.exec(home)?.[1]);
+  return parsePasswd(passwd).find((e) => e.home === home)?.name ?? (home === "/root" ? "root" : /^\/home\/([^/]+)$/.exec(home)?.[1]);
 }
 
 /** Pure: the uid of a user in /etc/passwd. */
 export function uidOf(passwd: string, user: string | undefined): number | undefined {
-  const field = passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === user)?.[2];
-  return field && /^\d+$/.test(field) ? Number(field) : undefined;
+  return parsePasswd(passwd).find((e) => e.name === user)?.uid;
 }
 
 /** Pure: the profile of a state dir name: `.openclaw` → none, `.openclaw-work` → work; other names → not a state dir. */
@@ -167,7 +167,9 @@ export async function quadletInstalls(root: string, home: string): Promise<Found
   const found: Found<OpenClawInstall>[] = [];
   for (const file of files) {
     const path = join(dir, file);
-    const quadlet = parseQuadlet(readTextOrThrow(join(root, path)), home, file);
+    const text = readTextIfRegular(join(root, path)); // a user's file: a link or FIFO there is skipped, not fatal
+    if (text === undefined) continue;
+    const quadlet = parseQuadlet(text, home, file);
     if (!quadlet.stateDir) continue;
     const missing = (await exists(root, quadlet.stateDir)) ? [] : [quadlet.stateDir];
     const imageRelease = /:v?(\d{4}\.\d+\.\d+)/.exec(quadlet.image ?? "")?.[1];

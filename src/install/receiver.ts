@@ -1,3 +1,4 @@
+import { outputTail } from "../process/output.ts";
 /**
  * `install --receiver` on a host that gets its token pushed: the binary, a config with `"source": "push"` (detected
  * OpenClaw targets, or a prepared one), optionally the source's key in the login's authorized_keys with its forced
@@ -6,7 +7,7 @@
 import { join } from "node:path";
 import { parseConfig } from "../config/load.ts";
 import { DEFAULT_CONFIG_PATH } from "../config/defaults.ts";
-import { MAX_BYTES, readTextIfRegular } from "../fs/open-file.ts";
+import { MAX_BYTES, readRegularFile, readTextIfRegular } from "../fs/open-file.ts";
 import { placeOf } from "../fs/place.ts";
 import { logger, print } from "../log/logger.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
@@ -80,7 +81,12 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
     const key = parsePublicKey(o.authorizedKey);
     if (!key) return { ok: false, error: "--authorized-key is not a public key line (ssh-ed25519 AAAA… comment)" };
     await makeDirAsOwner(join(keysFile, ".."), deps.run);
-    const existing = readTextIfRegular(keysFile, MAX_BYTES.config) ?? "";
+    // Read as root in the login's own directory: a hard link there could bring in a file that login may not read.
+    const read = readRegularFile(keysFile, MAX_BYTES.config);
+    if (read.ok && (read.info.nlink > 1 || (read.info.uid !== account.uid && read.info.uid !== 0))) {
+      return { ok: false, error: `${keysFile} has ${read.info.nlink} links or belongs to uid ${read.info.uid}, not ${account.name}: not merged; fix it by hand` };
+    }
+    const existing = read.ok ? read.text : "";
     const line = authorizedKeysLine(key, forcedCommand);
     const written = await writeFileAsOwner(keysFile, mergeAuthorizedKeys(existing, key, line), { newFileMode: 0o600 }, deps.run);
     print(`${keysFile}: ${written === "written" ? "the key may now run only" : "already lets the key run only"} \`${forcedCommand}\``);
@@ -128,6 +134,6 @@ async function probeAs(binary: string, configPath: string, account: PasswdEntry,
     ...(account.uid === 0 ? {} : { uid: account.uid, gid: account.gid }),
   });
   const answer = parseAnswer(result.stdout);
-  if (!answer || answer.status !== "probe") return { ok: false, error: `\`${binary} receive\` as ${account.name} did not answer ready: ${answer?.detail ?? (result.spawnError || result.stderr.trim().split("\n").at(-1) || `exit ${result.code}`)}` };
+  if (!answer || answer.status !== "probe") return { ok: false, error: `\`${binary} receive\` as ${account.name} did not answer ready: ${answer?.detail ?? (result.spawnError || outputTail(result.stderr, 1) || `exit ${result.code}`)}` };
   return { ok: true, detail: answer.detail };
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
+import { systemctlEnv } from "./install.ts";
 import { installLayout } from "./plan.ts";
 import { DEFAULT_KEY, DEFAULT_REMOTE_COMMAND, setupPush } from "./push-setup.ts";
 import { setupReceiver } from "./receiver.ts";
@@ -43,9 +44,11 @@ export async function installRemote(args: Record<string, unknown>): Promise<void
       throw new ExitError(EXIT.installFailed);
     }
     // A running service picks up the new host at once (ExecReload: SIGHUP) and pushes to it.
-    const active = await runProcess(["systemctl", "is-active", "oauth-sync.service"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, timeoutMs: 10_000 });
+    // The service this install runs under: the system's, or the user's own manager with --user.
+    const { systemctl } = installLayout({ user: Boolean(args.user) });
+    const active = await runProcess([...systemctl, "is-active", "oauth-sync.service"], { env: systemctlEnv(), timeoutMs: 10_000 });
     if (active.stdout.trim() === "active") {
-      await runProcess(["systemctl", "reload", "oauth-sync.service"], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, timeoutMs: 30_000 });
+      await runProcess([...systemctl, "reload", "oauth-sync.service"], { env: systemctlEnv(), timeoutMs: 30_000 });
       print("oauth-sync.service reloaded: it pushes to the new host now");
     }
     return;

@@ -1,6 +1,5 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { DEFAULT_EXPIRY_CHECKS_SECONDS } from "../config/defaults.ts";
 import type { Config } from "../config/schema.ts";
 import { fingerprint } from "../log/redact.ts";
 import { logger } from "../log/logger.ts";
@@ -38,8 +37,8 @@ const COLLECT_AFTER_MS = 10_000;
 /** Long waits are re-armed at least this often: a suspended machine's timers run late. */
 const MAX_TIMER_MS = 15 * 60_000;
 
-function identity(info: { dev: number; ino: number; birthtimeMs: number; mtimeMs?: number; size?: number; ctimeMs?: number }): string {
-  return `${info.dev}:${info.ino}:${info.birthtimeMs}:${info.mtimeMs ?? ""}:${info.size ?? ""}:${info.ctimeMs ?? ""}`;
+function identity(info: { dev: number; ino: number; birthtimeMs: number; mtimeMs: number; size: number; ctimeMs: number }): string {
+  return `${info.dev}:${info.ino}:${info.birthtimeMs}:${info.mtimeMs}:${info.size}:${info.ctimeMs}`;
 }
 
 /** The same directory: device, inode and birth time (ext4 hands a freed inode number straight back). */
@@ -50,10 +49,10 @@ async function statIdentity(path: string, full: boolean): Promise<string | undef
   return info && (full ? identity(info) : dirIdentity(info));
 }
 
-/** When the file last changed (a rename sets its ctime): a change younger than this may still be announced. */
-async function changedAt(path: string): Promise<number | undefined> {
+/** The file as a pass sees it: its identity, and when it last changed (a rename sets its ctime). */
+async function fileSeen(path: string): Promise<{ identity?: string; changedAt?: number }> {
   const info = await stat(path).catch(() => undefined);
-  return info && Math.max(info.mtimeMs, info.ctimeMs);
+  return info ? { identity: identity(info), changedAt: Math.max(info.mtimeMs, info.ctimeMs) } : {};
 }
 
 /**
@@ -108,8 +107,9 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     const why = reasons;
     reasons = new Set();
     if (!why.has("event") && !why.has("start")) await checkDirectory(false);
-    seenFile = await statIdentity(config.credentials, true);
-    const fileChangedAt = await changedAt(config.credentials);
+    const seen = await fileSeen(config.credentials);
+    seenFile = seen.identity;
+    const fileChangedAt = seen.changedAt;
     const report = await syncOnce(config, deps).catch((error): SyncReport | undefined => {
       logger.error(`sync failed: ${error?.message ?? error}`);
       return undefined;
@@ -191,7 +191,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
 
   function scheduleExpiry() {
     clearTimeout(timers.expiry);
-    const at = nextExpiryCheck(heldExpiresAt, Math.max(deps.now(), expiryLookedAt), config.watch.expiryChecksSeconds ?? DEFAULT_EXPIRY_CHECKS_SECONDS);
+    const at = nextExpiryCheck(heldExpiresAt, Math.max(deps.now(), expiryLookedAt), config.watch.expiryChecksSeconds);
     if (at === undefined || stopped) return;
     timers.expiry = setTimeout(() => {
       if (deps.now() < at) return scheduleExpiry();
@@ -204,7 +204,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     if (error) logger.warn(`watcher: ${error.message}`);
     const name = basename(config.credentials);
     if (batch.some((event) => basename(event.path) === name)) request("event");
-    if (!timers.look) scheduleLook();
+    scheduleLook();
   };
 
   /** The parent's events: only ones about the credentials directory's own entry (created, removed, renamed). */
@@ -295,7 +295,8 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     async reload(next: Config) {
       config = next;
       stopTimers();
-      await subscribe();
+      // In the same queue as the directory checks: two subscribe()s at once would tangle.
+      await (directoryCheck = directoryCheck.then(() => subscribe()));
       startTimers();
       request("reload");
     },
@@ -310,7 +311,8 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
       mounts?.stop();
       queue.cancel();
       await queue.idle();
-      stopTimers(); // the last pass may have set some
+      // A directory check under way could subscribe again after we unsubscribed: let it finish first.
+      await directoryCheck;
       await unsubscribe();
     },
     get syncCount() {

@@ -130,6 +130,7 @@ describe("oauth-sync install in a booted systemd", () => {
     const token = fakeToken();
     await rotateInside(token, Date.now() + 10.5 * HOUR);
     await waitInside("/srv/new-project/.env", token);
+    await waitInside(PROFILES, token);
   }, 60_000);
 
   test("status names the first problem and exits non-zero when the service is down", async () => {

@@ -1,4 +1,4 @@
-import { mkdir, rmdir, stat, utimes } from "node:fs/promises";
+import { mkdir, rmdir, lstat, lutimes } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
@@ -33,7 +33,8 @@ async function takeOne(path: string, options: LockOptions, deadline: number): Pr
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "EEXIST") throw error;
     }
-    const info = await stat(path).catch(() => undefined);
+    // lstat, lutimes: the lock lives in the login's directory, which its user can write; never follow their link.
+    const info = await lstat(path).catch(() => undefined);
     if (info && isStale(info.mtimeMs, options.now(), options.staleMs)) {
       await rmdir(path).catch(() => {});
       continue;
@@ -55,7 +56,7 @@ export async function takeCliLocks(configDir: string, options: LockOptions): Pro
   };
   const keepFresh = setInterval(() => {
     const t = new Date();
-    for (const path of taken) void utimes(path, t, t).catch(() => {});
+    for (const path of taken) void lutimes(path, t, t).catch(() => {});
   }, Math.max(500, options.staleMs / 2));
   try {
     for (const path of cliLockPaths(configDir)) {
