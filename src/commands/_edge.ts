@@ -1,16 +1,11 @@
 import type { CommandDef } from "citty";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { logger } from "../log/logger.ts";
+import { oneLine } from "../log/one-line.ts";
 
 /** The one place a verb's process ends with a code (signal handlers outside a verb's run call it too). */
 export function leave(code: number): never {
   process.exit(code);
-}
-
-/** One line for any thrown value: its message, never a stack or the bundled source around it. */
-export function oneLine(error: unknown): string {
-  const text = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
-  return text.split("\n")[0]!.slice(0, 500);
 }
 
 /** Wraps a verb's run (and its sub-verbs') so a bug ends in one logged line and exit 1, not a stack trace. */

@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { configDigest } from "../config/digest.ts";
 import { configJsonSchema } from "../config/json-schema.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
@@ -15,7 +16,7 @@ const check = defineCommand({
       for (const error of result.errors) print(`${result.path}: ${error}`);
       throw new ExitError(EXIT.misconfigured);
     }
-    print(`${result.path}: ok (${result.config.targets.length} target(s), gateway ${result.config.gateway.kind})`);
+    print(`${result.path}: ok (${result.config.targets.length} target(s), gateway ${result.config.gateway.kind}, config ${configDigest(result.config)})`);
   },
 });
 

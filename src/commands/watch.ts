@@ -1,17 +1,15 @@
 import { defineCommand } from "citty";
+import { configDigest } from "../config/digest.ts";
 import { loadConfig } from "../config/load.ts";
-import type { Config } from "../config/schema.ts";
+import { EXIT } from "../exit-codes.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
-import { createReloadScheduler } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
-import { runProcess } from "../process/run.ts";
-import { removeLeftoverTemps } from "../targets/leftovers.ts";
-import { VERSION } from "../version.ts";
-import { createWatchService } from "../watch/service.ts";
-import { notifier, realCheckDeps } from "../refresh/deps.ts";
-import { createRefreshService } from "../refresh/service.ts";
-import { createPushScheduler } from "../push/scheduler.ts";
+import { findExecve, reexecSelf } from "../process/reexec.ts";
 import { sshTargets } from "../push/targets.ts";
+import { notifier, realCheckDeps } from "../refresh/deps.ts";
+import { VERSION } from "../version.ts";
+import { createDaemon } from "../watch/daemon.ts";
+import { leave } from "./_edge.ts";
 import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 
 const STOP_GRACE_MS = 5000;
@@ -22,52 +20,41 @@ export default defineCommand({
   async run({ args }) {
     applyVerbosity(args);
     const loaded = await requireConfig(args.config);
-    let config: Config = loaded.config;
+    const config = loaded.config;
     refuseReceiverConfig(config, "watch");
-    const reloads = createReloadScheduler({ ...realReloadDeps, random: Math.random, gateway: () => config.gateway, stateDir: () => config.stateDir });
-    const refresh = createRefreshService(() => config, { ...realCheckDeps, notify: notifier(() => config), afterTrigger: () => service.afterTrigger() });
-    const pushes = createPushScheduler({
-      run: runProcess,
-      now: Date.now,
-      random: Math.random,
-      stateDir: () => config.stateDir,
-      notify: notifier(() => config),
-      notifySettings: () => config.notify,
-    });
-    const service = createWatchService(config, {
-      now: Date.now,
-      run: runProcess,
-      afterSync: async (report) => {
-        // Not awaited: a slow webhook must not hold up the next pass or the reload.
-        void refresh.onSync(report).catch((error) => logger.error(`refresh: ${error?.message ?? error}`));
-        // Other hosts get the token on their own workers: a down host never holds up this pass or the others.
-        if (report.source.ok) pushes.offer(sshTargets(config), report.source.credentials);
-        await (report.reloadNeeded ? reloads.request() : report.ok ? reloads.retryIfOwed() : undefined);
-      },
-    });
+    const daemon = createDaemon(config, { ...realReloadDeps, random: Math.random, check: realCheckDeps, notify: notifier(() => config) });
+    const ssh = sshTargets(config).length;
     logger.info(
-      `oauth-sync ${VERSION} watching ${config.credentials} → ${config.targets.length} target(s)${sshTargets(config).length ? ` (${sshTargets(config).length} by ssh)` : ""}, gateway ${config.gateway.kind}, refresh trigger ${config.trigger.mode}`,
+      `oauth-sync ${VERSION} watching ${config.credentials} → ${config.targets.length} target(s)${ssh ? ` (${ssh} by ssh)` : ""}, gateway ${config.gateway.kind}, refresh trigger ${config.trigger.mode} (config ${configDigest(config)}, pid ${process.pid})`,
     );
 
     let stopping = false;
+    /** Let the pass under way finish, but never wait on a stuck child (openclaw, claude, docker) for long. */
+    const stopDaemon = async (why: string) => {
+      let grace: Timer | undefined;
+      const late = new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(true), STOP_GRACE_MS)));
+      if (await Promise.race([daemon.stop().then(() => false), late])) {
+        logger.warn(`${why}: the running pass did not finish within ${STOP_GRACE_MS / 1000}s: going on without it`);
+      }
+      clearTimeout(grace);
+    };
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info(`${signal}: stopping`);
-      // A pass waiting on a slow child (openclaw, claude, docker) must not keep the service from stopping.
-      setTimeout(() => {
-        logger.warn(`${signal}: the running pass did not finish within ${STOP_GRACE_MS / 1000}s: exiting anyway`);
-        process.exit(0);
-      }, STOP_GRACE_MS).unref();
-      pushes.stop();
-      await service.stop();
-      await refresh.stop();
-      await reloads.stop();
-      process.exit(0);
+      await stopDaemon(signal);
+      leave(EXIT.ok);
     };
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
-    process.on("SIGHUP", async () => {
+    process.on("SIGHUP", () => void reload());
+
+    /**
+     * SIGHUP: a valid new config is applied whole by starting afresh in the same process (execve, same pid), so no
+     * setting can be half applied. An invalid one is refused and the running service keeps the previous config.
+     */
+    async function reload() {
+      if (stopping) return;
       const result = await loadConfig(loaded.path);
       if (!result.ok) {
         for (const error of result.errors) logger.error(error);
@@ -78,16 +65,22 @@ export default defineCommand({
         logger.error('SIGHUP: the new config says "source": "push" (a receiving host): keeping the previous one');
         return;
       }
-      logger.info(`SIGHUP: reloaded ${loaded.path}`);
-      config = result.config;
-      await service.reload(config);
-    });
-    await reloads.resume();
-    // A writer killed mid-write (SIGKILL, power loss) leaves its temp file: ours, by name, removed before we start.
-    const leftovers = await removeLeftoverTemps(config, runProcess).catch(() => []);
-    if (leftovers.length) logger.info(`removed ${leftovers.length} temp file(s) an earlier run left behind: ${leftovers.join(", ")}`);
-    await service.start();
-    refresh.start();
+      const execve = findExecve();
+      if (!execve.ok) {
+        logger.error(`SIGHUP: cannot restart in place (${execve.error}): keeping the previous config; run \`systemctl restart oauth-sync\``);
+        return;
+      }
+      if (stopping) return;
+      stopping = true;
+      logger.info(`SIGHUP: ${loaded.path} is valid (config ${configDigest(result.config)}): restarting in place to apply it`);
+      await stopDaemon("SIGHUP");
+      const error = reexecSelf(execve.execve, process.argv.slice(2), process.env);
+      // Stopped already: exit so that systemd (Restart=on-failure) starts the service with the new config.
+      logger.error(`SIGHUP: ${error}: exiting for the service manager to start it again`);
+      leave(EXIT.failed);
+    }
+
+    await daemon.start();
     await new Promise(() => {}); // runs until a signal
   },
 });

@@ -1,5 +1,8 @@
 import { logger } from "../log/logger.ts";
-import { updateState } from "../sync/state.ts";
+import type { Config } from "../config/schema.ts";
+import { oneLine } from "../log/one-line.ts";
+import { serialRunner } from "../schedule/runner.ts";
+import { loadState, updateState, type State } from "../sync/state.ts";
 import { reloadGateway } from "./reload.ts";
 import type { GatewayConfig } from "./schema.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
@@ -13,17 +16,16 @@ export function backoffMs(attempt: number, random: () => number): number {
   return Math.round(base * (0.75 + random() * 0.5));
 }
 
-/** Write how a reload went into the state file; returns the failed attempts so far (0 after a success). */
-export function recordReload(stateDir: string, result: ReloadResult, started: number): Promise<number> {
+/** Write how a reload went into the state file; `attempts` counts failures in a row (from the state if not given). */
+export function recordReload(stateDir: string, result: ReloadResult, started: number, attempts?: number): Promise<void> {
   return updateState(stateDir, (state) => {
     const previous = state.gateway ?? {};
     if (result.ok) {
       state.gateway = { pending: false, attempts: 0, lastReloadAt: new Date(started).toISOString(), lastDetail: result.detail };
-      return 0;
+      return;
     }
-    const attempts = (previous.attempts ?? 0) + 1;
-    state.gateway = { ...previous, pending: true, attempts, lastError: result.error, lastErrorAt: new Date(started).toISOString() };
-    return attempts;
+    const failures = attempts ?? (previous.attempts ?? 0) + 1;
+    state.gateway = { ...previous, pending: true, attempts: failures, lastError: result.error, lastErrorAt: new Date(started).toISOString() };
   });
 }
 
@@ -36,85 +38,60 @@ export async function reloadOnce(gateway: GatewayConfig, stateDir: string, deps:
 }
 
 export interface SchedulerDeps extends ReloadDeps {
-  gateway: () => GatewayConfig;
-  stateDir: () => string;
   random: () => number;
 }
 
 /**
  * Owes the gateway a reload after a change: waits `settleSeconds` for more changes (one reload per burst), retries a
- * failure with backoff, and keeps the debt in the state file so a restarted service pays it.
+ * failure with backoff, and keeps the debt in the state file so a restarted service pays it. The state file is a
+ * record: when it cannot be written, reloads and retries go on from what this process knows.
  */
-export function createReloadScheduler(deps: SchedulerDeps) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<void> | undefined;
-  let requestedWhileRunning = false;
-  let stopped = false;
+export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
+  const gateway = config.gateway;
+  const settleMs = gateway.kind === "none" ? 0 : gateway.settleSeconds * 1000;
+  let attempts = 0;
   let count = 0;
 
-  const settleMs = () => {
-    const gateway = deps.gateway();
-    return gateway.kind === "none" ? 0 : gateway.settleSeconds * 1000;
-  };
-
-  function schedule(ms: number) {
-    clearTimeout(timer);
-    if (!stopped) timer = setTimeout(() => void attempt(), ms);
-  }
+  const runner = serialRunner(attempt, { onError: (error) => logger.error(`gateway reload: ${oneLine(error)}`) });
 
   async function attempt() {
-    timer = undefined;
-    if (running) {
-      requestedWhileRunning = true;
-      return;
+    const started = deps.now();
+    const result = await reloadGateway(gateway, deps).catch((error): ReloadResult => ({ ok: false, error: oneLine(error) }));
+    count++;
+    attempts = result.ok ? 0 : attempts + 1;
+    if (result.ok) logger.success(`gateway: ${result.detail} (${((deps.now() - started) / 1000).toFixed(1)} s)`);
+    else {
+      const delay = backoffMs(attempts, deps.random);
+      logger.error(`gateway reload failed (attempt ${attempts}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
+      // A change that came in meanwhile keeps its sooner reload.
+      runner.runWithin(delay);
     }
-    running = (async () => {
-      const started = deps.now();
-      const result = await reloadGateway(deps.gateway(), deps).catch((error): ReloadResult => ({ ok: false, error: String(error?.message ?? error) }));
-      count++;
-      const attempts = await recordReload(deps.stateDir(), result, started);
-      if (result.ok) logger.success(`gateway: ${result.detail} (${((deps.now() - started) / 1000).toFixed(1)} s)`);
-      else {
-        const delay = backoffMs(attempts, deps.random);
-        logger.error(`gateway reload failed (attempt ${attempts}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
-        schedule(delay);
-      }
-    })();
-    await running;
-    running = undefined;
-    if (requestedWhileRunning) {
-      requestedWhileRunning = false;
-      schedule(settleMs());
-    }
+    await recordReload(config.stateDir, result, started, attempts).catch((error) => logger.warn(`state: ${oneLine(error)}`));
   }
+
+  const remember = (mutate: (state: State) => void) => updateState(config.stateDir, mutate).catch((error) => logger.warn(`state: ${oneLine(error)}`));
 
   return {
     /** A target the gateway reads changed. */
     async request() {
-      if (deps.gateway().kind === "none") return;
-      await updateState(deps.stateDir(), (state) => {
+      if (gateway.kind === "none") return;
+      runner.runIn(settleMs);
+      await remember((state) => {
         state.gateway = { ...state.gateway, pending: true };
       });
-      if (running) requestedWhileRunning = true;
-      else schedule(settleMs());
     },
     /** A sync went well: a reload still owed from a failure is tried now rather than at the end of its backoff. */
-    async retryIfOwed() {
-      if (deps.gateway().kind === "none" || running) return;
-      const state = await updateState(deps.stateDir(), (s) => s.gateway);
-      if (state?.pending && state.attempts) schedule(0);
+    retryIfOwed() {
+      if (gateway.kind !== "none" && attempts > 0 && !runner.busy) runner.runIn(0);
     },
     /** At start: pay a reload left owed by an earlier run. */
     async resume() {
-      if (deps.gateway().kind === "none") return;
-      const state = await updateState(deps.stateDir(), (s) => s.gateway);
-      if (state?.pending) schedule(settleMs());
+      if (gateway.kind === "none") return;
+      const state = await loadState(config.stateDir);
+      attempts = state.gateway?.attempts ?? 0;
+      if (state.gateway?.pending) runner.runIn(settleMs);
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
+    stop: () => runner.stop(),
     get reloads() {
       return count;
     },

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 
-export type EventKind = "reauth-needed" | "reauth-reminder" | "recovered" | "sync-failing" | "reload-failing" | "push-failing" | "test";
+export type EventKind = "reauth-needed" | "reauth-reminder" | "recovered" | "sync-failing" | "reload-failing" | "state-failing" | "push-failing" | "test";
 
 /** One thing a person should know. Built from fixed text, paths and fingerprints: never a token or a webhook URL. */
 export interface NotifyEvent {
@@ -42,13 +42,19 @@ export function recoveredEvent(host: string, at: number, d: { fingerprint: strin
   };
 }
 
-export function failingEvent(kind: "sync-failing" | "reload-failing", host: string, at: number, d: { count: number; error: string }): NotifyEvent {
-  const what = kind === "sync-failing" ? "sync" : "gateway reload";
+const FAILING = {
+  "sync-failing": { what: "sync", after: "" },
+  "reload-failing": { what: "gateway reload", after: "" },
+  "state-failing": { what: "state record", after: " Syncing goes on; `oauth-sync status` shows an old record until it is fixed." },
+} as const;
+
+export function failingEvent(kind: keyof typeof FAILING, host: string, at: number, d: { count: number; error: string }): NotifyEvent {
+  const { what, after } = FAILING[kind];
   return {
     kind,
     severity: "warning",
     title: `oauth-sync on ${host}: ${what} failing`,
-    text: `The ${what} failed ${d.count} time(s) in a row. Last error: ${d.error}. See \`journalctl -u oauth-sync\`.`,
+    text: `The ${what} failed ${d.count} time(s) in a row. Last error: ${d.error}.${after} See \`journalctl -u oauth-sync\`.`,
     host,
     at,
     details: d,

@@ -1,6 +1,8 @@
 import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
 import { logger } from "../log/logger.ts";
+import { oneLine } from "../log/one-line.ts";
+import { serialRunner } from "../schedule/runner.ts";
 import { failingEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
 import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
 import type { SyncReport } from "../sync/engine.ts";
@@ -26,11 +28,7 @@ const BLANKED_REASON = "Claude Code's refresh token was rejected (invalid_grant)
  * The in-service refresh scheduler: triggers the refresh at expiry minus the window, retries until the token is
  * fresh, handles the dead login, and turns lasting sync/reload failures into notifications.
  */
-export function createRefreshService(getConfig: () => Config, deps: RefreshServiceDeps) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
+export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   let lastTriggerAt: number | undefined;
   let announced: number | undefined;
   let syncStreak: Streak = emptyStreak();
@@ -38,33 +36,16 @@ export function createRefreshService(getConfig: () => Config, deps: RefreshServi
   let triggers = 0;
   const maxSleepMs = deps.maxSleepMs ?? 60_000;
 
-  function schedule(at: number) {
-    clearTimeout(timer);
-    if (!stopped) timer = setTimeout(wake, Math.max(0, at - deps.now()));
-  }
-
-  function wake() {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = tick()
-      .catch((error) => {
-        logger.error(`refresh scheduler: ${error?.message ?? error}`);
-        schedule(deps.now() + maxSleepMs);
-      })
-      .finally(() => {
-        running = undefined;
-        if (again && !stopped) {
-          again = false;
-          wake();
-        }
-      });
-  }
+  const runner = serialRunner(tick, {
+    onError: (error) => {
+      logger.error(`refresh scheduler: ${oneLine(error)}`);
+      schedule(deps.now() + maxSleepMs);
+    },
+  });
+  const schedule = (at: number) => runner.runIn(at - deps.now());
+  const wake = runner.runNow;
 
   async function tick() {
-    const config = getConfig();
     const login = await readLogin(config.credentials);
     const state = await loadState(config.stateDir);
     const dead = login.kind === "blanked" || stillDead(login, state.reauth);
@@ -135,7 +116,6 @@ export function createRefreshService(getConfig: () => Config, deps: RefreshServi
     },
     /** After every sync pass: dead login, recovery, failure streaks; then look at the expiry again. */
     async onSync(report: SyncReport) {
-      const config = getConfig();
       if (!report.source.ok && report.source.reason === "logged-out") {
         await reportDeadLogin(config, BLANKED_REASON, BLANK, deps);
       } else if (report.source.ok) {
@@ -154,11 +134,7 @@ export function createRefreshService(getConfig: () => Config, deps: RefreshServi
       }
       wake();
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
+    stop: () => runner.stop(),
     get triggers() {
       return triggers;
     },

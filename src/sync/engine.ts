@@ -2,6 +2,7 @@ import type { Config, LocalTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials, CredentialsResult } from "../credentials/parse.ts";
 import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
+import { oneLine } from "../log/one-line.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import { createTarget } from "../targets/index.ts";
 import type { Target, TargetOutcome } from "../targets/types.ts";
@@ -13,7 +14,13 @@ export interface SyncDeps {
   run: ProcessRunner;
   /** Replace a newer token this once (`sync --force`). */
   force?: boolean;
+  /** A test seam: called as each stage of a pass begins; a throw from it stands for a bug in that stage. */
+  fault?: (stage: PassStage) => void;
 }
+
+/** The stages of a pass; each one's failure is contained (src/watch/ guards the ones after the sync). */
+export const PASS_STAGES = ["read", "write", "state", "reload", "notify", "push"] as const;
+export type PassStage = (typeof PASS_STAGES)[number];
 
 export interface SyncReport {
   source: CredentialsResult;
@@ -23,12 +30,23 @@ export interface SyncReport {
   /** A target that the gateway does not re-read on its own was written: the gateway must be reloaded. */
   reloadNeeded: boolean;
   ok: boolean;
+  /** The state file could not be updated (the targets were synced all the same). */
+  stateError?: string;
 }
 
 /** One pass: read the CLI's credentials, bring every target in line, record what happened. */
 export async function syncOnce(config: Config, deps: SyncDeps): Promise<SyncReport> {
   const now = deps.now();
-  return syncFrom(config, await readCredentials(config.credentials, now), deps, now);
+  return syncFrom(config, await readStage(config.credentials, now, deps), deps, now);
+}
+
+async function readStage(file: string, now: number, deps: SyncDeps): Promise<CredentialsResult> {
+  try {
+    deps.fault?.("read");
+    return await readCredentials(file, now);
+  } catch (error) {
+    return { ok: false, reason: "unreadable", message: `cannot read credentials ${file}: ${oneLine(error)}` };
+  }
 }
 
 /** Targets on this host. `ssh` targets are other hosts: src/push/ pushes to them outside the pass. */
@@ -40,12 +58,7 @@ export function localTargets(config: Config): LocalTargetConfig[] {
 export async function syncFrom(config: Config, source: CredentialsResult, deps: SyncDeps, now = deps.now()): Promise<SyncReport> {
   const targets = localTargets(config).map(createTarget);
   const outcomes = source.ok ? await syncTargets(targets, source.credentials, await loadState(config.stateDir), deps, now) : [];
-  await updateState(config.stateDir, (state) => {
-    recordSource(state, source, now);
-    if (!source.ok) return;
-    const fp = fingerprint(source.credentials.accessToken);
-    for (const outcome of outcomes) recordOutcome(state, outcome, fp, source.credentials.expiresAt, now);
-  });
+  const stateError = await recordPass(config.stateDir, source, outcomes, deps, now);
   const written = new Set(outcomes.filter((o) => o.status === "written").map((o) => o.id));
   return {
     source,
@@ -53,13 +66,33 @@ export async function syncFrom(config: Config, source: CredentialsResult, deps: 
     changed: written.size > 0,
     reloadNeeded: targets.some((t) => written.has(t.id) && t.config.reload),
     ok: source.ok && outcomes.every((o) => o.status === "written" || o.status === "unchanged"),
+    ...(stateError ? { stateError } : {}),
   };
+}
+
+/** The record of the pass; a state file that cannot be written is reported, never a reason to stop syncing. */
+async function recordPass(stateDir: string, source: CredentialsResult, outcomes: TargetOutcome[], deps: SyncDeps, now: number): Promise<string | undefined> {
+  try {
+    deps.fault?.("state");
+    await updateState(stateDir, (state) => {
+      recordSource(state, source, now);
+      if (!source.ok) return;
+      const fp = fingerprint(source.credentials.accessToken);
+      for (const outcome of outcomes) recordOutcome(state, outcome, fp, source.credentials.expiresAt, now);
+    });
+    return undefined;
+  } catch (error) {
+    return `cannot record the pass in ${stateDir}: ${oneLine(error)}`;
+  }
 }
 
 function syncTargets(targets: Target[], credentials: ClaudeCredentials, state: State, deps: SyncDeps, now: number) {
   return Promise.all(
     targets.map((target) =>
-      target.sync(credentials, { now, state: state.targets[target.id], run: deps.run, force: deps.force }).catch(
+      (async () => {
+        deps.fault?.("write");
+        return target.sync(credentials, { now, state: state.targets[target.id], run: deps.run, force: deps.force });
+      })().catch(
         (error): TargetOutcome => ({ id: target.id, status: "failed", message: String(error?.message ?? error) }),
       ),
     ),

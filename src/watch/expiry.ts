@@ -10,7 +10,7 @@ export function nextExpiryCheck(heldExpiresAt: number | undefined, after: number
 }
 
 /** Why a pass ran. Only the safety nets can find a rotation the watcher missed. */
-export type PassReason = "start" | "event" | "reload" | "retry" | "directory" | "look" | "reconcile" | "expiry" | "trigger";
+export type PassReason = "start" | "event" | "retry" | "directory" | "look" | "reconcile" | "expiry" | "trigger";
 
 const NETS: ReadonlySet<PassReason> = new Set(["look", "reconcile", "expiry", "trigger"]);
 

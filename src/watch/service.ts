@@ -6,7 +6,8 @@ import { logger } from "../log/logger.ts";
 import { syncOnce, type SyncDeps, type SyncReport } from "../sync/engine.ts";
 import { logReport } from "../sync/report.ts";
 import { updateState } from "../sync/state.ts";
-import { coalescer } from "./coalesce.ts";
+import { serialRunner } from "../schedule/runner.ts";
+import { oneLine } from "../log/one-line.ts";
 import { missedBy, nextExpiryCheck, type PassReason } from "./expiry.ts";
 import { watchMounts } from "./mounts.ts";
 import { watcher, type AsyncSubscription, type Event, type Watcher } from "./native.ts";
@@ -69,8 +70,7 @@ const onlyEntry = (name: string) => new RegExp(`^(?!${name.replace(/[.*+?^${}()|
  * change; safety nets whatever the watcher sees: a look after every watcher callback, a pass shortly before the
  * token the targets hold expires, one after each refresh trigger of our own, and a rare reconcile.
  */
-export function createWatchService(initial: Config, deps: WatchDeps) {
-  let config = initial;
+export function createWatchService(config: Config, deps: WatchDeps) {
   const events = deps.watcher === undefined ? watcher : deps.watcher;
   const startMounts = deps.mounts === undefined ? watchMounts : deps.mounts;
   let subscriptions: AsyncSubscription[] = [];
@@ -99,9 +99,6 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
   let missed = 0;
   let directoryCheck: Promise<void> = Promise.resolve();
 
-  // A pass never rejects: the coalescer's promise would go unhandled and end the process.
-  const pass = () => runPass().catch((error) => logger.error(`watch: ${error?.message ?? error}`));
-
   const runPass = async () => {
     if (stopped) return;
     const why = reasons;
@@ -110,12 +107,9 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     const seen = await fileSeen(config.credentials);
     seenFile = seen.identity;
     const fileChangedAt = seen.changedAt;
-    const report = await syncOnce(config, deps).catch((error): SyncReport | undefined => {
-      logger.error(`sync failed: ${error?.message ?? error}`);
-      return undefined;
-    });
+    // Never rejects: each stage inside contains its own failure (src/sync/engine.ts).
+    const report = await syncOnce(config, deps);
     syncCount++;
-    if (!report) return scheduleRetry(config.watch.retrySeconds * 1000);
     logReport(report, lastLogged);
     if (report.source.ok) {
       const fp = fingerprint(report.source.credentials.accessToken);
@@ -136,14 +130,19 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
     await deps.afterSync?.(report);
     scheduleCollect();
   };
-  const queue = coalescer(pass, () => config.watch);
+  const queue = serialRunner(runPass, {
+    onError: (error) => {
+      logger.error(`watch: the pass failed (the service carries on): ${oneLine(error)}`);
+      scheduleRetry(config.watch.retrySeconds * 1000);
+    },
+  });
 
   /** Ask for a pass: after the quiet period (events) or at once (everything else). */
   function request(reason: PassReason) {
     if (stopped) return;
     reasons.add(reason);
-    if (reason === "event") queue.trigger();
-    else queue.now();
+    if (reason === "event") queue.settle(config.watch.quietMs, config.watch.maxDelayMs);
+    else queue.runNow();
   }
 
   async function recordMiss(net: PassReason, fp: string) {
@@ -292,14 +291,6 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
       request("start");
       await queue.idle();
     },
-    async reload(next: Config) {
-      config = next;
-      stopTimers();
-      // In the same queue as the directory checks: two subscribe()s at once would tangle.
-      await (directoryCheck = directoryCheck.then(() => subscribe()));
-      startTimers();
-      request("reload");
-    },
     /** A refresh trigger of our own just ran: make sure its rotation lands even if the watcher misses it. */
     afterTrigger() {
       clearTimeout(timers.trigger);
@@ -309,8 +300,7 @@ export function createWatchService(initial: Config, deps: WatchDeps) {
       stopped = true;
       stopTimers();
       mounts?.stop();
-      queue.cancel();
-      await queue.idle();
+      await queue.stop();
       // A directory check under way could subscribe again after we unsubscribed: let it finish first.
       await directoryCheck;
       await unsubscribe();

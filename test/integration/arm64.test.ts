@@ -59,7 +59,7 @@ describe("the arm64 build under qemu-aarch64", () => {
     writeFileSync(bad, JSON.stringify({ targets: [{ kind: "env-file" }], watch: { quietMs: -1 } }));
     const ok = await qemu(["config", "check", "--config", good]);
     expect(ok.code, ok.output).toBe(0);
-    expect(ok.stdout).toContain("ok (1 target(s), gateway none)");
+    expect(ok.stdout).toContain("ok (1 target(s), gateway none, config ");
     const refused = await qemu(["config", "check", "--config", bad]);
     expect(refused.code).toBe(2);
     expect(refused.stdout).toContain("targets[0].path");

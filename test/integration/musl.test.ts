@@ -64,7 +64,7 @@ describe("the x64 musl build in a musl-only root", () => {
     writeFileSync(join(sysroot, "etc/oauth-sync/bad.json"), JSON.stringify({ targets: [{ kind: "env-file" }] }));
     const ok = await inRoot(["config", "check", "--config", "/etc/oauth-sync/good.json"]);
     expect(ok.code, ok.output).toBe(0);
-    expect(ok.stdout).toContain("ok (1 target(s), gateway none)");
+    expect(ok.stdout).toContain("ok (1 target(s), gateway none, config ");
     const refused = await inRoot(["config", "check", "--config", "/etc/oauth-sync/bad.json"]);
     expect(refused.code).toBe(2);
     expect(refused.stdout).toContain("targets[0].path");
