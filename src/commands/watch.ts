@@ -4,7 +4,7 @@ import { loadConfig } from "../config/load.ts";
 import { EXIT } from "../exit-codes.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
 import { logger } from "../log/logger.ts";
-import { findExecve, reexecSelf } from "../process/reexec.ts";
+import { acceptHangups, findLibc, reapOrphans, reexecSelf } from "../process/reexec.ts";
 import { sshTargets } from "../push/targets.ts";
 import { notifier, realCheckDeps } from "../refresh/deps.ts";
 import { VERSION } from "../version.ts";
@@ -48,6 +48,12 @@ export default defineCommand({
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGHUP", () => void reload());
+    // Started by a SIGHUP: that one was blocked across the restart; a reload asked for meanwhile is delivered now.
+    const libc = findLibc();
+    if (libc.ok) {
+      reapOrphans(libc.libc);
+      acceptHangups(libc.libc);
+    }
 
     /**
      * SIGHUP: a valid new config is applied whole by starting afresh in the same process (execve, same pid), so no
@@ -65,16 +71,15 @@ export default defineCommand({
         logger.error('SIGHUP: the new config says "source": "push" (a receiving host): keeping the previous one');
         return;
       }
-      const execve = findExecve();
-      if (!execve.ok) {
-        logger.error(`SIGHUP: cannot restart in place (${execve.error}): keeping the previous config; run \`systemctl restart oauth-sync\``);
+      if (!libc.ok) {
+        logger.error(`SIGHUP: cannot restart in place (${libc.error}): keeping the previous config; run \`systemctl restart oauth-sync\``);
         return;
       }
       if (stopping) return;
       stopping = true;
       logger.info(`SIGHUP: ${loaded.path} is valid (config ${configDigest(result.config)}): restarting in place to apply it`);
       await stopDaemon("SIGHUP");
-      const error = reexecSelf(execve.execve, process.argv.slice(2), process.env);
+      const error = reexecSelf(libc.libc, process.argv.slice(2), process.env);
       // Stopped already: exit so that systemd (Restart=on-failure) starts the service with the new config.
       logger.error(`SIGHUP: ${error}: exiting for the service manager to start it again`);
       leave(EXIT.failed);

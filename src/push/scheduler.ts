@@ -1,6 +1,8 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import { backoffMs } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
+import { oneLine } from "../log/one-line.ts";
+import { serialRunner } from "../schedule/runner.ts";
 import { fingerprint } from "../log/redact.ts";
 import { pushFailingEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
 import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
@@ -68,7 +70,7 @@ export function createPushScheduler(deps: PushDeps) {
       const ids = new Set(targets.map(sshTargetId));
       for (const [id, worker] of workers) {
         if (!ids.has(id)) {
-          worker.stop();
+          void worker.stop();
           workers.delete(id);
         }
       }
@@ -83,9 +85,10 @@ export function createPushScheduler(deps: PushDeps) {
     async idle() {
       await Promise.all([...workers.values()].map((w) => w.idle()));
     },
-    stop() {
+    /** No more pushes; resolves when the ones under way have finished (their ssh has a timeout). */
+    async stop() {
       stopped = true;
-      for (const worker of workers.values()) worker.stop();
+      await Promise.all([...workers.values()].map((worker) => worker.stop()));
     },
     get hosts() {
       return workers.size;
@@ -100,57 +103,46 @@ function createWorker(initial: SshTargetConfig, deps: PushDeps) {
   /** The token this host is known to hold, or refused: nothing more to do for it. */
   let settled: string | undefined;
   let loaded = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   let streak: Streak = emptyStreak();
+  const runner = serialRunner(attempt, {
+    onError: (error) => {
+      logger.error(`${id}: push: ${oneLine(error)}; next try in a minute`);
+      runner.runWithin(60_000);
+    },
+  });
 
   async function attempt() {
-    clearTimeout(timer);
-    timer = undefined;
     if (stopped || !wanted) return;
-    if (running) {
-      again = true;
+    if (!loaded) {
+      // A restarted service: a host that already holds this token (and owes nothing) is not pushed again.
+      loaded = true;
+      const record = (await loadState(deps.stateDir())).targets[id] as PushState | undefined;
+      if (record?.fingerprint && !record.lastError) settled = record.fingerprint;
+    }
+    const now = wanted!;
+    if (settled === now.fp) return;
+    const { result, record, ms } = await pushAndRecord(target, now, deps, (failures) => backoffMs(failures, deps.random));
+    if (stopped) return;
+    if (result.kind === "held") {
+      settled = now.fp;
+      logger.success(`${id}: holds token ${now.fp} (${result.detail}, ${ms} ms)`);
+      const r = onSuccess(streak);
+      streak = r.streak;
+      if (r.wasNotified) logger.info(`${id}: pushing works again`);
       return;
     }
-    running = (async () => {
-      if (!loaded) {
-        // A restarted service: a host that already holds this token (and owes nothing) is not pushed again.
-        loaded = true;
-        const record = (await loadState(deps.stateDir())).targets[id] as PushState | undefined;
-        if (record?.fingerprint && !record.lastError) settled = record.fingerprint;
-      }
-      const now = wanted!;
-      if (settled === now.fp) return;
-      const { result, record, ms } = await pushAndRecord(target, now, deps, (failures) => backoffMs(failures, deps.random));
-      if (stopped) return;
-      if (result.kind === "held") {
-        settled = now.fp;
-        logger.success(`${id}: holds token ${now.fp} (${result.detail}, ${ms} ms)`);
-        const r = onSuccess(streak);
-        streak = r.streak;
-        if (r.wasNotified) logger.info(`${id}: pushing works again`);
-        return;
-      }
-      if (result.kind === "refused") settled = now.fp;
-      const settings = deps.notifySettings();
-      const r = onFailure(streak, result.error, deps.now(), settings.failureThreshold, settings.reminderHours * 3_600_000);
-      streak = r.streak;
-      if (result.kind === "retry" && wanted?.fp === now.fp) {
-        const delay = Math.max(0, Date.parse(record.nextRetryAt ?? "") - deps.now()) || backoffMs(record.failures ?? 1, deps.random);
-        logger.error(`${id}: push failed (attempt ${record.failures}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
-        timer = setTimeout(() => void attempt(), delay);
-      } else logger.error(`${id}: ${result.error}`);
-      if (r.send) {
-        await deps.notify(pushFailingEvent(thisHost(settings.host), deps.now(), { target: id, count: r.streak.count, error: result.error })).catch(() => undefined);
-      }
-    })().catch((error) => logger.error(`${id}: push: ${error?.message ?? error}`));
-    await running;
-    running = undefined;
-    if (again && !stopped) {
-      again = false;
-      await attempt();
+    if (result.kind === "refused") settled = now.fp;
+    const settings = deps.notifySettings();
+    const r = onFailure(streak, result.error, deps.now(), settings.failureThreshold, settings.reminderHours * 3_600_000);
+    streak = r.streak;
+    if (result.kind === "retry" && wanted?.fp === now.fp) {
+      const delay = Math.max(0, Date.parse(record.nextRetryAt ?? "") - deps.now()) || backoffMs(record.failures ?? 1, deps.random);
+      logger.error(`${id}: push failed (attempt ${record.failures}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
+      runner.runIn(delay);
+    } else logger.error(`${id}: ${result.error}`);
+    if (r.send) {
+      await deps.notify(pushFailingEvent(thisHost(settings.host), deps.now(), { target: id, count: r.streak.count, error: result.error })).catch(() => undefined);
     }
   }
 
@@ -161,14 +153,15 @@ function createWorker(initial: SshTargetConfig, deps: PushDeps) {
       if (changed) settled = undefined;
       if (wanted?.fp === token.fp && !changed) return; // same token: a retry already waits on its backoff
       wanted = token;
-      void attempt();
+      runner.runNow();
     },
+    /** Resolves when no push runs (a retry may still be due later). */
     async idle() {
-      while (running) await running;
+      while (runner.busy) await Bun.sleep(5);
     },
     stop() {
       stopped = true;
-      clearTimeout(timer);
+      return runner.stop();
     },
   };
 }

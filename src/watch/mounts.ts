@@ -14,7 +14,7 @@ export function parseMountLine(line: string): { action: string; target: string }
  * prints one line per mount, unmount or move. A bind mount over the watched directory sends no inotify event, so this
  * is how it is seen. Undefined when findmnt is not installed (the safety-net passes still check the directory).
  */
-export function watchMounts(onChange: (target: string) => void): { stop(): void } | undefined {
+export function watchMounts(onChange: (target: string) => void): { stop(): Promise<unknown> } | undefined {
   const PATH = "/usr/bin:/bin:/usr/sbin:/sbin";
   const findmnt = Bun.which("findmnt", { PATH });
   if (!findmnt) {
@@ -39,9 +39,11 @@ export function watchMounts(onChange: (target: string) => void): { stop(): void 
   })().catch(() => {});
   child.unref();
   return {
+    /** Resolves once findmnt has exited (a restart in place must leave no child behind). */
     stop() {
       stopped = true;
       child.kill();
+      return child.exited;
     },
   };
 }

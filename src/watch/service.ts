@@ -74,7 +74,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
   const events = deps.watcher === undefined ? watcher : deps.watcher;
   const startMounts = deps.mounts === undefined ? watchMounts : deps.mounts;
   let subscriptions: AsyncSubscription[] = [];
-  let mounts: { stop(): void } | undefined;
+  let mounts: { stop(): Promise<unknown> } | undefined;
   let watchedDir: string | undefined;
   let stopped = false;
   let halfWrittenTries = 0;
@@ -299,11 +299,12 @@ export function createWatchService(config: Config, deps: WatchDeps) {
     async stop() {
       stopped = true;
       stopTimers();
-      mounts?.stop();
+      const mountsStopped = mounts?.stop();
       await queue.stop();
       // A directory check under way could subscribe again after we unsubscribed: let it finish first.
       await directoryCheck;
       await unsubscribe();
+      await mountsStopped;
     },
     get syncCount() {
       return syncCount;

@@ -31,7 +31,7 @@ export function start(args: string[], env: Record<string, string> = {}): Running
     async waitFor(text, timeoutMs = 10_000) {
       const started = Date.now();
       while (!(typeof text === "string" ? output.includes(text) : text.test(output))) {
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before printing ${text}:\n${output}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited ${child.exitCode ?? child.signalCode} before printing ${text}:\n${output}`);
         if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${text}:\n${output}`);
         await Bun.sleep(10);
       }
