@@ -2,7 +2,7 @@ import { logger } from "../log/logger.ts";
 import type { Config } from "../config/schema.ts";
 import { oneLine } from "../log/one-line.ts";
 import { serialRunner } from "../schedule/runner.ts";
-import { loadState, updateState, type State } from "../sync/state.ts";
+import { loadState, updateState, type State } from "../state/store.ts";
 import { reloadGateway } from "./reload.ts";
 import type { GatewayConfig } from "./schema.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";

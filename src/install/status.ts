@@ -4,7 +4,7 @@ import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import { flagFile } from "../refresh/reauth.ts";
-import { loadState, type State } from "../sync/state.ts";
+import { loadState, type State } from "../state/store.ts";
 import type { PushState } from "../push/record.ts";
 import { formatRemaining } from "../sync/report.ts";
 import { targetId } from "../targets/types.ts";
@@ -33,7 +33,7 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
   if (credentials.problem) problems.push(credentials.problem);
   const targets = config.targets.map((target) => {
     const id = targetId(target);
-    const record: PushState = state.targets[id] ?? {};
+    const record: PushState = state.targets?.[id] ?? {};
     const holdsCurrent = current !== undefined && record.fingerprint === current;
     if (record.lastError) problems.push(`${id}: ${record.lastError}`);
     else if (current && !holdsCurrent) problems.push(`${id} does not hold the current token ${current} yet`);
@@ -80,7 +80,7 @@ async function followedToken(config: Config, now: number): Promise<{ credentials
 
 /** A receiving host's token is the last one pushed to it, as its state file records (fingerprint and expiry). */
 function receivedToken(state: State, now: number): { credentials: StatusReport["credentials"]; current?: string } {
-  const { fingerprint: fp, expiresAt } = state.source;
+  const { fingerprint: fp, expiresAt } = state.source ?? {};
   if (!fp || expiresAt === undefined) return { credentials: { path: "(pushed)", problem: "no token has been pushed to this host yet" } };
   const credentials = { path: "(pushed)", fingerprint: fp, expiresAt: new Date(expiresAt).toISOString(), timeLeft: formatRemaining(expiresAt - now) };
   if (expiresAt <= now) return { current: fp, credentials: { ...credentials, problem: `the pushed token ${fp} expired at ${credentials.expiresAt}: is the source host pushing?` } };

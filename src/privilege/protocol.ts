@@ -1,7 +1,7 @@
 import type { LocalTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { WriteMode } from "../fs/atomic-write.ts";
-import type { TargetState } from "../sync/state.ts";
+import type { TargetState } from "../targets/types.ts";
 import type { TargetOutcome, TargetStatus } from "../targets/types.ts";
 
 /** What root asks a child running as the owner of a place to do there. One request, one answer line. */

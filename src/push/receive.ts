@@ -7,7 +7,7 @@ import type { ReloadDeps } from "../gateway/types.ts";
 import { reloadOnce } from "../gateway/scheduler.ts";
 import { registerSecret } from "../log/redact.ts";
 import { localTargets, syncFrom, type SyncDeps } from "../sync/engine.ts";
-import { loadState } from "../sync/state.ts";
+import { loadState } from "../state/store.ts";
 import type { Answer } from "./answer.ts";
 import { parseMessage } from "./message.ts";
 
@@ -47,7 +47,7 @@ export async function receive(config: Config, text: string, deps: ReceiveDeps): 
     const state = await loadState(config.stateDir);
     return {
       code: EXIT.ok,
-      answer: { status: "probe", fingerprint: state.source.fingerprint, expiresAt: state.source.expiresAt, detail: `receiver ready: ${localTargets(config).length} target(s), gateway ${config.gateway.kind}` },
+      answer: { status: "probe", fingerprint: state.source?.fingerprint, expiresAt: state.source?.expiresAt, detail: `receiver ready: ${localTargets(config).length} target(s), gateway ${config.gateway.kind}` },
     };
   }
   registerSecret(message.credentials.accessToken);
@@ -55,7 +55,7 @@ export async function receive(config: Config, text: string, deps: ReceiveDeps): 
   if (!release) return { code: EXIT.targetFailed, answer: { status: "failed", detail: `another receive holds ${join(config.stateDir, "receive.lock")}` } };
   try {
     const state = await loadState(config.stateDir);
-    const held = state.source;
+    const held = state.source ?? {};
     if (held.fingerprint && held.fingerprint !== message.fingerprint && held.expiresAt !== undefined && held.expiresAt > message.credentials.expiresAt) {
       return {
         code: EXIT.credentialsRefused,

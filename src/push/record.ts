@@ -1,4 +1,4 @@
-import type { TargetState } from "../sync/state.ts";
+import type { TargetState } from "../targets/types.ts";
 import type { PushResult } from "./push-once.ts";
 
 /** What the state file keeps per receiving host (under `targets`, beside the local targets): fingerprints only. */

@@ -7,7 +7,7 @@ import { fingerprint } from "../log/redact.ts";
 import { pushFailingEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
 import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
 import type { ProcessRunner } from "../process/run.ts";
-import { loadState, updateState } from "../sync/state.ts";
+import { loadState, updateState } from "../state/store.ts";
 import { encodeTokenMessage } from "./message.ts";
 import { pushOnce, type PushResult } from "./push-once.ts";
 import { recordPush, type PushState } from "./record.ts";
@@ -34,10 +34,11 @@ export async function pushAndRecord(target: SshTargetConfig, wanted: Wanted, dep
   const started = deps.now();
   const result = await pushOnce(target, wanted.line, wanted.fp, deps.run).catch((error): PushResult => ({ kind: "retry", error: String(error?.message ?? error) }));
   const record = await updateState(deps.stateDir(), (state) => {
-    const previous = state.targets[id] as PushState | undefined;
+    const targets = (state.targets ??= {});
+    const previous = targets[id] as PushState | undefined;
     const failures = (previous?.failures ?? 0) + 1;
     const next = recordPush(previous, result, wanted.fp, wanted.expiresAt, deps.now(), result.kind === "retry" && retryInMs ? retryInMs(failures) : undefined);
-    state.targets[id] = next;
+    targets[id] = next;
     return next;
   });
   return { id, result, record, ms: deps.now() - started };
@@ -117,7 +118,7 @@ function createWorker(initial: SshTargetConfig, deps: PushDeps) {
     if (!loaded) {
       // A restarted service: a host that already holds this token (and owes nothing) is not pushed again.
       loaded = true;
-      const record = (await loadState(deps.stateDir())).targets[id] as PushState | undefined;
+      const record = (await loadState(deps.stateDir())).targets?.[id] as PushState | undefined;
       if (record?.fingerprint && !record.lastError) settled = record.fingerprint;
     }
     const now = wanted!;

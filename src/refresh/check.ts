@@ -2,7 +2,7 @@ import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { ProcessRunner } from "../process/run.ts";
-import { loadState, updateState } from "../sync/state.ts";
+import { loadState, updateState } from "../state/store.ts";
 import { directRefresh, type DirectDeps } from "./direct/refresh.ts";
 import { readLogin, type Login } from "./inspect.ts";
 import { BLANK, stillDead } from "./reauth.ts";

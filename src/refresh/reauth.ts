@@ -6,7 +6,7 @@ import { removeFileAsOwner, writeFileAsOwner } from "../privilege/owned-fs.ts";
 import { logger } from "../log/logger.ts";
 import { fingerprint } from "../log/redact.ts";
 import { reauthEvent, recoveredEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
-import { updateState } from "../sync/state.ts";
+import { updateState } from "../state/store.ts";
 import type { Login } from "./inspect.ts";
 import { reminderDue } from "../notify/policy.ts";
 

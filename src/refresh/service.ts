@@ -7,7 +7,7 @@ import { failingEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
 import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
 import type { SyncReport } from "../sync/engine.ts";
 import { formatRemaining } from "../sync/report.ts";
-import { loadState } from "../sync/state.ts";
+import { loadState } from "../state/store.ts";
 import { checkOnce, type CheckDeps } from "./check.ts";
 import { readLogin } from "./inspect.ts";
 import { BLANK, noticeRecovery, reportDeadLogin, stillDead } from "./reauth.ts";

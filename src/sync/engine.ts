@@ -6,7 +6,7 @@ import { oneLine } from "../log/one-line.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import { createTarget } from "../targets/index.ts";
 import type { Target, TargetOutcome } from "../targets/types.ts";
-import { loadState, updateState, type State } from "./state.ts";
+import { loadState, updateState, type State } from "../state/store.ts";
 import { recordOutcome, recordSource } from "./record.ts";
 
 export interface SyncDeps {
@@ -91,7 +91,7 @@ function syncTargets(targets: Target[], credentials: ClaudeCredentials, state: S
     targets.map((target) =>
       (async () => {
         deps.fault?.("write");
-        return target.sync(credentials, { now, state: state.targets[target.id], run: deps.run, force: deps.force });
+        return target.sync(credentials, { now, state: state.targets?.[target.id], run: deps.run, force: deps.force });
       })().catch(
         (error): TargetOutcome => ({ id: target.id, status: "failed", message: String(error?.message ?? error) }),
       ),

@@ -4,7 +4,7 @@ import type { Config } from "../config/schema.ts";
 import { openDir } from "../fs/walk.ts";
 import { removeFileAsOwner } from "../privilege/owned-fs.ts";
 import type { ProcessRunner } from "../process/run.ts";
-import { stateFile } from "../sync/state.ts";
+import { stateFile } from "../state/store.ts";
 
 /** Pure: is `entry` a temp file our writer made for `name` (`.<name>.oauth-sync-<12 hex>.tmp`)? */
 export function isOurTemp(entry: string, name: string): boolean {

@@ -1,6 +1,6 @@
 import { formatTime, type ClaudeCredentials } from "../credentials/parse.ts";
 import { fingerprint } from "../log/redact.ts";
-import type { TargetState } from "../sync/state.ts";
+import type { TargetState } from "./types.ts";
 import type { Held } from "./types.ts";
 
 /** How to replace a newer token on purpose, named in every refusal. */

@@ -2,7 +2,6 @@ import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { LocalTargetConfig, TargetConfig } from "../config/schema.ts";
 import { sshTargetId } from "../push/schema.ts";
 import type { ProcessRunner } from "../process/run.ts";
-import type { TargetState } from "../sync/state.ts";
 
 /** What a target holds now, as far as it can tell. */
 export interface Held {
@@ -40,4 +39,19 @@ export function targetId(config: TargetConfig): string {
   if (config.kind === "ssh") return sshTargetId(config);
   if (config.kind === "openclaw-cli") return config.agent ? `openclaw-cli:${config.agent}:${config.profileId}` : `openclaw-cli:${config.profileId}`;
   return `${config.kind}:${config.path}`;
+}
+
+/** The state file's record of one target: what we last wrote (by fingerprint, never the token) and the last error. */
+export interface TargetState {
+  fingerprint?: string;
+  expiresAt?: number;
+  syncedAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+declare module "../state/store.ts" {
+  interface StateSections {
+    targets?: Record<string, TargetState>;
+  }
 }

@@ -5,7 +5,7 @@ import { fingerprint } from "../log/redact.ts";
 import { logger } from "../log/logger.ts";
 import { syncOnce, type SyncDeps, type SyncReport } from "../sync/engine.ts";
 import { logReport } from "../sync/report.ts";
-import { updateState } from "../sync/state.ts";
+import { updateState } from "../state/store.ts";
 import { serialRunner } from "../schedule/runner.ts";
 import { oneLine } from "../log/one-line.ts";
 import { missedBy, nextExpiryCheck, type PassReason } from "./expiry.ts";

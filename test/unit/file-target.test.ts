@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { target as targetSchema, type FileTargetConfig } from "../../src/config/schema.ts";
 import type { ClaudeCredentials } from "../../src/credentials/parse.ts";
 import { fingerprint } from "../../src/log/redact.ts";
-import type { TargetState } from "../../src/sync/state.ts";
+import type { TargetState } from "../../src/targets/types.ts";
 import { createTarget } from "../../src/targets/index.ts";
 import type { SyncContext } from "../../src/targets/types.ts";
 import { fakeToken } from "../../src/demo/sandbox.ts";
