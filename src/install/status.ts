@@ -4,7 +4,8 @@ import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import { flagFile } from "../refresh/reauth.ts";
-import { loadState, type State } from "../state/store.ts";
+import { loadState, stateWriteProblem, stateWrittenAt, type State } from "../state/store.ts";
+import { statSync } from "node:fs";
 import type { PushState } from "../push/record.ts";
 import { formatRemaining } from "../sync/report.ts";
 import { targetId } from "../targets/types.ts";
@@ -22,6 +23,8 @@ export interface StatusReport {
   reauthFlag: { path: string; present: boolean };
   /** Passes by a safety net that found a rotation the watcher missed (should stay 0). */
   watch: { missedRotations: number; lastMissedAt?: string; lastMissedBy?: string };
+  /** Whether the service can record what it does; when it cannot, it keeps syncing and this report is old. */
+  state: { dir: string; writable: boolean | "not checked"; writtenAt?: string; problem?: string };
   openclaw: OpenClawView[];
 }
 
@@ -65,7 +68,21 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
     else if (view.status === "expired" || view.status === "missing") problems.push(`OpenClaw (${view.source}) reports its Anthropic profile ${view.status}`);
   }
   const watch = { missedRotations: state.watch?.missed ?? 0, lastMissedAt: state.watch?.lastMissedAt, lastMissedBy: state.watch?.lastMissedBy };
-  return { healthy: problems.length === 0, problems, credentials, targets, gateway, units, reauthFlag, watch, openclaw };
+  const record = await stateHealth(config.stateDir);
+  if (record.problem) {
+    problems.unshift(`the state file cannot be written (${record.problem}): the service keeps syncing, but this report is the record as of ${record.writtenAt ?? "never"}`);
+  }
+  return { healthy: problems.length === 0, problems, credentials, targets, gateway, units, reauthFlag, watch, state: record, openclaw };
+}
+
+/** Probed only by whoever could write it (root or the directory's owner): anyone else cannot tell. */
+async function stateHealth(dir: string): Promise<StatusReport["state"]> {
+  const writtenAt = stateWrittenAt(dir);
+  const owner = statSync(dir, { throwIfNoEntry: false })?.uid;
+  const euid = process.geteuid?.() ?? -1;
+  if (owner !== undefined && euid !== 0 && euid !== owner) return { dir, writable: "not checked", writtenAt };
+  const problem = await stateWriteProblem(dir);
+  return { dir, writable: !problem, writtenAt, ...(problem ? { problem } : {}) };
 }
 
 async function followedToken(config: Config, now: number): Promise<{ credentials: StatusReport["credentials"]; current?: string }> {
@@ -98,6 +115,7 @@ export function formatStatus(report: StatusReport): string {
     `gateway   ${report.gateway.kind}${report.gateway.lastReloadAt ? `, last reload ${report.gateway.lastReloadAt}` : ""}${report.gateway.pending ? ", reload OWED" : ""}`,
     `service   oauth-sync.service ${report.units.service}; oauth-sync-check.timer ${report.units.timer}${report.units.nextCheck ? `, next ${report.units.nextCheck}` : ""}`,
     `watcher   ${report.watch.missedRotations} rotation(s) missed by the watcher, caught by a safety net${report.watch.lastMissedAt ? ` (last ${report.watch.lastMissedAt}, ${report.watch.lastMissedBy})` : ""}`,
+    `state     ${report.state.dir}: ${report.state.writable === true ? "writable" : report.state.writable === false ? `CANNOT BE WRITTEN (${report.state.problem}); record as of ${report.state.writtenAt ?? "never"}` : "not checked (run as root)"}`,
     `reauth    ${report.reauthFlag.present ? `NEEDED (${report.reauthFlag.path})` : "no"}`,
     ...report.openclaw.map((v) => `openclaw  ${v.source}: ${v.error ?? `${v.type} profile ${v.status}${v.expiresAt ? `, expires ${new Date(v.expiresAt).toISOString()}` : ""}`}`),
     report.healthy ? "healthy" : `problem: ${report.problems[0]}`,

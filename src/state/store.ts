@@ -1,7 +1,10 @@
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
+import { removeFileHere } from "../privilege/owned-fs.ts";
+import { oneLine } from "../log/one-line.ts";
 
 /**
  * The sections of the state file. Each domain owns the type of its own record and adds it here by declaration
@@ -60,4 +63,26 @@ export function updateState<T>(stateDir: string, mutate: (state: State) => T | P
   });
   locks.set(stateDir, next.catch(() => {}));
   return next;
+}
+
+/**
+ * Can the state file be written right now (an immutable or read-only state directory, a full disk)? A probe file is
+ * written and removed the way the record is. Undefined: it can, or there is no record to write yet.
+ */
+export async function stateWriteProblem(stateDir: string): Promise<string | undefined> {
+  if (!statSync(stateDir, { throwIfNoEntry: false })) return undefined;
+  const probe = join(stateDir, ".write-probe");
+  try {
+    await writeFileAtomic(probe, `${process.pid}\n`);
+    removeFileHere(probe);
+    return undefined;
+  } catch (error) {
+    return oneLine(error);
+  }
+}
+
+/** When the record was last written (ISO), if there is one. */
+export function stateWrittenAt(stateDir: string): string | undefined {
+  const info = statSync(stateFile(stateDir), { throwIfNoEntry: false });
+  return info ? info.mtime.toISOString() : undefined;
 }

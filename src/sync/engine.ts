@@ -16,6 +16,8 @@ export interface SyncDeps {
   force?: boolean;
   /** A test seam: called as each stage of a pass begins; a throw from it stands for a bug in that stage. */
   fault?: (stage: PassStage) => void;
+  /** A stage failed and the pass went on without it (the daemon counts these). */
+  onStageError?: (stage: PassStage, message: string) => void;
 }
 
 /** The stages of a pass; each one's failure is contained (src/watch/ guards the ones after the sync). */
@@ -45,6 +47,7 @@ async function readStage(file: string, now: number, deps: SyncDeps): Promise<Cre
     deps.fault?.("read");
     return await readCredentials(file, now);
   } catch (error) {
+    deps.onStageError?.("read", oneLine(error));
     return { ok: false, reason: "unreadable", message: `cannot read credentials ${file}: ${oneLine(error)}` };
   }
 }
@@ -82,6 +85,7 @@ async function recordPass(stateDir: string, source: CredentialsResult, outcomes:
     });
     return undefined;
   } catch (error) {
+    deps.onStageError?.("state", oneLine(error));
     return `cannot record the pass in ${stateDir}: ${oneLine(error)}`;
   }
 }
@@ -92,9 +96,11 @@ function syncTargets(targets: Target[], credentials: ClaudeCredentials, state: S
       (async () => {
         deps.fault?.("write");
         return target.sync(credentials, { now, state: state.targets?.[target.id], run: deps.run, force: deps.force });
-      })().catch(
-        (error): TargetOutcome => ({ id: target.id, status: "failed", message: String(error?.message ?? error) }),
-      ),
+      })().catch((error): TargetOutcome => {
+        // A target reports its own failures as outcomes: a throw is a bug in planning or writing.
+        deps.onStageError?.("write", `${target.id}: ${oneLine(error)}`);
+        return { id: target.id, status: "failed", message: oneLine(error) };
+      }),
     ),
   );
 }

@@ -46,7 +46,6 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
       stateStreak = r.streak;
       return;
     }
-    failures.state++;
     if (stateStreak.lastError !== report.stateError) logger.error(`state: ${report.stateError}; syncing goes on`);
     const r = onFailure(stateStreak, report.stateError, deps.now(), config.notify.failureThreshold, config.notify.reminderHours * 3_600_000);
     stateStreak = r.streak;
@@ -67,6 +66,7 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
     now: deps.now,
     run: deps.run,
     fault: deps.fault,
+    onStageError: (stage) => void failures[stage]++,
     watcher: deps.watcher,
     mounts: deps.mounts,
     afterSync: async (report) => {
