@@ -198,14 +198,18 @@ async function byInterpolation(root: string, dir: string, files: string[], env: 
   return { dir, files, project, services: result, volumeNames, via: "compose interpolation (no docker here)", notes, errors };
 }
 
-function deepInterpolate(value: unknown, env: Lookup, errors: string[]): unknown {
+/** More nodes than any real compose file has: YAML aliases can make a small file a tree of billions ("alias bomb"). */
+const MAX_NODES = 200_000;
+
+function deepInterpolate(value: unknown, env: Lookup, errors: string[], budget = { left: MAX_NODES }): unknown {
+  if (--budget.left < 0) throw new Error(`more than ${MAX_NODES} values once its aliases are expanded: not read (an alias bomb?)`);
   if (typeof value === "string") {
     const out = interpolate(value, env);
     errors.push(...out.errors);
     return out.value;
   }
-  if (Array.isArray(value)) return value.map((v) => deepInterpolate(v, env, errors));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepInterpolate(v, env, errors)]));
+  if (Array.isArray(value)) return value.map((v) => deepInterpolate(v, env, errors, budget));
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepInterpolate(v, env, errors, budget)]));
   return value;
 }
 

@@ -57,3 +57,24 @@ describe(".env as compose reads it", () => {
     expect(Object.fromEntries(env)).toEqual({ A: "2", B: "lit $A", C: "dq 1\n", D: "1-/home/ana", E: "1x" });
   });
 });
+
+describe("a compose file read without docker", () => {
+  test("aliases that expand into a million values are refused with the file named", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { resolveCompose } = await import("../../src/install/compose-resolve.ts");
+    const dir = await mkdtemp(join(tmpdir(), "oauth-sync-alias-"));
+    try {
+      // Below Bun's own "Excessive aliasing" limit (it refuses 10^7), still far more than any compose file holds.
+      let yaml = 'l0: &l0 ["x","x","x","x","x","x","x","x","x","x"]\n';
+      for (let i = 1; i < 6; i++) yaml += `l${i}: &l${i} [${Array(10).fill(`*l${i - 1}`).join(",")}]\n`;
+      yaml += "services:\n  gw:\n    image: ghcr.io/openclaw/openclaw\n    environment: *l5\n";
+      await writeFile(join(dir, "compose.yml"), yaml);
+      const resolved = await resolveCompose("/", dir, { home: "/root" });
+      expect(resolved?.errors.join("\n")).toContain("compose.yml: more than 200000 values once its aliases are expanded");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
