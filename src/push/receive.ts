@@ -1,5 +1,6 @@
-import { mkdir, rmdir, stat } from "node:fs/promises";
+import { mkdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
+import { takeMkdirLock } from "../fs/mkdir-lock.ts";
 import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -92,17 +93,6 @@ export async function receive(config: Config, text: string, deps: ReceiveDeps): 
 async function lock(stateDir: string, deps: Pick<ReceiveDeps, "now" | "sleep">): Promise<(() => Promise<void>) | undefined> {
   const path = join(stateDir, "receive.lock");
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const deadline = deps.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await mkdir(path, { mode: 0o700 });
-      return () => rmdir(path).catch(() => undefined);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const info = await stat(path).catch(() => undefined);
-      if (info && deps.now() - info.mtimeMs > LOCK_STALE_MS) await rmdir(path).catch(() => undefined);
-      else if (deps.now() > deadline) return undefined;
-      else await deps.sleep(50);
-    }
-  }
+  const taken = await takeMkdirLock(path, { staleMs: LOCK_STALE_MS, waitMs: LOCK_WAIT_MS, now: deps.now, sleep: deps.sleep });
+  return taken ? () => rmdir(path).catch(() => undefined) : undefined;
 }

@@ -1,4 +1,7 @@
-import { mkdir, rmdir, lstat, lutimes } from "node:fs/promises";
+import { rmdir, lutimes } from "node:fs/promises";
+import { takeMkdirLock, type LockOptions } from "../../fs/mkdir-lock.ts";
+
+export { isStale, type LockOptions } from "../../fs/mkdir-lock.ts";
 import { join } from "node:path";
 
 /**
@@ -10,39 +13,7 @@ export function cliLockPaths(configDir: string): string[] {
   return [join(configDir, ".oauth_refresh.lock"), `${configDir}.lock`];
 }
 
-export interface LockOptions {
-  staleMs: number;
-  waitMs: number;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-}
-
 export type Held = { ok: true; release: () => Promise<void>; waitedMs: number } | { ok: false; message: string };
-
-/** Pure: may a lock directory with this mtime be taken over? */
-export function isStale(mtimeMs: number, now: number, staleMs: number): boolean {
-  return now - mtimeMs > staleMs;
-}
-
-async function takeOne(path: string, options: LockOptions, deadline: number): Promise<boolean> {
-  for (;;) {
-    try {
-      await mkdir(path);
-      return true;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST") throw error;
-    }
-    // lstat, lutimes: the lock lives in the login's directory, which its user can write; never follow their link.
-    const info = await lstat(path).catch(() => undefined);
-    if (info && isStale(info.mtimeMs, options.now(), options.staleMs)) {
-      await rmdir(path).catch(() => {});
-      continue;
-    }
-    if (options.now() >= deadline) return false;
-    await options.sleep(20 + Math.floor(Math.random() * 30));
-  }
-}
 
 /** Take both CLI locks, or none: a failure releases what was taken. */
 export async function takeCliLocks(configDir: string, options: LockOptions): Promise<Held> {
@@ -60,7 +31,7 @@ export async function takeCliLocks(configDir: string, options: LockOptions): Pro
   }, Math.max(500, options.staleMs / 2));
   try {
     for (const path of cliLockPaths(configDir)) {
-      if (!(await takeOne(path, options, deadline))) {
+      if (!(await takeMkdirLock(path, options, deadline))) {
         await release();
         return { ok: false, message: `${path} is held by another process (the Claude CLI?) for more than ${Math.round(options.waitMs / 1000)} s` };
       }
