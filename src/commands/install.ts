@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { parseConfig } from "../config/load.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { homedir } from "node:os";
-import { completionPaths, installCompletion, installedShells, type Shell } from "../install/completion.ts";
+import { completionAdvice, completionPaths, installCompletion, installedShells, type Shell } from "../install/completion.ts";
 import { install } from "../install/install.ts";
 import { liveTriggerTest } from "../install/live-test.ts";
 import { installLayout } from "../install/plan.ts";
@@ -55,7 +55,8 @@ export default defineCommand({
       logger.error(`install failed: ${result.error}`);
       throw new ExitError(EXIT.installFailed);
     }
-    const completion = args.completion ? await installCompletion(pick(completionPaths(layout.user, homedir()), installedShells()), Boolean(args["dry-run"])) : [];
+    const completionFiles = pick(completionPaths(layout.user, homedir()), installedShells());
+    const completion = args.completion ? await installCompletion(completionFiles, Boolean(args["dry-run"])) : [];
     if (args["dry-run"]) {
       for (const path of completion) print(`would write shell completion ${path}`);
       return;
@@ -70,6 +71,7 @@ export default defineCommand({
     if (result.restarted.length) print(`restarted: ${result.restarted.join(", ")}`);
     if (!(await finalVerification(parsed.config, layout))) logger.warn("not healthy yet: see the problem above, `journalctl -u oauth-sync`, and docs/TROUBLESHOOTING.md");
     if (!args.completion) print("shell completion: install --completion, or `oauth-sync completion bash|zsh|fish`");
+    else for (const advice of completionAdvice(layout.user, completionFiles)) print(advice);
     print(`watch it: systemctl status oauth-sync · journalctl -u oauth-sync -f · oauth-sync status --config ${layout.configPath}`);
   },
 });

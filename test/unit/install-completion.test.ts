@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { completionPaths, installCompletion, installedShells, removeCompletion } from "../../src/install/completion.ts";
+import { completionAdvice, completionPaths, installCompletion, installedShells, removeCompletion, userDataHome } from "../../src/install/completion.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "oauth-sync-install-completion-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +14,17 @@ describe("install --completion", () => {
       zsh: "/usr/local/share/zsh/site-functions/_oauth-sync",
       fish: "/usr/share/fish/vendor_completions.d/oauth-sync.fish",
     });
-    expect(completionPaths(true, "/home/alice").fish).toBe("/home/alice/.local/share/fish/vendor_completions.d/oauth-sync.fish");
+    expect(completionPaths(true, "/home/alice", userDataHome("/home/alice", {})).fish).toBe("/home/alice/.local/share/fish/vendor_completions.d/oauth-sync.fish");
+  });
+
+  test("--user follows an absolute $XDG_DATA_HOME (a relative one is ignored, as the spec says); zsh gets its fpath line", () => {
+    expect(userDataHome("/home/alice", { XDG_DATA_HOME: "/data/alice" })).toBe("/data/alice");
+    expect(userDataHome("/home/alice", { XDG_DATA_HOME: "data" })).toBe("/home/alice/.local/share");
+    const paths = completionPaths(true, "/home/alice", "/data/alice");
+    expect(paths.bash).toBe("/data/alice/bash-completion/completions/oauth-sync");
+    expect(completionAdvice(true, paths)).toEqual(["zsh: add `fpath=(/data/alice/zsh/site-functions $fpath)` to ~/.zshrc before `compinit` (zsh does not look there by itself)"]);
+    expect(completionAdvice(false, completionPaths(false, "/root"))).toEqual([]);
+    expect(completionAdvice(true, { bash: paths.bash })).toEqual([]);
   });
 
   test("only for the shells that are installed (bash only with bash-completion)", () => {
