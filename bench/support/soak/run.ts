@@ -24,6 +24,8 @@ export interface SoakOptions {
   /** Fault kinds left out on purpose. */
   without?: FaultKind[];
   progress?: (line: string) => void;
+  /** Before the final stop, leave the service idle this long (its own full GC runs 10 s after the last pass) and read its RSS again. */
+  idleBeforeEndMs?: number;
   /** Write the service's whole output (tokens redacted) and the failed `sync` runs' output here. */
   logFile?: string;
 }
@@ -158,6 +160,12 @@ export async function runSoak(options: SoakOptions) {
       else await Bun.sleep(10);
     }
     await Bun.sleep(300);
+    let rssAfterIdleKb: number | undefined;
+    if (options.idleBeforeEndMs) {
+      await Bun.sleep(options.idleBeforeEndMs);
+      const life = supervisor.incarnations.at(-1)!;
+      rssAfterIdleKb = life.exit ? undefined : vmRssKb(life.pid);
+    }
     sampler.stop();
     const stopCode = await supervisor.stop();
     const elapsedMs = performance.now() - began;
@@ -204,7 +212,8 @@ export async function runSoak(options: SoakOptions) {
       rss: {
         firstStartKb: lives[0]!.rssFirstKb,
         lastEndKb: lives.at(-1)!.rssLastKb,
-        longest: { pid: longest.pid, rotations: served(longest), startKb: longest.rssFirstKb, endKb: longest.rssLastKb },
+        longest: { pid: longest.pid, rotations: served(longest), startKb: longest.rssFirstKb, endKb: longest.rssLastKb, trail: quarters(longest.rssTrail) },
+        afterIdle: options.idleBeforeEndMs ? { ms: options.idleBeforeEndMs, kb: rssAfterIdleKb } : undefined,
       },
       elapsedMs,
     };
@@ -235,6 +244,12 @@ function gapMs(r: number, s: number): number {
 
 const served = (life: { rotationsAtStart: number; rotationsAtEnd?: number }, now = Infinity) =>
   Math.min(life.rotationsAtEnd ?? now, now) - life.rotationsAtStart;
+
+/** The RSS trail at 0, 25, 50, 75 and 100 % of its length. */
+function quarters(trail: Array<{ rotations: number; kb: number }>) {
+  if (trail.length === 0) return [];
+  return [0, 0.25, 0.5, 0.75, 1].map((q) => trail[Math.min(trail.length - 1, Math.round(q * (trail.length - 1)))]!);
+}
 
 function tally(values: string[]): Record<string, number> {
   const out: Record<string, number> = {};

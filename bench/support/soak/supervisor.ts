@@ -15,6 +15,8 @@ export interface Incarnation {
   /** VmRSS in kB: the first reading once it had synced, and the latest. */
   rssFirstKb?: number;
   rssLastKb?: number;
+  /** VmRSS every 250 ms, with the rotations written so far. */
+  rssTrail: Array<{ rotations: number; kb: number }>;
   rotationsAtStart: number;
   rotationsAtEnd?: number;
 }
@@ -51,7 +53,7 @@ export function supervise(args: string[], rotations: () => number) {
 
   function launch() {
     const running = start(args);
-    const life: Incarnation = { pid: running.child.pid!, running, rotationsAtStart: rotations() };
+    const life: Incarnation = { pid: running.child.pid!, running, rssTrail: [], rotationsAtStart: rotations() };
     incarnations.push(life);
     running.child.on("exit", (code, signal) => {
       life.exit = { code, signal };
@@ -70,6 +72,7 @@ export function supervise(args: string[], rotations: () => number) {
     if (kb === undefined) return;
     life.rssFirstKb ??= kb;
     life.rssLastKb = kb;
+    life.rssTrail.push({ rotations: rotations(), kb });
   }
 
   return {
