@@ -28,6 +28,6 @@ if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(seed) || unknown.
   process.exit(2);
 }
 console.error(`soak: seed ${seed}, ${steps} steps`);
-const result = await runSoak({ steps, seed, without, logFile: values.log, idleBeforeEndMs: 11_000, progress: (line) => console.error(line) });
+const result = await runSoak({ steps, seed, without, logFile: values.log, idleMs: 11_000, progress: (line) => console.error(line) });
 console.log(`soak: compiled binary's watch, ${steps} steps of rotations and faults`);
 for (const line of soakReport(result)) console.log(line);

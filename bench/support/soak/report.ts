@@ -49,7 +49,14 @@ export function soakReport(r: SoakResult): string[] {
       `${mb(r.rss.longest.startKb)} → ${mb(r.rss.longest.endKb)} (growth ${growth(r.rss.longest.startKb, r.rss.longest.endKb)} over its ${r.rss.longest.rotations} rotations, pid ${r.rss.longest.pid})`,
     ),
     row("  its RSS along the way (rotations: RSS)", r.rss.longest.trail.map((p) => `${p.rotations}: ${mb(p.kb)}`).join(", ") || "n/a"),
-    ...(r.rss.afterIdle ? [row(`RSS after ${r.rss.afterIdle.ms / 1000} s idle (its own GC ran)`, `${mb(r.rss.afterIdle.kb)} (last process)`)] : []),
+    ...(r.rss.idle
+      ? [
+          row(
+            `RSS settled (${r.rss.idle.ms / 1000} s idle, its own GC ran)`,
+            `${mb(r.rss.idle.startKb)} after ${r.rss.idle.warmUp} warm-up rotations → ${mb(r.rss.idle.endKb)} at the end: growth ${growth(r.rss.idle.startKb, r.rss.idle.endKb)}${r.rss.idle.sameProcess ? " (same process)" : " (NOT the same process: SIGKILL restarts)"}`,
+          ),
+        ]
+      : []),
     row("service error/warning lines (kinds)", `${r.problems.reduce((n, [, c]) => n + c, 0)} (${r.problems.length})`),
     ...r.problems.slice(0, 12).map(([line, count]) => `  ${String(count).padStart(6)}× ${line}`),
     row("run time", `${(r.elapsedMs / 1000).toFixed(0)} s`),

@@ -1,19 +1,19 @@
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken } from "../../../src/demo/sandbox.ts";
+import { fakeToken, removeSandbox, rotate, waitForToken } from "../../../src/demo/sandbox.ts";
 import { redact } from "../../../src/log/redact.ts";
-import type { SoakTarget } from "./classify.ts";
 import { faults, FAULT_KINDS, type FaultContext, type FaultKind, type SyncRun } from "./faults.ts";
-import { mountSmallTmpfs, probeLock, sh, unfill } from "./locks.ts";
+import { createSoakLayout } from "./layout.ts";
+import { probeLock, sh, unfill } from "./locks.ts";
 import { seeded } from "./prng.ts";
+import { gatewayRuns, holders, problemLines, quarters, served, tally, tempFiles } from "./measure.ts";
 import { startSampler } from "./sampler.ts";
 import { supervise, vmRssKb } from "./supervisor.ts";
 
 const HOUR = 3_600_000;
 const CONVERGE_TIMEOUT_MS = 30_000;
 const GATEWAY_WAIT_MS = 5000;
-/** Our writer's temp files: `.<name>.oauth-sync-<hex>.tmp`. */
-const TEMP_FILE = /^\..+\.oauth-sync-.+\.tmp$/;
+const WARM_UP_ROTATIONS = 100;
 
 export interface SoakOptions {
   steps: number;
@@ -24,18 +24,14 @@ export interface SoakOptions {
   /** Fault kinds left out on purpose. */
   without?: FaultKind[];
   progress?: (line: string) => void;
-  /** Before the final stop, leave the service idle this long (its own full GC runs 10 s after the last pass) and read its RSS again. */
-  idleBeforeEndMs?: number;
+  /**
+   * Read the RSS of a settled service at both ends: after a warm-up of plain rotations and at the end, each time left
+   * idle this long first (its own full GC runs 10 s after the last pass). 0: no idle reads.
+   */
+  idleMs?: number;
   /** Write the service's whole output (tokens redacted) and the failed `sync` runs' output here. */
   logFile?: string;
 }
-
-/** The gateway: a `command` gateway that fails while the fault's flag file exists, and counts its runs. */
-const GATEWAY_SCRIPT = `#!/bin/sh
-echo run >> "$1/gateway.runs"
-if [ -e "$1/gateway-fails" ]; then echo fail >> "$1/gateway.runs"; echo "gateway reload refused (soak fault)" >&2; exit 1; fi
-exit 0
-`;
 
 /**
  * The soak: the compiled binary's `watch` on real files, N steps of rotations mixed with faults chosen by a seeded
@@ -43,32 +39,10 @@ exit 0
  */
 export async function runSoak(options: SoakOptions) {
   const rng = seeded(options.seed);
-  const sandbox = await createSandbox("oauth-sync-soak-");
-  const stateDir = join(sandbox.root, "state");
-  const tmpfsDir = join(sandbox.root, "small");
-  const gatewayFlag = join(sandbox.root, "gateway-fails");
   const unavailable: Partial<Record<FaultKind, string>> = {};
   for (const kind of options.without ?? []) unavailable[kind] = "left out (--without)";
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-
-  const targets: SoakTarget[] = [
-    { kind: "openclaw-auth-profiles", path: sandbox.files.authProfiles },
-    { kind: "openclaw-oauth-json", path: sandbox.files.oauthJson },
-    { kind: "env-file", path: sandbox.files.envFile },
-  ];
-  const tmpfs = await mountSmallTmpfs(tmpfsDir);
-  if (tmpfs.ok) targets.push({ kind: "env-file", path: join(tmpfsDir, ".env") });
-  else unavailable["full-disk"] ??= tmpfs.reason;
-  const script = join(sandbox.root, "gateway.sh");
-  await writeFile(script, GATEWAY_SCRIPT, { mode: 0o700 });
-  const config = {
-    ...sandbox.config,
-    targets: targets.map((t) => ({ kind: t.kind, path: t.path })),
-    gateway: { kind: "command", command: ["/bin/sh", script, sandbox.root], settleSeconds: 0.05, timeoutSeconds: 10 },
-    trigger: { mode: "none" },
-    watch: { retrySeconds: 1 },
-  };
-  await writeFile(sandbox.configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
+  const { sandbox, stateDir, tmpfsDir, tmpfs, gatewayFlag, targets } = await createSoakLayout();
+  if (!tmpfs.ok) unavailable["full-disk"] ??= tmpfs.reason;
 
   // Logins in the order written: a token's rank is its place, and expiry grows with it.
   const ranks = new Map<string, number>();
@@ -98,6 +72,14 @@ export async function runSoak(options: SoakOptions) {
     await waitForToken(paths, first, 15_000);
     const firstLife = supervisor.incarnations[0]!;
     firstLife.rssFirstKb = vmRssKb(firstLife.pid) ?? firstLife.rssFirstKb;
+    const rssIdleStartKb = options.idleMs ? await settledRss(supervisor, options.idleMs, async () => {
+      let token = first;
+      for (let i = 0; i < WARM_UP_ROTATIONS; i++) {
+        token = await rotateNext();
+        await Bun.sleep(20);
+      }
+      await waitForToken(paths, token, 15_000);
+    }) : undefined;
 
     const stateLock = await probeLock(stateDir);
     if (!stateLock.ok) unavailable["immutable-state"] ??= stateLock.reason;
@@ -148,7 +130,7 @@ export async function runSoak(options: SoakOptions) {
     const upWaited = performance.now();
     await supervisor.ready();
     const serviceUpAfterMs = performance.now() - upWaited;
-    const gatewayRunsBefore = await gatewayRunCount(sandbox.root);
+    const gatewayRunsBefore = (await gatewayRuns(sandbox.root)).runs;
     const last = await rotateNext();
     const written = performance.now();
     const convergeMs = await waitForToken(paths, last, CONVERGE_TIMEOUT_MS, written).catch(() => undefined);
@@ -156,16 +138,11 @@ export async function runSoak(options: SoakOptions) {
     // The targets changed, so the gateway is owed a reload (settleSeconds 0.05): does it still get one?
     let gatewayAfterLastMs: number | undefined;
     while (gatewayAfterLastMs === undefined && performance.now() - written < GATEWAY_WAIT_MS) {
-      if ((await gatewayRunCount(sandbox.root)) > gatewayRunsBefore) gatewayAfterLastMs = performance.now() - written;
+      if (((await gatewayRuns(sandbox.root)).runs) > gatewayRunsBefore) gatewayAfterLastMs = performance.now() - written;
       else await Bun.sleep(10);
     }
     await Bun.sleep(300);
-    let rssAfterIdleKb: number | undefined;
-    if (options.idleBeforeEndMs) {
-      await Bun.sleep(options.idleBeforeEndMs);
-      const life = supervisor.incarnations.at(-1)!;
-      rssAfterIdleKb = life.exit ? undefined : vmRssKb(life.pid);
-    }
+    const rssIdleEndKb = options.idleMs ? await settledRss(supervisor, options.idleMs, async () => {}) : undefined;
     sampler.stop();
     const stopCode = await supervisor.stop();
     const elapsedMs = performance.now() - began;
@@ -178,9 +155,9 @@ export async function runSoak(options: SoakOptions) {
     }
     const tokenLines = outputs.flatMap((o) => o.split("\n")).filter((line) => line.includes("sk-ant-"));
     const tempFilesLeft = await tempFiles([...new Set([...paths.map((p) => dirname(p)), stateDir])]);
-    const gatewayLines = (await readFile(join(sandbox.root, "gateway.runs"), "utf8").catch(() => "")).split("\n");
+    const gateway = await gatewayRuns(sandbox.root);
     const lives = supervisor.incarnations;
-    const longest = lives.reduce((a, b) => (served(b) > served(a) ? b : a));
+    const longest = lives.reduce((a, b) => (served(b, rotations) > served(a, rotations) ? b : a));
     return {
       seed: options.seed,
       steps: options.steps,
@@ -207,13 +184,13 @@ export async function runSoak(options: SoakOptions) {
       /** Errors no guard caught: the process-level handler logged them ("unexpected error (kept running)"). */
       escapedErrors: supervisor.output().split("\n").filter((l) => l.includes("unexpected error")).length,
       problems: problemLines(supervisor.output(), sandbox.root),
-      gatewayRuns: gatewayLines.filter((l) => l === "run").length,
-      gatewayFailures: gatewayLines.filter((l) => l === "fail").length,
+      gatewayRuns: gateway.runs,
+      gatewayFailures: gateway.failures,
       rss: {
         firstStartKb: lives[0]!.rssFirstKb,
         lastEndKb: lives.at(-1)!.rssLastKb,
-        longest: { pid: longest.pid, rotations: served(longest), startKb: longest.rssFirstKb, endKb: longest.rssLastKb, trail: quarters(longest.rssTrail) },
-        afterIdle: options.idleBeforeEndMs ? { ms: options.idleBeforeEndMs, kb: rssAfterIdleKb } : undefined,
+        longest: { pid: longest.pid, rotations: served(longest, rotations), startKb: longest.rssFirstKb, endKb: longest.rssLastKb, trail: quarters(longest.rssTrail) },
+        idle: options.idleMs ? { ms: options.idleMs, warmUp: WARM_UP_ROTATIONS, startKb: rssIdleStartKb, endKb: rssIdleEndKb, sameProcess: supervisor.incarnations.length === 1 } : undefined,
       },
       elapsedMs,
     };
@@ -242,47 +219,10 @@ function gapMs(r: number, s: number): number {
   return 500 + s * 300;
 }
 
-const served = (life: { rotationsAtStart: number; rotationsAtEnd?: number }, now = Infinity) =>
-  Math.min(life.rotationsAtEnd ?? now, now) - life.rotationsAtStart;
-
-/** The RSS trail at 0, 25, 50, 75 and 100 % of its length. */
-function quarters(trail: Array<{ rotations: number; kb: number }>) {
-  if (trail.length === 0) return [];
-  return [0, 0.25, 0.5, 0.75, 1].map((q) => trail[Math.min(trail.length - 1, Math.round(q * (trail.length - 1)))]!);
-}
-
-function tally(values: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
-}
-
-/** The service's error and warning lines, paths and numbers blurred, counted by kind: evidence that the faults bit. */
-function problemLines(output: string, root: string): Array<[string, number]> {
-  const lines = output.split("\n").filter((l) => l.startsWith("[error]") || l.startsWith("[warn]"));
-  const blurred = lines.map((l) =>
-    redact(l)
-      .split(root)
-      .join("…")
-      .replace(/sk-ant-…\[\w+\]|\b[0-9a-f]{12}\b/g, "FP")
-      .replace(/\d+(\.\d+)?/g, "N")
-      .slice(0, 160),
-  );
-  return Object.entries(tally(blurred)).sort((a, b) => b[1] - a[1]);
-}
-
-async function tempFiles(dirs: string[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const dir of dirs) for (const entry of await readdir(dir).catch(() => [])) if (TEMP_FILE.test(entry)) found.push(join(dir, entry));
-  return found;
-}
-
-async function gatewayRunCount(root: string): Promise<number> {
-  return (await readFile(join(root, "gateway.runs"), "utf8").catch(() => "")).split("\n").filter((l) => l === "run").length;
-}
-
-async function holders(paths: string[], token: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const path of paths) if (!(await readFile(path, "utf8").catch(() => "")).includes(token)) out.push(`${path} lacks the last token`);
-  return out;
+/** VmRSS of the running service after `work` and then `idleMs` without rotations. */
+async function settledRss(supervisor: ReturnType<typeof supervise>, idleMs: number, work: () => Promise<void>): Promise<number | undefined> {
+  await work();
+  await Bun.sleep(idleMs);
+  const life = supervisor.incarnations.at(-1)!;
+  return life.exit ? undefined : vmRssKb(life.pid);
 }
