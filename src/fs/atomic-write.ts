@@ -28,6 +28,7 @@ export async function writeFileAtomic(path: string, data: string, options: Write
   const found = findFile(path, { createParents: true, check: requireOwnPlace });
   try {
     requireOwnPlace(found.dir.chain, found.dir.path);
+    sweepStranded(found.dir.fd, found.dir.path);
     if (found.fd !== undefined && readFound(found, options.maxBytes ?? MAX_BYTES.target, path) === data) return "unchanged";
     const info = found.info;
     if (options.mode === "in-place" && found.fd !== undefined && info) {
@@ -35,7 +36,7 @@ export async function writeFileAtomic(path: string, data: string, options: Write
       rewriteInPlace(found.fd, data);
     } else {
       const fileMode = info ? info.mode & 0o7777 : (options.newFileMode ?? 0o600);
-      replaceByRename(found.dir.fd, found.name, data, fileMode, info && { uid: info.uid, gid: info.gid });
+      replaceByRename(found.dir.fd, found.dir.path, found.name, data, fileMode, info && { uid: info.uid, gid: info.gid });
     }
     return "written";
   } finally {
@@ -43,7 +44,7 @@ export async function writeFileAtomic(path: string, data: string, options: Write
   }
 }
 
-function replaceByRename(dirFd: number, name: string, data: string, fileMode: number, owner?: { uid: number; gid: number }) {
+function replaceByRename(dirFd: number, dirPath: string, name: string, data: string, fileMode: number, owner?: { uid: number; gid: number }) {
   const temp = tempName(name);
   const fd = openSync(at(dirFd, temp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
   try {
@@ -54,13 +55,13 @@ function replaceByRename(dirFd: number, name: string, data: string, fileMode: nu
     closeSync(fd);
   } catch (error) {
     closeQuietly(fd);
-    unlinkQuietly(at(dirFd, temp));
+    removeOrRemember(dirFd, dirPath, temp);
     throw error;
   }
   try {
     renameSync(at(dirFd, temp), at(dirFd, name));
   } catch (error) {
-    unlinkQuietly(at(dirFd, temp));
+    removeOrRemember(dirFd, dirPath, temp);
     throw error;
   }
   syncDirectory(dirFd);
@@ -114,10 +115,34 @@ function closeQuietly(fd: number) {
   }
 }
 
-function unlinkQuietly(path: string) {
+/**
+ * Temp files of ours that could not be removed when their write failed (the directory turned immutable or read-only
+ * between the temp file's creation and the rename), by directory: removed at the next write into that directory.
+ * A process killed before that leaves them to start-up's clean-up (src/targets/leftovers.ts).
+ */
+const stranded = new Map<string, Set<string>>();
+const STRANDED_MAX = 10_000;
+
+function removeOrRemember(dirFd: number, dirPath: string, temp: string) {
+  if (unlinkQuietly(at(dirFd, temp))) return;
+  const names = stranded.get(dirPath) ?? new Set<string>();
+  if (names.size < STRANDED_MAX) names.add(temp);
+  stranded.set(dirPath, names);
+}
+
+function sweepStranded(dirFd: number, dirPath: string) {
+  const names = stranded.get(dirPath);
+  if (!names) return;
+  for (const temp of names) if (unlinkQuietly(at(dirFd, temp))) names.delete(temp);
+  if (names.size === 0) stranded.delete(dirPath);
+}
+
+/** True when the file is gone (removed now, or not there). */
+function unlinkQuietly(path: string): boolean {
   try {
     unlinkSync(path);
-  } catch {
-    // gone already
+    return true;
+  } catch (error) {
+    return isCode(error, "ENOENT");
   }
 }

@@ -220,6 +220,32 @@ describe("writeFileAtomic", () => {
     expect(await writeFileAtomic(path, data, { mode: "in-place" })).toBe("written");
     expect(await readFile(join(host, ".env"), "utf8")).toBe(data);
   });
+
+  test("a temp file whose rename and removal both failed (the directory turned immutable in between) goes at the next write there", async () => {
+    // A real race, as the soak (bench/soak.ts, immutable-state fault) met it: another process flips `chattr +i` on
+    // the directory while we write. A write that created its temp file before the flip cannot rename it, nor remove
+    // it; before the fix such temp files stayed until the service restarted (thousands in a second here).
+    const place = join(dir, "state");
+    await mkdir(place);
+    const path = join(place, "state.json");
+    const flipper = Bun.spawn(["sh", "-c", 'while :; do chattr +i "$1" && chattr -i "$1" || exit 1; done', "flip", place], { stderr: "pipe" });
+    let failures = 0;
+    try {
+      const until = Date.now() + 1000;
+      for (let i = 0; Date.now() < until && flipper.exitCode === null; i++) {
+        await writeFileAtomic(path, `{"n":${i}}`).catch(() => failures++);
+        await Bun.sleep(0);
+      }
+      expect(flipper.exitCode).toBeNull(); // chattr works here (it needs root and a filesystem with attributes)
+    } finally {
+      flipper.kill();
+      await flipper.exited;
+      spawnSync("chattr", ["-i", place]);
+    }
+    expect(failures).toBeGreaterThan(0);
+    expect(await writeFileAtomic(path, '{"n":"last"}')).toBe("written");
+    expect(await entries(place)).toEqual(["state.json"]);
+  });
 });
 
 describe("describeFsError", () => {
