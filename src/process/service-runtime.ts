@@ -10,7 +10,7 @@
  *   `watch` runs a full collection 10 s after its last pass; measured: the same RSS after 1 000 rotations.
  * A variable already set (to anything) is left as it is: that is how an operator keeps the JIT (`BUN_JSC_useJIT=1`).
  */
-const SERVICE_ENV: Record<string, string> = { BUN_JSC_useJIT: "0", BUN_GC_TIMER_DISABLE: "1" };
+export const SERVICE_ENV: Record<string, string> = { BUN_JSC_useJIT: "0", BUN_GC_TIMER_DISABLE: "1" };
 
 /** Pure: the environment to restart with, or undefined to carry on as we are. */
 export function serviceRuntimeEnv(argv: readonly string[], env: NodeJS.ProcessEnv, compiled: boolean): NodeJS.ProcessEnv | undefined {
