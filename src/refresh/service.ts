@@ -16,7 +16,7 @@ export interface RefreshServiceDeps extends CheckDeps {
   notify: (event: NotifyEvent) => Promise<unknown>;
   /** After each trigger ran (whatever its result): the watch service makes sure a rotation lands. */
   afterTrigger?: () => void;
-  /** Longest sleep between looks at the wall clock (default 15 min): bounds the lateness after a suspend. */
+  /** Longest sleep between looks at the wall clock (default 5 min): bounds the lateness after a suspend. */
   maxSleepMs?: number;
 }
 
@@ -36,7 +36,7 @@ export function createRefreshService(getConfig: () => Config, deps: RefreshServi
   let syncStreak: Streak = emptyStreak();
   let reloadNotifiedAt: number | undefined;
   let triggers = 0;
-  const maxSleepMs = deps.maxSleepMs ?? 900_000;
+  const maxSleepMs = deps.maxSleepMs ?? 300_000;
 
   function schedule(at: number) {
     clearTimeout(timer);
