@@ -2,6 +2,8 @@
  * The resident cost, side by side in one run:
  *   seed      the seed's pipeline: inotifywait -m | while read; cp + mv (Debian's inotify-tools)
  *   minimal   a compiled Bun binary with @parcel/watcher that copies the file on an event (bench/support/min-watcher.ts)
+ *   minimal+  the same binary with the runtime settings `watch` gives itself (src/process/service-runtime.ts: no JIT,
+ *             no GC timer): the floor for those settings
  *   oauth-sync `watch` from dist/oauth-sync, one env-file target, default settings
  * For each: CPU per idle hour and wake-ups per minute (voluntary context switches of every thread of the process and
  * its children, from /proc/PID/task/TID/{schedstat,status}), RSS idle and after 1 000 and 10 000 rotations (temp file +
@@ -16,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fakeToken, rotate, waitForToken } from "../src/demo/sandbox.ts";
 import { BINARY } from "../test/support/binary.ts";
+import { SERVICE_ENV } from "../src/process/service-runtime.ts";
 import { percentile } from "./support/percentile.ts";
 
 const idleSeconds = Number(process.argv[2] ?? 120);
@@ -62,13 +65,16 @@ async function startAll(): Promise<Subject[]> {
   if (!Bun.which("inotifywait")) throw new Error("inotifywait is missing: apt-get install inotify-tools");
   const seed = await layout("seed");
   seed.child = spawn("sh", ["-c", SEED_SCRIPT, "seed", seed.credentials, seed.target], { stdio: "ignore" });
+  const minimalBinary = await buildMinimal();
   const minimal = await layout("minimal");
-  minimal.child = spawn(await buildMinimal(), [minimal.credentials, minimal.target], { stdio: "ignore" });
+  minimal.child = spawn(minimalBinary, [minimal.credentials, minimal.target], { stdio: "ignore" });
+  const lean = await layout("minimal+");
+  lean.child = spawn(minimalBinary, [lean.credentials, lean.target], { stdio: "ignore", env: { ...process.env, ...SERVICE_ENV } });
   const ours = await layout("oauth-sync");
   const config = join(root, "oauth-sync/config.json");
   await writeFile(config, JSON.stringify({ credentials: ours.credentials, stateDir: join(root, "oauth-sync/state"), targets: [{ kind: "env-file", path: ours.target }] }));
   ours.child = spawn(BINARY, ["watch", "--config", config, "--quiet"], { stdio: "ignore", env: { PATH: process.env.PATH, HOME: join(root, "oauth-sync") } });
-  return [seed, minimal, ours];
+  return [seed, minimal, lean, ours];
 }
 
 /** The process and all its descendants (the seed's shells and inotifywait; oauth-sync's findmnt). */
@@ -87,10 +93,11 @@ async function tree(pid: number): Promise<number[]> {
 
 /** Per thread (pid/tid) of the tree: CPU nanoseconds and voluntary switches; RSS summed in MB. */
 async function sample(pid: number) {
-  const threads = new Map<string, { cpuNs: number; switches: number }>();
+  const threads = new Map<string, { cpuNs: number; switches: number; name: string }>();
   let rssKb = 0;
   let mainRssKb = 0;
   let mainAnonKb = 0;
+  let mainFileKb = 0;
   for (const p of await tree(pid)) {
     const status = await readFile(`/proc/${p}/status`, "utf8").catch(() => "");
     const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -98,14 +105,19 @@ async function sample(pid: number) {
     if (p === pid) {
       mainRssKb = rss;
       mainAnonKb = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      mainFileKb = Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0);
     }
+    const command = (await readFile(`/proc/${p}/comm`, "utf8").catch(() => "?")).trim();
     for (const tid of await readdir(`/proc/${p}/task`).catch(() => [] as string[])) {
       const cpuNs = Number((await readFile(`/proc/${p}/task/${tid}/schedstat`, "utf8").catch(() => "0")).split(" ")[0]);
       const switches = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(await readFile(`/proc/${p}/task/${tid}/status`, "utf8").catch(() => ""))?.[1] ?? 0);
-      threads.set(`${p}/${tid}`, { cpuNs, switches });
+      const thread = (await readFile(`/proc/${p}/task/${tid}/comm`, "utf8").catch(() => "?")).trim();
+      // Threads Bun leaves unnamed carry the process's name: the main thread is told apart by its id.
+      const name = p === pid ? (tid === String(pid) ? "main" : thread === command ? "unnamed" : thread) : `${command}:${thread}`;
+      threads.set(`${p}/${tid}`, { cpuNs, switches, name });
     }
   }
-  return { threads, rssMb: rssKb / 1024, mainRssMb: mainRssKb / 1024, mainAnonMb: mainAnonKb / 1024 };
+  return { threads, rssMb: rssKb / 1024, mainRssMb: mainRssKb / 1024, mainAnonMb: mainAnonKb / 1024, mainFileMb: mainFileKb / 1024 };
 }
 
 /**
@@ -115,19 +127,28 @@ async function sample(pid: number) {
 function activity(before: Awaited<ReturnType<typeof sample>>, after: Awaited<ReturnType<typeof sample>>) {
   let cpuNs = 0;
   let switches = 0;
+  const byThread = new Map<string, { cpuNs: number; switches: number }>();
   for (const [id, end] of after.threads) {
     const start = before.threads.get(id) ?? { cpuNs: 0, switches: 0 };
     cpuNs += end.cpuNs - start.cpuNs;
     switches += end.switches - start.switches;
+    const named = byThread.get(end.name) ?? { cpuNs: 0, switches: 0 };
+    named.cpuNs += end.cpuNs - start.cpuNs;
+    named.switches += end.switches - start.switches;
+    byThread.set(end.name, named);
   }
-  return { cpuNs, switches };
+  return { cpuNs, switches, byThread };
 }
 
-/** The process's RSS (of which anonymous: heap, stacks; the rest is pages of the executable), and its children's. */
-const mb = (s: { rssMb: number; mainRssMb: number; mainAnonMb: number }) =>
-  `${s.mainRssMb.toFixed(1)} MB (anon ${s.mainAnonMb.toFixed(1)})${s.rssMb - s.mainRssMb > 0.05 ? ` +${(s.rssMb - s.mainRssMb).toFixed(1)} children` : ""}`;
+/**
+ * The process's RSS, split: anonymous (heap, stacks: the process's own) and file-backed (pages of the executable it
+ * touched: clean, shared with other processes of the same binary, reclaimable); and its children's.
+ */
+const mb = (s: { rssMb: number; mainRssMb: number; mainAnonMb: number; mainFileMb: number }) =>
+  `${s.mainRssMb.toFixed(1)} MB (anon ${s.mainAnonMb.toFixed(1)}, file ${s.mainFileMb.toFixed(1)})${s.rssMb - s.mainRssMb > 0.05 ? ` +${(s.rssMb - s.mainRssMb).toFixed(1)} children` : ""}`;
 
 const subjects = await startAll();
+const wakers: string[] = [];
 try {
   await Bun.sleep(30_000); // past start-up: the first copy written, the garbage collector's start-up work done
   for (const s of subjects) await waitForToken([s.target], "sk-ant-oat01-", 10_000);
@@ -140,6 +161,8 @@ try {
     s.figures["CPU per idle hour"] = `${((done.cpuNs / 1e9) * (3600 / idleSeconds)).toFixed(3)} s`;
     s.figures["wake-ups per idle minute"] = ((done.switches * 60) / idleSeconds).toFixed(1);
     s.figures["RSS idle"] = mb(after[i]!);
+    const busy = [...done.byThread].filter(([, t]) => t.switches > 0).sort((a, b) => b[1].switches - a[1].switches);
+    wakers.push(`${s.name}: ${busy.map(([name, t]) => `${name} ${((t.switches * 60) / idleSeconds).toFixed(1)}/min ${((t.cpuNs / 1e9) * (3600 / idleSeconds)).toFixed(3)} s/h`).join(", ") || "none"}`);
   });
 
   let expiresAt = Date.now() + 9 * HOUR;
@@ -176,8 +199,9 @@ try {
   await rm(root, { recursive: true, force: true });
 }
 
-const rows = Object.keys(subjects[2]!.figures);
+const rows = Object.keys(subjects.at(-1)!.figures);
 console.log(`resident cost, ${idleSeconds} s idle, ${rotations} rotations (temp file + rename), ${new Date().toISOString()}`);
-console.log(["".padEnd(30), ...subjects.map((s) => s.name.padStart(34))].join(""));
-for (const row of rows) console.log([row.padEnd(30), ...subjects.map((s) => (s.figures[row] ?? "").padStart(34))].join(""));
+console.log(["".padEnd(30), ...subjects.map((s) => s.name.padStart(44))].join(""));
+for (const row of rows) console.log([row.padEnd(30), ...subjects.map((s) => (s.figures[row] ?? "").padStart(44))].join(""));
+console.log(`idle wake-ups and CPU by thread:\n  ${wakers.join("\n  ")}`);
 console.log("goals: oauth-sync ≤ 0.2 s CPU per idle hour; RSS within 5 MB of minimal, growing < 2 MB over 10 000 rotations; p50 within 5 ms of minimal");

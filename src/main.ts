@@ -4,6 +4,7 @@ import { main } from "./cli.ts";
 import { fancyOutput, print } from "./log/logger.ts";
 import { installCrashHandlers } from "./commands/_edge.ts";
 import { AS_OWNER_VERB } from "./privilege/self.ts";
+import { restartWithServiceRuntime } from "./process/service-runtime.ts";
 
 /** citty colours its help unconditionally; plain text for pipes, journald and NO_COLOR. */
 async function showUsage(command: CommandDef, parent?: CommandDef) {
@@ -11,6 +12,7 @@ async function showUsage(command: CommandDef, parent?: CommandDef) {
   print(fancyOutput() ? usage : stripVTControlCharacters(usage));
 }
 
+restartWithServiceRuntime();
 installCrashHandlers();
 if (process.argv[2] === AS_OWNER_VERB) {
   // Not a verb for people: root starts it with another user's uid to act in that user's place.

@@ -18,7 +18,7 @@ export interface RefreshServiceDeps extends CheckDeps {
   notify: (event: NotifyEvent) => Promise<unknown>;
   /** After each trigger ran (whatever its result): the watch service makes sure a rotation lands. */
   afterTrigger?: () => void;
-  /** Longest sleep between looks at the wall clock (default 60 s): bounds the lateness after a suspend. */
+  /** Longest sleep between looks at the wall clock (default 5 min): bounds the lateness after a suspend. */
   maxSleepMs?: number;
 }
 
@@ -34,7 +34,7 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   let syncStreak: Streak = emptyStreak();
   let reloadNotifiedAt: number | undefined;
   let triggers = 0;
-  const maxSleepMs = deps.maxSleepMs ?? 60_000;
+  const maxSleepMs = deps.maxSleepMs ?? 300_000;
 
   const runner = serialRunner(tick, {
     onError: (error) => {
@@ -48,6 +48,8 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   async function tick() {
     const login = await readLogin(config.credentials);
     const state = await loadState(config.stateDir);
+    // A service started afresh (SIGHUP, a restart) keeps to the retry spacing of the trigger the last one ran.
+    lastTriggerAt ??= Number.isFinite(Date.parse(state.refresh?.lastTriggerAt ?? "")) ? Date.parse(state.refresh!.lastTriggerAt!) : undefined;
     const dead = login.kind === "blanked" || stillDead(login, state.reauth);
     if (dead) await reportDeadLogin(config, state.reauth?.reason ?? BLANKED_REASON, state.reauth?.deadRefreshFingerprint ?? BLANK, deps);
     else if (login.kind === "live") await noticeRecovery(config, login, deps);

@@ -268,14 +268,14 @@ describe("a native OpenClaw run by its user's own systemd manager, in a booted s
     // Where a reload is wanted, the hardened system service restarts the user's unit through the user's manager.
     installed.targets[0].reload = true;
     await writeInside("/etc/oauth-sync/config.json", JSON.stringify(installed));
-    // `systemctl reload` (SIGHUP) applies it: the hardened service restarts itself in place, same main pid.
+    // `systemctl reload` (SIGHUP) applies it: the hardened service starts afresh within its process, same main pid.
     const mainPid = await sh("systemctl show -p MainPID --value oauth-sync.service");
     const starts = async () => Number(await sh(`journalctl -u oauth-sync --no-pager -o cat | grep -c 'pid ${mainPid})' || true`));
     const startsBefore = await starts();
     await sh("systemctl reload oauth-sync.service");
     for (let i = 0; i < 100 && (await starts()) === startsBefore; i++) await Bun.sleep(100);
     expect(await starts()).toBe(startsBefore + 1);
-    expect(await sh("journalctl -u oauth-sync --no-pager -o cat")).toContain("restarting in place");
+    expect(await sh("journalctl -u oauth-sync --no-pager -o cat")).toContain("applying it, the service starts afresh");
     expect(await sh("systemctl show -p MainPID --value oauth-sync.service")).toBe(mainPid);
     expect(await sh("systemctl is-active oauth-sync.service")).toBe("active");
     const next = fakeToken();

@@ -6,10 +6,10 @@ import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type San
 import { run, start, type Running } from "../support/binary.ts";
 
 /**
- * SIGHUP applies the whole new config: `watch` restarts itself in place (execve, same pid). For every setting in
- * the config's schema, one running service is sent a config with that setting changed; it must come back under the
- * same pid with exactly that config in force (its start line names the digest `config check` gives for the file),
- * and without leaking descriptors or children over all the reloads.
+ * SIGHUP applies the whole new config: `watch` stops its service and builds it anew from the config, in the same
+ * process. For every setting in the config's schema, one running service is sent a config with that setting
+ * changed; it must start again under the same pid with exactly that config in force (its start line names the
+ * digest `config check` gives for the file), and without leaking descriptors or children over all the reloads.
  */
 
 const HOUR = 3_600_000;
@@ -197,18 +197,6 @@ async function quietDescriptors(pid: number) {
   }
   return fewest;
 }
-const O_CLOEXEC = 0o2000000;
-const inheritable = (pid: number) =>
-  readdirSync(`/proc/${pid}/fd`)
-    .filter((fd) => Number(fd) > 2)
-    .filter((fd) => {
-      try {
-        const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"))?.[1];
-        return flags !== undefined && (Number.parseInt(flags, 8) & O_CLOEXEC) === 0;
-      } catch {
-        return false; // closed meanwhile
-      }
-    });
 const openFiles = (pid: number) => readdirSync(`/proc/${pid}/fd`).map((fd) => `${fd} → ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`);
 const children = (pid: number) =>
   readdirSync("/proc")
@@ -259,15 +247,13 @@ test("SIGHUP applies every setting of the config, each under the same pid, with 
     // by a few with what the new image happens to have open (a child's pipe, a socket), never by dozens.
     const fdsNow = await quietDescriptors(pid);
     expect(fdsNow, openFiles(pid).join("\n")).toBeLessThanOrEqual(fdsAfterFirst + 4);
-    // And none could survive an execve: every descriptor but stdio is close-on-exec.
-    expect(inheritable(pid)).toEqual([]);
   }
   const schema = JSON.parse((await run(["config", "schema"])).stdout) as Obj;
   const missing = [...schemaFields(schema)].filter((field) => !covered.has(field));
   expect(missing).toEqual([]);
   console.log(`${reloads} SIGHUPs, ${covered.size} settings each changed once; pid ${pid} throughout, ${descriptors(pid)} descriptors`);
 
-  // Reloads asked for faster than the service restarts (one arrives while the new image starts): none is lost, none kills it.
+  // Reloads asked for faster than the service starts again: they queue (one more after the one under way), none is lost.
   const before = w.output().length;
   for (let i = 0; i < 4; i++) {
     w.child.kill("SIGHUP");
@@ -300,7 +286,7 @@ test("a config that does not validate, or says it receives pushes, is refused on
     w.child.kill("SIGHUP");
     await w.waitFor(says);
     await Bun.sleep(300);
-    expect(w.output().slice(before)).not.toContain("restarting in place");
+    expect(w.output().slice(before)).not.toContain("applying it");
   }
   expect(w.output()).toContain(`config ${digest}`);
   const next = fakeToken();

@@ -99,6 +99,16 @@ describe("oauth-sync watch (compiled binary)", () => {
     expect(await w.stop()).toBe(0);
   }, 60_000);
 
+  test("watch restarts itself (execve, same pid) without the JIT and the GC timer; a setting already made is kept", async () => {
+    const environ = async (pid: number) => (await readFile(`/proc/${pid}/environ`, "utf8")).split("\0");
+    const { watcher: w } = await startWatching();
+    expect(await environ(w.child.pid!)).toEqual(expect.arrayContaining(["BUN_JSC_useJIT=0", "BUN_GC_TIMER_DISABLE=1"]));
+    expect(await w.stop()).toBe(0);
+    await removeSandbox(sandbox!);
+    const kept = await startWatching({ BUN_JSC_useJIT: "1" });
+    expect(await environ(kept.watcher.child.pid!)).toEqual(expect.arrayContaining(["BUN_JSC_useJIT=1", "BUN_GC_TIMER_DISABLE=1"]));
+  }, 60_000);
+
   test("a file written in place and read half-way is never synced; the finished file is", async () => {
     const { sandbox: s } = await startWatching();
     const token = fakeToken();
