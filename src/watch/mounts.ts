@@ -39,7 +39,7 @@ export function watchMounts(onChange: (target: string) => void): { stop(): Promi
   })().catch(() => {});
   child.unref();
   return {
-    /** Resolves once findmnt has exited (a restart in place must leave no child behind). */
+    /** Resolves once findmnt has exited (a service rebuilt on SIGHUP must leave no child behind). */
     stop() {
       stopped = true;
       child.kill();
