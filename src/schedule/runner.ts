@@ -105,12 +105,6 @@ export function serialRunner(task: () => Promise<void> | void, options: RunnerOp
       firstAt ??= now;
       arm(Math.min(quietMs, Math.max(0, firstAt + maxDelayMs - now)));
     },
-    /** Drop the pending timer (a run under way finishes). */
-    cancel() {
-      clear();
-      firstAt = undefined;
-      settledNow();
-    },
     /** Resolves once nothing runs and nothing is due. */
     idle(): Promise<void> {
       if (!running && dueAt === undefined) return Promise.resolve();

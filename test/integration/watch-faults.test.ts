@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
@@ -11,7 +9,10 @@ import type { NotifyEvent } from "../../src/notify/event.ts";
 import { realCheckDeps } from "../../src/refresh/deps.ts";
 import { PASS_STAGES, type PassStage } from "../../src/sync/engine.ts";
 import { createDaemon } from "../../src/watch/daemon.ts";
+import { lock, unlock } from "../../bench/support/soak/locks.ts";
 import { run } from "../support/binary.ts";
+import { canBindMount } from "../support/mounts.ts";
+import { waitUntil } from "../support/refresh-bed.ts";
 
 /**
  * The whole service in this process (real files, the real watcher, a real gateway command), with a throw injected
@@ -29,13 +30,7 @@ afterEach(async () => {
   daemon = sandbox = undefined;
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 8000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await Bun.sleep(20);
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>) => waitUntil(what, check, 8000);
 
 async function startDaemon(fault: (stage: PassStage) => void) {
   sandbox = await createSandbox("oauth-sync-faults-");
@@ -104,26 +99,13 @@ describe("a throw in any stage of a pass", () => {
   }
 });
 
-/** Bind mounts need root and a mount namespace that allows them: probed once. */
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const dir = mkdtempSync(join(tmpdir(), "oauth-sync-mount-probe-"));
-  try {
-    if (Bun.spawnSync(["mount", "--bind", dir, dir]).exitCode !== 0) return false;
-    return Bun.spawnSync(["umount", dir]).exitCode === 0;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
-test.skipIf(!canMount())("a state directory that cannot be written: syncing and reloads go on, status and a notification say so", async () => {
+test.skipIf(!canBindMount())("a state directory that cannot be written: syncing and reloads go on, status and a notification say so", async () => {
   const { s, events, reloadCount, targets } = await startDaemon(() => {});
   const d = daemon!;
   const stateDir = join(s.root, "state");
-  const mount = (args: string[]) => expect(Bun.spawnSync(["mount", ...args]).exitCode).toBe(0);
-  mount(["--bind", stateDir, stateDir]);
+  await lock(stateDir, "ro-bind");
   try {
-    mount(["-o", "remount,bind,ro", stateDir]);
     const before = await reloadCount();
     const token = fakeToken();
     await rotate(s, token, Date.now() + 10 * HOUR);
@@ -141,7 +123,7 @@ test.skipIf(!canMount())("a state directory that cannot be written: syncing and 
     expect(report.healthy).toBe(false);
     expect((await run(["status", "--config", s.configPath])).stdout).toContain("CANNOT BE WRITTEN");
   } finally {
-    Bun.spawnSync(["umount", stateDir]);
+    await unlock(stateDir, "ro-bind");
   }
   // Writable again: the next pass records, and status no longer complains about the state.
   const token = fakeToken();

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSandbox, credentialsJson, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
 import { start, type Running } from "../support/binary.ts";
+import { canBindMount } from "../support/mounts.ts";
 
 const HOUR = 3_600_000;
 let sandbox: Sandbox | undefined;
@@ -18,17 +17,8 @@ afterEach(async () => {
 
 const targetPaths = (s: Sandbox) => Object.values(s.files);
 
-/** Bind mounts need root (CAP_SYS_ADMIN) and a mount namespace that allows them: probed once. */
-function canMount(): boolean {
-  if (process.getuid?.() !== 0 || !Bun.which("findmnt")) return false;
-  const dir = mkdtempSync(join(tmpdir(), "oauth-sync-mount-probe-"));
-  try {
-    if (Bun.spawnSync(["mount", "--bind", dir, dir]).exitCode !== 0) return false;
-    return Bun.spawnSync(["umount", dir]).exitCode === 0;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** The mount tests need bind mounts and findmnt, which is how the service sees them. */
+const canMount = () => Boolean(Bun.which("findmnt")) && canBindMount();
 
 async function startWatching(extraEnv: Record<string, string> = {}, prepare?: (s: Sandbox) => Promise<unknown>) {
   sandbox = await createSandbox("oauth-sync-watch-");
