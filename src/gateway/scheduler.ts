@@ -59,6 +59,8 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
     const result = await reloadGateway(gateway, deps).catch((error): ReloadResult => ({ ok: false, error: oneLine(error) }));
     count++;
     attempts = result.ok ? 0 : attempts + 1;
+    // Recorded before it is logged: whoever reads the log line finds the state file saying the same.
+    await recordReload(config.stateDir, result, started, attempts).catch((error) => logger.warn(`state: ${oneLine(error)}`));
     if (result.ok) logger.success(`gateway: ${result.detail} (${((deps.now() - started) / 1000).toFixed(1)} s)`);
     else {
       const delay = backoffMs(attempts, deps.random);
@@ -66,7 +68,6 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
       // A change that came in meanwhile keeps its sooner reload.
       runner.runWithin(delay);
     }
-    await recordReload(config.stateDir, result, started, attempts).catch((error) => logger.warn(`state: ${oneLine(error)}`));
   }
 
   const remember = (mutate: (state: State) => void) => updateState(config.stateDir, mutate).catch((error) => logger.warn(`state: ${oneLine(error)}`));

@@ -104,7 +104,8 @@ test.skipIf(!canBindMount())("a state directory that cannot be written: syncing 
   const { s, events, reloadCount, targets } = await startDaemon(() => {});
   const d = daemon!;
   const stateDir = join(s.root, "state");
-  await lock(stateDir, "ro-bind");
+  // A read-only remount is refused (EBUSY) while a file on it is open for writing: the start's own state writes.
+  await until("the state directory made read-only", () => lock(stateDir, "ro-bind").then(() => true, () => false));
   try {
     const before = await reloadCount();
     const token = fakeToken();
