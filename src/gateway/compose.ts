@@ -3,7 +3,7 @@ import { outputTail } from "../process/output.ts";
 import type { ProcessRunner, RunResult } from "../process/run.ts";
 import { parseComposePs, serviceReadiness, type ContainerState } from "./compose-ps.ts";
 import { explainDockerFailure } from "./docker-errors.ts";
-import type { ComposeGatewayConfig } from "./schema.ts";
+import type { ComposeGatewayConfig } from "../config/gateway.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
 
 const DOCKER_VARIABLES = ["DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"];

@@ -4,7 +4,7 @@ import { oneLine } from "../log/one-line.ts";
 import { serialRunner } from "../schedule/runner.ts";
 import { loadState, updateState, type State } from "../state/store.ts";
 import { reloadGateway } from "./reload.ts";
-import type { GatewayConfig } from "./schema.ts";
+import type { GatewayConfig } from "../config/gateway.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
 
 const FIRST_RETRY_MS = 1000;

@@ -1,5 +1,5 @@
 import { redact } from "../log/redact.ts";
-import type { WebhookConfig } from "./schema.ts";
+import type { WebhookConfig } from "../config/notify.ts";
 import type { NotifyEvent } from "./event.ts";
 
 export interface Request {

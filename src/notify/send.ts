@@ -1,6 +1,6 @@
 import { logger } from "../log/logger.ts";
 import { registerSecret } from "../log/redact.ts";
-import type { NotifySettings, WebhookConfig } from "./schema.ts";
+import type { NotifySettings, WebhookConfig } from "../config/notify.ts";
 import type { NotifyEvent } from "./event.ts";
 import { formatEvent, webhookLabel } from "./format.ts";
 

@@ -11,7 +11,7 @@ import { loadState, updateState } from "../state/store.ts";
 import { encodeTokenMessage } from "./message.ts";
 import { pushOnce, type PushResult } from "./push-once.ts";
 import { recordPush, type PushState } from "./record.ts";
-import { sshTargetId, type SshTargetConfig } from "./schema.ts";
+import { sshTargetId, type SshTargetConfig } from "../config/ssh.ts";
 
 export interface PushDeps {
   run: ProcessRunner;

@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.ts";
-import type { SshTargetConfig } from "./schema.ts";
+import type { SshTargetConfig } from "../config/ssh.ts";
 
 /** The receiving hosts of a config: its `ssh` targets. */
 export function sshTargets(config: Config): SshTargetConfig[] {

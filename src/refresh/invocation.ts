@@ -1,5 +1,5 @@
 import { dirname, join } from "node:path";
-import type { ContainerTriggerConfig, HostTriggerConfig } from "./schema.ts";
+import type { ContainerTriggerConfig, HostTriggerConfig } from "../config/refresh.ts";
 
 /** What the CLI needs to reach Anthropic, passed through from the service's environment; nothing else of it. */
 export const PASS_THROUGH = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"] as const;

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, 
 import { join } from "node:path";
 import { credentialsJson, fakeToken, waitForToken } from "../../src/demo/sandbox.ts";
 import { sshArgv } from "../../src/push/argv.ts";
-import { sshTargetSchema } from "../../src/push/schema.ts";
+import { sshTargetSchema } from "../../src/config/ssh.ts";
 import { requireBinary, run, start, type Running } from "../support/binary.ts";
 import { createBed, type Bed, type Receiver } from "../support/ssh-bed.ts";
 

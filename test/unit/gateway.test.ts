@@ -3,7 +3,7 @@ import { parseComposePs, serviceReadiness } from "../../src/gateway/compose-ps.t
 import { composeArgv, dockerEnv } from "../../src/gateway/compose.ts";
 import { explainDockerFailure } from "../../src/gateway/docker-errors.ts";
 import { backoffMs } from "../../src/gateway/scheduler.ts";
-import { gatewaySchema } from "../../src/gateway/schema.ts";
+import { gatewaySchema } from "../../src/config/gateway.ts";
 import { systemctlArgv } from "../../src/gateway/systemd.ts";
 import { fakeToken } from "../../src/demo/sandbox.ts";
 

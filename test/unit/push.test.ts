@@ -17,7 +17,7 @@ import { explainSshError } from "../../src/push/push-once.ts";
 import { receive, receiverProblem } from "../../src/push/receive.ts";
 import { recordPush } from "../../src/push/record.ts";
 import { createPushScheduler } from "../../src/push/scheduler.ts";
-import { sshTargetSchema, type SshTargetConfig } from "../../src/push/schema.ts";
+import { sshTargetSchema, type SshTargetConfig } from "../../src/config/ssh.ts";
 
 const NOW = Date.parse("2026-06-01T12:00:00Z");
 const HOUR = 3_600_000;
