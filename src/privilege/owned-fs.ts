@@ -1,10 +1,14 @@
-import { closeSync, unlinkSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { closeSync } from "node:fs";
+import { join } from "node:path";
 import { writeFileAtomic, type WriteOptions, type WriteOutcome } from "../fs/atomic-write.ts";
 import { placeOf, requireOwnPlace, selfUid, describeActor } from "../fs/place.ts";
-import { at, openDir } from "../fs/walk.ts";
+import { openDir } from "../fs/walk.ts";
+import { removeFileHere } from "../fs/remove.ts";
 import { runProcess, type ProcessRunner } from "../process/run.ts";
 import { runAsOwner } from "./as-owner.ts";
+
+/** The child (child.ts) removes files in its own places the same way. */
+export { removeFileHere };
 
 /** Writes a file with the rights of whoever owns its directory: here when that is us, else in a child as them. */
 export async function writeFileAsOwner(path: string, data: string, options: WriteOptions = {}, run: ProcessRunner = runProcess): Promise<WriteOutcome> {
@@ -27,19 +31,6 @@ export async function makeDirAsOwner(dir: string, run: ProcessRunner = runProces
   }
   const answer = await runAsOwner(place.actor, { op: "mkdir", path: dir }, run);
   if (!answer.ok) throw new Error(answer.error);
-}
-
-/** Removes a file (never what a link points to) in a place of ours, looked up in its directory opened link by link. */
-export function removeFileHere(path: string): void {
-  const dir = openDir(dirname(path));
-  try {
-    requireOwnPlace(dir.chain, dir.path);
-    unlinkSync(at(dir.fd, basename(path)));
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-  } finally {
-    closeSync(dir.fd);
-  }
 }
 
 /** Removes a file with the rights of whoever owns its directory. A missing file is fine. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
-import { removeFileHere } from "../privilege/owned-fs.ts";
+import { removeFileHere } from "../fs/remove.ts";
 import { oneLine } from "../log/one-line.ts";
 
 /**
