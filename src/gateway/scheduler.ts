@@ -1,20 +1,15 @@
 import { logger } from "../log/logger.ts";
 import type { Config } from "../config/schema.ts";
 import { oneLine } from "../log/one-line.ts";
+import { backoffMs } from "../schedule/backoff.ts";
 import { serialRunner } from "../schedule/runner.ts";
 import { loadState, updateState, type State } from "../state/store.ts";
 import { reloadGateway } from "./reload.ts";
 import type { GatewayConfig } from "../config/gateway.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
 
-const FIRST_RETRY_MS = 1000;
-const LAST_RETRY_MS = 5 * 60_000;
-
-/** Pure: 1 s doubling to 5 min, ±25 % jitter so that many hosts do not retry in step. */
-export function backoffMs(attempt: number, random: () => number): number {
-  const base = Math.min(LAST_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.75 + random() * 0.5));
-}
+/** Pure: a failed reload (or push) is retried 1 s doubling to 5 min, ±25 % jitter so that many hosts do not retry in step. */
+export const retryMs = (attempt: number, random: () => number) => backoffMs(attempt, { lastMs: 5 * 60_000, random });
 
 /** Write how a reload went into the state file; `attempts` counts failures in a row (from the state if not given). */
 export function recordReload(stateDir: string, result: ReloadResult, started: number, attempts?: number): Promise<void> {
@@ -63,7 +58,7 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
     await recordReload(config.stateDir, result, started, attempts).catch((error) => logger.warn(`state: ${oneLine(error)}`));
     if (result.ok) logger.success(`gateway: ${result.detail} (${((deps.now() - started) / 1000).toFixed(1)} s)`);
     else {
-      const delay = backoffMs(attempts, deps.random);
+      const delay = retryMs(attempts, deps.random);
       logger.error(`gateway reload failed (attempt ${attempts}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
       // A change that came in meanwhile keeps its sooner reload.
       runner.runWithin(delay);

@@ -1,7 +1,7 @@
 import type { Actor } from "../fs/trust.ts";
 import { describeActor } from "../fs/place.ts";
 import { outputTail } from "../process/output.ts";
-import type { ProcessRunner } from "../process/run.ts";
+import { DEFAULT_PATH, type ProcessRunner } from "../process/run.ts";
 import { loadAccounts } from "../users/accounts.ts";
 import { parseAnswer, type OwnerAnswer, type OwnerRequest } from "./protocol.ts";
 import { AS_OWNER_VERB, selfCommand } from "./self.ts";
@@ -16,7 +16,7 @@ export async function runAsOwner(actor: Actor, request: OwnerRequest, run: Proce
   const home = loadAccounts().byUid(actor.uid)?.home ?? "/";
   const result = await run([...selfCommand(), AS_OWNER_VERB], {
     stdin: JSON.stringify(request),
-    env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: home, LANG: "C.UTF-8" },
+    env: { PATH: DEFAULT_PATH, HOME: home, LANG: "C.UTF-8" },
     timeoutMs: TIMEOUT_MS,
     cwd: "/",
     uid: actor.uid,

@@ -1,5 +1,5 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
-import { backoffMs } from "../gateway/scheduler.ts";
+import { retryMs } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
 import { serialRunner } from "../schedule/runner.ts";
@@ -123,7 +123,7 @@ function createWorker(initial: SshTargetConfig, deps: PushDeps) {
     }
     const now = wanted!;
     if (settled === now.fp) return;
-    const { result, record, ms } = await pushAndRecord(target, now, deps, (failures) => backoffMs(failures, deps.random));
+    const { result, record, ms } = await pushAndRecord(target, now, deps, (failures) => retryMs(failures, deps.random));
     if (stopped) return;
     if (result.kind === "held") {
       settled = now.fp;
@@ -138,7 +138,7 @@ function createWorker(initial: SshTargetConfig, deps: PushDeps) {
     const r = onFailure(streak, result.error, deps.now(), settings.failureThreshold, settings.reminderHours * 3_600_000);
     streak = r.streak;
     if (result.kind === "retry" && wanted?.fp === now.fp) {
-      const delay = Math.max(0, Date.parse(record.nextRetryAt ?? "") - deps.now()) || backoffMs(record.failures ?? 1, deps.random);
+      const delay = Math.max(0, Date.parse(record.nextRetryAt ?? "") - deps.now()) || retryMs(record.failures ?? 1, deps.random);
       logger.error(`${id}: push failed (attempt ${record.failures}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
       runner.runIn(delay);
     } else logger.error(`${id}: ${result.error}`);
