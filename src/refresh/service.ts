@@ -45,7 +45,7 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   const schedule = (at: number) => runner.runIn(at - deps.now());
   const wake = runner.runNow;
 
-  async function tick() {
+  async function tick(): Promise<void> {
     const login = await readLogin(config.credentials);
     const state = await loadState(config.stateDir);
     // A service started afresh (SIGHUP, a restart) keeps to the retry spacing of the trigger the last one ran.
