@@ -3,11 +3,14 @@ import { join } from "node:path";
 import { takeMkdirLock } from "../fs/mkdir-lock.ts";
 import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
-import { EXIT } from "../exit-codes.ts";
 import type { ReloadDeps } from "../gateway/types.ts";
-import { reloadOnce } from "../gateway/scheduler.ts";
 import { registerSecret } from "../log/redact.ts";
-import { localTargets, syncFrom, type SyncDeps } from "../sync/engine.ts";
+import { reloadNow } from "../pass/effects.ts";
+import { runPass } from "../pass/pipeline.ts";
+import { POLICY } from "../pass/policy.ts";
+import { noAlerts } from "../notify/alerts.ts";
+import { localTargets, type SyncDeps } from "../sync/engine.ts";
+import { sourceSection } from "../sync/record.ts";
 import { loadState } from "../state/store.ts";
 import type { Answer } from "./answer.ts";
 import { parseMessage } from "./message.ts";
@@ -15,11 +18,6 @@ import { parseMessage } from "./message.ts";
 export interface ReceiveDeps extends SyncDeps {
   reload: ReloadDeps;
   sleep: (ms: number) => Promise<void>;
-}
-
-export interface Received {
-  code: number;
-  answer: Answer;
 }
 
 const LOCK_STALE_MS = 10 * 60_000;
@@ -35,55 +33,49 @@ export function receiverProblem(config: Config): string | undefined {
 
 /**
  * `oauth-sync receive`: the message (already read, size-capped) → validated, the newer-token rule applied, this
- * host's targets written and its gateway reloaded, all by its own config. Nothing is written for a refused message.
+ * host's targets written and its gateway reloaded (the pass of every verb, src/pass/), all by its own config. Nothing
+ * is written for a refused message. The answer's status is the outcome (the verb's edge makes it an exit code).
  */
-export async function receive(config: Config, text: string, deps: ReceiveDeps): Promise<Received> {
+export async function receive(config: Config, text: string, deps: ReceiveDeps): Promise<Answer> {
   const now = deps.now();
   const parsed = parseMessage(text, now);
-  if (!parsed.ok) return { code: EXIT.credentialsRefused, answer: { status: "refused", detail: parsed.message } };
+  if (!parsed.ok) return { status: "refused", detail: parsed.message };
   const problem = receiverProblem(config);
-  if (problem) return { code: EXIT.misconfigured, answer: { status: "misconfigured", detail: problem } };
+  if (problem) return { status: "misconfigured", detail: problem };
   const message = parsed.message;
   if (message.kind === "probe") {
-    const state = await loadState(config.stateDir);
-    return {
-      code: EXIT.ok,
-      answer: { status: "probe", fingerprint: state.source?.fingerprint, expiresAt: state.source?.expiresAt, detail: `receiver ready: ${localTargets(config).length} target(s), gateway ${config.gateway.kind}` },
-    };
+    const held = sourceSection.read(await loadState(config.stateDir));
+    return { status: "probe", fingerprint: held?.fingerprint, expiresAt: held?.expiresAt, detail: `receiver ready: ${localTargets(config).length} target(s), gateway ${config.gateway.kind}` };
   }
   registerSecret(message.credentials.accessToken);
   const release = await lock(config.stateDir, deps);
-  if (!release) return { code: EXIT.targetFailed, answer: { status: "failed", detail: `another receive holds ${join(config.stateDir, "receive.lock")}` } };
+  if (!release) return { status: "failed", detail: `another receive holds ${join(config.stateDir, "receive.lock")}` };
   try {
-    const state = await loadState(config.stateDir);
-    const held = state.source ?? {};
+    const held = sourceSection.read(await loadState(config.stateDir)) ?? {};
     if (held.fingerprint && held.fingerprint !== message.fingerprint && held.expiresAt !== undefined && held.expiresAt > message.credentials.expiresAt) {
       return {
-        code: EXIT.credentialsRefused,
-        answer: {
-          status: "refused",
-          fingerprint: held.fingerprint,
-          expiresAt: held.expiresAt,
-          detail: `holds a newer token (${held.fingerprint}, expires ${formatTime(held.expiresAt)}) than the one pushed (${message.fingerprint}, expires ${formatTime(message.credentials.expiresAt)}): not written`,
-        },
+        status: "refused",
+        fingerprint: held.fingerprint,
+        expiresAt: held.expiresAt,
+        detail: `holds a newer token (${held.fingerprint}, expires ${formatTime(held.expiresAt)}) than the one pushed (${message.fingerprint}, expires ${formatTime(message.credentials.expiresAt)}): not written`,
       };
     }
-    const report = await syncFrom(config, { ok: true, credentials: message.credentials }, deps, now);
+    const effects = {
+      sync: { now: () => now, run: deps.run, fault: deps.fault, onStageError: deps.onStageError },
+      reloads: reloadNow(config, deps.reload),
+      pushes: { offer() {}, everywhere: async () => [] },
+      alerts: noAlerts,
+      // stdout is the answer line; the verb logs the outcome as one line.
+      log: () => {},
+    };
+    const { report, reload } = await runPass(config, { ok: true, credentials: message.credentials }, POLICY.receive, effects);
     const written = report.outcomes.filter((o) => o.status === "written").length;
     const bad = report.outcomes.filter((o) => o.status !== "written" && o.status !== "unchanged");
-    const held2 = { fingerprint: message.fingerprint, expiresAt: message.credentials.expiresAt };
-    if (bad.length) {
-      return { code: EXIT.targetFailed, answer: { status: "failed", ...held2, detail: bad.map((o) => `${o.id}: ${o.message ?? o.status}`).join("; ") } };
-    }
-    const owed = (await loadState(config.stateDir)).gateway?.pending;
-    let reloaded = "";
-    if ((report.reloadNeeded || owed) && config.gateway.kind !== "none") {
-      const result = await reloadOnce(config.gateway, config.stateDir, deps.reload);
-      if (!result.ok) return { code: EXIT.reloadFailed, answer: { status: "reload-failed", ...held2, detail: `${written} target(s) written; gateway reload failed: ${result.error}` } };
-      reloaded = `; gateway: ${result.detail}`;
-    }
-    const detail = `${written} of ${report.outcomes.length} target(s) written${reloaded}`;
-    return { code: EXIT.ok, answer: { status: written ? "written" : "unchanged", ...held2, detail } };
+    const pushed = { fingerprint: message.fingerprint, expiresAt: message.credentials.expiresAt };
+    if (bad.length) return { status: "failed", ...pushed, detail: bad.map((o) => `${o.id}: ${o.message ?? o.status}`).join("; ") };
+    if (reload && !reload.ok) return { status: "reload-failed", ...pushed, detail: `${written} target(s) written; gateway reload failed: ${reload.error}` };
+    const detail = `${written} of ${report.outcomes.length} target(s) written${reload ? `; gateway: ${reload.detail}` : ""}`;
+    return { status: written ? "written" : "unchanged", ...pushed, detail };
   } finally {
     await release();
   }

@@ -49,9 +49,3 @@ export interface TargetState {
   lastError?: string;
   lastErrorAt?: string;
 }
-
-declare module "../state/store.ts" {
-  interface StateSections {
-    targets?: Record<string, TargetState>;
-  }
-}
