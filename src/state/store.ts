@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
@@ -28,12 +28,42 @@ export function stateFile(stateDir: string): string {
   return join(stateDir, "state.json");
 }
 
+/**
+ * The record as this process last read or wrote it, by directory, with the file's identity then: a pass reads the
+ * record twice (the targets' last tokens, then its own update), and the walk and checks of a full read cost more than
+ * the pass's own work. Any change to the file (another process's write is a rename: a new inode) reads it afresh.
+ */
+const known = new Map<string, { identity: string; text: string }>();
+
+function identityOf(path: string): string | undefined {
+  try {
+    const info = lstatSync(path, { throwIfNoEntry: false });
+    return info && `${info.dev}:${info.ino}:${info.mtimeMs}:${info.ctimeMs}:${info.size}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function readText(stateDir: string): string | undefined {
+  const path = stateFile(stateDir);
+  const identity = identityOf(path);
+  const hit = known.get(stateDir);
+  if (identity !== undefined && hit?.identity === identity) return hit.text;
+  const read = readOwnFile(path, MAX_BYTES.state);
+  if (!read.ok) {
+    known.delete(stateDir);
+    return undefined;
+  }
+  if (identity !== undefined) known.set(stateDir, { identity, text: read.text });
+  return read.text;
+}
+
 /** A missing or damaged state file is not fatal: state is a record, not a source of truth. Sections must be objects. */
 export async function loadState(stateDir: string): Promise<State> {
   try {
-    const read = readOwnFile(stateFile(stateDir), MAX_BYTES.state);
-    if (!read.ok) return emptyState();
-    const value: unknown = JSON.parse(read.text);
+    const text = readText(stateDir);
+    if (text === undefined) return emptyState();
+    const value: unknown = JSON.parse(text);
     if (isRecord(value) && value.version === 1) {
       return Object.fromEntries([["version", 1], ...Object.entries(value).filter(([key, section]) => key !== "version" && isRecord(section))]) as unknown as State;
     }
@@ -44,7 +74,11 @@ export async function loadState(stateDir: string): Promise<State> {
 }
 
 export async function saveState(stateDir: string, state: State): Promise<void> {
-  await writeFileAtomic(stateFile(stateDir), `${JSON.stringify(state, null, 2)}\n`);
+  const text = `${JSON.stringify(state, null, 2)}\n`;
+  known.delete(stateDir);
+  await writeFileAtomic(stateFile(stateDir), text);
+  const identity = identityOf(stateFile(stateDir));
+  if (identity !== undefined) known.set(stateDir, { identity, text });
 }
 
 type SectionKey = keyof StateSections & string;

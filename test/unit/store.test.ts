@@ -45,6 +45,26 @@ describe("loadState", () => {
   });
 });
 
+describe("the record this process knows", () => {
+  test("read again only when the file changed: another writer's rename, an edit in place of the same size", async () => {
+    const dir = fresh();
+    await watchSection.update(dir, (mine) => void (mine.watch = { missed: 1 }));
+    expect(watchSection.read(await loadState(dir))).toEqual({ missed: 1 });
+    // Another process (a `sync` verb) writes by temp file and rename.
+    writeFileSync(join(dir, "other.json"), JSON.stringify({ version: 1, watch: { missed: 2 } }));
+    Bun.spawnSync(["mv", join(dir, "other.json"), file(dir)]);
+    expect(watchSection.read(await loadState(dir))).toEqual({ missed: 2 });
+    // A person's editor, in place, same length.
+    await Bun.sleep(5);
+    writeFileSync(file(dir), JSON.stringify({ version: 1, watch: { missed: 3 } }));
+    expect(watchSection.read(await loadState(dir))).toEqual({ missed: 3 });
+    // What a caller does to the record it got never reaches the next reader.
+    const state = await loadState(dir);
+    (state as { watch?: { missed?: number } }).watch!.missed = 99;
+    expect(watchSection.read(await loadState(dir))).toEqual({ missed: 3 });
+  });
+});
+
 describe("sections", () => {
   test("a section is read through its schema: a damaged one reads as absent", async () => {
     const dir = fresh();
