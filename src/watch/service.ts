@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { CredentialsResult } from "../credentials/parse.ts";
@@ -64,14 +64,23 @@ function identity(info: { dev: number; ino: number; birthtimeMs: number; mtimeMs
 /** The same directory: device, inode and birth time (ext4 hands a freed inode number straight back). */
 const dirIdentity = (info: { dev: number; ino: number; birthtimeMs: number }) => `${info.dev}:${info.ino}:${info.birthtimeMs}`;
 
-async function statIdentity(path: string, full: boolean): Promise<string | undefined> {
-  const info = await stat(path).catch(() => undefined);
+/** Synchronous: a stat is a few microseconds, a trip through the thread pool costs more than that on every pass. */
+const statQuietly = (path: string) => {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+};
+
+function statIdentity(path: string, full: boolean): string | undefined {
+  const info = statQuietly(path);
   return info && (full ? identity(info) : dirIdentity(info));
 }
 
 /** The file as a pass sees it: its identity, and when it last changed (a rename sets its ctime). */
-async function fileSeen(path: string): Promise<{ identity?: string; changedAt?: number }> {
-  const info = await stat(path).catch(() => undefined);
+function fileSeen(path: string): { identity?: string; changedAt?: number } {
+  const info = statQuietly(path);
   return info ? { identity: identity(info), changedAt: Math.max(info.mtimeMs, info.ctimeMs) } : {};
 }
 
@@ -167,7 +176,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       }
       if (due.has("poll")) {
         if (blind) runner.request("poll", BLIND_LOOK_MS);
-        const now = await statIdentity(config.credentials, true);
+        const now = statIdentity(config.credentials, true);
         if (now !== undefined && now !== seenFile) why.add("poll");
       }
       if (why.size > 0) await syncPass(why);
@@ -178,7 +187,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
   }
 
   async function syncPass(why: Set<PassReason>) {
-    const seen = await fileSeen(config.credentials);
+    const seen = fileSeen(config.credentials);
     seenFile = seen.identity;
     suspect = undefined;
     const fileChangedAt = seen.changedAt;
@@ -224,7 +233,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
    * again one delay later, still unread, before a pass runs for it. A file changed in between looks again.
    */
   async function lookFound(): Promise<boolean> {
-    const now = await statIdentity(config.credentials, true);
+    const now = statIdentity(config.credentials, true);
     if (now === undefined || now === seenFile) {
       suspect = undefined;
       return false;
@@ -244,7 +253,11 @@ export function createWatchService(config: Config, deps: WatchDeps) {
   const onEvents = (error: Error | null, batch: Event[]) => {
     if (error) lost(`watcher: ${error.message}`);
     const name = basename(config.credentials);
-    if (batch.some((event) => basename(event.path) === name)) runner.settleFor("event", config.watch.quietMs, config.watch.maxDelayMs);
+    if (batch.some((event) => basename(event.path) === name)) {
+      // The watcher has batched for ~50 ms already: with no quiet period of our own the pass starts here and now.
+      if (config.watch.quietMs === 0) runner.runNow("event");
+      else runner.settleFor("event", config.watch.quietMs, config.watch.maxDelayMs);
+    }
     runner.requestUnlessDue("look", LOOK_DELAY_MS);
   };
 
@@ -274,7 +287,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
    */
   async function ensureWatch(): Promise<boolean> {
     if (stopped || !events) return false;
-    const now = await statIdentity(dir, false);
+    const now = statIdentity(dir, false);
     const holding = !blind && !doubt && (now === undefined ? subscriptions.length > 0 && watchedDir === undefined : now === watchedDir);
     if (holding) return false;
     const first = subscriptions.length === 0 && !blind && !doubt && watchedDir === undefined;
@@ -304,7 +317,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       return false;
     }
     // The directory may have changed while it was not watched: what was written before the watch began is read now.
-    return !first && (await statIdentity(config.credentials, true)) !== seenFile;
+    return !first && (statIdentity(config.credentials, true)) !== seenFile;
   }
 
   /** The watch does not hold: try again with backoff until it does, and look at the file every second meanwhile. */
@@ -345,7 +358,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       if (parent !== dir && parent !== "/") {
         subscriptions.push(await events.subscribe(parent, onParentEvents, { backend: "inotify", ignore: [onlyEntry(basename(dir))] }));
       }
-      const info = await stat(dir).catch(() => undefined);
+      const info = statQuietly(dir);
       if (!info) return undefined;
       // Only the directory's own entries: Claude Code writes transcripts and caches in its subdirectories all day.
       subscriptions.push(await events.subscribe(dir, onEvents, { backend: "inotify", ignore: [/\//] }));
