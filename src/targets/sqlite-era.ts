@@ -1,4 +1,4 @@
-import { readdir, stat } from "node:fs/promises";
+import { readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
 /**
@@ -7,7 +7,8 @@ import { basename, dirname, join, resolve } from "node:path";
  * written, or undefined where the install is of the JSON era.
  */
 export async function sqliteEraReason(kind: "openclaw-auth-profiles" | "openclaw-oauth-json", path: string): Promise<string | undefined> {
-  const found = await firstExisting(await markers(kind, path));
+  // Synchronous: a few stats, checked before every write; a trip through the thread pool costs more on each pass.
+  const found = firstExisting(markers(kind, path));
   if (!found) return undefined;
   return (
     `${path}: this OpenClaw keeps its auth in SQLite (${found} exists, release 2026.6 or later), where ${basename(path)} is ` +
@@ -15,17 +16,28 @@ export async function sqliteEraReason(kind: "openclaw-auth-profiles" | "openclaw
   );
 }
 
-async function markers(kind: string, path: string): Promise<string[]> {
+function markers(kind: string, path: string): string[] {
   if (kind === "openclaw-auth-profiles") {
     const agentDir = dirname(path); // <openclaw>/agents/<id>/agent
     return [join(agentDir, "openclaw-agent.sqlite"), join(resolve(agentDir, "../../.."), "state/openclaw.sqlite")];
   }
   const openclawDir = resolve(dirname(path), ".."); // <openclaw>/credentials/oauth.json
-  const agents = await readdir(join(openclawDir, "agents")).catch(() => [] as string[]);
+  const agents = (() => {
+    try {
+      return readdirSync(join(openclawDir, "agents"));
+    } catch {
+      return [] as string[];
+    }
+  })();
   return [join(openclawDir, "state/openclaw.sqlite"), ...agents.map((id) => join(openclawDir, "agents", id, "agent/openclaw-agent.sqlite"))];
 }
 
-async function firstExisting(paths: string[]): Promise<string | undefined> {
-  for (const path of paths) if (await stat(path).catch(() => undefined)) return path;
-  return undefined;
+function firstExisting(paths: string[]): string | undefined {
+  return paths.find((path) => {
+    try {
+      return statSync(path, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return false;
+    }
+  });
 }

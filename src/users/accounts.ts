@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { readRegularFile } from "../fs/open-file.ts";
 
 export interface PasswdEntry {
@@ -52,11 +53,31 @@ export function accountsFrom(passwdText: string, groupText: string): Accounts {
   };
 }
 
-/** The host's accounts, read fresh each time (a few KB; users come and go while the service runs). */
+const identity = (path: string) => {
+  try {
+    const info = statSync(path, { throwIfNoEntry: false });
+    return info ? `${info.dev}:${info.ino}:${info.mtimeMs}:${info.ctimeMs}:${info.size}` : "-";
+  } catch {
+    return "?";
+  }
+};
+
+/** The last accounts read, by root, with both files' identities then. */
+const known = new Map<string, { key: string; accounts: Accounts }>();
+
+/**
+ * The host's accounts, as they are now (users come and go while the service runs): read again whenever either file
+ * changed (useradd and vipw replace them by rename), else the last read. Every owner check of every pass asks.
+ */
 export function loadAccounts(root = ""): Accounts {
+  const key = `${identity(`${root}/etc/passwd`)}|${identity(`${root}/etc/group`)}`;
+  const hit = known.get(root);
+  if (hit?.key === key && !key.includes("?")) return hit.accounts;
   const read = (path: string) => {
     const result = readRegularFile(`${root}${path}`, 4 * 1024 * 1024);
     return result.ok ? result.text : "";
   };
-  return accountsFrom(read("/etc/passwd"), read("/etc/group"));
+  const accounts = accountsFrom(read("/etc/passwd"), read("/etc/group"));
+  known.set(root, { key, accounts });
+  return accounts;
 }
