@@ -4,7 +4,7 @@ import type { ReloadResult } from "../gateway/types.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
 import type { Alerts } from "../notify/alerts.ts";
-import type { SshTargetConfig } from "../config/ssh.ts";
+import { sshTargetId, type SshTargetConfig } from "../config/ssh.ts";
 import type { PushOutcome } from "../push/scheduler.ts";
 import { sshTargets } from "../push/targets.ts";
 import { syncFrom, type PassStage, type SyncDeps, type SyncReport } from "../sync/engine.ts";
@@ -69,14 +69,20 @@ export async function runPass(config: Config, source: CredentialsResult, policy:
 
   const credentials = report.source.ok ? report.source.credentials : undefined;
   const hosts = sshTargets(config);
-  const pushes = await stage("push", () => {
+  // Started, not awaited here: the pushes run while the gateway reloads. A push that blew up is every host's failure.
+  const pushing = await stage("push", () => {
     if (!credentials || policy.push === "skip") return undefined;
     if (policy.push === "offer") return void effects.pushes.offer(hosts, credentials);
-    return hosts.length ? effects.pushes.everywhere(hosts, credentials) : undefined;
+    if (!hosts.length) return undefined;
+    // Wrapped, so that stage() does not wait for it.
+    const all = effects.pushes.everywhere(hosts, credentials).catch((error: unknown): PushOutcome[] => {
+      effects.sync.onStageError?.("push", oneLine(error));
+      return hosts.map((host) => ({ id: sshTargetId(host), result: { kind: "retry", error: `push: ${oneLine(error)}` }, record: {}, ms: 0 }));
+    });
+    return { all };
   });
-  // The pushes run while the gateway reloads here.
   const reload = await stage("reload", () => reloadAfter(report, policy, effects.reloads));
-  const pushed = pushes ? await pushes : undefined;
+  const pushed = pushing ? await pushing.all : undefined;
   for (const push of pushed ?? []) {
     if (push.result.kind === "held") logger.success(`${push.id}: holds token ${push.record.fingerprint} (${push.result.detail}, ${push.ms} ms)`);
     else logger.error(`${push.id}: ${push.result.error}`);
