@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../src/demo/sandbox.ts";
 import { BINARY } from "../test/support/binary.ts";
+import { buildFloor } from "./support/build-floor.ts";
 import { percentile } from "./support/percentile.ts";
 
 const rotations = Number(process.argv[2] ?? 200);
@@ -31,18 +32,6 @@ interface Subject {
 
 const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, "utf8").catch(() => ""))?.[1] ?? 0) / 1024;
 const targets = (s: Sandbox) => Object.values(s.files);
-
-/** The compiled floor, built the way build.ts builds oauth-sync (bytecode, minified, --smol). */
-async function buildFloor(dir: string): Promise<string> {
-  const outfile = join(dir, "floor-watcher");
-  const build = Bun.spawnSync(
-    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-      "--compile-exec-argv=--smol", "--outfile", outfile, join(import.meta.dir, "support/floor-watcher.ts")],
-    { stderr: "pipe" },
-  );
-  if (build.exitCode !== 0) throw new Error(`building the floor watcher failed: ${build.stderr}`);
-  return outfile;
-}
 
 /** oauth-sync `watch` on the demo's layout, root owning every file. */
 async function startOauthSync(): Promise<Subject> {
@@ -128,7 +117,7 @@ function report(subjects: Subject[], misses: Map<string, number>) {
 const work = await mkdtemp(join(tmpdir(), "oauth-sync-bench-work-"));
 const subjects: Subject[] = [];
 try {
-  subjects.push(await startOauthSync(), await startFloor(await buildFloor(work)), await startSeed());
+  subjects.push(await startOauthSync(), await startFloor(buildFloor(work)), await startSeed());
   for (const s of subjects) await waitForToken(targets(s.sandbox), "sk-ant-oat01-", 10_000);
   await Bun.sleep(2000); // past start-up: the first pass, findmnt, the restart without the JIT
   for (const s of subjects) s.rss["RSS after start"] = await rssMb(s.child.pid!);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { fakeClock } from "../support/fake-clock.ts";
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +10,6 @@ import type { NotifyEvent } from "../../src/notify/event.ts";
 import type { ProcessRunner } from "../../src/process/run.ts";
 import type { CheckDeps } from "../../src/refresh/check.ts";
 import { createRefreshService } from "../../src/refresh/service.ts";
-import type { Clock } from "../../src/schedule/runner.ts";
 import type { SyncReport } from "../../src/sync/engine.ts";
 
 /**
@@ -20,30 +20,6 @@ import type { SyncReport } from "../../src/sync/engine.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-
-function fakeClock(start: number) {
-  let now = start;
-  let timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout: (fn: () => void, ms: number) => (timers.push({ at: now + ms, fn, id: next }), next++),
-    clearTimeout: (id: unknown) => void (timers = timers.filter((t) => t.id !== id)),
-    advance(ms: number) {
-      const end = now + ms;
-      for (;;) {
-        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (!due) break;
-        timers = timers.filter((t) => t !== due);
-        now = Math.max(now, due.at);
-        due.fn();
-      }
-      now = end;
-    },
-    /** When the scheduler will next look (its one timer). */
-    nextAt: () => timers.map((t) => t.at).sort((a, b) => a - b)[0],
-  } satisfies Clock & Record<string, unknown>;
-}
 
 const dirs: string[] = [];
 let stop: (() => Promise<void>) | undefined;
@@ -111,7 +87,7 @@ describe("the refresh scheduler inside watch", () => {
     t.service.start();
     await Bun.sleep(30);
     expect(t.cli.runs).toEqual([]);
-    expect(t.clock.nextAt()).toBe(t.clock.now() + 5 * MIN);
+    expect(t.clock.nextAt).toBe(t.clock.now() + 5 * MIN);
     await t.advance(10 * MIN);
     expect(t.cli.runs).toEqual([]);
     // The window opens 4 minutes before expiry (refresh.windowSeconds, inside the CLI's own 5): 16 minutes from the start.

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { serialRunner } from "../../src/schedule/runner.ts";
+import { fakeClock } from "../support/fake-clock.ts";
 
 const noError = (error: unknown) => {
   throw error;
@@ -35,30 +36,6 @@ test("no trigger is lost, whenever it arrives; never two runs at once", async ()
     expect(seenByLastRun).toBe(version);
   }
 }, 60_000);
-
-/** A clock whose time moves only when the test says so. */
-function fakeClock() {
-  let now = 0;
-  let timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout: (fn: () => void, ms: number) => {
-      timers.push({ at: now + ms, fn, id: next });
-      return next++;
-    },
-    clearTimeout: (id: unknown) => {
-      timers = timers.filter((t) => t.id !== id);
-    },
-    advance(ms: number) {
-      now += ms;
-      for (const due of timers.filter((t) => t.at <= now)) {
-        timers = timers.filter((t) => t !== due);
-        due.fn();
-      }
-    },
-  };
-}
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 

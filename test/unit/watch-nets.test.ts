@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { fakeClock } from "../support/fake-clock.ts";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { createSandbox, fakeToken, removeSandbox, rotate, type Sandbox } from "../../src/demo/sandbox.ts";
 import { runProcess } from "../../src/process/run.ts";
-import type { Clock } from "../../src/schedule/runner.ts";
 import { syncFrom } from "../../src/sync/engine.ts";
 import type { PassReason } from "../../src/watch/expiry.ts";
 import type { AsyncSubscription, Event, Watcher } from "../../src/watch/native.ts";
@@ -18,36 +18,6 @@ import { BLIND_LOOK_MS, createWatchService } from "../../src/watch/service.ts";
  */
 
 const HOUR = 3_600_000;
-
-/** Time moves only when the test says so; timers fire in order of their due time. */
-function fakeClock(start: number) {
-  let now = start;
-  let timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  let next = 1;
-  const clock: Clock & { advance(ms: number): void; timers(): number } = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      timers.push({ at: now + ms, fn, id: next });
-      return next++;
-    },
-    clearTimeout: (id) => {
-      timers = timers.filter((t) => t.id !== id);
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (!due) break;
-        timers = timers.filter((t) => t !== due);
-        now = Math.max(now, due.at);
-        due.fn();
-      }
-      now = end;
-    },
-    timers: () => timers.length,
-  };
-  return clock;
-}
 
 /** A watcher whose callbacks the test calls, and whose subscriptions fail while `failing` is set. */
 function fakeWatcher() {
@@ -144,7 +114,7 @@ describe("the safety nets on the runner (fake clock, fake watcher, real files)",
     const { clock, service } = await start({ reconcileSeconds: 86_400 });
     expect(service.pending.get("reconcile")).toBe(clock.now() + 86_400_000);
     // One timer armed, never further away than 15 minutes.
-    expect(clock.timers()).toBe(1);
+    expect(clock.timers).toBe(1);
   });
 
   test("a failing target is retried after retrySeconds; a half-written file after 100 ms", async () => {
