@@ -102,13 +102,20 @@ const defined = new Set<string>();
 export function defineSection<K extends SectionKey>(key: K, schema: SectionSchema<NonNullable<StateSections[K]>>): Section<K> {
   if (defined.has(key)) throw new Error(`the state section "${key}" is defined twice: each section has one writer`);
   defined.add(key);
+  // The last value found valid, as JSON: the same record again (every pass reads it) is not parsed again (a schema
+  // run costs ~0.1 ms in the interpreter; the schemas transform nothing, so a valid value is returned as it is).
+  let lastValid: string | undefined;
   const section: Section<K> = {
     key,
     read(state) {
       const value = (state as unknown as Record<string, unknown>)[key];
       if (value === undefined) return undefined;
+      const json = JSON.stringify(value);
+      if (json === lastValid) return value as StateSections[K];
       const parsed = schema.safeParse(value);
-      return parsed.success ? (parsed.data as StateSections[K]) : undefined;
+      if (!parsed.success) return undefined;
+      lastValid = json;
+      return value as StateSections[K];
     },
     update: (stateDir, mutate) => updateSections(stateDir, [section], mutate),
   };
