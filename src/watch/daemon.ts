@@ -34,14 +34,15 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
 
   const reloads = createReloadScheduler(config, {
     ...deps,
-    onOutcome: (result, attempts) => alerts.record("reload", result.ok ? { ok: true } : { ok: false, error: result.error, failures: attempts }),
+    // Not awaited: a slow webhook must not hold up the next attempt.
+    onOutcome: (result, attempts) => void alerts.record("reload", result.ok ? { ok: true } : { ok: false, error: result.error, failures: attempts }),
   });
   const pushes = createPushScheduler({
     run: deps.run,
     now: deps.now,
     random: deps.random,
     stateDir: () => config.stateDir,
-    onOutcome: ({ id, result }) => alerts.record(`push:${id}`, result.kind === "held" ? { ok: true } : { ok: false, error: result.error }),
+    onOutcome: ({ id, result }) => void alerts.record(`push:${id}`, result.kind === "held" ? { ok: true } : { ok: false, error: result.error }),
   });
   const refresh = createRefreshService(config, { ...deps.check, notify: deps.notify, afterTrigger: () => service.afterTrigger() });
   const memory = problemMemory();
@@ -63,7 +64,7 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
     async pass(source) {
       const { report } = await runPass(config, source, POLICY.watch, effects);
       // The dead login and its recovery (flag file, messages); not awaited: a slow webhook holds up nothing.
-      refresh.onSync(report).catch((error) => {
+      void refresh.onSync(report).catch((error) => {
         failures.notify++;
         logger.error(`notify: ${oneLine(error)} (the service carries on)`);
       });
