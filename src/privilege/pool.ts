@@ -1,0 +1,171 @@
+import type { Actor } from "../fs/trust.ts";
+import type { DirId } from "./handover.ts";
+import type { OwnerAnswer, OwnerRequest } from "./protocol.ts";
+
+/** A running worker that acts as one owner (src/privilege/worker-process.ts; a fake in the tests). */
+export interface WorkerHandle {
+  /** One request at a time. A fault (it died, timed out, answered garbage) means the worker is gone. */
+  request(request: OwnerRequest, timeoutMs: number): Promise<{ ok: true; answer: OwnerAnswer } | { ok: false; fault: string }>;
+  /** Ends it: its stdin is closed, and it is killed if it lingers. */
+  close(): void;
+}
+
+/** What a worker was handed: each directory's device and inode, by path, as root opened it for that worker. */
+export type StartWorker = (actor: Actor, paths: string[]) => Promise<{ ok: true; worker: WorkerHandle; handed: DirId[] } | { ok: false; error: string }>;
+
+export interface Timers {
+  set(callback: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export interface PoolOptions {
+  start: StartWorker;
+  /** At most this many workers alive at once, whoever they act for: the rest wait for one to be free. */
+  maxWorkers: number;
+  /** A worker with nothing to do is closed after this long. */
+  idleMs: number;
+  requestTimeoutMs: number;
+  timers?: Timers;
+}
+
+interface Job {
+  need: DirId[];
+  request: OwnerRequest;
+  resolve: (answer: OwnerAnswer) => void;
+}
+
+interface Owner {
+  key: string;
+  actor: Actor;
+  queue: Job[];
+  worker?: { handle: WorkerHandle; handed: DirId[] };
+  /** Draining its queue (starting its worker included): it holds a slot. */
+  running: boolean;
+  idle?: unknown;
+  lastUsed: number;
+}
+
+const realTimers: Timers = {
+  set: (callback, ms) => {
+    const timer = setTimeout(callback, ms);
+    timer.unref?.();
+    return timer;
+  },
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * One worker per owner, from a bounded pool: all of an owner's requests go to that owner's worker, one at a time;
+ * at most `maxWorkers` workers live at once, so a user with hundreds of agents costs one process, and a second
+ * user's request waits at most for a slot, never for a process the host cannot start. A worker stays between
+ * passes (closed after `idleMs` without work, or to free its slot for another owner) and is replaced when it fails,
+ * or when a directory it was handed is no longer the one root finds at that path.
+ */
+export class OwnerPool {
+  private readonly owners = new Map<string, Owner>();
+  private readonly waiting: Owner[] = [];
+  private readonly timers: Timers;
+  private uses = 0;
+
+  constructor(private readonly options: PoolOptions) {
+    this.timers = options.timers ?? realTimers;
+  }
+
+  /** Runs `request` as `actor`, in a worker that was handed every directory of `need`. */
+  run(actor: Actor, need: DirId[], request: OwnerRequest): Promise<OwnerAnswer> {
+    const key = `${actor.uid}:${actor.gid}`;
+    let owner = this.owners.get(key);
+    if (!owner) {
+      owner = { key, actor, queue: [], running: false, lastUsed: 0 };
+      this.owners.set(key, owner);
+    }
+    const answer = new Promise<OwnerAnswer>((resolve) => owner.queue.push({ need, request, resolve }));
+    this.pump(owner);
+    return answer;
+  }
+
+  /** How many workers are alive or being started (for tests and status). */
+  liveWorkers(): number {
+    return [...this.owners.values()].filter((o) => o.worker || o.running).length;
+  }
+
+  /** Ends every worker; queued requests are answered with a failure. */
+  close(): void {
+    for (const owner of this.owners.values()) {
+      for (const job of owner.queue.splice(0)) job.resolve({ ok: false, error: "oauth-sync is stopping" });
+      this.retire(owner);
+    }
+    this.waiting.splice(0);
+  }
+
+  private pump(owner: Owner): void {
+    if (owner.running || owner.queue.length === 0) return;
+    if (!owner.worker && this.liveWorkers() >= this.options.maxWorkers) {
+      const idle = [...this.owners.values()].filter((o) => o.worker && !o.running && o.queue.length === 0).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (!idle) {
+        if (!this.waiting.includes(owner)) this.waiting.push(owner);
+        return;
+      }
+      this.retire(idle);
+    }
+    void this.drain(owner);
+  }
+
+  private async drain(owner: Owner): Promise<void> {
+    owner.running = true;
+    this.timers.clear(owner.idle);
+    for (let job = owner.queue.shift(); job; job = owner.queue.shift()) {
+      if (!owner.worker || !covers(owner.worker.handed, job.need)) {
+        // The new worker gets the old one's directories too, opened afresh (a recreated one is then the new one).
+        const kept = owner.worker?.handed.map((h) => h.path) ?? [];
+        this.retire(owner);
+        const paths = [...new Set([...kept, ...[job, ...owner.queue].flatMap((j) => j.need.map((n) => n.path))])];
+        const started = await this.options.start(owner.actor, paths).catch((error: Error) => ({ ok: false as const, error: error.message }));
+        if (!started.ok) {
+          // Starting again for each queued request would only repeat the failure: they all get it.
+          for (const failed of [job, ...owner.queue.splice(0)]) failed.resolve({ ok: false, error: started.error });
+          break;
+        }
+        owner.worker = { handle: started.worker, handed: started.handed };
+        if (!covers(started.handed, job.need)) {
+          job.resolve({ ok: false, error: `${job.need.map((n) => n.path).join(", ")} changed while oauth-sync looked: not handed over; the next pass tries again` });
+          continue;
+        }
+      }
+      const result = await owner.worker.handle.request(job.request, this.options.requestTimeoutMs);
+      if (result.ok) job.resolve(result.answer);
+      else {
+        this.retire(owner);
+        job.resolve({ ok: false, error: result.fault });
+      }
+    }
+    owner.running = false;
+    owner.lastUsed = ++this.uses;
+    const next = this.waiting.shift();
+    if (next) {
+      this.retire(owner); // its slot goes to an owner that waits
+      this.pump(next);
+    } else if (owner.worker) {
+      owner.idle = this.timers.set(() => {
+        if (owner.running || owner.queue.length) return;
+        this.retire(owner);
+        const waiter = this.waiting.shift();
+        if (waiter) this.pump(waiter);
+      }, this.options.idleMs);
+    }
+  }
+
+  private retire(owner: Owner): void {
+    this.timers.clear(owner.idle);
+    owner.idle = undefined;
+    owner.worker?.handle.close();
+    owner.worker = undefined;
+  }
+}
+
+const sameDir = (a: DirId, b: DirId) => a.path === b.path && a.dev === b.dev && a.ino === b.ino;
+
+/** Pure: was every needed directory handed to the worker, and is each still the very directory root finds there? */
+export function covers(handed: DirId[], need: DirId[]): boolean {
+  return need.every((n) => handed.some((h) => sameDir(h, n)));
+}
