@@ -8,6 +8,8 @@ export interface WorkerHandle {
   request(request: OwnerRequest, timeoutMs: number): Promise<{ ok: true; answer: OwnerAnswer } | { ok: false; fault: string }>;
   /** Ends it: its stdin is closed, and it is killed if it lingers. */
   close(): void;
+  /** False once it has ended (killed by its owner while idle, say): the pool then starts another before asking. */
+  alive(): boolean;
 }
 
 /** What a worker was handed: each directory's device and inode, by path, as root opened it for that worker. */
@@ -115,7 +117,7 @@ export class OwnerPool {
     owner.running = true;
     this.timers.clear(owner.idle);
     for (let job = owner.queue.shift(); job; job = owner.queue.shift()) {
-      if (!owner.worker || !covers(owner.worker.handed, job.need)) {
+      if (!owner.worker || !owner.worker.handle.alive() || !covers(owner.worker.handed, job.need)) {
         // The new worker gets the old one's directories too, opened afresh (a recreated one is then the new one).
         const kept = owner.worker?.handed.map((h) => h.path) ?? [];
         this.retire(owner);

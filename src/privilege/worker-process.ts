@@ -148,6 +148,10 @@ class WorkerProcess implements WorkerHandle {
     }
   }
 
+  alive(): boolean {
+    return this.gone === undefined;
+  }
+
   close(): void {
     if (this.gone) return;
     this.gone = `acting as ${this.who}: the worker was closed`;

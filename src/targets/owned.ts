@@ -27,10 +27,12 @@ export function ownedFileTarget(local: Target, config: FileTargetConfig, plan: P
       if (hand.actor.uid === self) return local.sync(credentials, context);
       const who = describeActor(hand.actor);
       if (self !== 0) return { id, status: "refused", message: `${config.path} belongs to ${who}: run oauth-sync as root or as that user` };
-      const refusal = await guard?.();
-      if (refusal) return { id, status: "refused", message: refusal };
       const look = nextStep(config, readRegularFile(config.path, MAX_BYTES.target), plan, credentials, context);
-      if ("done" in look) return look.done;
+      if ("done" in look) {
+        // What the worker would answer, but a target that must not be written at all says so instead.
+        const refusal = await guard?.();
+        return refusal ? { id, status: "refused", message: refusal } : look.done;
+      }
       const answer = await runAsOwner(hand.actor, hand.top, {
         op: "sync-target",
         target: { ...config, path: hand.realPath },

@@ -37,6 +37,8 @@ interface FakeWorker {
   paths: string[];
   requests: OwnerRequest[];
   closed: boolean;
+  /** Ended on its own (its owner killed it while idle). */
+  died?: boolean;
   /** Requests waiting for the test to answer them (when `hold` is on). */
   held: ((result: Awaited<ReturnType<WorkerHandle["request"]>>) => void)[];
 }
@@ -76,6 +78,7 @@ function fakeStarter(options: { hold?: boolean; fail?: (request: OwnerRequest) =
         if (!worker.closed) live--;
         worker.closed = true;
       },
+      alive: () => !worker.closed && !worker.died,
     };
     return { ok: true, worker: handle, handed: paths.map((p) => dir(p, options.handedIno?.(p) ?? 1)) };
   };
@@ -175,6 +178,16 @@ describe("the owner pool", () => {
     const ofA = fake.workers.filter((w) => w.owner === 1000);
     expect(ofA.map((w) => w.closed)).toEqual([true, false]);
     expect(fake.workers.filter((w) => w.owner === 1001)).toHaveLength(1);
+  });
+
+  test("a worker that ended while idle is replaced before the next request, which does not fail for it", async () => {
+    const fake = fakeStarter();
+    const pool = new OwnerPool({ start: fake.start, maxWorkers: 4, idleMs: 600_000, requestTimeoutMs: 1000, timers: manualTimers().timers });
+    await pool.run(A, [dir("/a")], unlink("/a/1"));
+    fake.workers[0]!.died = true;
+    expect(await pool.run(A, [dir("/a")], unlink("/a/2"))).toEqual({ ok: true, written: "written" });
+    expect(fake.workers).toHaveLength(2);
+    expect(fake.workers[0]!.requests).toHaveLength(1);
   });
 
   test("a worker that cannot start fails all of that owner's queued requests once, not once each", async () => {
