@@ -80,8 +80,13 @@ function dropTo(init: WorkerInit): { ok: true; dumpability: { dumpable: boolean;
   // Files of a non-dumpable process under /proc/self belong to root, whoever runs it (proc(5), PR_SET_DUMPABLE).
   const dumpable = statSync("/proc/self/environ").uid !== 0;
   if (!dumpable) return { ok: true, dumpability: { dumpable } };
-  const suidDumpable = readFileSync("/proc/sys/fs/suid_dumpable", "utf8").trim();
-  return { ok: true, dumpability: { dumpable, suidDumpable } };
+  let suidDumpable: string | undefined;
+  try {
+    suidDumpable = readFileSync("/proc/sys/fs/suid_dumpable", "utf8").trim();
+  } catch {
+    // /proc/sys hidden: the warning names no value
+  }
+  return { ok: true, dumpability: { dumpable, ...(suidDumpable ? { suidDumpable } : {}) } };
 }
 
 /** Each handed descriptor must be the directory root meant (a mix-up of numbers would write elsewhere). */
