@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 
 /**
@@ -164,6 +164,20 @@ export function openDeepest(path: string): { ok: true; dir: OpenedDir; missing: 
       missing.unshift(basename(dir));
       dir = dirname(dir);
     }
+  }
+}
+
+/** The names in directory `dir`, found with the walk above; none where it cannot be opened. */
+export function listDir(dir: string): string[] {
+  try {
+    const opened = openDir(dir);
+    try {
+      return readdirSync(`/proc/self/fd/${opened.fd}`);
+    } finally {
+      closeSync(opened.fd);
+    }
+  } catch {
+    return [];
   }
 }
 

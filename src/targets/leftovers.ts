@@ -1,7 +1,6 @@
-import { closeSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/schema.ts";
-import { openDir } from "../fs/walk.ts";
+import { listDir } from "../fs/walk.ts";
 import { removeFileAsOwner } from "../privilege/owned-fs.ts";
 import { stateFile } from "../state/store.ts";
 
@@ -28,17 +27,4 @@ export async function removeLeftoverTemps(config: Config): Promise<string[]> {
     }
   }
   return removed;
-}
-
-function listDir(dir: string): string[] {
-  try {
-    const opened = openDir(dir);
-    try {
-      return readdirSync(`/proc/self/fd/${opened.fd}`);
-    } finally {
-      closeSync(opened.fd);
-    }
-  } catch {
-    return [];
-  }
 }

@@ -1,7 +1,6 @@
-import { closeSync, readdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { closeFound, findFile } from "../fs/open-file.ts";
-import { openDir, type PathError } from "../fs/walk.ts";
+import { listDir, type PathError } from "../fs/walk.ts";
 
 /**
  * OpenClaw 2026.6 and later keep auth profiles in SQLite. There a JSON store is ignored (2026.6–7) or, from 2026.8,
@@ -39,18 +38,5 @@ function exists(path: string): boolean {
   } catch (error) {
     const code = (error as PathError).code;
     return code === "EFTYPE" || code === "ELOOP"; // something is there, just not a plain file
-  }
-}
-
-function listDir(dir: string): string[] {
-  try {
-    const opened = openDir(dir);
-    try {
-      return readdirSync(`/proc/self/fd/${opened.fd}`);
-    } finally {
-      closeSync(opened.fd);
-    }
-  } catch {
-    return [];
   }
 }

@@ -1,24 +1,14 @@
-/* The attacker of test/integration/attacks.test.ts, run as a place's owner: for SECONDS it looks for oauth-sync's
- * `__as-owner` processes running as its own uid and tries to read what root sends them: their stdin (pidfd_getfd, then
+/* The attacker of test/integration/attacks.test.ts, run as a place's owner: it looks for oauth-sync's `__as-owner`
+ * processes running as its own uid and tries to read what root sends them: their stdin (pidfd_getfd, then
  * recv(MSG_PEEK), or tee(2) for a pipe, so the request is not consumed and the sync goes on unaware) and their memory
  * (/proc/PID/mem, every writable mapping). Prints "FOUND stdin|mem <token>" for every refresh token (sk-ant-ort01-)
  * it sees, and "SUMMARY stdin got/tried memory got/tried refresh N access M" at the end (M counts access tokens,
  * sk-ant-oat01-: proof that a read that found no refresh token did reach what root sent).
- *   snoop SECONDS [STOPFILE [MATCH]]   (ends early once STOPFILE exists; with MATCH, only processes whose command line
- *                                  holds it: the test's own binary, not another test run's on the same machine) */
-#define _GNU_SOURCE
-#include <dirent.h>
+ *   snoop SECONDS [STOPFILE [MATCH]]   (see workers.h) */
+#include "workers.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-static const char *match;
 
 static const char *NEEDLE = "sk-ant-ort01-";
 static const char *ACCESS = "sk-ant-oat01-";
@@ -37,29 +27,6 @@ static void report(const char *kind, const char *buf, size_t len) {
     found++;
     i = j;
   }
-}
-
-static int is_target(pid_t pid, uid_t me) {
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  int uid_ok = 0;
-  while (fgets(buf, sizeof buf, f)) {
-    unsigned r, e;
-    if (sscanf(buf, "Uid:\t%u\t%u", &r, &e) == 2) uid_ok = (e == me);
-  }
-  fclose(f);
-  if (!uid_ok) return 0;
-  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  for (ssize_t i = 0; i < n; i++) if (buf[i] == 0) buf[i] = ' ';
-  buf[n] = 0;
-  return strstr(buf, "__as-owner") != NULL && (match == NULL || strstr(buf, match) != NULL);
 }
 
 static void peek_stdin(pid_t pid) {
@@ -114,26 +81,13 @@ static void read_mem(pid_t pid) {
   fclose(maps);
 }
 
+static void look(pid_t pid) {
+  peek_stdin(pid);
+  read_mem(pid); /* at every look: a long-lived worker holds each request only for a moment */
+}
+
 int main(int argc, char **argv) {
-  double seconds = argc > 1 ? atof(argv[1]) : 10;
-  match = argc > 3 ? argv[3] : NULL;
-  uid_t me = geteuid();
-  struct timespec start, now;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  for (;;) {
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds) break;
-    if (argc > 2 && access(argv[2], F_OK) == 0) break;
-    DIR *proc = opendir("/proc");
-    struct dirent *e;
-    while ((e = readdir(proc))) {
-      pid_t pid = atoi(e->d_name);
-      if (pid <= 0 || !is_target(pid, me)) continue;
-      peek_stdin(pid);
-      read_mem(pid); /* at every look: a long-lived worker holds each request only for a moment */
-    }
-    closedir(proc);
-  }
+  visit_workers(argc, argv, look);
   printf("SUMMARY stdin %ld/%ld memory %ld/%ld refresh %ld access %ld\n", got_fd, tried_fd, got_mem, tried_mem, found, access_seen);
   return 0;
 }
