@@ -5,7 +5,7 @@ import type { OwnerAnswer, OwnerRequest } from "./protocol.ts";
 /** A running worker that acts as one owner (src/privilege/worker-process.ts; a fake in the tests). */
 export interface WorkerHandle {
   /** One request at a time. A fault (it died, timed out, answered garbage) means the worker is gone. */
-  request(request: OwnerRequest, timeoutMs: number): Promise<{ ok: true; answer: OwnerAnswer } | { ok: false; fault: string }>;
+  request(request: OwnerRequest, timeoutMs: number): Promise<{ ok: true; answer: OwnerAnswer } | { ok: false; fault: string; timedOut?: boolean }>;
   /** Ends it: its stdin is closed, and it is killed if it lingers. */
   close(): void;
   /** False once it has ended (killed by its owner while idle, say): the pool then starts another before asking. */
@@ -139,6 +139,9 @@ export class OwnerPool {
       else {
         this.retire(owner);
         job.resolve({ ok: false, error: result.fault });
+        // A worker its owner stopped would cost every queued request the whole timeout, one after the other: the
+        // owner's other requests fail now, with the reason, and the next pass tries again.
+        if (result.timedOut) for (const skipped of owner.queue.splice(0)) skipped.resolve({ ok: false, error: `${result.fault}: not tried in this pass` });
       }
     }
     owner.running = false;

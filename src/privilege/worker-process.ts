@@ -91,6 +91,7 @@ class WorkerProcess implements WorkerHandle {
   private gone?: string;
   private stderrTail = "";
   private nextId = 1;
+  private timedOut = false;
 
   constructor(
     private readonly child: ChildProcess,
@@ -120,7 +121,10 @@ class WorkerProcess implements WorkerHandle {
   nextLine(timeoutMs: number): Promise<Line> {
     if (this.gone) return Promise.resolve({ ok: false, fault: this.gone });
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.end(`acting as ${this.who} timed out after ${timeoutMs / 1000} s`), timeoutMs);
+      const timer = setTimeout(() => {
+        this.timedOut = true;
+        this.end(`acting as ${this.who} timed out after ${timeoutMs / 1000} s`);
+      }, timeoutMs);
       this.waiter = (line) => {
         clearTimeout(timer);
         resolve(line);
@@ -136,7 +140,7 @@ class WorkerProcess implements WorkerHandle {
       const next = this.nextLine(timeoutMs);
       this.send(JSON.stringify({ id, ...request }));
       const got = await next;
-      if (!got.ok) return { ok: false as const, fault: got.fault };
+      if (!got.ok) return { ok: false as const, fault: got.fault, timedOut: this.timedOut };
       const answer = parseAnswer(got.line, id);
       if (!answer) {
         this.end(`acting as ${this.who}: the worker answered garbage`);

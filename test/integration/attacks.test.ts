@@ -509,6 +509,50 @@ describe("attacks on the worker that acts as a place's owner", () => {
     expect(printed).toMatch(/answered garbage|spoke out of turn|does not hold the token/); // forged lines did reach root
   }, 120_000);
 
+  attack("the owner stopping its worker (SIGSTOP) costs that owner's targets one timeout, not one each, and no one else's", async () => {
+    const dir = join(base, "mallory/stopped");
+    asMallory(`for i in 1 2 3 4 5; do mkdir -p ${dir}/agents/a$i/agent; done`);
+    const other = join(base, "container-stopped");
+    mkdirSync(other, { mode: 0o755 });
+    chownSync(other, CONTAINER_UID, CONTAINER_UID);
+    const own = [1, 2, 3, 4, 5].map((i) => `${dir}/agents/a${i}/agent/auth-profiles.json`);
+    const honest = [join(other, ".env"), join(base, "root/targets/stopped.env")];
+    const targets = [...own.map((path) => ({ kind: "openclaw-auth-profiles", path })), ...honest.map((path) => ({ kind: "env-file", path }))];
+    let expiresAt = Date.now() + 8 * HOUR;
+    const first = fakeToken();
+    const config = writeConfig("stopped", { credentials: rootCredentials(first, expiresAt), targets });
+    const watch = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+    let output = "";
+    watch.stdout.on("data", (c) => (output += c));
+    watch.stderr.on("data", (c) => (output += c));
+    const holds = (paths: string[], token: string) => paths.every((p) => existsSync(p) && readFileSync(p, "utf8").includes(token));
+    const until = async (done: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!done() && Date.now() < deadline) await Bun.sleep(50);
+      return done();
+    };
+    try {
+      expect(await until(() => holds([...own, ...honest], first), 15_000)).toBe(true);
+      const worker = spawnSync("pgrep", ["-u", String(uid), "-P", String(watch.pid), "-f", "__as-owner"], { encoding: "utf8" }).stdout.trim();
+      expect(worker).toMatch(/^\d+$/);
+      asMallory(`kill -STOP ${worker}`); // its own process: the owner may signal it
+      const second = fakeToken();
+      const rotated = Date.now();
+      rootCredentials(second, (expiresAt += 1000));
+      expect(await until(() => holds(honest, second), 10_000)).toBe(true); // no one else waits for it
+      expect(await until(() => output.includes("not tried in this pass"), 50_000)).toBe(true);
+      expect(Date.now() - rotated).toBeLessThan(45_000); // one 30 s timeout, not five
+      expect(output).toContain("timed out after 30 s");
+      expect(holds(own, second)).toBe(false);
+      const third = fakeToken();
+      rootCredentials(third, (expiresAt += 1000));
+      expect(await until(() => holds([...own, ...honest], third), 15_000)).toBe(true); // a new worker for the next pass
+    } finally {
+      watch.kill("SIGTERM");
+      spawnSync("pkill", ["-KILL", "-u", String(uid), "-f", `${bin} __as-owner`]);
+    }
+  }, 120_000);
+
   attack("100 agent targets of one user beside a second user's target, in a cgroup with pids.max=128: the second user's target is synced, memory stays bounded", async () => {
     const flood = join(base, "mallory/flood");
     asMallory(`for i in $(seq 1 100); do mkdir -p ${flood}/agents/a$i/agent; done`);

@@ -44,7 +44,7 @@ interface FakeWorker {
 }
 
 /** A starter whose workers answer at once (or when the test says), recording what each was handed and asked. */
-function fakeStarter(options: { hold?: boolean; fail?: (request: OwnerRequest) => string | undefined; refuse?: string; handedIno?: (path: string) => number } = {}) {
+function fakeStarter(options: { hold?: boolean; fail?: (request: OwnerRequest) => string | undefined; timeout?: (request: OwnerRequest) => boolean; refuse?: string; handedIno?: (path: string) => number } = {}) {
   const workers: FakeWorker[] = [];
   let live = 0;
   let peak = 0;
@@ -66,6 +66,7 @@ function fakeStarter(options: { hold?: boolean; fail?: (request: OwnerRequest) =
         try {
           const fault = options.fail?.(request);
           if (fault) return { ok: false, fault };
+          if (options.timeout?.(request)) return { ok: false, fault: "acting as uid 1000 timed out after 30 s", timedOut: true };
           if (options.hold) return await new Promise((resolve) => worker.held.push(resolve));
           await Promise.resolve();
           return { ok: true, answer: { ok: true, written: "written" } };
@@ -178,6 +179,17 @@ describe("the owner pool", () => {
     const ofA = fake.workers.filter((w) => w.owner === 1000);
     expect(ofA.map((w) => w.closed)).toEqual([true, false]);
     expect(fake.workers.filter((w) => w.owner === 1001)).toHaveLength(1);
+  });
+
+  test("a worker that timed out (its owner stopped it) fails that owner's queued requests at once, not after a timeout each", async () => {
+    const fake = fakeStarter({ timeout: (r) => (r as { path: string }).path.startsWith("/a/") });
+    const pool = new OwnerPool({ start: fake.start, maxWorkers: 4, idleMs: 600_000, requestTimeoutMs: 30_000, timers: manualTimers().timers });
+    const answers = await Promise.all([...Array.from({ length: 10 }, (_, i) => pool.run(A, [dir("/a")], unlink(`/a/${i}`))), pool.run(B, [dir("/b")], unlink("/b/1"))]);
+    expect(answers.slice(0, 10).every((a) => !a.ok && a.error.startsWith("acting as uid 1000 timed out after 30 s"))).toBe(true);
+    expect((answers[1] as { error: string }).error).toContain("not tried in this pass");
+    expect(fake.workers.filter((w) => w.owner === 1000).flatMap((w) => w.requests)).toHaveLength(1);
+    expect(answers[10]).toEqual({ ok: true, written: "written" });
+    expect((await pool.run(A, [dir("/a")], { op: "mkdir", path: "/a" })).ok).toBe(true); // the next pass tries again
   });
 
   test("a worker that ended while idle is replaced before the next request, which does not fail for it", async () => {
