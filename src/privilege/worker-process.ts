@@ -15,10 +15,15 @@ const START_TIMEOUT_MS = 10_000;
 /** A worker that was asked to end and has not: killed after this long. */
 const CLOSE_GRACE_MS = 2_000;
 /**
- * Nothing from root's environment: the worker runs no program and needs no HOME. It runs with watch's runtime
- * settings (no JIT, no GC timer): a resident worker then costs memory and no wake-ups (bench/idle.ts).
+ * Nothing from root's environment (the worker runs no program and needs no HOME) but the runtime settings of this
+ * process: under `watch` the worker is resident and runs like it, without the JIT and the GC timer (memory, and no
+ * wake-ups: bench/idle.ts); a one-shot verb's worker lives as long as the verb and keeps the JIT, which a pass of
+ * many targets pays back.
  */
-const WORKER_ENV: Record<string, string> = { LANG: "C.UTF-8", ...SERVICE_ENV };
+function workerEnv(): Record<string, string> {
+  const runtime = Object.keys(SERVICE_ENV).flatMap((key) => (process.env[key] === undefined ? [] : [[key, process.env[key]!]]));
+  return { LANG: "C.UTF-8", ...Object.fromEntries(runtime) };
+}
 
 let warnedDumpable = false;
 
@@ -33,7 +38,7 @@ export const startWorker: StartWorker = async (actor, paths) => {
   let child: ChildProcess;
   try {
     const [command, ...args] = selfCommand();
-    child = spawn(command!, [...args, AS_OWNER_VERB], { stdio: ["pipe", "pipe", "pipe", ...dirs.map((d) => d.fd)], env: WORKER_ENV, cwd: "/" });
+    child = spawn(command!, [...args, AS_OWNER_VERB], { stdio: ["pipe", "pipe", "pipe", ...dirs.map((d) => d.fd)], env: workerEnv(), cwd: "/" });
   } catch (error) {
     return { ok: false, error: `cannot act as ${who}: ${(error as Error).message}` };
   } finally {
