@@ -16,7 +16,7 @@ import { duplicateKey, encodeTokenMessage, MAX_MESSAGE_BYTES, MAX_PUSHED_LIFETIM
 import { explainSshError } from "../../src/push/push-once.ts";
 import { receive, receiverProblem } from "../../src/push/receive.ts";
 import { recordPush } from "../../src/push/record.ts";
-import { createPushScheduler } from "../../src/push/scheduler.ts";
+import { createPushScheduler, pushEverywhere } from "../../src/push/scheduler.ts";
 import { sshTargetSchema, type SshTargetConfig } from "../../src/push/schema.ts";
 
 const NOW = Date.parse("2026-06-01T12:00:00Z");
@@ -253,6 +253,26 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     return { code: 0, stdout: formatAnswer({ status: "written", fingerprint: m.fingerprint, expiresAt: m.expiresAt, detail: "1 of 1 target(s) written" }), stderr: "" };
   };
   const credentials = () => ({ accessToken: fakeToken(), refreshToken: fakeToken("ort"), expiresAt: Date.now() + HOUR, subscriptionType: "max" });
+
+  test("sync --force: every host gets the token marked as forced; a plain sync and the service's pushes never are", async () => {
+    const { scheduler, calls } = setup(async (_host, _call, options) => ok(options));
+    const c = credentials();
+    const stateDir = mkdtempSync(join(tmpdir(), "oauth-sync-push-"));
+    dirs.push(stateDir);
+    const deps = { run: (async (argv: string[], options: RunOptions) => (calls.push({ host: argv.at(-2)!, at: Date.now(), argv, stdin: options.stdin }), { ...ok(options), timedOut: false })) as ProcessRunner, now: Date.now, stateDir: () => stateDir };
+    await pushEverywhere([target({ host: "a" }), target({ host: "b" })], c, deps, { force: true });
+    await pushEverywhere([target({ host: "a" })], c, deps);
+    scheduler.offer([target({ host: "c" })], c);
+    await scheduler.idle();
+    expect(calls.map((call) => [call.host, JSON.parse(call.stdin!).force])).toEqual([
+      ["a", true],
+      ["b", true],
+      ["a", undefined],
+      ["c", undefined],
+    ]);
+    for (const call of calls) expect(call.stdin).not.toContain(c.refreshToken);
+    await scheduler.stop();
+  });
 
   test("a slow host does not delay the others; offer returns at once", async () => {
     const { scheduler, state } = setup(async (host, _call, options) => {
