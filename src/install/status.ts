@@ -134,7 +134,7 @@ export function formatStatus(report: StatusReport): string {
   const lines = [
     c.fingerprint && !c.problem ? `token     ${c.fingerprint}${c.path === "(pushed)" ? " (pushed)" : ""}, expires ${c.expiresAt} (in ${c.timeLeft})` : `token     unusable: ${c.problem}`,
     ...report.targets.map(targetLine),
-    `gateway   ${report.gateway.kind}${report.gateway.lastReloadAt ? `, last reload ${report.gateway.lastReloadAt}` : ""}${report.gateway.pending ? ", reload OWED" : ""}`,
+    `gateway   ${report.gateway.kind}${report.gateway.lastReloadAt ? `, last reload ${report.gateway.lastReloadAt}` : ""}${report.gateway.pending ? `, reload OWED${report.gateway.lastError ? `: ${report.gateway.lastError}` : ""}` : ""}`,
     `service   oauth-sync.service ${report.units.service}; oauth-sync-check.timer ${report.units.timer}${report.units.nextCheck ? `, next ${report.units.nextCheck}` : ""}`,
     watcherLine(report.watch),
     `state     ${report.state.dir}: ${report.state.writable === true ? "writable" : report.state.writable === false ? `CANNOT BE WRITTEN (${report.state.problem}); record as of ${report.state.writtenAt ?? "never"}` : "not checked (run as root)"}`,

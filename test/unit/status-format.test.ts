@@ -51,6 +51,7 @@ describe("status as text", () => {
       openclaw: [{ source: "openclaw (HOME=/home/a\nb)", status: "ok\x1b[8m", type: "token" }],
     };
     const text = formatStatus(report);
+    expect(text).toContain("gateway   compose, reload OWED: container exited\\n[error] oauth-sync: root login expired\\x1b]52;c;Y3VybA==\\x07\\x1b[2K\\r");
     expect(text.split("\n")).toHaveLength(formatStatus(healthy).split("\n").length + 1);
     expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
     expect(text.split("\n").filter((l) => l.startsWith("[error]"))).toEqual([]);
