@@ -10,6 +10,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, r
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { encodeTokenMessage } from "../../src/push/message.ts";
+import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { requireBinary } from "../support/binary.ts";
 
 const HOUR = 3_600_000;
@@ -588,6 +589,94 @@ describe("attacks on a receiver (a sender compromised for a moment)", () => {
     expect(held("twice")).toBe(before);
     expect(spawnSync("grep", ["-rl", refreshToken, join(base, "root")], { encoding: "utf8" }).stdout).toBe("");
   });
+});
+
+describe("attacks with text, in the journal (a booted systemd, the installed service)", () => {
+  let box: SystemdContainer | undefined;
+  const AGENT_USER = "oauthsync-agent"; // made inside the container only
+  const inside = async (script: string) => {
+    const result = await box!.exec(["sh", "-c", script]);
+    if (result.code !== 0) throw new Error(`${script}: exit ${result.code}\n${result.stdout}${result.stderr}`);
+    return result.stdout;
+  };
+  const put = async (path: string, text: string, mode: number) => {
+    mkdirSync(join(box!.root, path, ".."), { recursive: true });
+    writeFileSync(join(box!.root, path), text, { mode });
+  };
+
+  afterAll(async () => {
+    await box?.stop();
+  });
+
+  attack("one journal entry per event, at its priority, whatever the container log, openclaw's output or an agent's name holds; journalctl -p err shows the failing target", async () => {
+    box = await bootSystemd("oauth-sync-attacks-journal");
+    await box.copyIn(bin, "/root/oauth-sync");
+    await inside(`useradd --no-create-home --shell /usr/sbin/nologin ${AGENT_USER} && mkdir -p /srv/agent/home/.openclaw /opt/openclaw && chown -R ${AGENT_USER}: /srv/agent`);
+    // What the agent writes, as the agent's user.
+    const asAgent = async (script: string, input?: string) => {
+      const result = await box!.exec(["setpriv", `--reuid=${AGENT_USER}`, `--regid=${AGENT_USER}`, "--init-groups", "sh", "-c", script], { stdin: input });
+      if (result.code !== 0) throw new Error(`as ${AGENT_USER}: ${script}: ${result.stderr}`);
+    };
+    await asAgent("cat > /srv/agent/gateway.log", HOSTILE);
+    await asAgent("cat > /srv/agent/openclaw-says", HOSTILE);
+    await asAgent(`mkdir -p '/srv/agent/home/.openclaw/agents/${AGENT}/agent' && echo '{' > '/srv/agent/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json'`);
+    await put(
+      "/usr/local/bin/docker-hostile",
+      `#!/bin/sh\ncase "$*" in\n  *" logs "*) cat /srv/agent/gateway.log ;;\n  *" ps "*) echo '{"ID":"0123456789abcdef","Service":"openclaw-gateway","State":"exited","ExitCode":1}' ;;\nesac\nexit 0\n`,
+      0o755,
+    );
+    await put("/usr/local/bin/openclaw-hostile", `#!/bin/sh\n[ "$3" = paste-token ] && cat > /dev/null\ncat /srv/agent/openclaw-says >&2\nexit 1\n`, 0o755);
+    await put("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR), 0o600);
+    await put("/opt/openclaw/.env", "ANTHROPIC_OAUTH_TOKEN=\n", 0o600);
+    await put(
+      "/root/config.json",
+      JSON.stringify({
+        credentials: "/root/.claude/.credentials.json",
+        trigger: { mode: "none" },
+        targets: [
+          { kind: "openclaw-cli", command: ["/usr/local/bin/openclaw-hostile"], env: { HOME: "/srv/agent/home" } },
+          { kind: "openclaw-auth-profiles", path: `/srv/agent/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json` },
+          { kind: "env-file", path: "/opt/openclaw/.env" },
+        ],
+        gateway: { kind: "compose", projectDir: "/opt/openclaw", docker: "/usr/local/bin/docker-hostile", settleSeconds: 0, timeoutSeconds: 10 },
+      }),
+      0o600,
+    );
+    const installed = await box.exec(["/root/oauth-sync", "install", "--config", "/root/config.json", "--yes", "--no-test"]);
+    if (![0, 1].includes(installed.code)) throw new Error(`install: exit ${installed.code}\n${installed.stdout}${installed.stderr}`);
+    const journal = () => box!.exec(["journalctl", "_SYSTEMD_UNIT=oauth-sync.service", "-o", "json", "--no-pager"]);
+    const deadline = Date.now() + 40_000;
+    while (!(await journal()).stdout.includes("gateway reload failed") && Date.now() < deadline) await Bun.sleep(250);
+
+    const entries = (await journal()).stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { MESSAGE: unknown; PRIORITY: string });
+    expect(entries.length).toBeGreaterThan(3);
+    const priorities: Record<string, string> = { error: "3", warn: "4", info: "6", success: "6", debug: "7" };
+    for (const entry of entries) {
+      // journalctl shows a message with control characters or invalid UTF-8 as an array of bytes.
+      expect(typeof entry.MESSAGE).toBe("string");
+      const message = entry.MESSAGE as string;
+      expect(message).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+      const type = /^\[(error|warn|info|success|debug)\] /.exec(message)?.[1];
+      if (!type) throw new Error(`an entry that is not one of ours, or a forged one: ${JSON.stringify(message)}`);
+      expect(message.startsWith(FORGED)).toBe(false);
+      expect([message.slice(0, 40), entry.PRIORITY]).toEqual([message.slice(0, 40), priorities[type]!]);
+    }
+    const all = entries.map((e) => e.MESSAGE as string);
+    // The hostile text is there, inside our own entries, as text.
+    expect(all.some((m) => m.startsWith("[error] gateway reload failed") && m.includes("last log lines:\\ngateway crashed \\x1b]0;pwned\\x07") && m.includes(`\\n\\x1b[2K\\r${FORGED}`))).toBe(true);
+    expect(all.some((m) => m.startsWith("[error] openclaw-cli:") && m.includes("\\x1b]52;c;"))).toBe(true);
+    expect(all.some((m) => m.startsWith(`[error] openclaw-auth-profiles:/srv/agent/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json`))).toBe(true);
+    expect(all.some((m) => m.startsWith("[success] env-file:/opt/openclaw/.env: updated"))).toBe(true);
+    // journalctl -p err: the failing targets and the reload, and nothing at info.
+    const errors = (await box.exec(["journalctl", "-u", "oauth-sync", "-p", "err", "-o", "cat", "--no-pager"])).stdout;
+    expect(errors).toContain("[error] openclaw-cli:anthropic:default:");
+    expect(errors).toContain(`[error] openclaw-auth-profiles:/srv/agent/home/.openclaw/agents/${AGENT}`);
+    expect(errors).toContain("[error] gateway reload failed");
+    expect(errors).not.toContain("[success]");
+  }, 300_000);
 });
 
 describe("the honest path", () => {
