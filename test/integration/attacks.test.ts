@@ -448,28 +448,36 @@ function hostileConfig(name: string, scenario: "gateway" | "agent", hooks?: stri
   });
 }
 
+/** `watch` until `done(output)` says so or the time is up; then SIGTERM, and its exit awaited. Returns its output. */
+async function watchUntil(config: string, timeoutMs: number, done: (output: string) => boolean): Promise<string> {
+  const watch = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+  const exited = new Promise((resolve) => watch.on("exit", resolve));
+  let output = "";
+  watch.stdout.on("data", (c) => (output += c));
+  watch.stderr.on("data", (c) => (output += c));
+  const deadline = Date.now() + timeoutMs;
+  while (!done(output) && Date.now() < deadline) await Bun.sleep(100);
+  watch.kill("SIGTERM");
+  await Promise.race([exited, Bun.sleep(10_000).then(() => watch.kill("SIGKILL"))]);
+  return output;
+}
+
 describe("attacks with text: what the other side writes reaches root's terminal and webhooks only as text", () => {
   attack("a container log and an openclaw output with ESC, OSC 52, C1, CR and newlines: every webhook format's body is safe", async () => {
     hostileWorld();
     const hooks = webhookReceiver();
     try {
       const config = hostileConfig("hostile-hooks", "gateway", hooks.url);
-      const watch = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
-      let log = "";
-      watch.stdout.on("data", (c) => (log += c));
-      watch.stderr.on("data", (c) => (log += c));
       const has = (event: string) => FORMATS.every((f) => hooks.received.some((r) => r.format === f && r.event === event));
-      const deadline = Date.now() + 40_000;
       let rotated = false;
-      while (!(has("sync-failing") && has("reload-failing")) && Date.now() < deadline) {
+      const log = await watchUntil(config, 40_000, (output) => {
         // A rotation while the gateway keeps failing: the next pass looks at the owed reload and tells a person.
-        if (!rotated && log.includes("gateway reload failed")) {
+        if (!rotated && output.includes("gateway reload failed")) {
           rotated = true;
           rootCredentials(fakeToken(), Date.now() + 9 * HOUR);
         }
-        await Bun.sleep(100);
-      }
-      watch.kill("SIGTERM");
+        return has("sync-failing") && has("reload-failing");
+      });
       if (!(has("sync-failing") && has("reload-failing"))) throw new Error(`not every webhook got both events: ${hooks.received.map((r) => `${r.format}:${r.event}`).join(" ")}\n${log}`);
       for (const r of hooks.received) expectSafeWebhook(r.format as (typeof FORMATS)[number], r.body, r.headers);
       // The text was there, shown: the container's log in reload-failing, openclaw's output in sync-failing.
@@ -491,10 +499,7 @@ describe("attacks with text: what the other side writes reaches root's terminal 
     const hooks = webhookReceiver();
     try {
       const config = hostileConfig("hostile-agent", "agent", hooks.url);
-      const watch = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
-      const deadline = Date.now() + 30_000;
-      while (!FORMATS.every((f) => hooks.received.some((r) => r.format === f)) && Date.now() < deadline) await Bun.sleep(100);
-      watch.kill("SIGTERM");
+      await watchUntil(config, 30_000, () => FORMATS.every((f) => hooks.received.some((r) => r.format === f)));
       expect(FORMATS.filter((f) => !hooks.received.some((r) => r.format === f))).toEqual([]);
       for (const r of hooks.received) expectSafeWebhook(r.format as (typeof FORMATS)[number], r.body, r.headers);
       expect(hooks.received.find((r) => r.format === "slack")!.body).toContain("&lt;!channel&gt; @everyone [login](evil.example)");
