@@ -49,7 +49,7 @@ describe("Claude Code fed through an env-file target", () => {
       expect(result.code, result.stderr).toBe(0);
       const messages = fake.requests.slice(before).filter((r) => r.path.startsWith("/v1/messages"));
       expect(messages.length).toBeGreaterThan(0);
-      bearers.push(...new Set(messages.map((r) => r.headers.authorization)));
+      bearers.push(...new Set(messages.map((r) => r.headers.authorization ?? "")));
       expect(messages.every((r) => r.headers.authorization === `Bearer ${token}`)).toBe(true);
       expect(fake.tokenRequests()).toHaveLength(0); // no refresh from inside: the host's CLI stays the one refresher
     }
