@@ -8,6 +8,7 @@ import type { ClaudeCredentials } from "../../src/credentials/parse.ts";
 import { fakeToken } from "../../src/demo/sandbox.ts";
 import { fingerprint } from "../../src/log/redact.ts";
 import { runProcess } from "../../src/process/run.ts";
+import { readablePaths, writablePaths } from "../../src/systemd/paths.ts";
 import { checkProgram, programProblem, shebangInterpreter } from "../../src/targets/exec-program.ts";
 import { execEnv, execPayload, execTarget, execUser, quoteOutput, refreshTokenRefusal } from "../../src/targets/exec.ts";
 
@@ -72,6 +73,19 @@ describe("what crosses to the program", () => {
     expect(parse({ command: ["store"] })).toBe(true);
     expect(parse({ user: undefined })).toBe(false);
     expect(parse({ writes: ["relative"] })).toBe(false);
+  });
+});
+
+describe("the hardened unit around it", () => {
+  test("the directories it writes are the service's ReadWritePaths; a program in a home stays visible", () => {
+    const loaded = parseConfig(
+      JSON.stringify({ credentials: "/root/.claude/.credentials.json", targets: [{ kind: "exec", user: "ops", command: ["/home/ops/bin/store"], writes: ["/srv/ops/tokens"] }, { kind: "exec", user: "ops", command: ["kubectl"] }] }),
+      "/etc/oauth-sync/config.json",
+    );
+    if (!loaded.ok) throw new Error(loaded.errors.join("; "));
+    expect(writablePaths(loaded.config)).toContain("/srv/ops/tokens");
+    expect(readablePaths(loaded.config)).toContain("/home/ops/bin/store");
+    expect(readablePaths(loaded.config)).not.toContain("kubectl");
   });
 });
 
