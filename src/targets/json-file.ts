@@ -62,14 +62,31 @@ export function planJsonFile(text: string | undefined, credentials: ClaudeCreden
 
   if (blank) return { ok: true, held, next: stringifyJson(wanted) };
   if (sameJson(wanted, document)) return { ok: true, held, next: text };
-  return { ok: true, held, next: spliced(text, edits, wanted) ?? stringifyJson(wanted) };
+  return { ok: true, held, next: spliced(text, document, edits, wanted) ?? stringifyJson(wanted) };
 }
 
-/** The text with each value replaced or inserted in place; undefined when the result is not exactly `wanted`. */
-function spliced(text: string, edits: Array<[string[], unknown]>, wanted: unknown): string | undefined {
+/**
+ * The text with each value replaced or inserted in place; undefined when the result is not exactly `wanted`. A value
+ * whose parents are missing is inserted with them, as one member holding both values where they share a parent.
+ */
+function spliced(text: string, document: unknown, edits: Array<[string[], unknown]>, wanted: unknown): string | undefined {
+  const valueAt = (doc: unknown, at: string[]) => {
+    const found = locate(doc, at);
+    return found.ok && found.found ? { value: found.value } : undefined;
+  };
   try {
-    const next = edits.reduce<string>((current, [at, value]) => setValue(current, at, value), text);
-    return sameJson(JSON.parse(next), wanted) ? next : undefined;
+    let current = text;
+    let doc = document;
+    for (const [at] of edits) {
+      const have = valueAt(doc, at);
+      if (have && sameJson(have.value, valueAt(wanted, at)?.value)) continue;
+      let depth = at.length - 1;
+      while (depth > 0 && !valueAt(doc, at.slice(0, depth))) depth--;
+      const member = at.slice(0, depth + 1);
+      current = setValue(current, member, valueAt(wanted, member)?.value);
+      doc = JSON.parse(current);
+    }
+    return sameJson(doc, wanted) ? current : undefined;
   } catch {
     return undefined;
   }

@@ -64,6 +64,12 @@ describe("planJsonFile", () => {
     expect(next.endsWith('        "mode": "bearer"\n    }\n}\n')).toBe(true);
   });
 
+  test("token and expiry under a missing parent go in as one member, in that order", () => {
+    const token = fakeToken();
+    const next = plan('{"a": 1}', { tokenPointer: "/auth/token", expiresAtPointer: "/auth/expires" }, credentials(token)).next;
+    expect(next).toBe(`{ "auth": {"token":"${token}","expires":${EXPIRES}},"a": 1}`);
+  });
+
   test("the expiry in each format, and the held expiry read back in that format", () => {
     expect(formatExpiry(EXPIRES, "ms")).toBe(EXPIRES);
     expect(formatExpiry(EXPIRES, "s")).toBe(EXPIRES / 1000);
