@@ -13,6 +13,8 @@ import type { ProcessRunner, RunOptions } from "../../src/process/run.ts";
 import { encodeTokenMessage, parseMessage } from "../../src/push/message.ts";
 import { planAuthProfiles } from "../../src/targets/auth-profiles.ts";
 import { planEnvFile, readEnvValue } from "../../src/targets/env-file.ts";
+import { execPayload } from "../../src/targets/exec.ts";
+import { planJsonFile } from "../../src/targets/json-file.ts";
 import { planOauthJson } from "../../src/targets/oauth-json.ts";
 import { openclawCliTarget } from "../../src/targets/openclaw-cli.ts";
 
@@ -51,6 +53,15 @@ describe("a token in a wider bearer alphabet is synced", () => {
     const oauth = planOauthJson(undefined, credentials, { path: "/x/oauth.json", provider: "anthropic" });
     if (!oauth.ok) throw new Error(oauth.error);
     expect(JSON.parse(oauth.next).anthropic.access).toBe(WIDE);
+  });
+
+  test("a json-file target holds it at its pointer; an exec target's stdin line carries it as JSON", () => {
+    const plan = planJsonFile('{"auth":{}}', credentials, { path: "/x/app.json", tokenPointer: "/auth/token", expiresAtFormat: "ms" } as never);
+    if (!plan.ok) throw new Error(plan.error);
+    expect(JSON.parse(plan.next).auth.token).toBe(WIDE);
+    const line = execPayload(credentials, ["accessToken", "expiresAt"]);
+    expect(line.endsWith("\n") && !line.slice(0, -1).includes("\n")).toBe(true);
+    expect(JSON.parse(line)).toEqual({ accessToken: WIDE, expiresAt: NOW + 8 * HOUR });
   });
 
   test("openclaw paste-token gets it on stdin (never in argv), followed by the CR the prompt submits on", async () => {
