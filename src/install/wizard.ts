@@ -33,7 +33,8 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     { credentials: args.credentials as string, openclawDir: args["openclaw-dir"] as string, projectDir: args["project-dir"] as string, release: args.release as string },
     { run: runProcess, now: Date.now(), cwd: process.cwd() },
   );
-  for (const line of formatDetection(detection)) print(line);
+  // Lines that name agents and paths someone else chose: each printed as one line, whatever it holds.
+  print(formatDetection(detection));
   if (!args.yes && process.stdin.isTTY) await chooseInteractively(detection);
   else if (detection.tie) {
     const [a, b] = detection.ranked;
