@@ -21,7 +21,11 @@ export function writesRefreshToken(target: TargetConfig): boolean {
       return target.credentialType === "oauth";
     case "openclaw-oauth-json":
       return true;
+    case "exec":
+      // Asked for by name; src/targets/exec.ts refuses it unless the program runs as the login's own owner.
+      return target.fields.includes("refreshToken");
     case "env-file":
+    case "json-file":
     case "openclaw-cli":
     case "ssh":
       return false;

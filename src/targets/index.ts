@@ -1,7 +1,9 @@
 import type { FileTargetConfig, LocalTargetConfig } from "../config/schema.ts";
 import { planAuthProfiles } from "./auth-profiles.ts";
 import { planEnvFile } from "./env-file.ts";
+import { execTarget } from "./exec.ts";
 import { fileTarget, type Guard, type Planner } from "./file-target.ts";
+import { planJsonFile } from "./json-file.ts";
 import { planOauthJson } from "./oauth-json.ts";
 import { openclawCliTarget } from "./openclaw-cli.ts";
 import { ownedFileTarget } from "./owned.ts";
@@ -10,7 +12,8 @@ import type { Target } from "./types.ts";
 
 /** A target as the service uses it: a file target acts with the rights of whoever owns its directory. */
 export function createTarget(config: LocalTargetConfig): Target {
-  if (config.kind === "openclaw-cli") return openclawCliTarget(config);
+  // Commands choose whom they run as themselves (the owner of what openclaw reads; an exec target's `user`).
+  if (config.kind === "openclaw-cli" || config.kind === "exec") return createLocalTarget(config);
   const { plan, guard } = filePlanner(config);
   return ownedFileTarget(fileTarget(config, plan, guard), config, plan, guard);
 }
@@ -18,6 +21,7 @@ export function createTarget(config: LocalTargetConfig): Target {
 /** The target acting with this process's own rights (the worker that acts as the owner uses this one). */
 export function createLocalTarget(config: LocalTargetConfig): Target {
   if (config.kind === "openclaw-cli") return openclawCliTarget(config);
+  if (config.kind === "exec") return execTarget(config);
   const { plan, guard } = filePlanner(config);
   return fileTarget(config, plan, guard);
 }
@@ -31,5 +35,7 @@ export function filePlanner(config: FileTargetConfig): { plan: Planner; guard?: 
       return { plan: (text, credentials) => planOauthJson(text, credentials, config), guard: () => sqliteEraReason(config.kind, config.path) };
     case "env-file":
       return { plan: (text, credentials) => planEnvFile(text, credentials, config) };
+    case "json-file":
+      return { plan: (text, credentials) => planJsonFile(text, credentials, config) };
   }
 }

@@ -17,6 +17,9 @@ const KINDS: [string, Record<string, unknown>, boolean][] = [
   ["auth-profiles, type oauth", { kind: "openclaw-auth-profiles", path: "/x/auth-profiles.json", credentialType: "oauth" }, true],
   ["legacy oauth.json", { kind: "openclaw-oauth-json", path: "/x/credentials/oauth.json" }, true],
   ["env-file", { kind: "env-file", path: "/x/.env" }, false],
+  ["json-file", { kind: "json-file", path: "/x/settings.json", tokenPointer: "/env/CLAUDE_CODE_OAUTH_TOKEN", expiresAtPointer: "/expiresAt" }, false],
+  ["exec, default fields", { kind: "exec", command: ["/usr/local/bin/take-token"], user: "oc" }, false],
+  ["exec asking for the refresh token", { kind: "exec", command: ["/usr/local/bin/take-token"], user: "oc", fields: ["accessToken", "refreshToken"] }, true],
   ["openclaw-cli (paste-token)", { kind: "openclaw-cli" }, false],
   ["ssh push", { kind: "ssh", host: "backup.example", user: "oc", identityFile: "/etc/oauth-sync/ssh/id_ed25519", knownHostsFile: "/etc/oauth-sync/ssh/known_hosts" }, false],
 ];
