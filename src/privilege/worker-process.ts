@@ -38,6 +38,8 @@ export const startWorker: StartWorker = async (actor, paths) => {
   let child: ChildProcess;
   try {
     const [command, ...args] = selfCommand();
+    // node:child_process rather than Bun.spawn: its pipes can be unref'd, so an idle worker never keeps a one-shot verb
+    // running (a pending read on a Bun.spawn pipe does, measured with bun 1.4.4).
     child = spawn(command!, [...args, AS_OWNER_VERB], { stdio: ["pipe", "pipe", "pipe", ...dirs.map((d) => d.fd)], env: workerEnv(), cwd: "/" });
   } catch (error) {
     return { ok: false, error: `cannot act as ${who}: ${(error as Error).message}` };
