@@ -134,7 +134,9 @@ export class OwnerPool {
           continue;
         }
       }
-      const result = await owner.worker.handle.request(job.request, this.options.requestTimeoutMs);
+      const result = await owner.worker.handle
+        .request(job.request, this.options.requestTimeoutMs)
+        .catch((error: Error) => ({ ok: false as const, fault: `acting as uid ${owner.actor.uid}: ${error.message}`, timedOut: false }));
       if (result.ok) job.resolve(result.answer);
       else {
         this.retire(owner);
@@ -146,18 +148,21 @@ export class OwnerPool {
     }
     owner.running = false;
     owner.lastUsed = ++this.uses;
-    const next = this.waiting.shift();
-    if (next) {
+    if (this.waiting.length) {
       this.retire(owner); // its slot goes to an owner that waits
-      this.pump(next);
+      this.admitWaiting();
     } else if (owner.worker) {
       owner.idle = this.timers.set(() => {
         if (owner.running || owner.queue.length) return;
         this.retire(owner);
-        const waiter = this.waiting.shift();
-        if (waiter) this.pump(waiter);
+        this.admitWaiting();
       }, this.options.idleMs);
     }
+  }
+
+  /** Owners that wait get the slots that are free now. */
+  private admitWaiting(): void {
+    while (this.waiting.length && this.liveWorkers() < this.options.maxWorkers) this.pump(this.waiting.shift()!);
   }
 
   private retire(owner: Owner): void {

@@ -119,6 +119,20 @@ describe("the owner pool", () => {
     expect(fake.stats().peak).toBe(2);
   });
 
+  test("owners that wait are let in one after the other as slots free up, never more at once than the bound", async () => {
+    const fake = fakeStarter({ hold: true });
+    const pool = new OwnerPool({ start: fake.start, maxWorkers: 1, idleMs: 60_000, requestTimeoutMs: 1000, timers: manualTimers().timers });
+    const answers = [A, B, C].map((actor) => pool.run(actor, [dir(`/${actor.uid}`)], unlink(`/${actor.uid}/x`)));
+    for (const uid of [1000, 1001, 1002]) {
+      await settle();
+      expect(fake.workers.map((w) => w.owner)).toEqual([1000, 1001, 1002].filter((u) => u <= uid));
+      expect(fake.stats().live).toBe(1);
+      fake.workers.at(-1)!.held.shift()!({ ok: true, answer: { ok: true } });
+    }
+    expect(await Promise.all(answers)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(fake.stats().peak).toBe(1);
+  });
+
   test("a flood from one owner does not hold up another owner's request", async () => {
     const fake = fakeStarter({ hold: true });
     const pool = new OwnerPool({ start: fake.start, maxWorkers: 2, idleMs: 60_000, requestTimeoutMs: 1000, timers: manualTimers().timers });
