@@ -6,7 +6,7 @@ import { startWorker } from "./worker-process.ts";
 
 /**
  * The bound on workers alive at once, whoever they act for. The unit allows 128 tasks (TasksMax) and 1 GiB: a worker
- * is one process of 3 threads and ~29 MB RSS, of which ~5 MB its own (the rest are the binary's pages, shared with the
+ * is one process of 3-4 threads and ~30 MB RSS, of which ~5 MB its own (the rest are the binary's pages, shared with the
  * service), so four of them stay far inside both beside the service, its `claude`/`openclaw` children and a reload,
  * while a host with more owners than that only waits a little.
  */
