@@ -43,6 +43,22 @@ interface Layout {
   rssStart: number;
   rssIdle: number;
   workers: string;
+  /** CPU of the watch and its workers over the rotations, in ms per rotation: what load cannot blur. */
+  cpuPerPass: number;
+}
+
+const TICK_MS = 1000 / Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim() || 100);
+
+/** utime + stime of a process and its children that are still running (the workers), in ms. */
+async function cpuMs(pid: number): Promise<number> {
+  const pids = [pid, ...(await workers(pid)).map((w) => w.pid)];
+  let ticks = 0;
+  for (const p of pids) {
+    const stat = await readFile(`/proc/${p}/stat`, "utf8").catch(() => "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return ticks * TICK_MS;
 }
 
 async function layout(name: string, userOwned: boolean): Promise<Layout> {
@@ -51,7 +67,7 @@ async function layout(name: string, userOwned: boolean): Promise<Layout> {
   await rotate(sandbox, fakeToken(), Date.now() + 8 * HOUR);
   const watcher = start(["watch", "--config", sandbox.configPath, "--quiet"]);
   await watcher.waitFor(/$/);
-  return { name, sandbox, watcher, samples: [], rssStart: 0, rssIdle: 0, workers: "" };
+  return { name, sandbox, watcher, samples: [], rssStart: 0, rssIdle: 0, workers: "", cpuPerPass: 0 };
 }
 
 /**
@@ -61,6 +77,7 @@ async function layout(name: string, userOwned: boolean): Promise<Layout> {
 async function measure(layouts: Layout[]): Promise<void> {
   await Bun.sleep(1000);
   for (const l of layouts) l.rssStart = await rssMb(l.watcher.child.pid!);
+  const cpuBefore = await Promise.all(layouts.map((l) => cpuMs(l.watcher.child.pid!)));
   for (let i = 0; i < rotations; i++) {
     for (const l of layouts) {
       const token = fakeToken();
@@ -75,6 +92,8 @@ async function measure(layouts: Layout[]): Promise<void> {
       await Bun.sleep(20); // rotations a real CLI would space out: each one measured on its own
     }
   }
+  const cpuAfter = await Promise.all(layouts.map((l) => cpuMs(l.watcher.child.pid!)));
+  layouts.forEach((l, i) => (l.cpuPerPass = (cpuAfter[i]! - cpuBefore[i]!) / rotations));
   await Bun.sleep(3000);
   for (const l of layouts) {
     l.rssIdle = await rssMb(l.watcher.child.pid!);
@@ -132,6 +151,7 @@ for (const p of [50, 90, 99]) {
   row(`p${p}`, ms(a), ms(b), `${(b - a >= 0 ? "+" : "") + (b - a).toFixed(1)} ms (×${(b / a).toFixed(2)})${p === 50 ? "   goal ≤ +10 ms" : p === 99 ? "   goal ≤ +40 ms" : ""}`);
 }
 row("max", ms(root.samples.at(-1)!), ms(user.samples.at(-1)!));
+row("CPU per rotation", ms(root.cpuPerPass), ms(user.cpuPerPass), `${(user.cpuPerPass - root.cpuPerPass >= 0 ? "+" : "") + (user.cpuPerPass - root.cpuPerPass).toFixed(1)} ms (watch and its worker)`);
 row("watch RSS after start", `${root.rssStart.toFixed(1)} MB`, `${user.rssStart.toFixed(1)} MB`);
 row("watch RSS idle after run", `${root.rssIdle.toFixed(1)} MB`, `${user.rssIdle.toFixed(1)} MB`, "goal ≤ 40 MB");
 row("workers after the run", root.workers, user.workers);

@@ -47,6 +47,9 @@ interface Owner {
   lastUsed: number;
 }
 
+/** Requests sent to one worker before the first answer is back: it serves them in turn, without waiting on us. */
+const PIPELINE = 16;
+
 const realTimers: Timers = {
   set: (callback, ms) => {
     const timer = setTimeout(callback, ms);
@@ -116,35 +119,34 @@ export class OwnerPool {
   private async drain(owner: Owner): Promise<void> {
     owner.running = true;
     this.timers.clear(owner.idle);
-    for (let job = owner.queue.shift(); job; job = owner.queue.shift()) {
-      if (!owner.worker || !owner.worker.handle.alive() || !covers(owner.worker.handed, job.need)) {
-        // The new worker gets the old one's directories too, opened afresh (a recreated one is then the new one).
-        const kept = owner.worker?.handed.map((h) => h.path) ?? [];
-        this.retire(owner);
-        const paths = [...new Set([...kept, ...[job, ...owner.queue].flatMap((j) => j.need.map((n) => n.path))])];
-        const started = await this.options.start(owner.actor, paths).catch((error: Error) => ({ ok: false as const, error: error.message }));
-        if (!started.ok) {
-          // Starting again for each queued request would only repeat the failure: they all get it.
-          for (const failed of [job, ...owner.queue.splice(0)]) failed.resolve({ ok: false, error: started.error });
-          break;
-        }
-        owner.worker = { handle: started.worker, handed: started.handed };
-        if (!covers(started.handed, job.need)) {
-          job.resolve({ ok: false, error: `${job.need.map((n) => n.path).join(", ")} changed while oauth-sync looked: not handed over; the next pass tries again` });
+    const inFlight = new Set<Promise<void>>();
+    let startedFor: Job | undefined;
+    for (;;) {
+      const job = owner.queue[0];
+      if (!job) {
+        if (!inFlight.size) break;
+        await Promise.race(inFlight);
+        continue;
+      }
+      const worker = owner.worker;
+      const usable = worker && (worker.handle.alive() || startedFor === job) && covers(worker.handed, job.need);
+      if (!usable) {
+        // What the current worker has under way finishes first; then it is replaced.
+        if (inFlight.size) {
+          await Promise.all(inFlight);
           continue;
         }
+        if (!(await this.replace(owner, job))) break;
+        startedFor = job;
+        continue;
       }
-      const result = await owner.worker.handle
-        .request(job.request, this.options.requestTimeoutMs)
-        .catch((error: Error) => ({ ok: false as const, fault: `acting as uid ${owner.actor.uid}: ${error.message}`, timedOut: false }));
-      if (result.ok) job.resolve(result.answer);
-      else {
-        this.retire(owner);
-        job.resolve({ ok: false, error: result.fault });
-        // A worker its owner stopped would cost every queued request the whole timeout, one after the other: the
-        // owner's other requests fail now, with the reason, and the next pass tries again.
-        if (result.timedOut) for (const skipped of owner.queue.splice(0)) skipped.resolve({ ok: false, error: `${result.fault}: not tried in this pass` });
+      if (inFlight.size >= PIPELINE) {
+        await Promise.race(inFlight);
+        continue;
       }
+      owner.queue.shift();
+      const sent: Promise<void> = this.send(owner, worker, job).finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
     }
     owner.running = false;
     owner.lastUsed = ++this.uses;
@@ -158,6 +160,41 @@ export class OwnerPool {
         this.admitWaiting();
       }, this.options.idleMs);
     }
+  }
+
+  /**
+   * A new worker for `owner`, handed the old one's directories (opened afresh: a recreated one is then the new one)
+   * and every directory its queue needs. False where it could not start: then the whole queue has failed.
+   */
+  private async replace(owner: Owner, job: Job): Promise<boolean> {
+    const kept = owner.worker?.handed.map((h) => h.path) ?? [];
+    this.retire(owner);
+    const paths = [...new Set([...kept, ...owner.queue.flatMap((j) => j.need.map((n) => n.path))])];
+    const started = await this.options.start(owner.actor, paths).catch((error: Error) => ({ ok: false as const, error: error.message }));
+    if (!started.ok) {
+      // Starting again for each queued request would only repeat the failure: they all get it.
+      for (const failed of owner.queue.splice(0)) failed.resolve({ ok: false, error: started.error });
+      return false;
+    }
+    owner.worker = { handle: started.worker, handed: started.handed };
+    if (!covers(started.handed, job.need)) {
+      owner.queue.shift();
+      job.resolve({ ok: false, error: `${job.need.map((n) => n.path).join(", ")} changed while oauth-sync looked: not handed over; the next pass tries again` });
+    }
+    return true;
+  }
+
+  /** One request to the owner's worker; a fault ends that worker (and, for a timeout, this pass for the owner). */
+  private async send(owner: Owner, worker: NonNullable<Owner["worker"]>, job: Job): Promise<void> {
+    const result = await worker.handle
+      .request(job.request, this.options.requestTimeoutMs)
+      .catch((error: Error) => ({ ok: false as const, fault: `acting as uid ${owner.actor.uid}: ${error.message}`, timedOut: false }));
+    if (result.ok) return job.resolve(result.answer);
+    if (owner.worker === worker) this.retire(owner);
+    job.resolve({ ok: false, error: result.fault });
+    // A worker its owner stopped would cost every queued request the whole timeout, one after the other: the
+    // owner's other requests fail now, with the reason, and the next pass tries again.
+    if (result.timedOut) for (const skipped of owner.queue.splice(0)) skipped.resolve({ ok: false, error: `${result.fault}: not tried in this pass` });
   }
 
   /** Owners that wait get the slots that are free now. */

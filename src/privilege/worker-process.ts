@@ -90,11 +90,14 @@ function openForOwner(actor: Actor, paths: string[]): HandedDir[] {
 
 type Line = { ok: true; line: string } | { ok: false; fault: string };
 
-/** Root's end of one worker: lines out, bounded lines back, one at a time; anything unexpected ends it. */
+/**
+ * Root's end of one worker: request lines out, bounded answer lines back in the same order (the worker serves one
+ * line after the other, so several may be under way); anything unexpected ends it.
+ */
 class WorkerProcess implements WorkerHandle {
   private readonly splitter = new LineSplitter(MAX_ANSWER_LINE);
-  private readonly ready: string[] = [];
-  private waiter?: (line: Line) => void;
+  /** Who waits for the next lines, oldest first, each with its own deadline. */
+  private readonly waiters: { resolve: (line: Line) => void; timer: ReturnType<typeof setTimeout> }[] = [];
   private gone?: string;
   private stderrTail = "";
   private nextId = 1;
@@ -108,8 +111,10 @@ class WorkerProcess implements WorkerHandle {
       const split = this.splitter.push(chunk);
       if (!split.ok) return this.end(`acting as ${who}: the worker answered garbage (${split.message})`);
       for (const line of split.lines) {
-        if (!this.waiter) return this.end(`acting as ${who}: the worker spoke out of turn`);
-        this.deliver({ ok: true, line });
+        const waiter = this.waiters.shift();
+        if (!waiter) return this.end(`acting as ${who}: the worker spoke out of turn`);
+        clearTimeout(waiter.timer);
+        waiter.resolve({ ok: true, line });
       }
     });
     child.stderr!.on("data", (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000)));
@@ -125,6 +130,7 @@ class WorkerProcess implements WorkerHandle {
     this.child.stdin!.write(`${line}\n`);
   }
 
+  /** The next line not yet promised to anyone, or the reason there will be none. */
   nextLine(timeoutMs: number): Promise<Line> {
     if (this.gone) return Promise.resolve({ ok: false, fault: this.gone });
     return new Promise((resolve) => {
@@ -132,17 +138,14 @@ class WorkerProcess implements WorkerHandle {
         this.timedOut = true;
         this.end(`acting as ${this.who} timed out after ${timeoutMs / 1000} s`);
       }, timeoutMs);
-      this.waiter = (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      };
+      this.waiters.push({ resolve, timer });
     });
   }
 
   async request(request: OwnerRequest, timeoutMs: number) {
     if (this.gone) return { ok: false as const, fault: this.gone };
     const id = this.nextId++;
-    this.ref();
+    if (this.waiters.length === 0) this.ref();
     try {
       const next = this.nextLine(timeoutMs);
       this.send(JSON.stringify({ id, ...request }));
@@ -155,7 +158,7 @@ class WorkerProcess implements WorkerHandle {
       }
       return { ok: true as const, answer };
     } finally {
-      this.unref();
+      if (this.waiters.length === 0) this.unref();
     }
   }
 
@@ -185,16 +188,13 @@ class WorkerProcess implements WorkerHandle {
     for (const stream of [this.child.stdout, this.child.stderr, this.child.stdin]) (stream as { ref?: () => void } | null)?.ref?.();
   }
 
-  private deliver(line: Line): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.(line);
-  }
-
   /** It is gone for good: killed if still running, and whoever waits learns why. */
   private end(why: string): void {
     this.gone ??= why;
     this.kill();
-    this.deliver({ ok: false, fault: why });
+    for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.resolve({ ok: false, fault: this.gone });
+    }
   }
 }
