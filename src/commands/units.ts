@@ -10,7 +10,7 @@ export default defineCommand({
   meta: { name: "units", description: "Print the systemd units install would write for this config (--output DIR writes them)" },
   args: {
     ...commonArgs,
-    output: { type: "string", description: "Write the units into this directory instead of printing them" },
+    output: { type: "string", valueHint: "DIR", description: "Write the units into this directory instead of printing them" },
     user: { type: "boolean", description: "User units (systemctl --user)" },
   },
   async run({ args }) {
