@@ -13,7 +13,8 @@ const check = defineCommand({
     applyVerbosity(args);
     const result = await loadConfig(configPath(args.config));
     if (!result.ok) {
-      for (const error of result.errors) print(`${result.path}: ${error}`);
+      // Each line names the file already (FILE:LINE:COLUMN: …, or "cannot read config FILE: …").
+      for (const error of result.errors) print(error);
       throw new ExitError(EXIT.misconfigured);
     }
     print(`${result.path}: ok (${result.config.targets.length} target(s), gateway ${result.config.gateway.kind}, config ${configDigest(result.config)})`);
