@@ -16,11 +16,15 @@ export function applyVerbosity(args: { verbose?: boolean; quiet?: boolean }) {
   setVerbosity(args);
 }
 
-/** Load the config or end the process with every problem listed: the edge where errors become exits. */
-export async function requireConfig(flag: string | undefined): Promise<{ config: Config; path: string }> {
+/**
+ * Load the config or end the process with every problem listed: the edge where errors become exits. The state
+ * directory is checked too, unless the verb never uses it (`{ state: false }`: `config show` only prints).
+ */
+export async function requireConfig(flag: string | undefined, options: { state?: boolean } = {}): Promise<{ config: Config; path: string }> {
   const result = await loadConfig(configPath(flag));
   if (result.ok) {
     registerWebhookSecrets(result.config.notify.webhooks); // webhook URLs carry secrets: never printed or logged
+    if (options.state === false) return result;
     const stateProblem = ownDirPathProblem(result.config.stateDir);
     if (!stateProblem) return result;
     logger.error(`state directory: ${stateProblem}`);

@@ -33,7 +33,7 @@ const show = defineCommand({
   args: { ...commonArgs },
   async run({ args }) {
     applyVerbosity(args);
-    const { config, path } = await requireConfig(args.config);
+    const { config, path } = await requireConfig(args.config, { state: false });
     logger.debug(`from ${path}`);
     print(JSON.stringify(config, null, 2));
   },
