@@ -90,14 +90,12 @@ export function parseStrict(argv: readonly string[], spec: CommandSpec, homes: F
     }
     if (looksLikeFlag(token)) {
       const letters = token.slice(1);
+      // `-config` for `--config`: one dash too few (not `-c onfig`).
+      if (letters.length > 1 && byName.has(letters.split("=")[0]!)) return fail(`unknown flag ${quote(token)} (did you mean --${letters}?)`);
       for (let k = 0; k < letters.length; k++) {
         const letter = letters[k]!;
         const flag = byShort.get(letter);
-        if (!flag) {
-          // `-config` for `--config`: one dash too few.
-          if (k === 0 && letters.length > 1 && byName.has(letters.split("=")[0]!)) return fail(`unknown flag ${quote(token)} (did you mean --${letters}?)`);
-          return fail(unknownShort(`-${letter}`, token, spec));
-        }
+        if (!flag) return fail(unknownShort(`-${letter}`, token, spec));
         if (flag.kind === "boolean") {
           const problem = set(flag, true, `-${letter}`);
           if (problem) return fail(problem);

@@ -7,13 +7,22 @@ export function closest(typed: string, candidates: readonly string[]): string | 
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const distance = editDistance(word, candidate.toLowerCase());
-    if (distance <= allowed(word, candidate) && (!best || distance < best.distance)) best = { candidate, distance };
+    // Equally close: the one that shares the longer start (`fsh` is `fish`, not `zsh`).
+    if (distance <= allowed(word, candidate) && (!best || distance < best.distance || (distance === best.distance && sharedStart(word, candidate) > sharedStart(word, best.candidate)))) {
+      best = { candidate, distance };
+    }
   }
   if (best) return best.candidate;
   // The one word that starts with what was typed (`conf` for `config`, `dry` for `dry-run`).
   const partial = word.length >= 3 ? candidates.filter((c) => c.toLowerCase().startsWith(word)) : [];
   return partial.length === 1 ? partial[0] : undefined;
 }
+
+const sharedStart = (a: string, b: string) => {
+  let n = 0;
+  while (n < a.length && a[n] === b[n]?.toLowerCase()) n++;
+  return n;
+};
 
 /** Short words tolerate one edit, longer ones a third of their length (at most 3). */
 function allowed(word: string, candidate: string): number {
