@@ -60,7 +60,9 @@ async function flagHomes(root: CommandDef): Promise<FlagHomes> {
   for (const flag of ROOT_FLAGS) if (flag.name !== "help") add(flag.name, "oauth-sync");
   const walk = async (def: CommandDef, path: string[]) => {
     const at = await node(def, path);
-    if (Object.keys(at.subcommands).length === 0) for (const flag of at.spec.flags) add(flag.name, ["oauth-sync", ...path].join(" "));
+    if (Object.keys(at.subcommands).length === 0) {
+      for (const flag of at.spec.flags) for (const name of [flag.name, ...flag.shorts.map((s) => `-${s}`)]) add(name, ["oauth-sync", ...path].join(" "));
+    }
     for (const [name, sub] of Object.entries(at.subcommands)) await walk((await resolve(sub))!, [...path, name]);
   };
   await walk(root, []);
@@ -84,7 +86,8 @@ export async function runCli(root: CommandDef, argv: readonly string[]): Promise
       if (at.spec.path.length === 0) return showHelp(at);
       return usageError(`${here}: a command is needed: ${names.join(", ")} (\`oauth-sync help ${at.spec.path.join(" ")}\`)`);
     }
-    if (isHelp(word)) return showHelp(at);
+    // `oauth-sync --help sync` as `oauth-sync help sync`.
+    if (isHelp(word)) return helpFor(root, [...at.spec.path, ...argv.slice(i + 1).filter((w) => !w.startsWith("-"))]);
     if (word === "help" && at.spec.path.length === 0) return helpFor(root, argv.slice(i + 1));
     if (word.startsWith("-") && word !== "-") {
       if (at.spec.path.length === 0) return rootFlags(root, argv.slice(i));
@@ -115,7 +118,8 @@ async function rootFlags(root: CommandDef, argv: readonly string[]): Promise<nev
   if (!result.ok) {
     const stray = argv.find((word) => !["--version", "-V", "--json", "--help", "-h"].includes(word)) ?? "";
     if (stray === "-v") return usageError("oauth-sync: -v is --verbose and goes after a command (oauth-sync sync -v); the version is --version (-V)");
-    const name = stray.replace(/^--?/, "").split("=")[0]!;
+    if (!stray.startsWith("-")) return usageError(result.error);
+    const name = stray.startsWith("--") ? stray.slice(2).split("=")[0]! : stray.slice(0, 2);
     const verbs = (await flagHomes(root)).get(name)?.filter((home) => home !== "oauth-sync");
     if (verbs?.length) return usageError(`oauth-sync: ${quote(stray)} goes after a command (${verbs[0]} ${stray} …)`);
     return usageError(result.error);

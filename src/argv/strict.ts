@@ -174,5 +174,6 @@ function strayHint(word: string, spec: CommandSpec): string {
   const flag = spec.flags.find((f) => f.name === bare || f.name === bare.split("=")[0]);
   if (flag && bare !== word) return ` (a long dash: did you mean --${bare}?)`;
   if (flag) return ` (did you mean --${bare}?)`;
-  return spec.positionals.length ? "" : `: ${spec.path.join(" ")} takes no arguments, only flags`;
+  if (spec.positionals.length) return "";
+  return spec.path.length ? `: ${spec.path.join(" ")} takes no arguments, only flags` : ": the command comes first, then its flags";
 }

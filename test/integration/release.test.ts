@@ -135,7 +135,7 @@ describe("bun build.ts --all", () => {
     try {
       const ok = await runBlock(good);
       expect(ok.exitCode, ok.stderr).toBe(0);
-      expect(ok.stdout).toMatch(/: OK\n\d+\.\d+\.\d+/);
+      expect(ok.stdout).toMatch(/: OK\noauth-sync \d+\.\d+\.\d+ \(/);
       tamper = true;
       const refused = await runBlock(bad);
       expect(refused.exitCode).not.toBe(0);
