@@ -126,6 +126,29 @@ export function scanJson(text: string): JsonScan {
     stop(`unexpected ${describe(at)} where a value should be`);
   };
 
+  /**
+   * After a member or an entry: its closing bracket (true), or a comma and more to come (false). `starts` are the
+   * characters that begin another member, which a missing comma leaves right here.
+   */
+  const closed = (close: "}" | "]", starts: string, what: string): boolean => {
+    space();
+    const next = peek();
+    if (next === close) {
+      at++;
+      open.pop();
+      return true;
+    }
+    if (next === ",") {
+      const comma = at;
+      at++;
+      space();
+      if (peek() === close) stop(`a comma before ${close} (a trailing comma): remove it`, comma);
+      return false;
+    }
+    if (next === undefined) endsEarly();
+    return stop(starts.includes(next!) ? `a comma is missing before this ${what}` : `unexpected ${describe(at)}: a comma or ${close} should be here`);
+  };
+
   const object = (path: string): void => {
     open.push({ close: "}", offset: at });
     at++;
@@ -148,18 +171,7 @@ export function scanJson(text: string): JsonScan {
       if (peek() !== ":") stop(`a : is missing after the key "${key}"`);
       at++;
       value(childPath(path, key));
-      space();
-      const next = peek();
-      if (next === "}") return void (at++, open.pop());
-      if (next === ",") {
-        const comma = at;
-        at++;
-        space();
-        if (peek() === "}") stop("a comma before } (a trailing comma): remove it", comma);
-        continue;
-      }
-      if (next === undefined) endsEarly();
-      stop(next === '"' ? "a comma is missing before this key" : `unexpected ${describe(at)}: a comma or } should be here`);
+      if (closed("}", '"', "key")) return;
     }
   };
 
@@ -170,18 +182,7 @@ export function scanJson(text: string): JsonScan {
     if (peek() === "]") return void (at++, open.pop());
     for (let i = 0; ; i++) {
       value(childPath(path, i));
-      space();
-      const next = peek();
-      if (next === "]") return void (at++, open.pop());
-      if (next === ",") {
-        const comma = at;
-        at++;
-        space();
-        if (peek() === "]") stop("a comma before ] (a trailing comma): remove it", comma);
-        continue;
-      }
-      if (next === undefined) endsEarly();
-      stop(next === "{" || next === '"' || next === "[" ? "a comma is missing before this entry" : `unexpected ${describe(at)}: a comma or ] should be here`);
+      if (closed("]", '{"[', "entry")) return;
     }
   };
 
