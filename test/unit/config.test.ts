@@ -126,9 +126,10 @@ describe("parseConfig: errors, each explained with where it is", () => {
     const [error, ...rest] = bare(parseConfig(text({ targets: [{ kind: "openclaw-sqlite", path: "/x" }] }), CONFIG));
     expect(rest).toEqual([]);
     expect(error).toStartWith('targets[0].kind: "openclaw-sqlite" is not one of "openclaw-auth-profiles", ');
-    expect(bare(parseConfig(text({ targets: [{ kind: "env-fil", path: "/x" }] }), CONFIG))).toEqual([
-      'targets[0].kind: "env-fil" is not one of "openclaw-auth-profiles", "openclaw-oauth-json", "env-file", "openclaw-cli", "ssh" (did you mean "env-file"?)',
-    ]);
+    const [typo, ...others] = bare(parseConfig(text({ targets: [{ kind: "env-fil", path: "/x" }] }), CONFIG));
+    expect(others).toEqual([]);
+    expect(typo).toMatch(/^targets\[0\]\.kind: "env-fil" is not one of "openclaw-auth-profiles", (?:"[a-z-]+", )*"[a-z-]+" \(did you mean "env-file"\?\)$/);
+    for (const kind of ["openclaw-oauth-json", "env-file", "openclaw-cli", "ssh"]) expect(typo).toContain(`"${kind}"`);
   });
 
   test("an unknown key, at the top and in a target, with the closest one", () => {
@@ -177,8 +178,9 @@ describe("parseConfig: errors, each explained with where it is", () => {
 
   test("each error names the file, the line and the column of the value, or of the key for an unknown key", () => {
     const file = ['{', '  "credentials": "/c",', '  "targets": [', '    { "kind": "env-fil", "path": "/x" }', '  ],', '  "watch": { "quietMs": -1, "reconcileSecond": 3 }', '}'].join("\n");
-    expect(errors(parseConfig(file, CONFIG))).toEqual([
-      `${CONFIG}:4:15: targets[0].kind: "env-fil" is not one of "openclaw-auth-profiles", "openclaw-oauth-json", "env-file", "openclaw-cli", "ssh" (did you mean "env-file"?)`,
+    const all = errors(parseConfig(file, CONFIG));
+    expect(all[0]).toStartWith(`${CONFIG}:4:15: targets[0].kind: "env-fil" is not one of "openclaw-auth-profiles", `);
+    expect(all.slice(1)).toEqual([
       `${CONFIG}:6:25: watch.quietMs: Too small: expected number to be >=0 (got -1)`,
       `${CONFIG}:6:29: watch.reconcileSecond: unknown key (did you mean "reconcileSeconds"?)`,
     ]);
