@@ -44,6 +44,7 @@ describe("unit files", () => {
     expect(watch!.content).not.toMatch(/^MemoryDenyWriteExecute/m);
     expect(watch!.content).toContain("After=network-online.target docker.service");
     expect(check!.content).toContain("SuccessExitStatus=5 6");
+    expect(check!.content).toContain("\nLogLevelMax=notice\n");
     // The backstop's ticks are never further apart than the refresh window (refresh.windowSeconds, 240 s by default),
     // so one always lands in it (docs/HOW-TOKEN-REFRESH-WORKS.md).
     const every = Number(/^OnCalendar=\*:0\/(\d+)$/m.exec(timer!.content)?.[1]) * 60;
