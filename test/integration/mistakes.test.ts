@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync } from "node:fs";
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSandbox, credentialsJson, fakeToken, removeSandbox, type Sandbox } from "../../src/demo/sandbox.ts";
@@ -160,7 +160,11 @@ describe("install's pre-flight, before anything is detected or written", () => {
   test.if(asNobody)("not root: exit 10 and the fix, and no detection ran", async () => {
     const home = await mkdtemp(join(tmpdir(), "oauth-sync-nobody-"));
     await chmod(home, 0o777);
-    const proc = Bun.spawn(["runuser", "-u", "nobody", "--", BINARY, "install", "--yes", "--openclaw-dir", "/nonexistent-openclaw"], {
+    // A copy nobody can reach (the checkout may sit under a home only root can enter).
+    const binary = join(home, "oauth-sync");
+    await copyFile(BINARY, binary);
+    await chmod(binary, 0o755);
+    const proc = Bun.spawn(["runuser", "-u", "nobody", "--", binary, "install", "--yes", "--openclaw-dir", "/nonexistent-openclaw"], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
       stdout: "pipe",
       stderr: "pipe",
