@@ -78,11 +78,13 @@ export function dockerNeedOfFlags(args: Record<string, unknown>): PreflightOptio
   return args["openclaw-dir"] ? "no" : "useful";
 }
 
-/** Pure: whether a config (prepared, or proposed by detection) needs the Docker engine to work. */
-export function configNeedsDocker(config: Config): boolean {
-  if (config.trigger.mode === "container") return true;
-  if (config.gateway.kind === "compose") return true;
-  return config.targets.some((t) => t.kind === "openclaw-cli" && t.command[0] === "docker");
+/** Pure: the docker CLIs a config (prepared, or proposed by detection) needs an engine behind, none if it runs without Docker. */
+export function dockersOfConfig(config: Config): string[] {
+  const dockers = new Set<string>();
+  if (config.trigger.mode === "container") dockers.add(config.trigger.docker);
+  if (config.gateway.kind === "compose") dockers.add(config.gateway.docker);
+  for (const target of config.targets) if (target.kind === "openclaw-cli" && /(^|\/)docker$/.test(target.command[0]!)) dockers.add(target.command[0]!);
+  return [...dockers];
 }
 
 export interface PreflightDeps {
@@ -107,11 +109,11 @@ export const realPreflightDeps = (run: ProcessRunner): PreflightDeps => ({
   env: process.env,
 });
 
-/** Asks the engine the way the service will (`docker version`, the service's environment). */
-export async function dockerState(run: ProcessRunner): Promise<DockerState> {
-  const result = await run(["docker", "version", "--format", "{{.Server.Version}}"], { env: minimalEnv(), timeoutMs: 15_000 });
+/** Asks the engine the way the service will (`docker version`, the service's environment): it exits non-zero without one. */
+export async function dockerState(run: ProcessRunner, docker = "docker"): Promise<DockerState> {
+  const result = await run([docker, "version", "--format", "{{.Server.Version}}"], { env: minimalEnv(), timeoutMs: 15_000 });
   if (result.spawnError) return { kind: "missing" };
-  if (result.code === 0 && result.stdout.trim()) return { kind: "ok" };
+  if (result.code === 0) return { kind: "ok" };
   if (/permission denied/i.test(result.stderr)) return { kind: "denied" };
   const detail = result.timedOut ? "no answer in 15 s" : (result.stderr.trim().split("\n").at(-1) ?? "").slice(0, 200) || `exit ${result.code}`;
   return { kind: "down", detail };
@@ -139,11 +141,12 @@ export async function preflight(options: PreflightOptions, deps: PreflightDeps):
 
 /** After detection: the config chosen needs Docker and the engine does not answer (nothing written yet). */
 export async function preflightConfig(config: Config, options: Pick<PreflightOptions, "dryRun">, deps: PreflightDeps): Promise<void> {
-  if (!configNeedsDocker(config)) return;
-  const docker = await dockerState(deps.run);
-  const { problems, remarks } = judge({ uid: 0, systemdBooted: true, pid1: "systemd", userManager: true, docker }, { ...options, user: true, systemd: false, docker: "required" });
-  for (const remark of remarks) logger.warn(remark);
-  if (!problems.length) return;
-  logger.error(problems[0]!.line);
-  throw new ExitError(problems[0]!.code, "", [problems[0]!.line]);
+  for (const command of dockersOfConfig(config)) {
+    const docker = await dockerState(deps.run, command);
+    const { problems, remarks } = judge({ uid: 0, systemdBooted: true, pid1: "systemd", userManager: true, docker }, { ...options, user: true, systemd: false, docker: "required" });
+    for (const remark of remarks) logger.warn(remark);
+    if (!problems.length) continue;
+    logger.error(problems[0]!.line);
+    throw new ExitError(problems[0]!.code, "", [problems[0]!.line]);
+  }
 }

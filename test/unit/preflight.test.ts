@@ -1,6 +1,7 @@
 /** install's pre-flight decisions: each missing piece with its code and fix, a dry run told and not stopped. */
 import { describe, expect, test } from "bun:test";
-import { configNeedsDocker, dockerNeedOfFlags, judge, type MachineFacts } from "../../src/install/preflight.ts";
+import { dockerNeedOfFlags, dockersOfConfig, dockerState, judge, type MachineFacts } from "../../src/install/preflight.ts";
+import type { ProcessRunner } from "../../src/process/run.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { EXIT } from "../../src/exit-codes.ts";
 
@@ -69,9 +70,22 @@ describe("when Docker is needed", () => {
       if (!result.ok) throw new Error(result.errors.join("; "));
       return result.config;
     };
-    expect(configNeedsDocker(config({}))).toBe(false);
-    expect(configNeedsDocker(config({ gateway: { kind: "compose", projectDir: "/opt/openclaw", service: "openclaw-gateway" } }))).toBe(true);
-    expect(configNeedsDocker(config({ trigger: { mode: "container", container: "claude" } }))).toBe(true);
-    expect(configNeedsDocker(config({ targets: [{ kind: "openclaw-cli", command: ["docker", "exec", "gw", "openclaw"] }] }))).toBe(true);
+    expect(dockersOfConfig(config({}))).toEqual([]);
+    expect(dockersOfConfig(config({ gateway: { kind: "compose", projectDir: "/opt/openclaw", service: "openclaw-gateway" } }))).toEqual(["docker"]);
+    expect(dockersOfConfig(config({ gateway: { kind: "compose", projectDir: "/opt/openclaw", docker: "/opt/bin/docker" }, trigger: { mode: "container", container: "claude" } }))).toEqual(["docker", "/opt/bin/docker"]);
+    expect(dockersOfConfig(config({ targets: [{ kind: "openclaw-cli", command: ["/usr/bin/docker", "exec", "gw", "openclaw"] }] }))).toEqual(["/usr/bin/docker"]);
+    expect(dockersOfConfig(config({ targets: [{ kind: "openclaw-cli", command: ["openclaw"] }] }))).toEqual([]);
+  });
+
+  test("the engine's answer: docker version's exit code, its stderr, or no docker at all", async () => {
+    const answering = (result: Partial<Awaited<ReturnType<ProcessRunner>>>): ProcessRunner => async () => ({ code: 0, stdout: "", stderr: "", timedOut: false, ...result });
+    expect(await dockerState(answering({ stdout: "27.5.1\n" }))).toEqual({ kind: "ok" });
+    expect(await dockerState(answering({ spawnError: "docker: command not found", code: null }))).toEqual({ kind: "missing" });
+    expect(await dockerState(answering({ code: 1, stderr: "permission denied while trying to connect to the Docker daemon socket" }))).toEqual({ kind: "denied" });
+    expect(await dockerState(answering({ code: 1, stderr: "Client: …\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n" }))).toEqual({
+      kind: "down",
+      detail: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+    });
+    expect(await dockerState(answering({ code: null, timedOut: true }))).toEqual({ kind: "down", detail: "no answer in 15 s" });
   });
 });
