@@ -72,8 +72,12 @@ export function judge(facts: MachineFacts, options: PreflightOptions): { problem
   return { problems, remarks };
 }
 
-/** Pure: whether the flags given already say the layout runs in Docker. */
+/**
+ * Pure: whether the flags given already say the layout runs in Docker. A prepared config (`--config`) is asked once
+ * it is read (`preflightConfig`); without one, detection looks at containers.
+ */
 export function dockerNeedOfFlags(args: Record<string, unknown>): PreflightOptions["docker"] {
+  if (args.config) return "no";
   if (args.trigger === "container" || args.container || args["project-dir"]) return "required";
   return args["openclaw-dir"] ? "no" : "useful";
 }

@@ -62,6 +62,7 @@ describe("when Docker is needed", () => {
     expect(dockerNeedOfFlags({ "project-dir": "/opt/openclaw" })).toBe("required");
     expect(dockerNeedOfFlags({ "openclaw-dir": "/home/a/.openclaw" })).toBe("no");
     expect(dockerNeedOfFlags({})).toBe("useful");
+    expect(dockerNeedOfFlags({ config: "/root/prepared.json" })).toBe("no");
   });
 
   test("from a config: a compose gateway, a container trigger, openclaw run through docker", () => {
