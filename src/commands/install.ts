@@ -35,7 +35,7 @@ export default defineCommand({
     container: { type: "string", valueHint: "NAME", description: "Container that runs claude, for --trigger container" },
     model: { type: "string", valueHint: "MODEL", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
     "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (comments kept; backed up first where they cannot be)" },
-    test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing (--no-test: do not)" },
+    test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing" },
     completion: { type: "boolean", description: "Also install shell completion for bash (with bash-completion), zsh and fish, where installed" },
     ...remoteInstallArgs,
     verbose: { type: "boolean", alias: "v", description: "Log every step" },
