@@ -367,6 +367,7 @@ function startAttacker(program: string, caps?: string) {
   child.stderr.on("data", (c) => (output += c));
   const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   return {
+    printed: () => output,
     async stop(): Promise<string> {
       writeFileSync(stopFile, "");
       await Promise.race([exited, Bun.sleep(10_000).then(() => child.kill("SIGKILL"))]);
@@ -489,7 +490,10 @@ describe("attacks on the worker that acts as a place's owner", () => {
     const forger = startAttacker(forge, "+sys_ptrace");
     await Bun.sleep(200);
     const outputs: string[] = [];
-    for (let i = 0; i < 10; i++) {
+    // At least 10 syncs, and on until a forged line has reached root (a worker lives only for its sync: the forger may
+    // miss it, or reach it after its last answer).
+    const reachedRoot = () => /answered garbage|spoke out of turn|does not hold the token/.test(outputs.join(""));
+    for (let i = 0; i < 10 || (!reachedRoot() && i < 60); i++) {
       const token = fakeToken();
       rootCredentials(token, Date.now() + 8 * HOUR + i * 1000);
       const result = await oauthSync(["sync", "--config", config]);
@@ -508,7 +512,7 @@ describe("attacks on the worker that acts as a place's owner", () => {
     expect(existsSync(join(locked, ".env"))).toBe(false);
     const forged = await forger.stop();
     expect(Number(/SUMMARY reached (\d+)/.exec(forged)?.[1] ?? 0)).toBeGreaterThan(0);
-    expect(printed).toMatch(/answered garbage|spoke out of turn|does not hold the token/); // forged lines did reach root
+    expect(reachedRoot()).toBe(true); // forged lines did reach root
   }, 120_000);
 
   attack("the owner stopping its worker (SIGSTOP) costs that owner's targets one timeout, not one each, and no one else's", async () => {
@@ -542,10 +546,11 @@ describe("attacks on the worker that acts as a place's owner", () => {
       const rotated = Date.now();
       rootCredentials(second, (expiresAt += 1000));
       expect(await until(() => holds(honest, second), 10_000)).toBe(true); // no one else waits for it
-      expect(await until(() => output.includes("not tried in this pass"), 50_000)).toBe(true);
-      expect(Date.now() - rotated).toBeLessThan(45_000); // one 30 s timeout, not five
-      expect(output).toContain("timed out after 30 s");
-      expect(holds(own, second)).toBe(false);
+      // Each of the owner's five targets reports the stopped worker (the requests under way time out together, any
+      // still queued are not tried), all within one timeout, not five in a row.
+      const reported = () => own.every((path) => output.split("\n").some((line) => line.includes(path) && /timed out after 30 s/.test(line)));
+      expect(await until(reported, 50_000)).toBe(true);
+      expect(Date.now() - rotated).toBeLessThan(45_000);
       const third = fakeToken();
       rootCredentials(third, (expiresAt += 1000));
       expect(await until(() => holds([...own, ...honest], third), 15_000)).toBe(true); // a new worker for the next pass
