@@ -237,8 +237,14 @@ boot() {
   # PID 1 of the container: the child of nspawn once it has exec'd systemd.
   local deadline=$((SECONDS + BOOT_TIMEOUT))
   pid=""
-  # The background child is bash, then setsid, until it has exec'd nspawn.
-  while alive_as "$nspawn" bash || alive_as "$nspawn" setsid || alive_as "$nspawn" env; do sleep 0.02; done
+  # The background child is bash, then setsid (and for the containers flavour env and bash), until it has exec'd nspawn.
+  # (Its name read once per look: env → bash → systemd-nspawn may change it between two reads.)
+  while :; do
+    case "$(cat "/proc/$nspawn/comm" 2>/dev/null)" in
+      bash | setsid | env) sleep 0.02 ;;
+      *) break ;;
+    esac
+  done
   while :; do
     if ! is_nspawn "$nspawn"; then
       echo "---- $dir/console.log ----" >&2
