@@ -155,6 +155,10 @@ function refuseOwner(chain: DirStep[], index: number, facts: TrustFacts): PlaceD
   }
   const dirName = nameOf(dirLogin, facts);
   const topIsHome = isHomeOrAbove(top, facts.homes); // another account's home inside this one: never re-owned
+  if (holder?.kind === "unknown") {
+    // newuidmap accepts a range named by uid: an account only NSS knows (LDAP) can be named so, and is then found.
+    return refuse(problem, `if ${holder.name} is an account of this host that /etc/passwd does not list, name its ranges by uid in /etc/subuid and /etc/subgid (\`UID:START:COUNT\`); otherwise move ${top} out of ${dir.path} to a directory only root can change`);
+  }
   if (holder?.kind === "daemon") {
     return refuse(problem, `move ${top} out of ${dir.path} to a directory only root can change (for example /srv/openclaw) and bind-mount it from there (OPENCLAW_CONFIG_DIR)`);
   }

@@ -114,6 +114,7 @@ describe("third parties stay refused, with a fix that never re-owns a home", () 
     const ghost = facts({ subuid: "ghost:165536:65536\n" });
     const d = decidePlace(chain([HOME, 1000], [STATE, 166535], [AGENT, 166535]), ghost);
     expect(d.ok || d.message).toContain("uid 166535 (in the /etc/subuid range of ghost, who is not in /etc/passwd)");
+    expect(d.ok || d.message).toContain("if ghost is an account of this host that /etc/passwd does not list, name its ranges by uid in /etc/subuid and /etc/subgid (`UID:START:COUNT`)");
   });
 
   test("root's range (rootful containers) is no login's: its uid cannot vouch for root's place, nor a user's home for it", () => {
