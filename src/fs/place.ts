@@ -44,8 +44,8 @@ export function loginActor(actor: Actor, accounts: Accounts = loadAccounts()): A
   return login === actor.uid ? actor : { uid: login, gid: accounts.primaryGid(login) ?? login };
 }
 
-export function describeActor(actor: Actor): string {
-  return actor.uid === 0 ? "root" : describeUid(actor.uid, loadAccounts());
+export function describeActor(actor: Actor, accounts: Accounts = loadAccounts()): string {
+  return actor.uid === 0 ? "root" : describeUid(actor.uid, accounts);
 }
 
 export type TrustedRead = { ok: true; text: string } | { ok: false; code: string; message: string };
@@ -75,15 +75,15 @@ export function readOwnFile(path: string, maxBytes: number): TrustedRead {
 }
 
 /** Why a directory of ours (the state dir, the config's) is not ours alone, with the fix; undefined when it is. */
-export function ownDirProblem(chain: DirStep[], dir: string): string | undefined {
-  const decision = decideChain(chain);
+export function ownDirProblem(chain: DirStep[], dir: string, accounts: Accounts = loadAccounts(), self = selfUid()): string | undefined {
+  const decision = decidePlace(chain, accounts);
   if (!decision.ok) return decision.message;
-  const self = selfUid();
   if (decision.actor.uid === self || decision.actor.uid === 0) return undefined;
-  if (isHomeOrAbove(dir, loadAccounts().homes)) {
-    return `${dir} belongs to ${describeActor(decision.actor)}, who could change what oauth-sync does: it is a home directory (or above one), so choose a directory of ${self === 0 ? "root's" : "your own"} for it instead`;
+  const who = describeActor(decision.actor, accounts);
+  if (isHomeOrAbove(dir, accounts.homes)) {
+    return `${dir} belongs to ${who}, who could change what oauth-sync does: it is a home directory (or above one), never to be re-owned: choose a directory of ${self === 0 ? "root's" : "your own"} for it instead`;
   }
-  return `${dir} belongs to ${describeActor(decision.actor)}, who could change what oauth-sync does: fix: \`chown ${self}:${self === 0 ? 0 : (process.getegid?.() ?? self)} ${dir} && chmod go-w ${dir}\``;
+  return `${dir} belongs to ${who}, who could change what oauth-sync does: fix: \`chown ${self}:${self === 0 ? 0 : (process.getegid?.() ?? self)} ${dir} && chmod go-w ${dir}\``;
 }
 
 /** The same check for a directory path that may not exist yet (then its deepest existing parent is checked). */

@@ -216,3 +216,14 @@ describe("no advice re-owns a home directory or one above a home", () => {
     );
   });
 });
+
+describe("a directory of oauth-sync's own (state, config) in someone's home", () => {
+  test("a home is never to be re-owned: another directory is asked for; below a home, the chown is given", async () => {
+    const { ownDirProblem } = await import("../../src/fs/place.ts");
+    expect(ownDirProblem(chain([HOME, 1000]), HOME, facts(), 0)).toBe(
+      "/home/poduser belongs to poduser (uid 1000), who could change what oauth-sync does: it is a home directory (or above one), never to be re-owned: choose a directory of root's for it instead",
+    );
+    expect(ownDirProblem(chain([HOME, 1000], [`${HOME}/state`, 1000]), `${HOME}/state`, facts(), 0)).toEndWith("fix: `chown 0:0 /home/poduser/state && chmod go-w /home/poduser/state`");
+    expect(ownDirProblem(chain(["/var/lib/oauth-sync", 0]), "/var/lib/oauth-sync", facts(), 0)).toBeUndefined();
+  });
+});
