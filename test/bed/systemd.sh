@@ -100,9 +100,15 @@ containers_root() {
 # The cgroup v2 directory a containers-flavour machine runs in (its own, so two machines never share `payload`).
 machine_cgroup() { echo "/sys/fs/cgroup/unified/oauth-sync-bed-$1"; }
 
-# Removes the machine's cgroup tree once its processes are gone (deepest first; rmdir fails on a busy one).
+# Removes the machine's cgroup tree (deepest first). Anything still in it (a container whose nspawn died early) is
+# killed first: the tree is this machine's alone.
 remove_cgroup() {
-  local cg
+  local cg="$(machine_cgroup "$1")" i
+  if [ -e "$cg/cgroup.kill" ] && grep -q '^populated 1' "$cg/cgroup.events" 2>/dev/null; then
+    log "$1: processes left in $cg: killed"
+    echo 1 >"$cg/cgroup.kill"
+    for i in $(seq 50); do grep -q '^populated 0' "$cg/cgroup.events" && break; sleep 0.1; done
+  fi
   for cg in "$(machine_cgroup "$1")" "/sys/fs/cgroup/systemd/oauth-sync-bed-$1"; do
     [ -d "$cg" ] || continue
     find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true
@@ -358,11 +364,11 @@ stop() {
     local deadline=$((SECONDS + 10))
     while alive_as "$pid1" systemd && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
   fi
+  if [ "$(cat "$dir/flavour" 2>/dev/null)" = containers ]; then remove_cgroup "$name"; fi
   if mountpoint -q "$dir/root"; then
     umount "$dir/root" 2>/dev/null || umount -l "$dir/root" || die "could not unmount $dir/root"
   fi
   mountpoint -q "$dir/root" && die "$dir/root is still mounted"
-  [ "$(cat "$dir/flavour" 2>/dev/null)" = containers ] && remove_cgroup "$name"
   remove_tree "$dir"
   log "$name: removed ($(took "$t"))"
 }
