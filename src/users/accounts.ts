@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { readRegularFile } from "../fs/open-file.ts";
 import { parseSubordinate, rangeHolder, type RangeHolder, type SubRange } from "./subordinate.ts";
 
@@ -84,14 +85,35 @@ function alsoHeldBy(holder: RangeHolder | undefined, account: string | undefined
   return { kind: "shared", names: [...new Set([...names, account])].sort() };
 }
 
+const ACCOUNT_FILES = ["/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid"] as const;
+
+/** A file as it is now, cheaply: useradd, usermod and vipw replace these files by rename. */
+const identity = (path: string) => {
+  try {
+    const info = statSync(path, { throwIfNoEntry: false });
+    return info ? `${info.dev}:${info.ino}:${info.mtimeMs}:${info.ctimeMs}:${info.size}` : "-";
+  } catch {
+    return "?";
+  }
+};
+
+/** The last accounts read, with the four files' identities then. */
+const known = new Map<string, { key: string; accounts: Accounts }>();
+
 /**
- * The host's accounts, read fresh each time (a few KB; users come and go while the service runs). Each file is
- * read bounded and without following a link; an unreadable one counts as empty (no ranges: nobody's subordinates).
+ * The host's accounts as they are now (users and ranges come and go while the service runs): read again whenever
+ * one of the files changed, else the last read; every owner check of every pass asks. Each file is read bounded and
+ * without following a link; an unreadable one counts as empty (no ranges: nobody's subordinates).
  */
 export function loadAccounts(root = ""): Accounts {
+  const key = ACCOUNT_FILES.map((f) => identity(`${root}${f}`)).join("|");
+  const hit = known.get(root);
+  if (hit?.key === key && !key.includes("?")) return hit.accounts;
   const read = (path: string) => {
     const result = readRegularFile(`${root}${path}`, 4 * 1024 * 1024);
     return result.ok ? result.text : "";
   };
-  return accountsFrom({ passwd: read("/etc/passwd"), group: read("/etc/group"), subuid: read("/etc/subuid"), subgid: read("/etc/subgid") });
+  const accounts = accountsFrom({ passwd: read("/etc/passwd"), group: read("/etc/group"), subuid: read("/etc/subuid"), subgid: read("/etc/subgid") });
+  known.set(root, { key, accounts });
+  return accounts;
 }

@@ -1,6 +1,6 @@
 /** The host's account files as src/users/accounts.ts reads them: bounded, no FIFO can stall it, ranges included. */
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -37,4 +37,14 @@ test("missing range files mean no ranges; a FIFO or an oversized file is skipped
   expect(accounts.subuidHolder(166535)).toBeUndefined();
   expect(accounts.subgidHolder(166535)).toBeUndefined();
   expect(accounts.byName("poduser")?.uid).toBe(1000);
+});
+
+test("read again when a file changes (usermod --add-subuids replaces /etc/subuid), else the last read is kept", () => {
+  etc({ passwd: PASSWD, group: "root:x:0:\n", subuid: "", subgid: "" });
+  const first = loadAccounts(root);
+  expect(loadAccounts(root)).toBe(first);
+  expect(first.subuidHolder(166535)).toBeUndefined();
+  writeFileSync(join(root, "etc/subuid.new"), "poduser:165536:65536\n");
+  renameSync(join(root, "etc/subuid.new"), join(root, "etc/subuid"));
+  expect(loadAccounts(root).subuidHolder(166535)).toEqual({ kind: "user", uid: 1000, name: "poduser" });
 });
