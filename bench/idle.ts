@@ -6,6 +6,9 @@
  *   floor+    the same binary with the runtime settings `watch` gives itself (src/process/service-runtime.ts: no JIT,
  *             no GC timer): the floor for those settings, and the anchor of the differences printed last
  *   oauth-sync `watch` from dist/oauth-sync, one env-file target, default settings
+ *   oauth-sync (uid 1000)  the same with the target in a directory uid 1000 owns under root's 0700 one (OpenClaw's
+ *             Hetzner layout): written by the worker acting as uid 1000, which stays between passes (src/privilege/);
+ *             its CPU, wake-ups and RSS count as the service's children (needs root)
  * For each: CPU per idle hour and wake-ups per minute (voluntary context switches of every thread of the process and
  * its children, from /proc/PID/task/TID/{schedstat,status}), RSS idle and after 1 000 and 10 000 rotations (temp file +
  * rename), and p50/p99 from the rename to the target holding the token.
@@ -13,7 +16,7 @@
  * Goals (issues 12 and 20, printed, not asserted): CPU per idle hour within 0.1 s of `floor+`; RSS within 5 MB of
  * `floor`, growing < 2 MB over 10 000 rotations; p50 within 5 ms of `floor`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,7 +80,14 @@ async function startAll(): Promise<Subject[]> {
   await writeFile(config, JSON.stringify({ credentials: ours.credentials, stateDir: join(root, "oauth-sync/state"), targets: [{ kind: "env-file", path: ours.target }] }));
   const command = privateMounts ? ["unshare", "--mount", "--propagation", "private", BINARY] : [BINARY];
   ours.child = spawn(command[0]!, [...command.slice(1), "watch", "--config", config, "--quiet"], { stdio: "ignore", env: { PATH: process.env.PATH, HOME: join(root, "oauth-sync") } });
-  return [seed, floor, lean, ours];
+  if (process.getuid?.() !== 0) return [seed, floor, lean, ours];
+  const owned = await layout("oauth-sync (uid 1000)");
+  const ownedDir = join(root, "oauth-sync (uid 1000)");
+  spawnSync("chown", ["-R", "1000:1000", join(ownedDir, "openclaw")]);
+  const ownedConfig = join(ownedDir, "config.json");
+  await writeFile(ownedConfig, JSON.stringify({ credentials: owned.credentials, stateDir: join(ownedDir, "state"), targets: [{ kind: "env-file", path: owned.target }] }));
+  owned.child = spawn(command[0]!, [...command.slice(1), "watch", "--config", ownedConfig, "--quiet"], { stdio: "ignore", env: { PATH: process.env.PATH, HOME: ownedDir } });
+  return [seed, floor, lean, ours, owned];
 }
 
 /** The process and all its descendants (the seed's shells and inotifywait; oauth-sync's findmnt). */

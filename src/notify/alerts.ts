@@ -1,9 +1,13 @@
 import { logger } from "../log/logger.ts";
-import { failingEvent, pushFailingEvent, thisHost, type NotifyEvent } from "./event.ts";
+import { VERSION } from "../version.ts";
+import { failingEvent, pushFailingEvent, thisHost, tokenFormatEvent, type NotifyEvent } from "./event.ts";
 import { emptyStreak, onFailure, onSuccess, type Streak } from "./policy.ts";
 
-/** What can fail again and again: the sync pass, the gateway reload, the state record, a push to one host. */
-export type AlertKey = "sync" | "reload" | "state" | `push:${string}`;
+/**
+ * What can fail again and again: the sync pass, the gateway reload, the state record, a push to one host, and a token
+ * in a format this release does not accept (said at once: no streak to wait for).
+ */
+export type AlertKey = "sync" | "reload" | "state" | "token-format" | `push:${string}`;
 
 export type AlertOutcome =
   | { ok: true }
@@ -22,11 +26,17 @@ export interface Alerts {
 }
 
 function event(key: AlertKey, host: string, at: number, count: number, error: string): NotifyEvent {
+  if (key === "token-format") return tokenFormatEvent(host, at, { message: error, version: VERSION });
   if (key.startsWith("push:")) return pushFailingEvent(host, at, { target: key.slice("push:".length), count, error });
   return failingEvent(`${key as "sync" | "reload" | "state"}-failing`, host, at, { count, error });
 }
 
-const RECOVERED: Record<string, string> = { sync: "sync works again", reload: "the gateway reload works again", state: "the state record is written again" };
+const RECOVERED: Record<string, string> = {
+  sync: "sync works again",
+  reload: "the gateway reload works again",
+  state: "the state record is written again",
+  "token-format": "the token's format is accepted again",
+};
 
 /**
  * The one owner of failure streaks: fed the outcome of every pass, reload and push, it sends the first message when a
@@ -46,7 +56,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
       }
       const settings = deps.settings();
       const known = { ...streak, count: Math.max(streak.count, (outcome.failures ?? 0) - 1) };
-      const r = onFailure(known, outcome.error, deps.now(), settings.failureThreshold, settings.reminderHours * 3_600_000);
+      const threshold = key === "token-format" ? 1 : settings.failureThreshold;
+      const r = onFailure(known, outcome.error, deps.now(), threshold, settings.reminderHours * 3_600_000);
       streaks.set(key, r.streak);
       if (r.send) await deps.notify(event(key, thisHost(settings.host), deps.now(), r.streak.count, outcome.error)).catch(() => undefined);
     },

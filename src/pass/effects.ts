@@ -27,7 +27,8 @@ export function oneShotEffects(config: Config, deps: { now: () => number; run: P
     reloads: reloadNow(config, deps.reload),
     pushes: {
       offer() {},
-      everywhere: (hosts, credentials) => pushEverywhere(hosts, credentials, { run: deps.run, now: deps.now, stateDir: () => config.stateDir }),
+      // `sync --force` makes each host replace what it holds, as it makes the local targets.
+      everywhere: (hosts, credentials) => pushEverywhere(hosts, credentials, { run: deps.run, now: deps.now, stateDir: () => config.stateDir }, { force: deps.force }),
     },
     alerts: noAlerts,
     log: (report) => logReport(report),

@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.ts";
-import type { ClaudeCredentials, CredentialsResult } from "../credentials/parse.ts";
+import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { ReloadResult } from "../gateway/types.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
@@ -7,7 +7,7 @@ import type { Alerts } from "../notify/alerts.ts";
 import { sshTargetId, type SshTargetConfig } from "../config/ssh.ts";
 import type { PushOutcome } from "../push/scheduler.ts";
 import { sshTargets } from "../push/targets.ts";
-import { syncFrom, type PassStage, type SyncDeps, type SyncReport } from "../sync/engine.ts";
+import { syncFrom, type PassSource, type PassStage, type SyncDeps, type SyncReport } from "../sync/engine.ts";
 import type { PassPolicy } from "./policy.ts";
 
 export interface ReloadEffects {
@@ -51,7 +51,7 @@ export interface PassOutcome {
  * `onStageError`), so the pass always ends with an outcome; exit codes are computed from it at the edge
  * (src/commands/_edge.ts).
  */
-export async function runPass(config: Config, source: CredentialsResult, policy: PassPolicy, effects: PassEffects): Promise<PassOutcome> {
+export async function runPass(config: Config, source: PassSource, policy: PassPolicy, effects: PassEffects): Promise<PassOutcome> {
   const report = await syncFrom(config, source, effects.sync);
   const stage = async <T>(name: PassStage, fn: () => T | Promise<T>): Promise<T | undefined> => {
     try {
@@ -104,11 +104,16 @@ async function reloadAfter(report: SyncReport, policy: PassPolicy, reloads: Relo
   return result;
 }
 
-/** The pass's outcomes for the alerts keeper. A half-written or blanked file is not a failing sync (a dead login is the refresh bookkeeping's). */
+/**
+ * The pass's outcomes for the alerts keeper. A half-written or blanked file is not a failing sync (a dead login is the
+ * refresh bookkeeping's); a token in a format this release does not accept has its own message, at once.
+ */
 async function recordAlerts(report: SyncReport, alerts: Alerts): Promise<void> {
   await alerts.record("state", report.stateError ? { ok: false, error: report.stateError } : { ok: true });
-  if (report.ok) return alerts.record("sync", { ok: true });
   const source = report.source;
+  if (!source.ok && source.reason === "unrecognised-token") return alerts.record("token-format", { ok: false, error: source.message });
+  if (source.ok) await alerts.record("token-format", { ok: true });
+  if (report.ok) return alerts.record("sync", { ok: true });
   if (!source.ok && (source.reason === "malformed" || source.reason === "logged-out")) return;
   const error = source.ok ? (report.outcomes.find((o) => o.status === "failed")?.message ?? "a target failed") : source.message;
   await alerts.record("sync", { ok: false, error });

@@ -52,16 +52,17 @@ export async function receive(config: Config, text: string, deps: ReceiveDeps): 
   if (!release) return { status: "failed", detail: `another receive holds ${join(config.stateDir, "receive.lock")}` };
   try {
     const held = sourceSection.read(await loadState(config.stateDir)) ?? {};
-    if (held.fingerprint && held.fingerprint !== message.fingerprint && held.expiresAt !== undefined && held.expiresAt > message.credentials.expiresAt) {
+    // A forced push (`sync --force` on the source) is how an operator resets a receiver that holds a newer token.
+    if (!message.force && held.fingerprint && held.fingerprint !== message.fingerprint && held.expiresAt !== undefined && held.expiresAt > message.credentials.expiresAt) {
       return {
         status: "refused",
         fingerprint: held.fingerprint,
         expiresAt: held.expiresAt,
-        detail: `holds a newer token (${held.fingerprint}, expires ${formatTime(held.expiresAt)}) than the one pushed (${message.fingerprint}, expires ${formatTime(message.credentials.expiresAt)}): not written`,
+        detail: `holds a newer token (${held.fingerprint}, expires ${formatTime(held.expiresAt)}) than the one pushed (${message.fingerprint}, expires ${formatTime(message.credentials.expiresAt)}): not written; to replace it, run \`oauth-sync sync --force\` on the source`,
       };
     }
     const effects = {
-      sync: { now: () => now, run: deps.run, fault: deps.fault, onStageError: deps.onStageError },
+      sync: { now: () => now, run: deps.run, force: message.force, fault: deps.fault, onStageError: deps.onStageError },
       reloads: reloadNow(config, deps.reload),
       pushes: { offer() {}, everywhere: async () => [] },
       alerts: noAlerts,

@@ -1,6 +1,7 @@
 import type { Config, LocalTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials, CredentialsResult } from "../credentials/parse.ts";
 import { readCredentials } from "../credentials/read.ts";
+import { closeFound, findFile } from "../fs/open-file.ts";
 import { fingerprint } from "../log/redact.ts";
 import { oneLine } from "../log/one-line.ts";
 import type { ProcessRunner } from "../process/run.ts";
@@ -37,14 +38,35 @@ export interface SyncReport {
   stateError?: string;
 }
 
-/** The read stage of a pass: the CLI's credentials file; a failure is a refusal, never a throw. */
-export async function readSource(file: string, deps: Pick<SyncDeps, "now" | "fault" | "onStageError">, now = deps.now()): Promise<CredentialsResult> {
+/** The source of a pass: the credentials, and (read from the CLI's file) the uid that owns that login. */
+export type PassSource = CredentialsResult & { loginUid?: number };
+
+/**
+ * The read stage of a pass: the CLI's credentials file, with the uid that owns it (the one user its refresh token may
+ * reach: an `exec` target that asks); a failure is a refusal, never a throw.
+ */
+export async function readSource(file: string, deps: Pick<SyncDeps, "now" | "fault" | "onStageError">, now = deps.now()): Promise<PassSource> {
   try {
     deps.fault?.("read");
-    return await readCredentials(file, now);
+    const source = await readCredentials(file, now);
+    return source.ok ? { ...source, loginUid: loginOwner(file) } : source;
   } catch (error) {
     deps.onStageError?.("read", oneLine(error));
     return { ok: false, reason: "unreadable", message: `cannot read credentials ${file}: ${oneLine(error)}` };
+  }
+}
+
+/** The uid that owns the CLI's login file. */
+function loginOwner(file: string): number | undefined {
+  try {
+    const found = findFile(file);
+    try {
+      return found.info?.uid;
+    } finally {
+      closeFound(found);
+    }
+  } catch {
+    return undefined;
   }
 }
 
@@ -54,9 +76,9 @@ export function localTargets(config: Config): LocalTargetConfig[] {
 }
 
 /** A pass from credentials already read (the CLI's file, or a token pushed to `oauth-sync receive`). */
-export async function syncFrom(config: Config, source: CredentialsResult, deps: SyncDeps, now = deps.now()): Promise<SyncReport> {
+export async function syncFrom(config: Config, source: PassSource, deps: SyncDeps, now = deps.now()): Promise<SyncReport> {
   const targets = localTargets(config).map(createTarget);
-  const outcomes = source.ok ? await syncTargets(targets, source.credentials, targetsSection.read(await loadState(config.stateDir)) ?? {}, deps, now) : [];
+  const outcomes = source.ok ? await syncTargets(targets, source.credentials, targetsSection.read(await loadState(config.stateDir)) ?? {}, deps, now, source.loginUid) : [];
   const stateError = await recordPass(config.stateDir, source, outcomes, deps, now);
   const written = new Set(outcomes.filter((o) => o.status === "written").map((o) => o.id));
   return {
@@ -86,12 +108,12 @@ async function recordPass(stateDir: string, source: CredentialsResult, outcomes:
   }
 }
 
-function syncTargets(targets: Target[], credentials: ClaudeCredentials, held: Record<string, TargetState>, deps: SyncDeps, now: number) {
+function syncTargets(targets: Target[], credentials: ClaudeCredentials, held: Record<string, TargetState>, deps: SyncDeps, now: number, loginUid: number | undefined) {
   return Promise.all(
     targets.map((target) =>
       (async () => {
         deps.fault?.("write");
-        return target.sync(credentials, { now, state: held[target.id], run: deps.run, force: deps.force });
+        return target.sync(credentials, { now, state: held[target.id], run: deps.run, force: deps.force, loginUid });
       })().catch((error): TargetOutcome => {
         // A target reports its own failures as outcomes: a throw is a bug in planning or writing.
         deps.onStageError?.("write", `${target.id}: ${oneLine(error)}`);

@@ -1,7 +1,6 @@
 import { statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
-import type { CredentialsResult } from "../credentials/parse.ts";
 import { fingerprint } from "../log/redact.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
@@ -9,7 +8,7 @@ import { noAlerts } from "../notify/alerts.ts";
 import { runPass } from "../pass/pipeline.ts";
 import { backoffMs } from "../schedule/backoff.ts";
 import { serialRunner, type Clock } from "../schedule/runner.ts";
-import { readSource, type SyncDeps, type SyncReport } from "../sync/engine.ts";
+import { readSource, type PassSource, type SyncDeps, type SyncReport } from "../sync/engine.ts";
 import { logReport, problemMemory } from "../sync/report.ts";
 import { missedBy, nextExpiryCheck, type PassReason } from "./expiry.ts";
 import { watchMounts } from "./mounts.ts";
@@ -24,7 +23,7 @@ export interface WatchDeps extends SyncDeps {
    * One pass from the credentials just read, and what follows it: the daemon runs the pipeline there (src/pass/).
    * Default: the targets alone (no reload, no push), logged.
    */
-  pass?: (source: CredentialsResult, reasons: ReadonlySet<PassReason>) => Promise<SyncReport>;
+  pass?: (source: PassSource, reasons: ReadonlySet<PassReason>) => Promise<SyncReport>;
   /** The file events: @parcel/watcher by default; null starts no watcher at all (a test seam: only the safety nets run). */
   watcher?: Watcher | null;
   /** The mount-table monitor (findmnt --poll by default); null starts none. */
@@ -112,7 +111,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
   const memory = problemMemory();
   const pass =
     deps.pass ??
-    (async (source: CredentialsResult) =>
+    (async (source: PassSource) =>
       (await runPass(config, source, { reload: "skip", push: "skip" }, {
         sync: deps,
         reloads: { now: async () => undefined, owed: async () => false, request() {}, retryIfOwed() {} },

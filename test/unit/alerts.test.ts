@@ -65,3 +65,19 @@ describe("createAlerts", () => {
     await failing.record("state", { ok: false, error: "EROFS" });
   });
 });
+
+describe("a token in a format this release does not accept", () => {
+  test("said at once (no streak to wait for), with the release; reminded, not repeated; the sync streak is another", async () => {
+    const { alerts, events, later } = keeper(3);
+    const message = "/root/.claude/.credentials.json: the access token holds a character no release of Claude Code writes";
+    await alerts.record("token-format", { ok: false, error: message });
+    await alerts.record("token-format", { ok: false, error: message });
+    expect(events.map((e) => e.kind)).toEqual(["token-format"]);
+    expect(events[0]!.text).toContain(message);
+    later(4 * HOUR);
+    await alerts.record("token-format", { ok: false, error: message });
+    expect(events.map((e) => e.kind)).toEqual(["token-format", "token-format"]);
+    await alerts.record("token-format", { ok: true });
+    expect(lines).toContain("the token's format is accepted again");
+  });
+});

@@ -74,7 +74,7 @@ describe("runPass", () => {
     expect(outcome.pushes?.map((p) => p.result.kind)).toEqual(["retry"]);
     expect(syncExitCode(outcome)).toBe(1); // a host did not take it
     await Bun.sleep(10);
-    expect(t.alerts).toEqual([["state", { ok: true }], ["sync", { ok: true }]]);
+    expect(t.alerts).toEqual([["state", { ok: true }], ["token-format", { ok: true }], ["sync", { ok: true }]]);
   });
 
   test("nothing changed: no reload, unless one is owed from earlier; a failed reload is exit 4", async () => {
