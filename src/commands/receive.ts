@@ -8,7 +8,7 @@ import { redact } from "../log/redact.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 import { formatAnswer, type Answer } from "../push/answer.ts";
 import { MAX_MESSAGE_BYTES } from "../push/message.ts";
-import { receive } from "../push/receive.ts";
+import { receive } from "../pass/receive.ts";
 import { readBoundedStdin } from "../process/stdin.ts";
 import { runProcess } from "../process/run.ts";
 import { receiveExitCode } from "./_edge.ts";

@@ -5,15 +5,16 @@ import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
 import type { ReloadDeps } from "../gateway/types.ts";
 import { registerSecret } from "../log/redact.ts";
-import { reloadNow } from "../pass/effects.ts";
-import { runPass } from "../pass/pipeline.ts";
-import { POLICY } from "../pass/policy.ts";
+import { reloadNow } from "./effects.ts";
+import { runPass } from "./pipeline.ts";
+import { POLICY } from "./policy.ts";
 import { noAlerts } from "../notify/alerts.ts";
 import { localTargets, type SyncDeps } from "../sync/engine.ts";
 import { sourceSection } from "../sync/record.ts";
 import { loadState } from "../state/store.ts";
-import type { Answer } from "./answer.ts";
-import { parseMessage } from "./message.ts";
+import type { Answer } from "../push/answer.ts";
+import { parseMessage } from "../push/message.ts";
+import { receiverProblem } from "../push/targets.ts";
 
 export interface ReceiveDeps extends SyncDeps {
   reload: ReloadDeps;
@@ -22,14 +23,6 @@ export interface ReceiveDeps extends SyncDeps {
 
 const LOCK_STALE_MS = 10 * 60_000;
 const LOCK_WAIT_MS = 30_000;
-
-/** Pure: a receiving config must say so, and may not push on (a loop of hosts pushing to each other). */
-export function receiverProblem(config: Config): string | undefined {
-  if (config.source !== "push") return 'this config follows a credentials file: a receiving host needs `"source": "push"` in its config';
-  if (config.targets.some((t) => t.kind === "ssh")) return "a receiving host does not push on: remove its ssh targets";
-  if (localTargets(config).length === 0) return "a receiving host needs at least one local target";
-  return undefined;
-}
 
 /**
  * `oauth-sync receive`: the message (already read, size-capped) → validated, the newer-token rule applied, this
