@@ -105,13 +105,12 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
     start() {
       wake();
     },
-    /** After every sync pass: a dead login or its recovery; then look at the expiry again. */
+    /**
+     * After every sync pass: a blanked file is a dead login at once; then a look at the login, which notices a
+     * recovery and the expiry (one read of the file, not one here and one there).
+     */
     async onSync(report: SyncReport) {
-      if (!report.source.ok && report.source.reason === "logged-out") {
-        await reportDeadLogin(config, BLANKED_REASON, BLANK, deps);
-      } else if (report.source.ok) {
-        await noticeRecovery(config, await readLogin(config.credentials), deps);
-      }
+      if (!report.source.ok && report.source.reason === "logged-out") await reportDeadLogin(config, BLANKED_REASON, BLANK, deps);
       wake();
     },
     stop: () => runner.stop(),

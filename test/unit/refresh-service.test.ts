@@ -160,6 +160,7 @@ describe("the refresh scheduler inside watch", () => {
     t.login(fakeToken(), t.clock.now() + 8 * HOUR);
     const live = { source: { ok: true, credentials: {} }, outcomes: [], changed: false, reloadNeeded: false, ok: true } as unknown as SyncReport;
     await t.service.onSync(live);
+    await Bun.sleep(30); // the look it asked for
     expect(t.events.map((e) => e.kind)).toEqual(["reauth-needed", "recovered"]);
     expect(existsSync(t.flag)).toBe(false);
   });
