@@ -69,6 +69,21 @@ function watcherPlugin(addon: string): BunPlugin {
   };
 }
 
+/**
+ * The commit this tree was built from and its date (what `install` compares to tell an upgrade from a downgrade
+ * when two builds carry the same version); OAUTH_SYNC_COMMIT and OAUTH_SYNC_COMMIT_DATE override them.
+ */
+function buildInfo(release: Release) {
+  const git = (...args: string[]) => {
+    const result = Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe", stderr: "ignore" });
+    return result.exitCode === 0 ? result.stdout.toString().trim() : undefined;
+  };
+  const dirty = git("status", "--porcelain", "--untracked-files=no");
+  const commit = process.env.OAUTH_SYNC_COMMIT || (git("rev-parse", "HEAD") ?? "") + (dirty ? "-dirty" : "") || undefined;
+  const date = process.env.OAUTH_SYNC_COMMIT_DATE || git("log", "-1", "--format=%cI") || undefined;
+  return { commit, date, target: release.name, libc: release.name.endsWith("-musl") ? "musl" : "glibc", bun: Bun.version };
+}
+
 async function compile(release: Release, outfile: string): Promise<void> {
   const started = performance.now();
   const result = await Bun.build({
@@ -77,7 +92,7 @@ async function compile(release: Release, outfile: string): Promise<void> {
     minify: true,
     bytecode: true,
     sourcemap: "none",
-    define: { __OAUTH_SYNC_VERSION__: JSON.stringify(process.env.OAUTH_SYNC_VERSION || pkg.version) },
+    define: { __OAUTH_SYNC_VERSION__: JSON.stringify(process.env.OAUTH_SYNC_VERSION || pkg.version), __OAUTH_SYNC_BUILD__: JSON.stringify(buildInfo(release)) },
     plugins: [watcherPlugin(await watcherAddon(release.watcherPackage))],
   });
   if (!result.success) {

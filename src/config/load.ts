@@ -6,8 +6,10 @@ import { DEFAULT_CONFIG_PATH } from "./defaults.ts";
 import { describeFsError } from "../fs/errors.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
+import { migrateConfig } from "./migrate.ts";
 
-export type ConfigResult = { ok: true; config: Config; path: string } | { ok: false; path: string; errors: string[] };
+/** `notes`: what src/config/migrate.ts changed in an older form (for the caller to print). */
+export type ConfigResult = { ok: true; config: Config; path: string; notes: string[] } | { ok: false; path: string; errors: string[] };
 
 export function configPath(flag?: string): string {
   return flag || process.env.OAUTH_SYNC_CONFIG || DEFAULT_CONFIG_PATH;
@@ -34,11 +36,13 @@ export function parseConfig(text: string, path: string): ConfigResult {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, path, errors: [`${path} must hold a JSON object`] };
   }
+  const { raw: current, notes } = migrateConfig(raw as Record<string, unknown>);
+  raw = current;
   const control = controlCharacters(raw);
   if (control.length > 0) return { ok: false, path, errors: control.map((where) => `${where}: contains a control character (a newline, a tab…): refused`) };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, path, errors: explainIssues(parsed.error.issues, raw) };
-  return { ok: true, path, config: absolutePaths(parsed.data, dirname(resolve(path))) };
+  return { ok: true, path, config: absolutePaths(parsed.data, dirname(resolve(path))), notes };
 }
 
 function explainIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
