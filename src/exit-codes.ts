@@ -19,6 +19,8 @@ export const EXIT = {
   reauthNeeded: 7,
   /** `install`/`uninstall` could not finish (a unit did not verify, systemctl failed, a receiver could not be set up). */
   installFailed: 8,
+  /** `install` finished, but the final status is not healthy (the service cannot sync yet): look, fix, re-check. */
+  installUnhealthy: 9,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

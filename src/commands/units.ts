@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { installLayout, userConfigPath } from "../install/plan.ts";
+import { installLayout, whichInstall } from "../install/plan.ts";
 import { print } from "../log/logger.ts";
 import { renderUnits } from "../systemd/units.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
@@ -15,9 +15,10 @@ export default defineCommand({
   },
   async run({ args }) {
     applyVerbosity(args);
-    const { config, path } = await requireConfig(args.config ?? userConfigPath(args.user));
-    const layout = installLayout({ user: args.user });
-    const units = renderUnits(config, { binary: layout.binary, configPath: path, user: args.user });
+    const which = whichInstall({ config: args.config, user: args.user });
+    const { config, path } = await requireConfig(which.config);
+    const layout = installLayout({ user: which.user });
+    const units = renderUnits(config, { binary: layout.binary, configPath: path, user: which.user });
     for (const unit of units) {
       if (args.output) {
         const outcome = await writeFileAtomic(join(args.output, unit.name), unit.content, { newFileMode: 0o644 });

@@ -16,10 +16,21 @@ import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { PROBE_MESSAGE } from "../push/message.ts";
 import { pushOnce } from "../push/push-once.ts";
 import { sshTargetSchema, type SshTargetConfig } from "../push/schema.ts";
-import { authorizedKeysLine, forcedCommandProblem, hostKeysIn, hostPattern, mergeKnownHosts, parsePublicKey, type HostKey, type PublicKey } from "./ssh-keys.ts";
+import { authorizedKeysLine, forcedCommandProblem, receiverForcedCommand, hostKeysIn, hostPattern, mergeKnownHosts, parsePublicKey, type HostKey, type PublicKey } from "./ssh-keys.ts";
 
 export const DEFAULT_KEY = "/etc/oauth-sync/ssh/id_ed25519";
-export const DEFAULT_REMOTE_COMMAND = "/usr/local/bin/oauth-sync receive";
+/**
+ * The forced command printed for a receiver's authorized_keys: the binary and config `install --receiver` puts there
+ * for that login by default (root: /etc/oauth-sync; another login: its ~/.config/oauth-sync, its home guessed as
+ * /home/USER), from a clean environment. `--remote-command` for anything else.
+ */
+export function defaultRemoteCommand(destination: string): string {
+  const at = destination.lastIndexOf("@");
+  const user = at > 0 ? destination.slice(0, at) : "root";
+  const home = user === "root" ? "/root" : `/home/${user}`;
+  const config = user === "root" ? "/etc/oauth-sync/config.json" : `${home}/.config/oauth-sync/config.json`;
+  return receiverForcedCommand("/usr/local/bin/oauth-sync", config, home) ?? "/usr/local/bin/oauth-sync receive";
+}
 
 export interface PushSetupOptions {
   destination: string;
