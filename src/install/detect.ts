@@ -106,7 +106,8 @@ async function explicitInstall(root: string, overrides: Overrides, installs: Fou
   if (overrides.projectDir) {
     const dir = overrides.projectDir;
     const known = installs.find((i) => i.value.projectDir === dir);
-    const found = known ?? (await composeInstall(root, dir, run));
+    const fresh = known ? undefined : await composeInstall(root, dir, run);
+    const found = known ?? (fresh && (await refineRelease(fresh, run)));
     if (found) return { value: found.value, source: `--project-dir ${dir}: ${found.source}` };
     const nothing = { kind: "compose" as const, stateDir: "", projectDir: dir, agents: [], sqlite: false, legacyJson: [], problems: [`no compose service in ${dir} mounts OpenClaw's state dir (/home/node/.openclaw): pass --openclaw-dir too`] };
     return { value: nothing, source: `--project-dir ${dir}: no OpenClaw service found there` };

@@ -51,6 +51,8 @@ export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<Ins
   const existing = readExisting(layout.configPath, Boolean(args.reconfigure || args.config));
   if (!existing.ok) return fail(existing.message, existing.outcome);
   for (const note of existing.config?.notes ?? []) logger.warn(`${layout.configPath}: ${note}`);
+  // The config there is shown merged before it is parsed: its webhook URLs (secrets) are hidden from the start.
+  registerWebhookSecrets(webhooksIn(existing.config?.raw));
 
   const manifest = readManifest(layout.manifest);
   const installed = installedBuild(manifest);
@@ -187,3 +189,10 @@ async function prepared(path: string, existing: ExistingConfig | undefined) {
   return { ok: true as const, text: read.text, strays: [], backup: drops };
 }
 
+
+/** The webhooks a raw config lists (whatever else is wrong with it), for the redactor. */
+function webhooksIn(raw: Record<string, unknown> | undefined): Array<{ url: string; format: "slack" }> {
+  const notify = raw?.notify as { webhooks?: unknown } | undefined;
+  const list = Array.isArray(notify?.webhooks) ? notify.webhooks : [];
+  return list.flatMap((w) => (typeof w === "object" && w !== null && typeof (w as { url?: unknown }).url === "string" ? [{ url: (w as { url: string }).url, format: "slack" as const }] : []));
+}

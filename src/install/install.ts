@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdtempSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmdirSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import type { Config } from "../config/schema.ts";
@@ -9,10 +9,10 @@ import { O_CLOEXEC, O_NONBLOCK, PathError } from "../fs/walk.ts";
 import { logger, print } from "../log/logger.ts";
 import { outputTail } from "../process/output.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
-import { makeDirAsOwner } from "../privilege/owned-fs.ts";
+import { makeDirAsOwner, removeFileHere } from "../privilege/owned-fs.ts";
 import { writablePaths } from "../systemd/paths.ts";
 import { renderUnits } from "../systemd/units.ts";
-import { ensureDir, installFile, ownerOf, removeTree, tightenFile } from "./no-follow.ts";
+import { ensureDir, installFile, ownerOf, tightenFile } from "./no-follow.ts";
 import type { InstallLayout, Manifest } from "./plan.ts";
 
 export interface InstallDeps {
@@ -225,7 +225,9 @@ async function verifyUnits(units: { name: string; content: string }[], deps: Ins
     const ours = (result.stderr + result.stdout).split("\n").filter((line) => line.includes(dir) || /oauth-sync/.test(line));
     if (result.code !== 0 || ours.length > 0) return `the generated units do not verify:\n${(ours.join("\n") || result.stderr + result.stdout).trim()}`;
   } finally {
-    removeTree(dir);
+    // Our own 0700 directory in sticky /tmp: nobody else can rename or replace it there.
+    for (const unit of units) removeFileHere(join(dir, unit.name));
+    rmdirSync(dir);
   }
   return undefined;
 }

@@ -94,7 +94,13 @@ export function installFile(source: string, dir: OpenedDir, name: string, mode: 
  * link; a FIFO or device is refused by findFile and never opened). Returns the old mode when it changed.
  */
 export function tightenFile(path: string, mode: number): number | undefined {
-  const found = findFile(path);
+  let found;
+  try {
+    found = findFile(path);
+  } catch (error) {
+    if ((error as PathError).code === "ENOENT") return undefined; // its directory is not there yet
+    throw error;
+  }
   try {
     if (found.fd === undefined || !found.info) return undefined;
     const old = found.info.mode & 0o7777;
