@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { requireBinary } from "../support/binary.ts";
@@ -525,6 +525,40 @@ console.log(n);
       console.log(`.env of ${kb} KB with nested defaults: install --dry-run ended in ${((performance.now() - started) / 1000).toFixed(2)} s (exit ${result.code})`);
       expect(result.code).toBe(2);
       expect(result.output).toMatch(/\.env: \$\{…\} nested deeper than 32 levels \(.*\): refused/);
+    }
+  }, 120_000);
+
+  attack("SetEnv LD_PRELOAD and OAUTH_SYNC_CONFIG through a real sshd that accepts them: install --receiver warns, receive starts clean", async () => {
+    const { createBed } = await import("../support/ssh-bed.ts");
+    const bed = await createBed({ one: true });
+    try {
+      const r = bed.receivers[0]!; // root's receiver, PermitRootLogin forced-commands-only
+      appendFileSync(join(r.dir, "sshd_config"), "AcceptEnv LANG LC_* LD_PRELOAD LD_DEBUG OAUTH_SYNC_CONFIG\n");
+      const key = join(bed.root, "holder_ed25519");
+      spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+      const prepared = join(bed.root, "prepared.json");
+      writeFileSync(prepared, r.configText, { mode: 0o600 });
+      const args = ["install", "--receiver", "--config", prepared, "--config-path", r.configPath, "--bin-dir", bed.bin, "--login", "root", "--authorized-key", readFileSync(`${key}.pub`, "utf8").trim(), "--authorized-keys-file", r.authorizedKeys, "--yes"];
+      // sshd -T reads /etc/ssh/sshd_config: in a mount namespace of its own that file is this receiver's, the host's stays as it is.
+      const quoted = args.map((a) => `'${a}'`).join(" ");
+      const install = spawnSync("unshare", ["-m", "sh", "-c", `mount --bind ${r.dir}/sshd_config /etc/ssh/sshd_config && exec ${bin} ${quoted}`], { encoding: "utf8", env: { PATH: `${base}/fakes:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/root" } });
+      expect(install.status, install.stdout + install.stderr).toBe(0);
+      expect(install.stderr).toContain("sshd accepts the variable(s) LD_PRELOAD, LD_DEBUG, OAUTH_SYNC_CONFIG from clients (AcceptEnv)");
+      expect(readFileSync(r.authorizedKeys, "utf8")).toContain(`command="/usr/bin/env -i PATH=`);
+      await r.start();
+      // The key holder sends a library to preload, another config, and LD_DEBUG=files: ld.so then names every program it
+      // starts with these variables (the login's shell and whatever its rc files run, env), and must never name oauth-sync.
+      const ssh = spawnSync(
+        "ssh",
+        ["-F", "none", "-i", key, "-p", String(r.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "SetEnv=LD_PRELOAD=/nonexistent/oauth-sync-evil.so LD_DEBUG=files OAUTH_SYNC_CONFIG=/nonexistent/evil.json", "-T", `root@${r.address}`, "anything"],
+        { input: `${JSON.stringify({ v: 1, kind: "probe" })}\n`, encoding: "utf8", timeout: 30_000 },
+      );
+      expect(ssh.stdout).toContain('"status":"probe"'); // receive read its own, named config
+      expect(ssh.stderr).toContain("needed by /usr/bin/env"); // the variables did reach the forced command's shell
+      expect(ssh.stderr).toContain("LD_PRELOAD cannot be preloaded");
+      expect(ssh.stderr).not.toContain(join(bed.bin, "oauth-sync")); // receive itself started from a clean environment
+    } finally {
+      await bed.cleanup();
     }
   }, 120_000);
 
