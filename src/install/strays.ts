@@ -26,20 +26,30 @@ export function strayOf(target: { kind: string; path?: string }): Stray | undefi
   if (!target.path) return undefined;
   const layout =
     target.kind === "openclaw-auth-profiles" && /\/agents\/[^/]+\/agent\/auth-profiles\.json$/.test(target.path)
-      ? { root: dirname(dirname(dirname(dirname(target.path)))), allowed: (rel: string[]) => isAgentFile(rel) }
+      ? { root: dirname(dirname(dirname(dirname(target.path)))), shape: AGENT_FILE }
       : target.kind === "openclaw-oauth-json" && /\/credentials\/oauth\.json$/.test(target.path)
-        ? { root: dirname(dirname(target.path)), allowed: (rel: string[]) => rel.length === 2 && rel[0] === "credentials" && (rel[1] === "oauth.json" || TEMP.test(rel[1]!)) }
+        ? { root: dirname(dirname(target.path)), shape: OAUTH_FILE }
         : undefined;
   if (!layout) return undefined;
-  return onlyOurs(layout.root, layout.allowed) ? { file: target.path, root: layout.root } : undefined;
+  return onlyOurs(layout.root, layout.shape) ? { file: target.path, root: layout.root } : undefined;
 }
 
-function isAgentFile(rel: string[]): boolean {
-  return rel.length === 4 && rel[0] === "agents" && rel[2] === "agent" && (rel[3] === "auth-profiles.json" || TEMP.test(rel[3]!));
+/** The one shape of path each kind writes (a name per level, `*` any plain name), the file last. */
+const AGENT_FILE = ["agents", "*", "agent", "auth-profiles.json"];
+const OAUTH_FILE = ["credentials", "oauth.json"];
+
+/** Whether `rel` is a directory on the way to, or the file of, `shape` (or one of our temp files beside it). */
+function fits(rel: string[], shape: string[], isFile: boolean): boolean {
+  if (isFile ? rel.length !== shape.length : rel.length >= shape.length) return false;
+  return rel.every((name, i) => {
+    const want = shape[i]!;
+    if (isFile && i === shape.length - 1) return name === want || TEMP.test(name);
+    return want === "*" ? /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) : name === want;
+  });
 }
 
-/** Every file under `root` is one `allowed` names, every directory is ours, and there are few: walked without links. */
-function onlyOurs(root: string, allowed: (rel: string[]) => boolean): boolean {
+/** Every entry under `root` fits `shape`, every directory is ours, and there are few: walked without links. */
+function onlyOurs(root: string, shape: string[]): boolean {
   let dir;
   try {
     dir = openDir(root);
@@ -48,20 +58,21 @@ function onlyOurs(root: string, allowed: (rel: string[]) => boolean): boolean {
   }
   let budget = 200;
   const walk = (fd: number, rel: string[]): boolean => {
-    if (fstatSync(fd).uid !== selfUid() || rel.length > 4) return false;
+    if (fstatSync(fd).uid !== selfUid()) return false;
     const entries = readdirSync(`/proc/self/fd/${fd}`);
     if (rel.length > 0 && entries.length === 0) return true;
     for (const name of entries) {
       if (--budget < 0) return false;
       const info = lstatSync(at(fd, name));
       if (info.isDirectory()) {
+        if (!fits([...rel, name], shape, false)) return false;
         const child = openSync(at(fd, name), O_DIR);
         try {
           if (!walk(child, [...rel, name])) return false;
         } finally {
           closeSync(child);
         }
-      } else if (!info.isFile() || !allowed([...rel, name])) return false;
+      } else if (!info.isFile() || !fits([...rel, name], shape, true)) return false;
     }
     return true;
   };
