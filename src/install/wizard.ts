@@ -117,8 +117,8 @@ export async function detectedConfig(args: WizardArgs, existing: ExistingConfig 
     for (const s of plan.stale) {
       if (choices.drop.has(s.id)) continue;
       const stray = strays.get(s.id);
-      const also = stray ? ` and remove ${stray.root} (it holds only a token copy oauth-sync wrote, which no OpenClaw reads)` : "";
-      if (await ask.confirm(`Drop target ${s.id}, which detection no longer finds,${also}?`, Boolean(stray))) choices.drop.add(s.id);
+      const also = stray ? `, and remove ${stray.root} (it holds only a token copy oauth-sync wrote, which no OpenClaw reads)` : "";
+      if (await ask.confirm(`Drop target ${s.id}, which detection no longer finds${also}?`, Boolean(stray))) choices.drop.add(s.id);
     }
   } else {
     const kept = plan.corrections.length + plan.stale.filter((s) => !choices.drop.has(s.id)).length;

@@ -154,4 +154,18 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     expect(await sh("test -f /root/.openclaw/openclaw.json && echo kept")).toBe("kept"); // OpenClaw's own files stay
     expect(await sh("systemctl list-unit-files 'oauth-sync*' --no-legend | wc -l")).toBe("0");
   }, 120_000);
+
+  test("an install that is in place but cannot sync (a dead login) ends with exit 9 and what to do next", async () => {
+    await writeInside("/root/dead.json", credentialsJson("", 0, ""));
+    await writeInside(
+      "/root/config.json",
+      JSON.stringify({ credentials: "/root/dead.json", targets: [{ kind: "openclaw-auth-profiles", path: MAIN, reload: false }], trigger: { mode: "none" } }),
+    );
+    const result = await box.exec(["/root/oauth-sync", "install", "--yes", "--no-test", "--config", "/root/config.json"]);
+    expect(result.code, result.stdout + result.stderr).toBe(9);
+    expect(await sh("systemctl is-enabled oauth-sync.service")).toBe("enabled"); // in place, not rolled back
+    expect(result.stderr).toContain("installed, but not healthy yet:");
+    expect(result.stdout).toContain("next: `journalctl -u oauth-sync -n 50` shows what the service did");
+    expect((await box.exec(["oauth-sync", "uninstall", "--purge"])).code).toBe(0);
+  }, 120_000);
 });
