@@ -107,7 +107,8 @@ export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<Ins
   if (layout.user) await lingerAdvice();
   if (args.test !== false) {
     const live = await liveTriggerTest(parsed.config, deps.run);
-    for (const line of live.lines) (live.ok ? print : logger.warn)(line);
+    if (live.ok) print(live.lines);
+    else for (const line of live.lines) logger.warn(line);
   }
   print(result.changed.length ? `installed; changed: ${result.changed.join(", ")}` : "already installed; nothing changed");
   if (result.restarted.length) print(`restarted: ${result.restarted.join(", ")}`);

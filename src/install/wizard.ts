@@ -18,7 +18,7 @@ import { applyModelConfig, findTraps, type Trap } from "./model-config.ts";
 import type { InstallLayout } from "./plan.ts";
 import { askOpenClaw, longLivedWarnings } from "./openclaw-report.ts";
 import { installUser, loginUser } from "./pairing.ts";
-import { MANY_AGENTS, proposeConfig } from "./propose.ts";
+import { addNanoClaw, MANY_AGENTS, proposeConfig, proposeNanoClawConfig } from "./propose.ts";
 import { formatStatus, gatherStatus } from "./status.ts";
 import { strayOf, type Stray } from "./strays.ts";
 import { applyUpgrade, formatPlan, planUpgrade, short, type Json, type UpgradeChoices } from "./upgrade.ts";
@@ -150,42 +150,50 @@ async function propose(args: WizardArgs, layout: InstallLayout, ask?: Asker): Pr
     { credentials: args.credentials, openclawDir: args["openclaw-dir"], projectDir: args["project-dir"], release: args.release },
     { run: runProcess, now: Date.now(), cwd: process.cwd() },
   );
-  for (const line of formatDetection(detection)) print(line);
+  // Lines that name agents and paths someone else chose: each printed as one line, whatever it holds.
+  print(formatDetection(detection));
   if (ask) await chooseInteractively(detection, ask, { login: Boolean(args.credentials), install: Boolean(args["openclaw-dir"] || args["project-dir"]) });
   else if (detection.tie) {
     const [a, b] = detection.ranked;
     return refuse(`two OpenClaw installs are equally likely (${a!.found.value.stateDir}, ${b!.found.value.stateDir}; score ${a!.score}): pass ${settlingFlag(a!.found.value)} or ${settlingFlag(b!.found.value)}`);
   }
   const { login, install } = detection;
-  if (!login || !install) return refuse("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
-  if (!install.value.stateDir) {
+  const nanoclaw = detection.nanoclaw.map((n) => n.value);
+  if (!login || (!install && !nanoclaw.length)) return refuse("cannot propose a config without a Claude login and an OpenClaw (or NanoClaw) install: pass the flags above, or --config FILE");
+  if (install && !install.value.stateDir) {
     return refuse(`${install.value.problems?.join("; ") || `cannot read ${install.source}`}: fix the compose project (\`docker compose config\` in its directory shows the same), or pass --openclaw-dir`);
   }
-  const passwd = loadAccounts().passwd;
-  const [from, to] = [loginUser(login.value, passwd), installUser(install.value, passwd)];
-  if (from !== to && !args["cross-user"]) {
-    const what = `the Claude login ${login.value.path} is ${from}'s and the OpenClaw ${install.value.stateDir} is ${to}'s: ${from}'s subscription would serve ${to}'s agents`;
-    if (!ask) return refuse(`${what}. Pair them only on purpose: pass --cross-user (or answer in a terminal), or name the right one with --credentials / --openclaw-dir`);
-    if (!(await ask.confirm(`${what}. Pair them anyway?`, false))) return refuse("not paired across users: nothing was changed");
+  if (install) {
+    const passwd = loadAccounts().passwd;
+    const [from, to] = [loginUser(login.value, passwd), installUser(install.value, passwd)];
+    if (from !== to && !args["cross-user"]) {
+      const what = `the Claude login ${login.value.path} is ${from}'s and the OpenClaw ${install.value.stateDir} is ${to}'s: ${from}'s subscription would serve ${to}'s agents`;
+      if (!ask) return refuse(`${what}. Pair them only on purpose: pass --cross-user (or answer in a terminal), or name the right one with --credentials / --openclaw-dir`);
+      if (!(await ask.confirm(`${what}. Pair them anyway?`, false))) return refuse("not paired across users: nothing was changed");
+    }
   }
-  const maxAgents = await agentCap(args, install.value, ask);
-  const proposal = proposeConfig(install.value, login.value, {
-    claudeOnHost: detection.claudeOnHost,
-    containers: detection.containers.map((c) => c.value),
-    gatewayUnit: detection.gatewayUnit,
-    userGatewayUnits: detection.gatewayUnits.map((u) => u.value),
-    maxAgents,
-    selfUid: process.geteuid?.() ?? 0,
-  });
+  const found = { claudeOnHost: detection.claudeOnHost, containers: detection.containers.map((c) => c.value) };
+  const proposal = install
+    ? addNanoClaw(
+        proposeConfig(install.value, login.value, {
+          ...found,
+          gatewayUnit: detection.gatewayUnit,
+          userGatewayUnits: detection.gatewayUnits.map((u) => u.value),
+          maxAgents: await agentCap(args, install.value, ask),
+          selfUid: process.geteuid?.() ?? 0,
+        }),
+        nanoclaw,
+      )
+    : proposeNanoClawConfig(nanoclaw, login.value, found);
   if (!(proposal.config.targets as unknown[]).length) {
     for (const note of proposal.notes) logger.warn(note);
-    return refuse("nothing to install: no agent of this OpenClaw needs its token copied");
+    return refuse(`nothing to install: no agent of this ${install ? "OpenClaw" : "NanoClaw"} needs its token copied`);
   }
   const answered = applyAnswers(proposal.config, args);
   if (answered) return answered;
   for (const note of proposal.notes) logger.warn(note);
   await longLivedStep(proposal.config);
-  await modelConfigStep(join(install.value.stateDir, "openclaw.json"), args, ask);
+  if (install) await modelConfigStep(join(install.value.stateDir, "openclaw.json"), args, ask);
   return { ok: true, config: proposal.config };
 }
 
