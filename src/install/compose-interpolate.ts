@@ -97,18 +97,21 @@ class Parser {
     return out;
   }
 
+  /** A `${…}` compose would reject: skipped to its `}` (never evaluated), reported where it counts. */
+  invalid(name: string, depth: number, active: boolean): string {
+    const start = this.i;
+    this.sequence(depth, true, false);
+    if (active) this.errors.push(`invalid interpolation format: "\${${name}${preview(this.text.slice(start, this.i - 1))}}"`);
+    return "";
+  }
+
   /** After `${`: NAME, then `}` or an operator and its word (itself interpolated, to the matching `}`). */
   braced(depth: number, active: boolean): string {
     if (depth > MAX_DEPTH) throw new InterpolationBound(`\${…} nested deeper than ${MAX_DEPTH} levels ("${preview(this.text)}"): refused`);
     const { text } = this;
     NAME.lastIndex = this.i;
     const name = NAME.exec(text)?.[0];
-    if (!name) {
-      const start = this.i;
-      this.sequence(depth, true, false);
-      if (active) this.errors.push(`invalid interpolation format: "\${${preview(text.slice(start, this.i - 1))}}"`);
-      return "";
-    }
+    if (!name) return this.invalid("", depth, active);
     this.i += name.length;
     const value = active ? this.lookup(name) : undefined;
     if (text[this.i] === "}") {
@@ -118,12 +121,7 @@ class Parser {
     const op = /:?[-?+]/y;
     op.lastIndex = this.i;
     const found = op.exec(text)?.[0];
-    if (!found) {
-      const start = this.i;
-      this.sequence(depth, true, false);
-      if (active) this.errors.push(`invalid interpolation format: "\${${name}${preview(text.slice(start, this.i - 1))}}"`);
-      return "";
-    }
+    if (!found) return this.invalid(name, depth, active);
     this.i += found.length;
     const set = found.startsWith(":") ? value !== undefined && value !== "" : value !== undefined;
     switch (found.replace(":", "")) {

@@ -30,8 +30,8 @@ function asMallory(script: string) {
 }
 
 /** The compiled binary, run as root from a copy every user can execute (the clone may live under a 0700 dir). */
-async function oauthSync(args: string[], timeoutMs = 30_000) {
-  const child = spawn(bin, args, { env: { PATH: `${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: "/root" } });
+async function oauthSync(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}) {
+  const child = spawn(bin, args, { env: { PATH: `${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: "/root", ...env } });
   let output = "";
   child.stdout.on("data", (c) => (output += c));
   child.stderr.on("data", (c) => (output += c));
@@ -892,20 +892,8 @@ describe("the honest path", () => {
 describe("attacks on install and uninstall (issue 18.6)", () => {
   const roothome = () => join(base, "roothome");
   /** The binary as root with its own HOME under the test's base: a --user layout there never touches the host's. */
-  async function asRootAt(args: string[], extra: Record<string, string> = {}, timeoutMs = 60_000) {
-    const child = spawn(bin, args, { env: { PATH: `${base}/fakes:${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: roothome(), ...extra } });
-    let output = "";
-    child.stdout.on("data", (c) => (output += c));
-    child.stderr.on("data", (c) => (output += c));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      child.on("exit", (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    return { code, output };
-  }
+  const asRootAt = (args: string[], extra: Record<string, string> = {}, timeoutMs = 60_000) =>
+    oauthSync(args, timeoutMs, { PATH: `${base}/fakes:${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: roothome(), ...extra });
   /** A prepared config of root's (its targets in root's places). */
   function prepared(name: string, extra: Record<string, unknown> = {}): string {
     return writeConfig(name, { credentials: rootCredentials(), targets: [{ kind: "env-file", path: join(base, "root/targets", `${name}.env`) }], trigger: { mode: "none" }, ...extra });
