@@ -142,6 +142,20 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     expect(JSON.parse(text).watch).toEqual({ reconcileSeconds: 600 });
   }, 120_000);
 
+  test("--reconfigure starts from detection and keeps the config it replaces beside it", async () => {
+    const before = await readFile(join(box.root, CONFIG), "utf8");
+    const result = await install("/root/oauth-sync", "--reconfigure");
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("- dropped (in the backup): notify (1 webhook(s)), watch (reconcileSeconds)");
+    const after = await config();
+    expect(after.notify).toBeUndefined();
+    expect(after.watch).toBeUndefined();
+    const backup = (await sh("ls /etc/oauth-sync")).split("\n").find((f) => /^config\.json\..*\.bak$/.test(f));
+    expect(backup).toBeDefined();
+    expect(await readFile(join(box.root, "etc/oauth-sync", backup!), "utf8")).toBe(before);
+    expect(await sh(`stat -c %a /etc/oauth-sync/${backup}`)).toBe("600");
+  }, 120_000);
+
   test("uninstall --purge removes a stray the config still names, the state, and /etc/oauth-sync itself", async () => {
     const edited = await config();
     edited.targets.push({ kind: "openclaw-auth-profiles", path: STRAY });
