@@ -13,7 +13,8 @@ const check = defineCommand({
     applyVerbosity(args);
     const result = await loadConfig(configPath(args.config));
     if (!result.ok) {
-      for (const error of result.errors) print(`${result.path}: ${error}`);
+      // Each line names the file already (FILE:LINE:COLUMN: …, or "cannot read config FILE: …").
+      for (const error of result.errors) print(error);
       throw new ExitError(EXIT.misconfigured);
     }
     for (const note of result.notes) print(`${result.path}: ${note}`);
@@ -33,7 +34,7 @@ const show = defineCommand({
   args: { ...commonArgs },
   async run({ args }) {
     applyVerbosity(args);
-    const { config, path } = await requireConfig(args.config);
+    const { config, path } = await requireConfig(args.config, { state: false });
     logger.debug(`from ${path}`);
     print(JSON.stringify(config, null, 2));
   },

@@ -13,8 +13,8 @@ export default defineCommand({
   args: {
     purge: { type: "boolean", description: "Also remove the config, its directory, the state directory and token copies only oauth-sync wrote" },
     user: { type: "boolean", description: "The user units of a --user install (the default for a user who has one)" },
-    verbose: { type: "boolean", alias: "v" },
-    quiet: { type: "boolean", alias: "q" },
+    verbose: { type: "boolean", alias: "v", description: "Log every step" },
+    quiet: { type: "boolean", alias: "q", description: "Log only warnings and errors" },
   },
   async run({ args }) {
     applyVerbosity(args);

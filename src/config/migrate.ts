@@ -31,28 +31,39 @@ export interface Migrated {
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 
-export function migrateConfig(raw: Json, renamed: Rename[] = RENAMED): Migrated {
+export interface MigrateOptions {
+  /** Whether the key at this path has a default today (only then can null keep meaning "the default"). */
+  hasDefault?: (path: PropertyKey[]) => boolean;
+  renamed?: Rename[];
+}
+
+export function migrateConfig(raw: Json, options: MigrateOptions = {}): Migrated {
   const notes: string[] = [];
-  let next = dropNulls(raw, [], notes) as Json;
-  for (const rename of renamed) next = applyRename(next, rename, notes);
+  let next = dropNulls(raw, [], notes, options.hasDefault ?? (() => true)) as Json;
+  for (const rename of options.renamed ?? RENAMED) next = applyRename(next, rename, notes);
   return { raw: next, notes };
 }
 
-/** `null` as an object's value meant the default: dropped. `null` inside an array is a different mistake: kept. */
-function dropNulls(value: unknown, path: string[], notes: string[]): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => dropNulls(item, [...path, `[${i}]`], notes));
+/**
+ * `null` as an object's value meant the default: dropped where there is one. Where there is none (`targets`), and
+ * inside an array, null was never valid: kept for the schema to name.
+ */
+function dropNulls(value: unknown, path: PropertyKey[], notes: string[], hasDefault: (path: PropertyKey[]) => boolean): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => dropNulls(item, [...path, i], notes, hasDefault));
   if (!isObject(value)) return value;
   const out: Json = {};
   for (const [key, item] of Object.entries(value)) {
     const where = [...path, key];
-    if (item === null) {
-      notes.push(`${show(where)}: null removed (earlier releases read null as "the default", which applies now too: delete the line)`);
+    if (item === null && hasDefault(where)) {
+      notes.push(`${show(where.map(part))}: null removed (earlier releases read null as "the default", which applies now too: delete the line)`);
       continue;
     }
-    out[key] = dropNulls(item, where, notes);
+    out[key] = dropNulls(item, where, notes, hasDefault);
   }
   return out;
 }
+
+const part = (p: PropertyKey) => (typeof p === "number" ? `[${p}]` : String(p));
 
 function applyRename(raw: Json, rename: Rename, notes: string[]): Json {
   const walk = (node: unknown, rest: string[], path: string[]): unknown => {

@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, type Stats } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { errnoDetail } from "./errors.ts";
 
 /**
  * Path resolution one component at a time, as openat(2) with O_NOFOLLOW would do it: every directory is opened
@@ -82,7 +83,7 @@ export function openDir(path: string, options: { create?: boolean; check?: DirCh
           pending.unshift(name);
           continue;
         }
-        if (code !== "ENOTDIR" && code !== "ELOOP") throw new PathError(`${here}: ${(error as Error).message}`, code);
+        if (code !== "ENOTDIR" && code !== "ELOOP") throw new PathError(`${here}: ${errnoDetail(error)}`, code);
         const info = lstatSync(at(fd, name));
         if (!info.isSymbolicLink()) throw new PathError(`${here} is not a directory`, "ENOTDIR");
         if (!trustedLink(info, chain.at(-1)!)) {

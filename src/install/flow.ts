@@ -5,6 +5,8 @@
  */
 import { homedir } from "node:os";
 import { parseConfig } from "../config/load.ts";
+import { configSchema, type Config } from "../config/schema.ts";
+import { mayBeLeftOut } from "../config/schema-walk.ts";
 import { migrateConfig } from "../config/migrate.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ownDirPathProblem, readOwnFile } from "../fs/place.ts";
@@ -40,6 +42,8 @@ export interface FlowDeps {
   execPath: string;
   /** A terminal to ask on (absent with --yes or without one). */
   ask?: Asker;
+  /** What the chosen config needs of this machine (the command's pre-flight: Docker for a compose gateway…). */
+  checkConfig?: (config: Config) => Promise<void>;
 }
 
 export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<InstallOutcome> {
@@ -76,6 +80,7 @@ export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<Ins
   const stateProblem = ownDirPathProblem(parsed.config.stateDir);
   if (stateProblem) return fail(`install: state directory: ${stateProblem}`, "failed");
   registerWebhookSecrets(parsed.config.notify.webhooks); // a dry run prints the config: its webhook URLs stay hidden
+  await deps.checkConfig?.(parsed.config);
 
   const backup = chosen.backup && existing.config ? `${layout.configPath}.${new Date().toISOString().replace(/[:.]/g, "-")}.bak` : undefined;
   if (backup && dryRun) print(`would keep the config there as ${backup}`);
@@ -168,7 +173,7 @@ function readExisting(path: string, replacing: boolean): Existing {
     if (replacing) return { ok: true, config: { text: read.text, raw: {}, notes: [] } };
     return { ok: false, outcome: "refused", message: `${path} does not hold a JSON object: fix it, or pass --reconfigure` };
   }
-  const migrated = migrateConfig(raw as Record<string, unknown>);
+  const migrated = migrateConfig(raw as Record<string, unknown>, { hasDefault: (where) => mayBeLeftOut(configSchema, raw, where) });
   return { ok: true, config: { text: read.text, raw: migrated.raw, notes: migrated.notes } };
 }
 

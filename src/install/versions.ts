@@ -3,7 +3,7 @@
  * compared as semver; two builds of the same version by their commit's date (a release built from a later commit
  * is newer). A manifest from before builds were recorded (version only) counts as older than a build that has them.
  */
-import type { BuildInfo } from "../version.ts";
+import type { Build } from "../version.ts";
 
 export interface RecordedBuild {
   version: string;
@@ -21,8 +21,11 @@ export function describeBuild(build: RecordedBuild): string {
   return parts.length ? `${build.version} (${parts.join(", ")})` : `${build.version} (build not recorded)`;
 }
 
-export function recordOf(build: BuildInfo | RecordedBuild): RecordedBuild {
-  return { version: build.version, ...(build.commit ? { commit: build.commit } : {}), ...(build.date ? { date: build.date } : {}) };
+/** What the manifest keeps of a build ("unknown" commit or date: left out). */
+export function recordOf(build: Build | RecordedBuild): RecordedBuild {
+  const known = (value: string | undefined) => (value && value !== "unknown" ? value : undefined);
+  const [commit, date] = [known(build.commit), known(build.date)];
+  return { version: build.version, ...(commit ? { commit } : {}), ...(date ? { date } : {}) };
 }
 
 export function compareBuilds(installed: RecordedBuild | undefined, running: RecordedBuild): VersionStep {

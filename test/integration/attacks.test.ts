@@ -661,7 +661,7 @@ describe("attacks with text, in the journal (a booted systemd, the installed ser
       .split("\n")
       .map((line) => JSON.parse(line) as { MESSAGE: unknown; PRIORITY: string });
     expect(entries.length).toBeGreaterThan(3);
-    const priorities: Record<string, string> = { error: "3", warn: "4", info: "6", success: "6", debug: "7" };
+    const priorities: Record<string, string> = { error: "3", warn: "4", info: "6", success: "5", debug: "7" };
     for (const entry of entries) {
       // journalctl shows a message with control characters or invalid UTF-8 as an array of bytes.
       expect(typeof entry.MESSAGE).toBe("string");

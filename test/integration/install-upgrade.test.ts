@@ -39,7 +39,7 @@ beforeAll(async () => {
   const older = join(await mkdtemp(join(tmpdir(), "oauth-sync-older-")), "oauth-sync");
   const build = Bun.spawnSync([process.execPath, "build.ts", "--outfile", older], {
     cwd: join(import.meta.dir, "../.."),
-    env: { ...process.env, OAUTH_SYNC_COMMIT: "0000000011112222", OAUTH_SYNC_COMMIT_DATE: OLDER_DATE },
+    env: { ...process.env, OAUTH_SYNC_COMMIT: "000000001111", OAUTH_SYNC_DATE: OLDER_DATE },
   });
   if (build.exitCode !== 0) throw new Error(build.stderr.toString());
   box = await bootSystemd("oauth-sync-upgrade");
@@ -92,7 +92,7 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     expect(await mainPid()).not.toBe(pid);
     const recorded = await manifest();
     expect(recorded.previous).toEqual({ version: "0.1.0" });
-    expect(recorded.build.commit).toMatch(/^[0-9a-f]{40}/);
+    expect(recorded.build.commit).toMatch(/^[0-9a-f]{12}/);
     const token = fakeToken();
     await rotateInside(token, Date.now() + 10 * HOUR);
     await waitInside(MAIN, token);
@@ -107,7 +107,7 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     expect(await sh("sha256sum /usr/local/bin/oauth-sync")).toBe(digest);
     const forced = await install("/root/older/oauth-sync", "--downgrade");
     expect(forced.code, forced.stdout + forced.stderr).toBe(0);
-    expect((await manifest()).build.commit).toBe("0000000011112222");
+    expect((await manifest()).build.commit).toBe("000000001111");
     const back = await install("/root/oauth-sync");
     expect(back.code, back.stdout + back.stderr).toBe(0);
     expect(back.stdout).toMatch(/upgrading 0\.1\.0 \(000000001111, 2026-01-01\) → 0\.1\.0/);

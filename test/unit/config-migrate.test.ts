@@ -27,10 +27,10 @@ describe("migrateConfig: forms earlier releases accepted", () => {
       { from: ["watch", "reconcile"], to: "reconcileSeconds", since: "0.2.0" },
       { from: ["targets", "*", "file"], to: "path", since: "0.2.0" },
     ];
-    const moved = migrateConfig({ targets: [{ kind: "env-file", file: "/a/.env" }, { kind: "env-file", path: "/b/.env" }], watch: { reconcile: 60 } }, renames);
+    const moved = migrateConfig({ targets: [{ kind: "env-file", file: "/a/.env" }, { kind: "env-file", path: "/b/.env" }], watch: { reconcile: 60 } }, { renamed: renames });
     expect(moved.raw).toEqual({ targets: [{ kind: "env-file", path: "/a/.env" }, { kind: "env-file", path: "/b/.env" }], watch: { reconcileSeconds: 60 } });
     expect(moved.notes).toEqual(['watch.reconcile: renamed to "reconcileSeconds" in 0.2.0: moved', 'targets[0].file: renamed to "path" in 0.2.0: moved']);
-    const both = migrateConfig({ targets: TARGETS, watch: { reconcile: 60, reconcileSeconds: 90 } }, renames);
+    const both = migrateConfig({ targets: TARGETS, watch: { reconcile: 60, reconcileSeconds: 90 } }, { renamed: renames });
     expect(both.raw).toEqual({ targets: TARGETS, watch: { reconcile: 60, reconcileSeconds: 90 } });
     expect(both.notes).toEqual(['watch.reconcile: renamed to "reconcileSeconds" in 0.2.0, and "reconcileSeconds" is set too: remove "reconcile"']);
   });
@@ -42,6 +42,13 @@ describe("migrateConfig: forms earlier releases accepted", () => {
 });
 
 describe("the loader migrates before it validates", () => {
+  test("null where there is no default (targets) was never valid: kept, and the schema's line says what to give", () => {
+    const result = parseConfig(JSON.stringify({ targets: null, gateway: null }), "/etc/oauth-sync/config.json");
+    if (result.ok) throw new Error("targets: null must not load");
+    expect(result.errors.join("\n")).toContain("targets: null is not accepted here (array expected): give an array");
+    expect(result.errors.join("\n")).not.toContain("gateway");
+  });
+
   test("a config with null values loads (it failed with `expected object, received null`) and says what changed", () => {
     const result = parseConfig(JSON.stringify({ targets: TARGETS, gateway: null, watch: { reconcileSeconds: null } }), "/etc/oauth-sync/config.json");
     if (!result.ok) throw new Error(result.errors.join("; "));
