@@ -930,11 +930,6 @@ describe("attacks on install and uninstall (issue 18.6)", () => {
       swapper.kill("SIGKILL");
     }
     expect(existsSync(swaps)).toBe(true); // the swap was really played
-    // A bin dir root does not own, for units that run as root: refused before anything is made there.
-    const result = await asRootAt(["install", "--user", "--yes", "--no-test", "--config", prepared("bin-refused"), "--bin-dir", join(base, "mallory/bin2")]);
-    expect(result.code).toBe(8);
-    expect(result.output).toContain(`belongs to ${MALLORY}`);
-    expect(existsSync(join(base, "mallory/bin2"))).toBe(false);
   }, 120_000);
 
   attack("uninstall --purge of a state dir whose parent a user swapped for a link: root's tree of the same name survives", async () => {
@@ -952,39 +947,6 @@ describe("attacks on install and uninstall (issue 18.6)", () => {
     expect(result.code).toBe(8);
     expect(result.output).toContain("symbolic link");
   });
-
-  attack("the config path swapped with a link to root's file (renameat2 RENAME_EXCHANGE) during install: refused before any chmod", async () => {
-    const dir = join(base, "mallory/cfgdir");
-    asMallory(`mkdir -p ${dir} && echo '{}' > ${dir}/config.json && chmod 644 ${dir}/config.json && ln -s ${canary()} ${dir}/evil`);
-    const script = join(base, "bin/exchange.ts");
-    writeFileSync(
-      script,
-      `import { dlopen, FFIType } from "bun:ffi";
-const libc = dlopen("libc.so.6", { renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 } });
-const [a, b] = [Buffer.from(${JSON.stringify(join(dir, "config.json"))} + "\\0"), Buffer.from(${JSON.stringify(join(dir, "evil"))} + "\\0")];
-const end = Date.now() + 20_000;
-let n = 0;
-while (Date.now() < end) if (libc.symbols.renameat2(-100, a, -100, b, 2) === 0) n++;
-console.log(n);
-`,
-      { mode: 0o644 },
-    );
-    const swapper = spawn(join(base, "bin/bun"), [script], { uid, gid, stdio: ["ignore", "pipe", "inherit"] });
-    let exchanges = "";
-    swapper.stdout!.on("data", (c) => (exchanges += c));
-    try {
-      for (let i = 0; i < 5; i++) {
-        const result = await asRootAt(["install", "--user", "--yes", "--no-test", "--config", prepared("swap"), "--config-path", join(dir, "config.json")]);
-        expect(result.code).toBe(8);
-        expect(result.output).toContain(`belongs to ${MALLORY}`);
-        expectCanaryUntouched();
-      }
-    } finally {
-      swapper.kill("SIGINT");
-      await new Promise((resolve) => swapper.once("exit", resolve));
-    }
-    expectCanaryUntouched();
-  }, 120_000);
 
   attack("a FIFO at the config path does not hang install --dry-run", async () => {
     const fifo = join(base, "root/fifocfg/config.json");
@@ -1062,5 +1024,71 @@ console.log(n);
     expect(result.output).toContain("--max-agents 300");
     const config = JSON.parse(result.output.slice(result.output.indexOf("config to install:\n") + 19, result.output.indexOf("\n}\n") + 2));
     expect(config.targets).toHaveLength(8);
+  }, 60_000);
+});
+
+describe("attacks on a root install's places (a booted systemd: install gets past its pre-flight there)", () => {
+  let box: SystemdContainer | undefined;
+  const EVIL = "oauthsync-evil"; // made inside the container only
+  const inside = async (script: string) => {
+    const result = await box!.exec(["sh", "-c", script]);
+    if (result.code !== 0) throw new Error(`${script}: exit ${result.code}\n${result.stdout}${result.stderr}`);
+    return result.stdout.trim();
+  };
+  const put = (path: string, text: string, mode: number) => {
+    mkdirSync(join(box!.root, path, ".."), { recursive: true });
+    writeFileSync(join(box!.root, path), text, { mode });
+  };
+
+  beforeAll(async () => {
+    box = await bootSystemd("oauth-sync-attacks-places");
+    await box.copyIn(bin, "/root/oauth-sync");
+    await box.copyIn(process.execPath, "/usr/local/bin/bun-attacker"); // the attacker's own renameat2 (bun:ffi)
+    await inside(`useradd -m ${EVIL} && chmod 755 /home/${EVIL}`);
+    put("/etc/canary.conf", canaryText, 0o644);
+    put("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR), 0o600);
+    put("/root/prepared.json", JSON.stringify({ credentials: "/root/.claude/.credentials.json", trigger: { mode: "none" }, targets: [{ kind: "env-file", path: "/root/t/.env" }] }), 0o600);
+  }, 300_000);
+
+  afterAll(async () => {
+    await box?.stop();
+  });
+
+  attack("the config path swapped with a link to root's file (renameat2 RENAME_EXCHANGE) during install: refused before any chmod", async () => {
+    const dir = `/home/${EVIL}/cfgdir`;
+    await inside(`runuser -u ${EVIL} -- sh -c 'mkdir -p ${dir} && echo "{}" > ${dir}/config.json && chmod 644 ${dir}/config.json && ln -s /etc/canary.conf ${dir}/evil'`);
+    put(
+      `/home/${EVIL}/exchange.ts`,
+      `import { dlopen, FFIType } from "bun:ffi";
+const libc = dlopen("libc.so.6", { renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 } });
+const [a, b] = [Buffer.from("${dir}/config.json\\0"), Buffer.from("${dir}/evil\\0")];
+const end = Date.now() + 15_000;
+let n = 0;
+while (Date.now() < end) if (libc.symbols.renameat2(-100, a, -100, b, 2) === 0) n++;
+require("node:fs").writeFileSync("/tmp/exchanges", String(n));
+`,
+      0o644,
+    );
+    // As the user, in the background for 15 s: config.json and a link to root's canary change places all the time.
+    await inside(`runuser -u ${EVIL} -- sh -c 'cd /home/${EVIL} && nohup /usr/local/bin/bun-attacker exchange.ts >/dev/null 2>&1 &'`);
+    for (let i = 0; i < 5; i++) {
+      const result = await box!.exec(["/root/oauth-sync", "install", "--yes", "--no-test", "--config", "/root/prepared.json", "--config-path", `${dir}/config.json`]);
+      expect(result.code, result.stdout + result.stderr).toBe(8);
+      expect(result.stderr).toContain(`belongs to ${EVIL}`);
+      expect(await inside("stat -c '%a %U' /etc/canary.conf")).toBe("644 root");
+    }
+    for (let i = 0; i < 200 && (await box!.exec(["test", "-f", "/tmp/exchanges"])).code !== 0; i++) await Bun.sleep(100);
+    expect(Number(await inside("cat /tmp/exchanges"))).toBeGreaterThan(0); // the swap was really played
+    expect(readFileSync(join(box!.root, "etc/canary.conf"), "utf8")).toBe(canaryText);
+    expect(await inside("test -e /etc/systemd/system/oauth-sync.service || echo none")).toBe("none"); // nothing installed
+  }, 120_000);
+
+  attack("a bin dir the user owns, for units that run as root: refused before anything is made there", async () => {
+    await inside(`runuser -u ${EVIL} -- mkdir -p /home/${EVIL}/bin`);
+    const result = await box!.exec(["/root/oauth-sync", "install", "--yes", "--no-test", "--config", "/root/prepared.json", "--bin-dir", `/home/${EVIL}/bin`]);
+    expect(result.code, result.stdout + result.stderr).toBe(8);
+    expect(result.stderr).toContain(`--bin-dir /home/${EVIL}/bin belongs to ${EVIL}`);
+    expect(await inside(`ls -A /home/${EVIL}/bin`)).toBe("");
+    expect(await inside("test -e /etc/oauth-sync/config.json || echo none")).toBe("none");
   }, 60_000);
 });
