@@ -22,7 +22,9 @@ async function person(name: string, agents: string[]) {
   await sh(`id ${name} >/dev/null 2>&1 || useradd -m ${name}`);
   uids[name] = Number(await sh(`id -u ${name}`));
   await sh(`loginctl enable-linger ${name}`);
-  for (let i = 0; i < 100 && (await box.exec(["test", "-S", `/run/user/${uids[name]}/bus`])).code !== 0; i++) await Bun.sleep(100);
+  // The user's manager is up once its own socket is there (install's pre-flight looks for it), and its bus.
+  const up = async () => (await box.exec(["sh", "-c", `test -S /run/user/${uids[name]}/bus && test -S /run/user/${uids[name]}/systemd/private`])).code === 0;
+  for (let i = 0; i < 300 && !(await up()); i++) await Bun.sleep(100);
   const home = `/home/${name}`;
   await writeInside(`${home}/.claude/.credentials.json`, credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
   await writeInside(`${home}/.openclaw/openclaw.json`, JSON.stringify({ meta: { lastTouchedVersion: "2026.4.27" }, agents: { list: agents.map((id) => ({ id })) } }));
