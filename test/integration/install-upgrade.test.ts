@@ -8,7 +8,7 @@
  * release's own service then writes the live token there, as it did on real hosts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
@@ -26,6 +26,7 @@ const SECRET = "T0000/B0000/upgrade-secret-part";
 const WEBHOOK = { url: `http://127.0.0.1:9/services/${SECRET}`, format: "slack" };
 const OLDER_DATE = "2026-01-01T00:00:00Z";
 let box: SystemdContainer;
+let olderDir = "";
 const { sh, writeInside, rotateInside, waitInside } = boxHelpers(() => box);
 
 const config = async () => JSON.parse(await readFile(join(box.root, CONFIG), "utf8"));
@@ -36,7 +37,8 @@ const install = (binary: string, ...flags: string[]) => box.exec([binary, "insta
 beforeAll(async () => {
   const previous = await previousRelease();
   // This code built as if from an older commit of the same version: what an operator's rollback would install.
-  const older = join(await mkdtemp(join(tmpdir(), "oauth-sync-older-")), "oauth-sync");
+  olderDir = await mkdtemp(join(tmpdir(), "oauth-sync-older-"));
+  const older = join(olderDir, "oauth-sync");
   const build = Bun.spawnSync([process.execPath, "build.ts", "--outfile", older], {
     cwd: join(import.meta.dir, "../.."),
     env: { ...process.env, OAUTH_SYNC_COMMIT: "000000001111", OAUTH_SYNC_DATE: OLDER_DATE },
@@ -51,7 +53,10 @@ beforeAll(async () => {
   await mkdir(join(box.root, "root/.openclaw/agents/main/agent"), { recursive: true });
 }, 900_000);
 
-afterAll(async () => box?.stop());
+afterAll(async () => {
+  await box?.stop();
+  if (olderDir) await rm(olderDir, { recursive: true, force: true });
+});
 
 describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand-edited config`, () => {
   test("the previous release installs, and its config is edited by hand: webhooks, a timing, a target of an older release", async () => {
