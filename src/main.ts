@@ -10,8 +10,8 @@ import { restartWithServiceRuntime } from "./process/service-runtime.ts";
 restartWithServiceRuntime();
 installCrashHandlers();
 if (process.argv[2] === AS_OWNER_VERB) {
-  // Not a verb for people: root starts it with another user's uid to act in that user's place.
-  import("./privilege/child.ts").then(async ({ serveOwnerRequest }) => process.exit(await serveOwnerRequest()));
+  // Not a verb for people: root starts it to act in another user's place (it becomes that user at once).
+  import("./privilege/worker.ts").then(async ({ serveAsOwner }) => process.exit(await serveAsOwner()));
 } else {
   runCli(main, process.argv.slice(2)).catch((error) => {
     const line = `oauth-sync failed: ${oneLine(error)}`;

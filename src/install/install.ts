@@ -67,7 +67,7 @@ export async function install(config: Config, configText: string, layout: Instal
   const verify = await verifyUnits(units, deps);
   if (verify) return { ok: false, error: verify };
   for (const dir of missing) {
-    await makeDirAsOwner(dir, deps.run);
+    await makeDirAsOwner(dir);
     changed.push(dir);
   }
   // An existing config keeps its mode on rewrite: tightened first (through its own descriptor), before webhook URLs
@@ -150,11 +150,11 @@ export function binarySource(execPath: string): string {
  * directory, owned by that place's owner, 0755. Missing directories are made as that owner. Anything else is refused
  * before it is touched.
  */
-export async function installBinary(source: string, binDir: string, owners: number[], run?: ProcessRunner): Promise<void> {
+export async function installBinary(source: string, binDir: string, owners: number[]): Promise<void> {
   const place = placeOf(join(binDir, "oauth-sync"));
   if (!place.ok) throw new PathError(`${binDir}: ${place.message}`, "EUNSAFE");
   if (!owners.includes(place.actor.uid)) throw new PathError(`${binDir} belongs to ${describeActor(place.actor)}: refused (the binary goes where root${owners.some((u) => u !== 0) ? " or its login" : ""} alone can write)`, "EOWNER");
-  if (place.actor.uid !== selfUid()) await makeDirAsOwner(binDir, run);
+  if (place.actor.uid !== selfUid()) await makeDirAsOwner(binDir);
   const dir = ensureDir(binDir, 0o755, (chain, path) => {
     const decision = decideChain(chain);
     if (!decision.ok || !owners.includes(decision.actor.uid)) throw new PathError(`${path}: ${decision.ok ? `belongs to ${describeActor(decision.actor)}` : decision.message}`, "EUNSAFE");
