@@ -21,6 +21,8 @@ export const EXIT = {
   reauthNeeded: 7,
   /** `install`/`uninstall` could not finish (a unit did not verify, systemctl failed, a receiver could not be set up). */
   installFailed: 8,
+  /** `install` finished, but the final status is not healthy (the service cannot sync yet): look, fix, re-check. */
+  installUnhealthy: 9,
   /** `install` before anything was detected or written: not root (and no `--user`). */
   needsRoot: 10,
   /** `install`: systemd is not PID 1 (a container, another init), or `--user` without a reachable user manager. */

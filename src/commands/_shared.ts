@@ -23,6 +23,7 @@ export function applyVerbosity(args: { verbose?: boolean; quiet?: boolean }) {
 export async function requireConfig(flag: string | undefined, options: { state?: boolean } = {}): Promise<{ config: Config; path: string }> {
   const result = await loadConfig(configPath(flag));
   if (result.ok) {
+    for (const note of result.notes) logger.warn(`${result.path}: ${note}`);
     registerWebhookSecrets(result.config.notify.webhooks); // webhook URLs carry secrets: never printed or logged
     if (options.state === false) return result;
     const stateProblem = ownDirPathProblem(result.config.stateDir);

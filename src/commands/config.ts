@@ -17,6 +17,7 @@ const check = defineCommand({
       for (const error of result.errors) print(error);
       throw new ExitError(EXIT.misconfigured);
     }
+    for (const note of result.notes) print(`${result.path}: ${note}`);
     print(`${result.path}: ok (${result.config.targets.length} target(s), gateway ${result.config.gateway.kind}, config ${configDigest(result.config)})`);
   },
 });

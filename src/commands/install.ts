@@ -1,29 +1,23 @@
 import { defineCommand } from "citty";
 import { main } from "../cli.ts";
 import { commandTree } from "../completion/tree.ts";
-import { parseConfig } from "../config/load.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
-import { homedir } from "node:os";
-import { completionAdvice, completionPaths, installCompletion, installedShells, type Shell } from "../install/completion.ts";
-import { install } from "../install/install.ts";
-import { liveTriggerTest } from "../install/live-test.ts";
-import { installLayout } from "../install/plan.ts";
-import { detectedConfig, finalVerification, lingerAdvice, readPrepared } from "../install/wizard.ts";
-import { logger, print } from "../log/logger.ts";
-import { registerWebhookSecrets } from "../notify/send.ts";
+import { runInstall, type InstallOutcome } from "../install/flow.ts";
+import { terminalAsker } from "../install/wizard.ts";
 import { runProcess } from "../process/run.ts";
 import { remoteInstallArgs } from "../install/remote-flags.ts";
-import { checked, fileOrLater, releaseVersion } from "../argv/checks.ts";
+import { checked, fileOrLater, releaseVersion, wholeNumber } from "../argv/checks.ts";
 import { dockerNeedOfFlags, preflight, preflightConfig, realPreflightDeps } from "../install/preflight.ts";
 import { applyVerbosity } from "./_shared.ts";
 
-const pick = (paths: Record<Shell, string>, shells: Shell[]) => Object.fromEntries(shells.map((s) => [s, paths[s]]));
+/** The one place install's outcome becomes an exit code (docs/ARCHITECTURE.md, "Exit codes"). */
+const CODES: Record<InstallOutcome, number> = { ok: EXIT.ok, refused: EXIT.misconfigured, failed: EXIT.installFailed, unhealthy: EXIT.installUnhealthy };
 
 export default defineCommand({
-  meta: { name: "install", description: "Install the binary, the config and the systemd units, and start them (idempotent)" },
+  meta: { name: "install", description: "Install the binary, the config and the systemd units, and start them (idempotent; an existing config keeps what you wrote)" },
   args: {
     config: { type: "string", alias: "c", valueHint: "FILE", description: "A prepared config file to install as it is (validated)" },
-    yes: { type: "boolean", alias: "y", description: "Ask nothing" },
+    yes: { type: "boolean", alias: "y", description: "Ask nothing: accept what detection adds, keep everything you wrote" },
     "dry-run": { type: "boolean", description: "Print every file and command, change nothing" },
     user: { type: "boolean", description: "Install user units (systemctl --user) instead of system units" },
     "config-path": { type: "string", valueHint: "FILE", description: "Where the config goes (default /etc/oauth-sync/config.json)" },
@@ -37,6 +31,11 @@ export default defineCommand({
     container: { type: "string", valueHint: "NAME", description: "Container that runs claude, for --trigger container" },
     model: { type: "string", valueHint: "MODEL", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
     "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (comments kept; backed up first where they cannot be)" },
+    reconfigure: { type: "boolean", description: "Start the config from detection instead of keeping the one there (which is kept beside as a backup)" },
+    prune: { type: "boolean", description: "Drop targets detection no longer finds, and remove the token copies only oauth-sync wrote for them" },
+    "cross-user": { type: "boolean", description: "Pair a Claude login with an OpenClaw of another user (refused without it)" },
+    "max-agents": checked({ type: "string", valueHint: "N", description: "Propose up to N agents from an OpenClaw directory another user owns (default 8)" }, wholeNumber(1, 10_000)),
+    downgrade: { type: "boolean", description: "Install this build over a newer one" },
     test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing" },
     completion: { type: "boolean", description: "Also install shell completion for bash (with bash-completion), zsh and fish, where installed" },
     ...remoteInstallArgs,
@@ -49,39 +48,10 @@ export default defineCommand({
     const remote = Boolean(args.push || args.receiver);
     // Before anything is detected or written (a push or receiver setup installs no units of its own).
     await preflight({ ...machine, systemd: !remote, docker: remote ? "no" : dockerNeedOfFlags(args) }, realPreflightDeps(runProcess));
-    if (remote) return (await import("../install/remote-command.ts")).installRemote(args);
-    const layout = installLayout({ user: args.user, configPath: args["config-path"], binDir: args["bin-dir"] });
-    const text = args.config ? await readPrepared(args.config) : await detectedConfig(args);
-    const parsed = parseConfig(text, layout.configPath);
-    if (!parsed.ok) {
-      for (const error of parsed.errors) logger.error(error.replace(layout.configPath, args.config ?? "the detected config"));
-      throw new ExitError(EXIT.misconfigured);
-    }
-    registerWebhookSecrets(parsed.config.notify.webhooks); // a dry run prints the config: its webhook URLs stay hidden
-    await preflightConfig(parsed.config, machine, realPreflightDeps(runProcess));
-    const result = await install(parsed.config, text, layout, { run: runProcess, execPath: process.execPath, dryRun: Boolean(args["dry-run"]) });
-    if (!result.ok) {
-      logger.error(`install failed: ${result.error}`);
-      throw new ExitError(EXIT.installFailed);
-    }
-    const completionFiles = pick(completionPaths(layout.user, homedir()), installedShells());
-    const completion = args.completion ? await installCompletion(await commandTree(main), completionFiles, Boolean(args["dry-run"])) : [];
-    if (args["dry-run"]) {
-      for (const path of completion) print(`would write shell completion ${path}`);
-      return;
-    }
-    result.changed.push(...completion);
-    if (layout.user) await lingerAdvice();
-    if (args.test) {
-      const live = await liveTriggerTest(parsed.config, runProcess);
-      if (live.ok) print(live.lines);
-      else for (const line of live.lines) logger.warn(line);
-    }
-    print(result.changed.length ? `installed; changed: ${result.changed.join(", ")}` : "already installed; nothing changed");
-    if (result.restarted.length) print(`restarted: ${result.restarted.join(", ")}`);
-    if (!(await finalVerification(parsed.config, layout))) logger.warn("not healthy yet: see the problem above, `journalctl -u oauth-sync`, and docs/TROUBLESHOOTING.md");
-    if (!args.completion) print("shell completion: install --completion, or `oauth-sync completion bash|zsh|fish`");
-    else for (const advice of completionAdvice(layout.user, completionFiles)) print(advice);
-    print(`watch it: systemctl status oauth-sync · journalctl -u oauth-sync -f · oauth-sync status --config ${layout.configPath}`);
+    const ask = process.stdin.isTTY && !args.yes ? terminalAsker : undefined;
+    const outcome = remote
+      ? await (await import("../install/remote-command.ts")).installRemote(args)
+      : await runInstall(args, { run: runProcess, execPath: process.execPath, ask, completionTree: async () => commandTree(main), checkConfig: (config) => preflightConfig(config, machine, realPreflightDeps(runProcess)) });
+    if (outcome !== "ok") throw new ExitError(CODES[outcome]);
   },
 });

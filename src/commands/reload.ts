@@ -3,14 +3,15 @@ import { EXIT, ExitError } from "../exit-codes.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
 import { dropOwedReload, reloadOnce } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
+import { whichInstall } from "../install/plan.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "reload", description: "Run the configured gateway reload once (after editing something by hand)" },
-  args: { ...commonArgs },
+  args: { ...commonArgs, user: { type: "boolean", description: "A --user install's config (the default for a user who has one)" } },
   async run({ args }) {
     applyVerbosity(args);
-    const { config } = await requireConfig(args.config);
+    const { config } = await requireConfig(whichInstall({ config: args.config, user: args.user }).config);
     if (config.gateway.kind === "none") {
       // A reload owed under an earlier gateway config is dropped: there is nothing left to pay it to.
       await dropOwedReload(config.stateDir);

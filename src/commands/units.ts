@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { installLayout, userConfigPath } from "../install/plan.ts";
+import { installLayout, whichInstall } from "../install/plan.ts";
 import { print } from "../log/logger.ts";
 import { renderUnits } from "../systemd/units.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
@@ -21,9 +21,10 @@ export default defineCommand({
     if (args.output && !statSync(args.output, { throwIfNoEntry: false })?.isDirectory()) {
       throw new ExitError(EXIT.usage, `oauth-sync units: --output ${JSON.stringify(args.output)} is not an existing directory: create it first (mkdir -p …), or leave --output out to print the units`);
     }
-    const { config, path } = await requireConfig(args.config ?? userConfigPath(args.user));
-    const layout = installLayout({ user: args.user });
-    const units = renderUnits(config, { binary: layout.binary, configPath: path, user: args.user });
+    const which = whichInstall({ config: args.config, user: args.user });
+    const { config, path } = await requireConfig(which.config);
+    const layout = installLayout({ user: which.user });
+    const units = renderUnits(config, { binary: layout.binary, configPath: path, user: which.user });
     for (const unit of units) {
       if (args.output) {
         const outcome = await writeFileAtomic(join(args.output, unit.name), unit.content, { newFileMode: 0o644 });

@@ -9,8 +9,10 @@ import { readOwnFile } from "../fs/place.ts";
 import { closest } from "../argv/suggest.ts";
 import { lineColumn, scanJson, type JsonPlaces } from "./json-position.ts";
 import { keysAt, mayBeLeftOut } from "./schema-walk.ts";
+import { migrateConfig } from "./migrate.ts";
 
-export type ConfigResult = { ok: true; config: Config; path: string } | { ok: false; path: string; errors: string[] };
+/** `notes`: what src/config/migrate.ts changed in an older form (for the caller to print). */
+export type ConfigResult = { ok: true; config: Config; path: string; notes: string[] } | { ok: false; path: string; errors: string[] };
 
 export function configPath(flag?: string): string {
   return flag || process.env.OAUTH_SYNC_CONFIG || DEFAULT_CONFIG_PATH;
@@ -41,14 +43,16 @@ export function parseConfig(text: string, path: string): ConfigResult {
     return `${path}:${line}:${column}`;
   };
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { ok: false, path, errors: [`${at("")}: the file must hold a JSON object ({ … })`] };
-  const control = controlCharacters(raw);
+  // Forms an earlier release read (null for "the default", renamed keys): today's form, with a note for each.
+  const { raw: current, notes } = migrateConfig(raw as Record<string, unknown>, { hasDefault: (where) => mayBeLeftOut(configSchema, raw, where) });
+  const control = controlCharacters(current);
   if (control.length > 0) return { ok: false, path, errors: control.map((where) => `${at(where)}: ${where}: contains a control character (a newline, a tab…): refused`) };
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchema.safeParse(current);
   if (!parsed.success) {
-    const explained = explainIssues(parsed.error.issues, raw).map((e) => ({ ...e, offset: placeOf(scan.places, e.where, e.key) }));
+    const explained = explainIssues(parsed.error.issues, current).map((e) => ({ ...e, offset: placeOf(scan.places, e.where, e.key) }));
     return { ok: false, path, errors: explained.sort((a, b) => a.offset - b.offset).map((e) => `${at(e.where, e.key)}: ${e.line}`) };
   }
-  return { ok: true, path, config: absolutePaths(parsed.data, dirname(resolve(path))) };
+  return { ok: true, path, config: absolutePaths(parsed.data, dirname(resolve(path))), notes };
 }
 
 /** Where a path stands in the text: its value (or its key), else the nearest enclosing value. */

@@ -2,28 +2,59 @@ import type { z } from "../config/zod.ts";
 import { minimalEnv } from "../process/run.ts";
 import { outputTail } from "../process/output.ts";
 import type { systemdGateway } from "../config/gateway.ts";
+import { loadAccounts } from "../users/accounts.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
 
 type Config = z.infer<typeof systemdGateway>;
 
-/** `--machine=USER@` reaches that user's manager and bus without borrowing their environment. */
-export function systemctlArgv(gateway: Pick<Config, "user">, ...args: string[]): string[] {
+/** Who runs this process, for the choice of a systemd manager (a seam for tests). */
+export interface Caller {
+  euid: number;
+  /** The name of `euid` in /etc/passwd, if any. */
+  name?: string;
+}
+
+export function currentCaller(): Caller {
+  const euid = process.geteuid?.() ?? 0;
+  return { euid, name: euid === 0 ? "root" : loadAccounts().byUid(euid)?.name };
+}
+
+/**
+ * Which manager restarts the unit. Root reaches another user's manager with `--machine=USER@`. A user's own service
+ * (a `--user` install) cannot: systemctl then fails with "Failed to connect to bus: Permission denied", so it talks to
+ * its own manager through its own bus (`--user` with XDG_RUNTIME_DIR, see `systemctlEnvFor`); a process that is not
+ * root cannot restart a system unit, so without `user` it means its own manager too.
+ */
+export function systemctlArgv(gateway: Pick<Config, "user">, caller: Caller, ...args: string[]): string[] {
+  if (caller.euid !== 0 && (!gateway.user || gateway.user === caller.name || gateway.user === String(caller.euid))) return ["systemctl", "--user", ...args];
   return gateway.user ? ["systemctl", "--user", `--machine=${gateway.user}@`, ...args] : ["systemctl", ...args];
 }
 
-export async function reloadSystemd(gateway: Config, deps: ReloadDeps): Promise<ReloadResult> {
-  const options = { env: minimalEnv(), timeoutMs: gateway.timeoutSeconds * 1000 };
-  const restart = await deps.run(systemctlArgv(gateway, "restart", gateway.unit), options);
+/** The environment for that systemctl: a user's own manager is found through XDG_RUNTIME_DIR (/run/user/UID). */
+export function systemctlEnvFor(caller: Caller): Record<string, string> {
+  return minimalEnv(caller.euid !== 0 ? { XDG_RUNTIME_DIR: `/run/user/${caller.euid}` } : {});
+}
+
+export async function reloadSystemd(gateway: Config, deps: ReloadDeps, caller: Caller = currentCaller()): Promise<ReloadResult> {
+  const options = { env: systemctlEnvFor(caller), timeoutMs: gateway.timeoutSeconds * 1000 };
+  const argv = (...args: string[]) => systemctlArgv(gateway, caller, ...args);
+  const restart = await deps.run(argv("restart", gateway.unit), options);
   if (restart.spawnError) return { ok: false, error: `systemctl not found: ${restart.spawnError}` };
-  if (restart.code !== 0) return { ok: false, error: `systemctl restart ${gateway.unit} failed: ${lastLine(restart.stderr)}` };
-  const active = await deps.run(systemctlArgv(gateway, "is-active", gateway.unit), options);
+  // systemctl's whole error (redacted, one line per line joined): its last line alone hides the cause.
+  if (restart.code !== 0) return { ok: false, error: `${argv("restart", gateway.unit).join(" ")} failed (exit ${restart.code}): ${wholeError(restart.stderr + restart.stdout)}` };
+  const active = await deps.run(argv("is-active", gateway.unit), options);
   const state = active.stdout.trim();
   if (state !== "active" && state !== "activating") {
-    return { ok: false, error: `${gateway.unit} is ${state || "unknown"} after the restart: see journalctl ${gateway.user ? "--user " : ""}-u ${gateway.unit}` };
+    return { ok: false, error: `${gateway.unit} is ${state || "unknown"} after the restart: see journalctl ${argv()[1] === "--user" ? "--user " : ""}-u ${gateway.unit}` };
   }
-  return { ok: true, detail: `restarted ${gateway.unit}${gateway.user ? ` (user ${gateway.user})` : ""}` };
+  return { ok: true, detail: `restarted ${gateway.unit}${gateway.user ? ` (user ${gateway.user})` : argv()[1] === "--user" ? " (own user manager)" : ""}` };
 }
 
 export function lastLine(text: string): string {
   return outputTail(text) || "no output";
+}
+
+/** Up to 20 lines of a command's output, redacted, joined into one line. */
+export function wholeError(text: string): string {
+  return outputTail(text, 20) || "no output";
 }

@@ -10,7 +10,7 @@ import { readTextIfRegular, readTextOrThrow } from "../fs/open-file.ts";
 import { stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
-import { interpolate, parseDotenv, type Lookup } from "./compose-interpolate.ts";
+import { InterpolationBound, interpolate, parseDotenv, type Lookup } from "./compose-interpolate.ts";
 
 export interface ComposeMount {
   type: "bind" | "volume";
@@ -102,7 +102,14 @@ export function projectName(dir: string, env: Lookup, declared?: string): string
 
 /** Resolve a project: `docker compose config` where `run` can reach docker (and `root` is `/`), else by the spec. */
 export async function resolveCompose(root: string, dir: string, options: { home: string; run?: ProcessRunner }): Promise<ResolvedCompose | undefined> {
-  const env = await projectEnv(root, dir, options.home);
+  let env: Lookup;
+  try {
+    env = await projectEnv(root, dir, options.home);
+  } catch (error) {
+    if (!(error instanceof InterpolationBound)) throw error;
+    // A user's .env built to exhaust root: refused with the reason, the project shown as one compose cannot read.
+    return { dir, files: [join(dir, ".env")], project: basename(dir), services: {}, volumeNames: {}, via: "compose interpolation (no docker here)", notes: [], errors: [error.message] };
+  }
   const found = await composeFiles(root, dir, env);
   if (!found) return undefined;
   if (found.missing.length) {

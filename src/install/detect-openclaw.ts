@@ -53,6 +53,10 @@ export interface OpenClawInstall {
   problems?: string[];
   /** What a person should fix, though the install was found (not scored). */
   warnings?: string[];
+  /** Agent names that are not plain ids (shown escaped): skipped, said so. */
+  skippedAgents?: string[];
+  /** Who owns `agents/`: where that is someone else, install asks before proposing many agents. */
+  agentsOwner?: number;
 }
 
 const CONTAINER_STATE_DIR = "/home/node/.openclaw";
@@ -74,7 +78,10 @@ export async function candidateDirs(root: string, extra: string[] = [], only?: s
 export async function composeInstall(root: string, dir: string, run?: ProcessRunner, home = homeOf(dir)): Promise<Found<OpenClawInstall> | undefined> {
   const resolved = await resolveCompose(root, dir, { home, run });
   if (!resolved) return undefined;
-  const services = Object.entries(resolved.services).filter(([, s]) => /openclaw/i.test(`${s.image ?? ""} ${JSON.stringify(s.command ?? "")} ${JSON.stringify(s.entrypoint ?? "")}`));
+  // OpenClaw by its image or command, or by what it mounts: a custom image name still mounts OpenClaw's state dir.
+  const services = Object.entries(resolved.services).filter(
+    ([, s]) => /openclaw/i.test(`${s.image ?? ""} ${JSON.stringify(s.command ?? "")} ${JSON.stringify(s.entrypoint ?? "")}`) || s.volumes.some((v) => v.target === CONTAINER_STATE_DIR),
+  );
   const mounted = services.filter(([, s]) => s.volumes.some((v) => v.target === CONTAINER_STATE_DIR));
   const gateway = mounted.find(([name]) => /gateway/.test(name)) ?? mounted[0];
   if (!gateway) {
@@ -195,10 +202,24 @@ export async function imagePackageRelease(image: string, run: ProcessRunner): Pr
   }
 }
 
+/** An agent id a target may carry: what OpenClaw's own ids look like, and nothing a terminal or a unit would read. */
+const PLAIN_AGENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** A name from someone else's directory, shown without anything a terminal would act on. */
+export function printable(name: string): string {
+  const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+  return JSON.stringify(shown).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export async function stateFacts(root: string, stateDir: string) {
-  const dirs = (await readdir(join(root, stateDir, "agents")).catch(() => [] as string[])).sort();
+  const listed = (await readdir(join(root, stateDir, "agents")).catch(() => [] as string[])).sort();
   const config = await readOpenClawJson(root, stateDir);
-  const configured = configuredAgents(config);
+  const named = [...configuredAgents(config), ...listed];
+  // A name that is not plain is skipped, never fatal: one user's odd directory must not block the install.
+  const skippedAgents = [...new Set(named.filter((a) => !PLAIN_AGENT.test(a)))].map(printable);
+  const dirs = listed.filter((a) => PLAIN_AGENT.test(a));
+  const configured = configuredAgents(config).filter((a) => PLAIN_AGENT.test(a));
+  const agentsOwner = (await stat(join(root, stateDir, "agents")).catch(() => undefined))?.uid;
   const agents = [...new Set([...configured, ...dirs])].sort((a, b) => (a === "main" ? -1 : b === "main" ? 1 : a.localeCompare(b)));
   const markers = [join(stateDir, "state/openclaw.sqlite"), ...dirs.map((id) => join(stateDir, "agents", id, "agent/openclaw-agent.sqlite"))];
   const exists = async (path: string) => Boolean(await stat(join(root, path)).catch(() => undefined));
@@ -208,7 +229,16 @@ export async function stateFacts(root: string, stateDir: string) {
   const legacyJson: string[] = [];
   for (const path of legacy) if (await exists(path)) legacyJson.push(path);
   const all = agents.length ? agents : ["main"];
-  return { agents: all, agentsFrom: configured.length ? "openclaw.json" : dirs.length ? "agents/" : "default", claudeCliAgents: claudeCliAgents(config, all), hasConfig: config !== undefined, sqlite, legacyJson };
+  return {
+    agents: all,
+    agentsFrom: configured.length ? "openclaw.json" : dirs.length ? "agents/" : "default",
+    claudeCliAgents: claudeCliAgents(config, all),
+    hasConfig: config !== undefined,
+    sqlite,
+    legacyJson,
+    ...(skippedAgents.length ? { skippedAgents } : {}),
+    ...(agentsOwner !== undefined ? { agentsOwner } : {}),
+  };
 }
 
 async function readOpenClawJson(root: string, stateDir: string): Promise<Record<string, any> | undefined> {

@@ -4,6 +4,9 @@ import type { ContainerClaude } from "./detect-container-claude.ts";
 import type { NanoClawInstall } from "./detect-nanoclaw.ts";
 import { isSqliteEra, type OpenClawInstall } from "./detect-openclaw.ts";
 
+/** More agents than this from a directory someone else owns are proposed only when asked (each is a child per pass). */
+export const MANY_AGENTS = 8;
+
 export interface Proposal {
   config: Record<string, unknown>;
   /** Things a person should know or fix, in words. */
@@ -28,16 +31,32 @@ export function jsonStorePickedUpLive(release: string | undefined): boolean {
 export function proposeConfig(
   install: OpenClawInstall,
   login: ClaudeLogin,
-  options: { claudeOnHost: boolean; containers?: ContainerClaude[]; gatewayUnit?: boolean; userGatewayUnits?: Array<{ user?: string; home?: string; name?: string }> },
+  options: {
+    claudeOnHost: boolean;
+    containers?: ContainerClaude[];
+    gatewayUnit?: boolean;
+    userGatewayUnits?: Array<{ user?: string; home?: string; name?: string }>;
+    /** At most this many agents from an `agents/` directory someone else owns (default MANY_AGENTS). */
+    maxAgents?: number;
+    /** Who runs install: their own agents are never capped. */
+    selfUid?: number;
+  },
 ): Proposal {
   const notes: string[] = [];
+  if (install.skippedAgents?.length) notes.push(`skipped agent name(s) in ${join(install.stateDir, "agents")} that are not plain ids (letters, digits, . _ -): ${install.skippedAgents.join(", ")}`);
   const sqlite = install.sqlite || isSqliteEra(install.release) === true;
   if (!install.release) notes.push(`OpenClaw's release is unknown: chose the ${sqlite ? "SQLite" : "JSON"} era from the files on disk; pass --release to be sure`);
   notes.push(...(install.warnings ?? []));
   for (const path of install.missing ?? []) notes.push(`${path} does not exist: the install found points at a directory that is not there (check the compose files and .env, or pass --openclaw-dir)`);
   const cli = install.claudeCliAgents ?? [];
   if (cli.length) notes.push(`agent(s) ${cli.join(", ")} run on the Claude CLI runtime (agentRuntime claude-cli): Claude Code refreshes that login itself, so they need no sync and get no target`);
-  const agents = install.agents.filter((a) => !cli.includes(a));
+  let agents = install.agents.filter((a) => !cli.includes(a));
+  const max = options.maxAgents ?? MANY_AGENTS;
+  const foreign = install.agentsOwner !== undefined && install.agentsOwner !== 0 && install.agentsOwner !== (options.selfUid ?? 0);
+  if (foreign && agents.length > max) {
+    notes.push(`${agents.length} agents in ${join(install.stateDir, "agents")}, which uid ${install.agentsOwner} owns: proposing ${max} of them (${agents.slice(0, max).join(", ")}); to take all: --max-agents ${agents.length}`);
+    agents = agents.slice(0, max);
+  }
   const targets: unknown[] = [];
   if (sqlite && install.legacyJson.length) {
     notes.push(`legacy ${install.legacyJson.join(", ")} left on a SQLite-era OpenClaw: 2026.8+ refuses to start until \`openclaw doctor --fix\` (back up openclaw.json first)`);

@@ -3,7 +3,8 @@
  * oauth-sync's own known_hosts, the ssh target added to the config, the authorized_keys line for the receiver, and a
  * round trip (a probe: nothing is written there).
  */
-import { mkdir, stat } from "node:fs/promises";
+import { closeSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { parseConfig } from "../config/load.ts";
@@ -16,10 +17,22 @@ import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { PROBE_MESSAGE } from "../push/message.ts";
 import { pushOnce } from "../push/push-once.ts";
 import { sshTargetSchema, type SshTargetConfig } from "../config/ssh.ts";
-import { authorizedKeysLine, forcedCommandProblem, hostKeysIn, hostPattern, mergeKnownHosts, parsePublicKey, type HostKey, type PublicKey } from "./ssh-keys.ts";
+import { ensureDir } from "./no-follow.ts";
+import { authorizedKeysLine, forcedCommandProblem, receiverForcedCommand, hostKeysIn, hostPattern, mergeKnownHosts, parsePublicKey, type HostKey, type PublicKey } from "./ssh-keys.ts";
 
 export const DEFAULT_KEY = "/etc/oauth-sync/ssh/id_ed25519";
-export const DEFAULT_REMOTE_COMMAND = "/usr/local/bin/oauth-sync receive";
+/**
+ * The forced command printed for a receiver's authorized_keys: the binary and config `install --receiver` puts there
+ * for that login by default (root: /etc/oauth-sync; another login: its ~/.config/oauth-sync, its home guessed as
+ * /home/USER), from a clean environment. `--remote-command` for anything else.
+ */
+export function defaultRemoteCommand(destination: string): string {
+  const at = destination.lastIndexOf("@");
+  const user = at > 0 ? destination.slice(0, at) : "root";
+  const home = user === "root" ? "/root" : `/home/${user}`;
+  const config = user === "root" ? "/etc/oauth-sync/config.json" : `${home}/.config/oauth-sync/config.json`;
+  return receiverForcedCommand("/usr/local/bin/oauth-sync", config, home) ?? "/usr/local/bin/oauth-sync receive";
+}
 
 export interface PushSetupOptions {
   destination: string;
@@ -88,7 +101,8 @@ export async function setupPush(o: PushSetupOptions, deps: PushSetupDeps): Promi
 async function ensureKey(path: string, run: ProcessRunner): Promise<{ ok: true; key: PublicKey } | { ok: false; error: string }> {
   const info = await stat(path).catch(() => undefined);
   if (!info) {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    // Made link by link in a place of ours alone (a directory another user owns is refused): ssh-keygen writes there.
+    closeSync(ensureDir(dirname(path), 0o700).fd);
     const made = await run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", `oauth-sync@${hostname()}`, "-f", path], { env: minimalEnv(), timeoutMs: 30_000 });
     if (made.spawnError || made.code !== 0) return { ok: false, error: `ssh-keygen failed: ${made.spawnError ?? outputTail(made.stderr)}` };
     print(`made oauth-sync's own ssh key ${path} (ed25519, 0600)`);

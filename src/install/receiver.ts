@@ -17,9 +17,9 @@ import { PROBE_MESSAGE } from "../push/message.ts";
 import { receiverProblem } from "../push/targets.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import { detect, type Overrides } from "./detect.ts";
-import { binaryDiffers, copyBinary } from "./install.ts";
+import { binaryDiffers, binarySource, installBinary } from "./install.ts";
 import { proposeConfig } from "./propose.ts";
-import { authorizedKeysLine, mergeAuthorizedKeys, parsePublicKey } from "./ssh-keys.ts";
+import { authorizedKeysLine, dangerousSshdEnvironment, mergeAuthorizedKeys, parsePublicKey, receiverForcedCommand } from "./ssh-keys.ts";
 
 export interface ReceiverOptions {
   /** A prepared config (text); otherwise one is proposed from what is detected here. */
@@ -70,12 +70,15 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
     return { ok: false, error: `${configPath} holds a config that follows a credentials file (is this the source host?): not replaced; pass --config-path, or remove it first` };
   }
   const binary = join(o.binDir, "oauth-sync");
-  if (await binaryDiffers(o.execPath, binary)) await copyBinary(o.execPath, binary);
+  const forcedCommand = receiverForcedCommand(binary, configPath, account.home);
+  if (!forcedCommand) return { ok: false, error: `${binary} or ${configPath} holds white space, a quote or a backslash, which a forced command cannot carry: choose other paths` };
+  // The binary goes where root or the login alone can write (sshd runs it as the login): made there as that owner.
+  const source = binarySource(o.execPath);
+  if (await binaryDiffers(source, binary)) await installBinary(source, o.binDir, [0, account.uid]);
   await makeDirAsOwner(join(configPath, ".."));
   const wrote = await writeFileAsOwner(configPath, text.text, { newFileMode: 0o600 });
   print(`${configPath}: ${wrote === "written" ? "written" : "unchanged"}`);
 
-  const forcedCommand = `${binary} receive${configPath === DEFAULT_CONFIG_PATH ? "" : ` --config ${configPath}`}`;
   const keysFile = o.authorizedKeysFile ?? join(account.home, ".ssh/authorized_keys");
   if (o.authorizedKey) {
     const key = parsePublicKey(o.authorizedKey);
@@ -91,7 +94,7 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
     const written = await writeFileAsOwner(keysFile, mergeAuthorizedKeys(existing, key, line), { newFileMode: 0o600 });
     print(`${keysFile}: ${written === "written" ? "the key may now run only" : "already lets the key run only"} \`${forcedCommand}\``);
   } else {
-    print(`Where the key goes: ${keysFile}, one line from \`oauth-sync install --push ${o.login}@<this host>${forcedCommand === "/usr/local/bin/oauth-sync receive" ? "" : ` --remote-command '${forcedCommand}'`}\` on the source host,`);
+    print(`Where the key goes: ${keysFile}, one line from \`oauth-sync install --push ${o.login}@<this host> --remote-command '${forcedCommand}'\` on the source host,`);
     print(`or run this again with --authorized-key 'ssh-ed25519 AAAA… oauth-sync@source' (the source's ${"/etc/oauth-sync/ssh/id_ed25519.pub"}).`);
   }
   await sshdAdvice(account, deps.run);
@@ -115,14 +118,21 @@ async function proposedReceiverConfig(overrides: Overrides, run: ProcessRunner):
   return { ok: true, text: `${JSON.stringify({ source: "push", ...rest }, null, 2)}\n` };
 }
 
-/** sshd must let the login in with a key; root logins need PermitRootLogin prohibit-password or forced-commands-only. */
+/**
+ * sshd must let the login in with a key (root: PermitRootLogin prohibit-password or forced-commands-only), and should
+ * not take variables from the client: `env -i` keeps them from `receive`, but the login's shell that starts it
+ * still sees them (LD_PRELOAD is loaded into it). The settings are those sshd applies to this login (`-C`).
+ */
 async function sshdAdvice(account: PasswdEntry, run: ProcessRunner) {
-  const t = await run(["sshd", "-T"], { env: minimalEnv({ PATH: `/usr/sbin:/sbin:${process.env.PATH ?? "/usr/bin:/bin"}` }), timeoutMs: 10_000 });
+  const t = await run(["sshd", "-T", "-C", `user=${account.name},host=localhost,addr=127.0.0.1`], { env: minimalEnv({ PATH: `/usr/sbin:/sbin:${process.env.PATH ?? "/usr/bin:/bin"}` }), timeoutMs: 10_000 });
   if (t.spawnError || t.code !== 0) return logger.warn("could not read sshd's settings (`sshd -T`): is openssh-server installed here?");
   const setting = (name: string) => new RegExp(`^${name} (\\S+)$`, "m").exec(t.stdout)?.[1];
   if (setting("pubkeyauthentication") === "no") logger.warn("sshd has PubkeyAuthentication no: the source's key cannot log in");
   const root = setting("permitrootlogin");
   if (account.uid === 0 && (root === "no" || root === undefined)) logger.warn("sshd has PermitRootLogin no: set `PermitRootLogin forced-commands-only` (the key can then run only its forced command)");
+  for (const problem of dangerousSshdEnvironment(t.stdout)) {
+    logger.warn(`${problem}: a holder of the source's key could set them for ${account.name}'s shell, which starts receive (receive itself starts from a clean environment). keep AcceptEnv to LANG LC_* (Debian's default) and PermitUserEnvironment no in sshd_config`);
+  }
 }
 
 /** `receive` with a probe, as the login sshd will run it as: proves the binary runs for them and the config reads. */

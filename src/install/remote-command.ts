@@ -1,36 +1,35 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { EXIT, ExitError } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
+import type { InstallOutcome } from "./flow.ts";
 import { systemctlEnv } from "./install.ts";
 import { installLayout } from "./plan.ts";
-import { DEFAULT_KEY, DEFAULT_REMOTE_COMMAND, setupPush } from "./push-setup.ts";
+import { DEFAULT_KEY, defaultRemoteCommand, setupPush } from "./push-setup.ts";
 import { setupReceiver } from "./receiver.ts";
 import { readPrepared } from "./wizard.ts";
 
 /** `install --push USER@HOST` and `install --receiver`: the edge where flags and the terminal meet the setup steps. */
-export async function installRemote(args: Record<string, unknown>): Promise<void> {
+export async function installRemote(args: Record<string, unknown>): Promise<InstallOutcome> {
   const str = (name: string) => (typeof args[name] === "string" && args[name] !== "" ? (args[name] as string) : undefined);
   const terminal = process.stdin.isTTY && !args.yes;
   const ask = async (question: string) => (await logger.prompt(question, { type: "confirm", initial: true, cancel: "null" })) === true;
-  if (args["dry-run"]) {
-    logger.error("--dry-run is not supported with --push or --receiver");
-    throw new ExitError(EXIT.misconfigured);
-  }
-  if (args.push && args.receiver) {
-    logger.error("--push and --receiver: one host is either the source or a receiver");
-    throw new ExitError(EXIT.misconfigured);
-  }
+  const refused = (message: string): InstallOutcome => {
+    logger.error(message);
+    return "refused";
+  };
+  if (args["dry-run"]) return refused("--dry-run is not supported with --push or --receiver");
+  if (args.push && args.receiver) return refused("--push and --receiver: one host is either the source or a receiver");
   if (args.push) {
     const port = Number(str("port") ?? 22);
+    const destination = str("push") ?? "";
     const result = await setupPush(
       {
-        destination: str("push") ?? "",
+        destination,
         port,
         key: str("key") ?? (args.user ? join(homedir(), ".config/oauth-sync/ssh/id_ed25519") : DEFAULT_KEY),
         configPath: str("config-path") ?? installLayout({ user: Boolean(args.user) }).configPath,
-        remoteCommand: str("remote-command") ?? DEFAULT_REMOTE_COMMAND,
+        remoteCommand: str("remote-command") ?? defaultRemoteCommand(destination),
         knownHostsFrom: str("known-hosts"),
         hostFingerprint: str("host-fingerprint"),
         name: str("name"),
@@ -41,7 +40,7 @@ export async function installRemote(args: Record<string, unknown>): Promise<void
     );
     if (!result.ok) {
       logger.error(`install --push: ${result.error}`);
-      throw new ExitError(EXIT.installFailed);
+      return "failed";
     }
     // A running service picks up the new host at once (ExecReload: SIGHUP) and pushes to it.
     // The service this install runs under: the system's, or the user's own manager with --user.
@@ -51,11 +50,17 @@ export async function installRemote(args: Record<string, unknown>): Promise<void
       await runProcess([...systemctl, "reload", "oauth-sync.service"], { env: systemctlEnv(), timeoutMs: 30_000 });
       print("oauth-sync.service reloaded: it pushes to the new host now");
     }
-    return;
+    return "ok";
+  }
+  let prepared: string | undefined;
+  if (str("config")) {
+    const read = await readPrepared(str("config")!);
+    if (!read.ok) return refused(read.message);
+    prepared = read.text;
   }
   const result = await setupReceiver(
     {
-      prepared: str("config") ? await readPrepared(str("config")!) : undefined,
+      prepared,
       overrides: { openclawDir: str("openclaw-dir"), projectDir: str("project-dir"), release: str("release") },
       configPath: str("config-path"),
       binDir: str("bin-dir") ?? "/usr/local/bin",
@@ -79,6 +84,7 @@ export async function installRemote(args: Record<string, unknown>): Promise<void
   );
   if (!result.ok) {
     logger.error(`install --receiver: ${result.error}`);
-    throw new ExitError(EXIT.installFailed);
+    return "failed";
   }
+  return "ok";
 }

@@ -31,6 +31,37 @@ export function forcedCommandProblem(command: string): string | undefined {
   return undefined;
 }
 
+/** The PATH a receiver's forced command gives `receive`: the system's, never the client's. */
+export const RECEIVER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * The forced command for a receiver: `receive` started from a clean environment (`env -i`: no variable a client's
+ * `SetEnv` got through an `AcceptEnv` reaches it, nor an OAUTH_SYNC_CONFIG), with its config always named. Paths
+ * with white space, quotes or backslashes cannot be carried in `command="…"`: undefined.
+ */
+export function receiverForcedCommand(binary: string, configPath: string, home?: string): string | undefined {
+  const plain = (s: string) => /^[^\s"\\]+$/.test(s);
+  if (!plain(binary) || !plain(configPath)) return undefined;
+  return `/usr/bin/env -i PATH=${RECEIVER_PATH}${home && plain(home) ? ` HOME=${home}` : ""} ${binary} receive --config ${configPath}`;
+}
+
+/** Patterns of sshd's AcceptEnv that carry no risk to a program: locale, time zone, colour. */
+const SAFE_ACCEPTENV = /^(LANG|LANGUAGE|LC_[A-Z_*]*|TZ|COLORTERM|NO_COLOR)$/;
+
+/**
+ * Pure: what in `sshd -T` output lets a key holder set variables for the forced command's shell and what it starts:
+ * AcceptEnv patterns beyond locale and time zone (LD_PRELOAD, `*`…), and PermitUserEnvironment.
+ */
+export function dangerousSshdEnvironment(sshdT: string): string[] {
+  const problems: string[] = [];
+  const accepted = [...sshdT.matchAll(/^acceptenv (.+)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/));
+  const risky = accepted.filter((p) => !SAFE_ACCEPTENV.test(p));
+  if (risky.length) problems.push(`sshd accepts the variable(s) ${risky.join(", ")} from clients (AcceptEnv)`);
+  const user = /^permituserenvironment (.+)$/m.exec(sshdT)?.[1]?.trim();
+  if (user && user !== "no") problems.push(`sshd has PermitUserEnvironment ${user}`);
+  return problems;
+}
+
 /** The authorized_keys line that lets this key run `oauth-sync receive` and nothing else: no shell, pty or forwarding. */
 export function authorizedKeysLine(key: PublicKey, command: string): string {
   return `restrict,command="${command}" ${key.type} ${key.blob}${key.comment ? ` ${key.comment}` : ""}`;

@@ -63,7 +63,7 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
   };
   // A receiving host runs no service: sshd starts `oauth-sync receive` for each push.
   if (config.source === "push") Object.assign(units, { service: "not used (receives by push)", timer: "not used" });
-  else if (units.service !== "active") problems.push(`oauth-sync.service is ${units.service}: \`systemctl status oauth-sync\``);
+  else if (units.service !== "active") problems.push(`oauth-sync.service is ${units.service}: \`${deps.systemctl.join(" ")} status oauth-sync\``);
   if (config.source !== "push" && units.timer !== "active") problems.push(`oauth-sync-check.timer is ${units.timer}`);
 
   const flag = flagFile(config);

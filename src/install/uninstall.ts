@@ -1,41 +1,110 @@
-import { readFile, rm, unlink } from "node:fs/promises";
+import { closeSync, readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { MAX_BYTES, readRegularFile } from "../fs/open-file.ts";
+import { openDir } from "../fs/walk.ts";
 import { logger } from "../log/logger.ts";
 import type { ProcessRunner } from "../process/run.ts";
+import { removeFileHere } from "../privilege/owned-fs.ts";
 import { UNIT_NAMES } from "../systemd/units.ts";
-import { join } from "node:path";
 import { command } from "./install.ts";
-import type { InstallLayout, Manifest } from "./plan.ts";
+import { removeEmptyDirs, removeTree } from "./no-follow.ts";
+import { readManifest, type InstallLayout } from "./plan.ts";
+import { removeStray, strayOf } from "./strays.ts";
 
-/** Stop and remove what install put in place (by its manifest); config and state stay unless `purge`. Idempotent. */
-export async function uninstall(layout: InstallLayout, options: { purge: boolean; run: ProcessRunner }): Promise<string[]> {
-  const manifest: Partial<Manifest> = JSON.parse(await readFile(layout.manifest, "utf8").catch(() => "{}"));
-  const units = manifest.units ?? UNIT_NAMES.map((name) => join(layout.unitDir, name));
-  const removed: string[] = [];
-  const stop = await command([...layout.systemctl, "disable", "--now", "oauth-sync.service", "oauth-sync-check.timer", "oauth-sync-check.service"], options);
-  if (stop && !/not loaded|does not exist|No such file/i.test(stop)) logger.warn(stop);
-  for (const path of [...units, manifest.binary ?? layout.binary]) {
-    if (await removeIfOurs(path)) removed.push(path);
-  }
-  await command([...layout.systemctl, "daemon-reload"], options);
-  if (options.purge) {
-    for (const path of [manifest.configPath ?? layout.configPath, manifest.stateDir, layout.manifest].filter((p): p is string => Boolean(p))) {
-      await rm(path, { recursive: true, force: true });
-      removed.push(path);
-    }
-  } else {
-    await unlink(layout.manifest).catch(() => {});
-  }
-  return removed;
+export interface UninstallResult {
+  removed: string[];
+  /** What could not be removed, with why: the command exits non-zero. */
+  problems: string[];
 }
 
-/** A unit file is ours only if it says so; the binary is ours by its path in the manifest. */
-async function removeIfOurs(path: string): Promise<boolean> {
-  if (path.endsWith(".service") || path.endsWith(".timer")) {
-    const text = await readFile(path, "utf8").catch(() => undefined);
-    if (text === undefined || !text.startsWith("# Installed by oauth-sync")) return false;
+/**
+ * Stop and remove what install put in place (by its manifest); config and state stay unless `purge`. Idempotent.
+ * Every removal goes through the no-follow walk, in places this process owns: a link on the way is not followed, a
+ * directory someone else owns is left as it is and named.
+ */
+export async function uninstall(layout: InstallLayout, options: { purge: boolean; run: ProcessRunner }): Promise<UninstallResult> {
+  const manifest = readManifest(layout.manifest) ?? {};
+  const units = manifest.units ?? UNIT_NAMES.map((name) => join(layout.unitDir, name));
+  const removed: string[] = [];
+  const problems: string[] = [];
+  const attempt = (what: string, action: () => boolean | void) => {
+    try {
+      if (action() !== false) removed.push(what);
+    } catch (error) {
+      problems.push(`${what}: ${(error as Error).message}`);
+    }
+  };
+  const stop = await command([...layout.systemctl, "disable", "--now", "oauth-sync.service", "oauth-sync-check.timer", "oauth-sync-check.service"], options);
+  if (stop && !/not loaded|does not exist|No such file/i.test(stop)) logger.warn(stop);
+  for (const path of units) if (isOurUnit(path)) attempt(path, () => removeFileHere(path));
+  const binary = manifest.binary ?? layout.binary;
+  if (exists(binary)) attempt(binary, () => removeFileHere(binary));
+  await command([...layout.systemctl, "daemon-reload"], options);
+  if (!options.purge) {
+    attempt(layout.manifest, () => (exists(layout.manifest) ? removeFileHere(layout.manifest) : false));
+    return { removed, problems };
   }
-  return unlink(path).then(
-    () => true,
-    () => false,
-  );
+  const configPath = manifest.configPath ?? layout.configPath;
+  // Token copies only oauth-sync ever wrote (an earlier release's wrong paths), named by the config before it goes.
+  for (const target of configTargets(configPath)) {
+    const stray = strayOf(target);
+    if (stray) attempt(stray.root, () => removeStray(stray));
+  }
+  const configDir = dirname(configPath);
+  if (basename(configDir) === "oauth-sync") attempt(configDir, () => tree(configDir));
+  else {
+    attempt(configPath, () => (exists(configPath) ? removeFileHere(configPath) : false));
+    for (const backup of backupsOf(configPath)) attempt(backup, () => removeFileHere(backup));
+  }
+  if (manifest.stateDir) attempt(manifest.stateDir, () => tree(manifest.stateDir!));
+  if (exists(layout.manifest)) attempt(layout.manifest, () => removeFileHere(layout.manifest));
+  if (basename(dirname(layout.manifest)) === "oauth-sync") attempt(dirname(layout.manifest), () => removeEmptyDirs(dirname(layout.manifest), dirname(layout.manifest)).length > 0);
+  return { removed, problems };
+
+  function tree(path: string): boolean {
+    const result = removeTree(path);
+    for (const left of result.left) problems.push(`${left}: left in place, not ours to remove`);
+    return result.removed;
+  }
+}
+
+/** Something is at `path` (a file larger than the cap counts: only its size was looked at). */
+const exists = (path: string) => {
+  const read = readRegularFile(path, MAX_BYTES.state);
+  return read.ok || read.code !== "ENOENT";
+};
+
+/** A unit file is ours only if it says so (read without following a link, never a FIFO). */
+function isOurUnit(path: string): boolean {
+  const read = readRegularFile(path, MAX_BYTES.config);
+  return read.ok && read.text.startsWith("# Installed by oauth-sync");
+}
+
+function configTargets(path: string): Array<{ kind: string; path?: string }> {
+  const read = readRegularFile(path, MAX_BYTES.config);
+  if (!read.ok) return [];
+  try {
+    const targets = (JSON.parse(read.text) as { targets?: unknown }).targets;
+    return Array.isArray(targets) ? targets.filter((t): t is { kind: string; path?: string } => typeof t === "object" && t !== null && typeof (t as { kind?: unknown }).kind === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The backups install keeps beside a config it replaced (`NAME.<time>.bak`), listed in the opened directory. */
+function backupsOf(configPath: string): string[] {
+  let dir;
+  try {
+    dir = openDir(dirname(configPath));
+  } catch {
+    return [];
+  }
+  try {
+    const name = basename(configPath);
+    return readdirSync(`/proc/self/fd/${dir.fd}`)
+      .filter((entry) => entry.startsWith(`${name}.`) && entry.endsWith(".bak"))
+      .map((entry) => join(dirname(configPath), entry));
+  } finally {
+    closeSync(dir.fd);
+  }
 }

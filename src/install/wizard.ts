@@ -1,79 +1,211 @@
 /**
- * The steps of `install` around the installation itself: detection and the choices where more than one candidate
- * was found, the Anthropic model settings, the proposed config confirmed, and after installing the linger advice and
- * the final verification.
+ * The steps of `install` before anything is written: detection and the choices where more than one candidate was
+ * found, the pairing of a login with an OpenClaw (never across users without a word), the Anthropic model settings,
+ * and the config: proposed fresh, or merged into the one already there (src/install/upgrade.ts) and confirmed.
+ * Every refusal is returned as an outcome; the command turns it into an exit code.
  */
 import { MAX_BYTES, readTextIfRegular } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
-import { EXIT, ExitError } from "../exit-codes.ts";
+import { parseConfig } from "../config/load.ts";
 import { logger, print } from "../log/logger.ts";
 import { minimalEnv, runProcess } from "../process/run.ts";
+import { loadAccounts } from "../users/accounts.ts";
 import { settlingFlag } from "./choose.ts";
 import { detect, formatDetection, type Detection } from "./detect.ts";
 import { applyModelConfig, findTraps, type Trap } from "./model-config.ts";
 import type { InstallLayout } from "./plan.ts";
 import { askOpenClaw, longLivedWarnings } from "./openclaw-report.ts";
-import { addNanoClaw, proposeConfig, proposeNanoClawConfig } from "./propose.ts";
-import { parseConfig } from "../config/load.ts";
+import { installUser, loginUser } from "./pairing.ts";
+import { addNanoClaw, MANY_AGENTS, proposeConfig, proposeNanoClawConfig } from "./propose.ts";
 import { formatStatus, gatherStatus } from "./status.ts";
+import { strayOf, type Stray } from "./strays.ts";
+import { applyUpgrade, formatPlan, planUpgrade, short, type Json, type UpgradeChoices } from "./upgrade.ts";
 
-export async function readPrepared(path: string): Promise<string> {
-  const read = readOwnFile(path, MAX_BYTES.config);
-  if (read.ok) return read.text;
-  logger.error(`cannot read ${path}: ${read.message}`);
-  throw new ExitError(EXIT.misconfigured);
+/** Questions for a person at a terminal; absent with --yes or without a terminal. */
+export interface Asker {
+  confirm(question: string, initial: boolean): Promise<boolean>;
+  select(question: string, options: Array<{ value: string; label: string; hint?: string }>, initial?: string): Promise<string | undefined>;
 }
 
-/** Detection → a proposed config, shown with where each finding came from; confirmed unless --yes. */
-export async function detectedConfig(args: Record<string, unknown>): Promise<string> {
+/** The terminal's asker (consola's prompts); a cancelled prompt answers no. */
+export const terminalAsker: Asker = {
+  async confirm(question, initial) {
+    return (await logger.prompt(question, { type: "confirm", initial, cancel: "null" })) === true;
+  },
+  async select(question, options, initial) {
+    const answer = await logger.prompt(question, { type: "select", options, initial, cancel: "null" });
+    return typeof answer === "string" ? answer : undefined;
+  },
+};
+
+/** Why install stops before writing: `refused` (an answer or a flag is missing: exit 2) or `failed` (exit 8). */
+export interface Refusal {
+  ok: false;
+  outcome: "refused" | "failed";
+  message: string;
+}
+const refuse = (message: string, outcome: Refusal["outcome"] = "refused"): Refusal => ({ ok: false, outcome, message });
+
+export interface WizardArgs {
+  yes?: boolean;
+  credentials?: string;
+  "openclaw-dir"?: string;
+  "project-dir"?: string;
+  release?: string;
+  trigger?: string;
+  container?: string;
+  service?: string;
+  model?: string;
+  "fix-model-config"?: boolean;
+  "dry-run"?: boolean;
+  reconfigure?: boolean;
+  prune?: boolean;
+  "cross-user"?: boolean;
+  "max-agents"?: string;
+}
+
+/** The config already in place, read as its own (a FIFO or another user's file is refused), migrated. */
+export interface ExistingConfig {
+  text: string;
+  raw: Json;
+  notes: string[];
+}
+
+export interface Chosen {
+  ok: true;
+  text: string;
+  /** Token copies in trees only oauth-sync wrote, whose targets were dropped: removed once the new config is in. */
+  strays: Stray[];
+  /** The config there is being replaced, dropping what it said: it is kept beside as a backup. */
+  backup: boolean;
+}
+
+export async function readPrepared(path: string): Promise<{ ok: true; text: string } | Refusal> {
+  const read = readOwnFile(path, MAX_BYTES.config);
+  return read.ok ? read : refuse(`cannot read ${path}: ${read.message}`);
+}
+
+/** Detection → a proposal, shown with where each finding came from; merged into the config there; confirmed. */
+export async function detectedConfig(args: WizardArgs, existing: ExistingConfig | undefined, layout: InstallLayout, ask?: Asker): Promise<Chosen | Refusal> {
+  const proposed = await propose(args, layout, ask);
+  if (!proposed.ok) {
+    if (!existing) return proposed;
+    // An upgrade needs no detection: the config there stays as it is.
+    logger.warn(`${proposed.message}: detection proposes nothing, so ${layout.configPath} stays as it is`);
+    return confirmText(args, `${JSON.stringify(existing.raw, null, 2)}\n`, [], false, ask);
+  }
+  const proposal = proposed.config;
+  if (!existing) return confirmText(args, `${JSON.stringify(proposal, null, 2)}\n`, [], false, ask);
+  if (existing.raw.source === "push") {
+    return refuse(`${layout.configPath} is a receiving host's config ("source": "push"): run \`install --receiver\` here, or --reconfigure to make this host the source`);
+  }
+  if (args.reconfigure) {
+    const plan = planUpgrade(existing.raw, proposal);
+    print(`--reconfigure: the config starts from detection; ${layout.configPath} as it is now is kept beside it as a backup.`);
+    for (const line of formatPlan(plan, layout.configPath).slice(1)) print(line.replace("  = kept as you wrote them:", "  - dropped (in the backup):"));
+    return confirmText(args, `${JSON.stringify(proposal, null, 2)}\n`, [], true, ask);
+  }
+  const plan = planUpgrade(existing.raw, proposal);
+  for (const line of formatPlan(plan, layout.configPath)) print(line);
+  const strays = new Map(plan.stale.map((s) => [s.id, strayOf(s.target as { kind: string; path?: string })]));
+  const choices: UpgradeChoices = { take: new Set(), drop: new Set() };
+  if (args.prune) for (const s of plan.stale) choices.drop.add(s.id);
+  if (ask) {
+    for (const c of plan.corrections) if (await ask.confirm(`Take detection's ${c.path} (${short(c.detected)}) instead of yours (${short(c.yours)})?`, false)) choices.take.add(c.path);
+    for (const s of plan.stale) {
+      if (choices.drop.has(s.id)) continue;
+      const stray = strays.get(s.id);
+      const also = stray ? `, and remove ${stray.root} (it holds only a token copy oauth-sync wrote, which no OpenClaw reads)` : "";
+      if (await ask.confirm(`Drop target ${s.id}, which detection no longer finds${also}?`, Boolean(stray))) choices.drop.add(s.id);
+    }
+  } else {
+    const kept = plan.corrections.length + plan.stale.filter((s) => !choices.drop.has(s.id)).length;
+    if (kept) logger.warn(`kept what you wrote where detection differs (${kept}): answer in a terminal, --prune to drop targets detection no longer finds, or --reconfigure to start from detection`);
+  }
+  for (const s of plan.stale) {
+    const stray = strays.get(s.id);
+    if (stray && !choices.drop.has(s.id)) logger.warn(`target ${s.id} writes a token copy into ${stray.root}, which holds nothing else and no OpenClaw reads (an earlier release's path): --prune drops it and removes that directory`);
+  }
+  const merged = applyUpgrade(existing.raw, proposal, plan, choices);
+  const removed = plan.stale.filter((s) => choices.drop.has(s.id)).flatMap((s) => (strays.get(s.id) ? [strays.get(s.id)!] : []));
+  return confirmText(args, `${JSON.stringify(merged, null, 2)}\n`, removed, false, ask);
+}
+
+async function confirmText(args: WizardArgs, text: string, strays: Stray[], backup: boolean, ask?: Asker): Promise<Chosen | Refusal> {
+  print(`config to install:\n${text}`);
+  for (const stray of strays) print(`${args["dry-run"] ? "would remove" : "to remove"}: ${stray.root} (a token copy only oauth-sync wrote)`);
+  if (!args.yes) {
+    if (!ask) return refuse("no terminal to ask on: re-run with --yes to accept, or --config FILE");
+    if (!(await ask.confirm("Install with this config?", true))) return refuse("not confirmed: nothing was changed");
+  }
+  return { ok: true, text, strays, backup };
+}
+
+/** Detection, the choices and the pairing → the proposed config (with the flags' answers in it). */
+async function propose(args: WizardArgs, layout: InstallLayout, ask?: Asker): Promise<{ ok: true; config: Json } | Refusal> {
   const detection = await detect(
     "/",
-    { credentials: args.credentials as string, openclawDir: args["openclaw-dir"] as string, projectDir: args["project-dir"] as string, release: args.release as string },
+    { credentials: args.credentials, openclawDir: args["openclaw-dir"], projectDir: args["project-dir"], release: args.release },
     { run: runProcess, now: Date.now(), cwd: process.cwd() },
   );
   // Lines that name agents and paths someone else chose: each printed as one line, whatever it holds.
   print(formatDetection(detection));
-  if (!args.yes && process.stdin.isTTY) await chooseInteractively(detection);
+  if (ask) await chooseInteractively(detection, ask, { login: Boolean(args.credentials), install: Boolean(args["openclaw-dir"] || args["project-dir"]) });
   else if (detection.tie) {
     const [a, b] = detection.ranked;
-    logger.error(`two OpenClaw installs are equally likely (${a!.found.value.stateDir}, ${b!.found.value.stateDir}; score ${a!.score}): pass ${settlingFlag(a!.found.value)} or ${settlingFlag(b!.found.value)}`);
-    throw new ExitError(EXIT.misconfigured);
+    return refuse(`two OpenClaw installs are equally likely (${a!.found.value.stateDir}, ${b!.found.value.stateDir}; score ${a!.score}): pass ${settlingFlag(a!.found.value)} or ${settlingFlag(b!.found.value)}`);
   }
+  const { login, install } = detection;
   const nanoclaw = detection.nanoclaw.map((n) => n.value);
-  if (!detection.login || (!detection.install && !nanoclaw.length)) {
-    logger.error("cannot propose a config without a Claude login and an OpenClaw (or NanoClaw) install: pass the flags above, or --config FILE");
-    throw new ExitError(EXIT.misconfigured);
+  if (!login || (!install && !nanoclaw.length)) return refuse("cannot propose a config without a Claude login and an OpenClaw (or NanoClaw) install: pass the flags above, or --config FILE");
+  if (install && !install.value.stateDir) {
+    return refuse(`${install.value.problems?.join("; ") || `cannot read ${install.source}`}: fix the compose project (\`docker compose config\` in its directory shows the same), or pass --openclaw-dir`);
   }
-  if (detection.install && !detection.install.value.stateDir) {
-    logger.error(`cannot read ${detection.install.source}: fix the compose project (\`docker compose config\` in its directory shows the same), or pass --openclaw-dir`);
-    throw new ExitError(EXIT.misconfigured);
+  if (install) {
+    const passwd = loadAccounts().passwd;
+    const [from, to] = [loginUser(login.value, passwd), installUser(install.value, passwd)];
+    if (from !== to && !args["cross-user"]) {
+      const what = `the Claude login ${login.value.path} is ${from}'s and the OpenClaw ${install.value.stateDir} is ${to}'s: ${from}'s subscription would serve ${to}'s agents`;
+      if (!ask) return refuse(`${what}. Pair them only on purpose: pass --cross-user (or answer in a terminal), or name the right one with --credentials / --openclaw-dir`);
+      if (!(await ask.confirm(`${what}. Pair them anyway?`, false))) return refuse("not paired across users: nothing was changed");
+    }
   }
   const found = { claudeOnHost: detection.claudeOnHost, containers: detection.containers.map((c) => c.value) };
-  const proposal = detection.install
-    ? addNanoClaw(proposeConfig(detection.install.value, detection.login.value, { ...found, gatewayUnit: detection.gatewayUnit, userGatewayUnits: detection.gatewayUnits.map((u) => u.value) }), nanoclaw)
-    : proposeNanoClawConfig(nanoclaw, detection.login.value, found);
+  const proposal = install
+    ? addNanoClaw(
+        proposeConfig(install.value, login.value, {
+          ...found,
+          gatewayUnit: detection.gatewayUnit,
+          userGatewayUnits: detection.gatewayUnits.map((u) => u.value),
+          maxAgents: await agentCap(args, install.value, ask),
+          selfUid: process.geteuid?.() ?? 0,
+        }),
+        nanoclaw,
+      )
+    : proposeNanoClawConfig(nanoclaw, login.value, found);
   if (!(proposal.config.targets as unknown[]).length) {
     for (const note of proposal.notes) logger.warn(note);
-    logger.error(`nothing to install: no agent of this ${detection.install ? "OpenClaw" : "NanoClaw"} needs its token copied`);
-    throw new ExitError(EXIT.misconfigured);
+    return refuse(`nothing to install: no agent of this ${install ? "OpenClaw" : "NanoClaw"} needs its token copied`);
   }
-  applyAnswers(proposal.config, args);
+  const answered = applyAnswers(proposal.config, args);
+  if (answered) return answered;
   for (const note of proposal.notes) logger.warn(note);
   await longLivedStep(proposal.config);
-  if (detection.install) await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
-  const text = `${JSON.stringify(proposal.config, null, 2)}\n`;
-  print(`config to install:\n${text}`);
-  if (!args.yes) {
-    if (!process.stdin.isTTY) {
-      logger.error("no terminal to ask on: re-run with --yes to accept, or --config FILE");
-      throw new ExitError(EXIT.misconfigured);
-    }
-    const ok = await logger.prompt("Install with this config?", { type: "confirm", initial: true, cancel: "null" });
-    if (ok !== true) throw new ExitError(EXIT.misconfigured);
-  }
-  return text;
+  if (install) await modelConfigStep(join(install.value.stateDir, "openclaw.json"), args, ask);
+  return { ok: true, config: proposal.config };
+}
+
+/** How many agents to propose from an `agents/` someone else owns: --max-agents, a person's answer, or a handful. */
+async function agentCap(args: WizardArgs, install: { agents: string[]; agentsOwner?: number }, ask?: Asker): Promise<number> {
+  const flag = Number(args["max-agents"]);
+  if (args["max-agents"] !== undefined && Number.isInteger(flag) && flag > 0) return flag;
+  const self = process.geteuid?.() ?? 0;
+  const foreign = install.agentsOwner !== undefined && install.agentsOwner !== 0 && install.agentsOwner !== self;
+  if (!foreign || install.agents.length <= MANY_AGENTS || !ask) return MANY_AGENTS;
+  const all = await ask.confirm(`${install.agents.length} agents, in a directory uid ${install.agentsOwner} owns (each gets a target, synced as that user). Propose all of them?`, false);
+  return all ? install.agents.length : MANY_AGENTS;
 }
 
 /** Ask OpenClaw what it holds now (read-only): a long-lived token is reported with what it means. */
@@ -84,7 +216,7 @@ async function longLivedStep(config: Record<string, unknown>) {
 }
 
 /** Anthropic model settings in openclaw.json: traps reported always, changed only with consent (a flag or a yes). */
-async function modelConfigStep(path: string, args: Record<string, unknown>) {
+async function modelConfigStep(path: string, args: WizardArgs, ask?: Asker) {
   const text = readTextIfRegular(path);
   if (text === undefined) return;
   let traps: Trap[];
@@ -96,12 +228,10 @@ async function modelConfigStep(path: string, args: Record<string, unknown>) {
   }
   for (const trap of traps) logger.warn(`${path}: ${trap.problem}; fix: ${trap.fix}`);
   let consent = Boolean(args["fix-model-config"] || args.model);
-  if (!consent && traps.length && !args.yes && process.stdin.isTTY) {
-    consent = (await logger.prompt(`Fix ${traps.length} problem(s) in ${path}?`, { type: "confirm", initial: true, cancel: "null" })) === true;
-  }
+  if (!consent && traps.length && ask) consent = await ask.confirm(`Fix ${traps.length} problem(s) in ${path}?`, true);
   if (!consent) return;
   if (args["dry-run"]) return print(`would fix the model settings in ${path}${args.model ? ` and set the primary model to ${args.model}` : ""}`);
-  const result = await applyModelConfig(path, { primaryModel: args.model as string | undefined });
+  const result = await applyModelConfig(path, { primaryModel: args.model });
   if (result.changed) logger.success(`updated ${path}${result.note ? ` (${result.note})` : ""}`);
 }
 
@@ -113,29 +243,21 @@ export async function lingerAdvice() {
 }
 
 /** The wizard's choices where detection found more than one candidate: which login to follow, which OpenClaw. */
-async function chooseInteractively(detection: Detection) {
-  if (detection.logins.length > 1) {
-    const path = await logger.prompt("Which Claude Code login should OpenClaw follow?", {
-      type: "select",
-      options: detection.logins.map((l) => ({ value: l.value.path, label: l.value.path, hint: l.value.problem ? "unusable" : `token ${l.value.fingerprint}` })),
-      initial: detection.login?.value.path,
-      cancel: "null",
-    });
+async function chooseInteractively(detection: Detection, ask: Asker, given: { login: boolean; install: boolean }) {
+  if (detection.logins.length > 1 && !given.login) {
+    const options = detection.logins.map((l) => ({ value: l.value.path, label: l.value.path, hint: l.value.problem ? "unusable" : `token ${l.value.fingerprint}` }));
+    const path = await ask.select("Which Claude Code login should OpenClaw follow?", options, detection.login?.value.path);
     detection.login = detection.logins.find((l) => l.value.path === path) ?? detection.login;
   }
-  if (detection.installs.length > 1) {
-    const dir = await logger.prompt("Which OpenClaw?", {
-      type: "select",
-      options: detection.installs.map((i) => ({ value: i.value.stateDir, label: `${i.value.kind} ${i.value.stateDir}`, hint: i.value.release ?? "release unknown" })),
-      initial: detection.install?.value.stateDir,
-      cancel: "null",
-    });
+  if (detection.installs.length > 1 && !given.install) {
+    const options = detection.installs.map((i) => ({ value: i.value.stateDir, label: `${i.value.kind} ${i.value.stateDir}`, hint: i.value.release ?? "release unknown" }));
+    const dir = await ask.select("Which OpenClaw?", options, detection.install?.value.stateDir);
     detection.install = detection.installs.find((i) => i.value.stateDir === dir) ?? detection.install;
   }
 }
 
 /** The last step: wait briefly for the service's first pass, then show what `status` shows. */
-export async function finalVerification(config: Config, layout: InstallLayout): Promise<boolean> {
+export async function finalVerification(config: Config, layout: InstallLayout): Promise<{ healthy: boolean; problems: string[] }> {
   const deps = { run: runProcess, now: Date.now(), systemctl: layout.systemctl };
   let report = await gatherStatus(config, deps);
   for (let i = 0; i < 20 && !report.healthy; i++) {
@@ -143,19 +265,17 @@ export async function finalVerification(config: Config, layout: InstallLayout): 
     report = await gatherStatus(config, { ...deps, now: Date.now() });
   }
   print(formatStatus(report));
-  return report.healthy;
+  return { healthy: report.healthy, problems: report.problems };
 }
 
 /** Flags that answer the wizard's questions about the trigger and the gateway service win over the proposal. */
-function applyAnswers(config: Record<string, unknown>, args: Record<string, unknown>) {
+function applyAnswers(config: Record<string, unknown>, args: WizardArgs): Refusal | undefined {
   if (args.trigger === "host" || args.trigger === "none") config.trigger = { mode: args.trigger };
   if (args.trigger === "container" || args.container) {
-    if (!args.container) {
-      logger.error("--trigger container needs --container NAME");
-      throw new ExitError(EXIT.misconfigured);
-    }
+    if (!args.container) return refuse("--trigger container needs --container NAME");
     config.trigger = { mode: "container", container: args.container };
   }
   const gateway = config.gateway as Record<string, unknown>;
   if (args.service && gateway.kind === "compose") gateway.service = args.service;
+  return undefined;
 }

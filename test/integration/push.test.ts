@@ -12,7 +12,7 @@ import { credentialsJson, fakeToken, waitForToken } from "../../src/demo/sandbox
 import { sshArgv } from "../../src/push/argv.ts";
 import { sshTargetSchema } from "../../src/config/ssh.ts";
 import { requireBinary, run, start, type Running } from "../support/binary.ts";
-import { createBed, type Bed, type Receiver } from "../support/ssh-bed.ts";
+import { createBed, RECEIVER_HOME, type Bed, type Receiver } from "../support/ssh-bed.ts";
 import { hostTrigger } from "../support/refresh-bed.ts";
 import { ensureClaudeCli, fakeAccessToken, fakeRefreshToken, startFakeOAuth, writeClaudeCredentials } from "../bed/claude.ts";
 
@@ -203,7 +203,9 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     expect(readFileSync(source.configPath, "utf8")).toBe(sourceConfig);
     expect(receiver.code).toBe(0);
     expect(statSync(join(bed.bin, "oauth-sync")).mode & 0o777).toBe(0o755);
-    expect(readFileSync(r2.authorizedKeys, "utf8")).toBe(`restrict,command="${binary} receive --config ${r2.configPath}" ${readFileSync(`${source.key}.pub`, "utf8").trim()}\n`);
+    // The forced command names its config and starts receive from a clean environment (nothing a client's SetEnv brings).
+    const forced = `/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=${RECEIVER_HOME} ${binary} receive --config ${r2.configPath}`;
+    expect(readFileSync(r2.authorizedKeys, "utf8")).toBe(`restrict,command="${forced}" ${readFileSync(`${source.key}.pub`, "utf8").trim()}\n`);
     expect(statSync(r2.configPath).uid).not.toBe(0);
 
     for (const r of [r1, r2]) {

@@ -8,6 +8,7 @@ import { requireBinary } from "../support/binary.ts";
 
 const HOUR = 3_600_000;
 const SESSION = `oauth-sync-wizard-${process.pid}`;
+let session = SESSION;
 let box: SystemdContainer;
 
 async function ensureTmux() {
@@ -16,7 +17,7 @@ async function ensureTmux() {
   if (apt.exitCode !== 0 || !Bun.which("tmux")) throw new Error(`cannot install tmux: ${apt.stderr}`);
 }
 
-const screen = async () => (await Bun.$`tmux capture-pane -p -t ${SESSION} -S -200`.quiet().nothrow()).stdout.toString();
+const screen = async () => (await Bun.$`tmux capture-pane -p -t ${session} -S -200`.quiet().nothrow()).stdout.toString();
 async function waitScreen(text: string, timeoutMs = 30_000) {
   const started = Date.now();
   while (!(await screen()).includes(text)) {
@@ -24,7 +25,7 @@ async function waitScreen(text: string, timeoutMs = 30_000) {
     await Bun.sleep(100);
   }
 }
-const keys = (...k: string[]) => Bun.$`tmux send-keys -t ${SESSION} ${k}`.quiet();
+const keys = (...k: string[]) => Bun.$`tmux send-keys -t ${session} ${k}`.quiet();
 
 async function writeInside(path: string, text: string, mode = 0o600) {
   await mkdir(join(box.root, path, ".."), { recursive: true });
@@ -42,7 +43,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await Bun.$`tmux kill-session -t ${SESSION}`.quiet().nothrow();
+  for (const name of [SESSION, `${SESSION}-upgrade`]) await Bun.$`tmux kill-session -t ${name}`.quiet().nothrow();
   await box?.stop();
 });
 
@@ -69,5 +70,44 @@ describe("the install wizard in a terminal", () => {
     expect(config.credentials).toBe("/root/.claude/.credentials.json");
     // 2026.5 re-reads auth-profiles.json on its own (measured, docs/FIELD-MAPPING.md): no reload proposed.
     expect(config.targets).toEqual([{ kind: "openclaw-auth-profiles", path: "/root/.openclaw/agents/main/agent/auth-profiles.json", reload: false }]);
+  }, 180_000);
+
+  test("over a config edited by hand: the diff, a question for each correction and stale target, the answers applied", async () => {
+    const path = join(box.root, "etc/oauth-sync/config.json");
+    const edited = JSON.parse(await readFile(path, "utf8"));
+    edited.targets[0].reload = true; // detection proposes false (2026.5 re-reads the file)
+    edited.targets.push({ kind: "env-file", path: "/srv/mine/.env" }); // a target of the operator's own
+    edited.notify = { webhooks: [{ url: "https://hooks.example.invalid/services/T0/B0/wizard-secret", format: "slack" }] };
+    await writeFile(path, JSON.stringify(edited, null, 2), { mode: 0o600 });
+    session = `${SESSION}-upgrade`;
+    const inside = `nsenter -t ${box.pid} -a env -i TERM=xterm PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root /root/oauth-sync install --no-test`;
+    await Bun.$`tmux new-session -d -s ${session} -x 200 -y 80 ${`${inside}; echo EXIT=$?; sleep 600`}`.quiet();
+    await waitScreen("Which Claude Code login");
+    await Bun.sleep(500);
+    await keys("Up");
+    await Bun.sleep(200);
+    await keys("Enter");
+    await waitScreen("Take detection's targets[");
+    const diff = await screen();
+    expect(diff).toContain("~ targets[openclaw-auth-profiles /root/.openclaw/agents/main/agent/auth-profiles.json].reload: yours true, detected false");
+    expect(diff).toContain("- target env-file /srv/mine/.env: no longer detected");
+    expect(diff).toContain("= kept as you wrote them: notify (1 webhook(s))");
+    expect(diff).not.toContain("wizard-secret");
+    await Bun.sleep(500);
+    await keys("y"); // take detection's reload: false
+    await waitScreen("Drop target env-file /srv/mine/.env, which detection no longer finds?");
+    await Bun.sleep(500);
+    await keys("Enter"); // the default: keep it
+    await waitScreen("Install with this config?");
+    await Bun.sleep(500);
+    await keys("Enter");
+    await waitScreen("EXIT=", 60_000);
+    expect(await screen()).not.toContain("wizard-secret");
+    const config = JSON.parse(await readFile(path, "utf8"));
+    expect(config.targets).toEqual([
+      { kind: "openclaw-auth-profiles", path: "/root/.openclaw/agents/main/agent/auth-profiles.json", reload: false },
+      { kind: "env-file", path: "/srv/mine/.env" },
+    ]);
+    expect(config.notify).toEqual(edited.notify);
   }, 180_000);
 });

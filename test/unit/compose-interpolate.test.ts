@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { interpolate, parseDotenv } from "../../src/install/compose-interpolate.ts";
+import { InterpolationBound, interpolate, parseDotenv } from "../../src/install/compose-interpolate.ts";
 
 const vars = (v: Record<string, string>) => (name: string) => v[name];
 
@@ -76,5 +76,50 @@ describe("a compose file read without docker", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("bounded: a user's files cannot make root's parser run long or deep", () => {
+  const env = vars({ A: "a" });
+  const nested = (levels: number) => `${"${X:-".repeat(levels)}end${"}".repeat(levels)}`;
+
+  test("32 levels of nested defaults are read; 33 are refused with the reason", () => {
+    expect(interpolate(nested(32), env)).toEqual({ value: "end", errors: [] });
+    expect(() => interpolate(nested(33), env)).toThrow(InterpolationBound);
+    expect(() => interpolate(nested(33), env)).toThrow("nested deeper than 32 levels");
+  });
+
+  test("a 300 KB line of nested defaults (6.7 s and a stack overflow before) is refused at once", () => {
+    const bomb = nested(300_000 / 6);
+    const started = performance.now();
+    expect(() => interpolate(bomb, env)).toThrow(InterpolationBound);
+    expect(() => parseDotenv(`OPENCLAW_CONFIG_DIR=${bomb}\n`)).toThrow("nested deeper");
+    const ms = performance.now() - started;
+    console.log(`300 KB nested-default line refused in ${ms.toFixed(1)} ms`);
+  });
+
+  test("a long flat line is read in one pass (its times printed for 100 KB and 1 MB)", () => {
+    const line = (n: number) => "${A}${B:-}".repeat(n);
+    const time = (text: string) => {
+      const started = performance.now();
+      interpolate(text, vars({ A: "" }));
+      return performance.now() - started;
+    };
+    time(line(1000)); // warm up
+    const small = time(line(100_000 / 10));
+    const large = time(line(1_000_000 / 10));
+    console.log(`flat line: 100 KB ${small.toFixed(1)} ms, 1 MB ${large.toFixed(1)} ms (printed, not asserted)`);
+    expect(interpolate(line(3), env).value).toBe("aaa");
+  });
+
+  test("values that double at every line are refused past 64 KiB a value / 16 MiB in all", () => {
+    const doubling = ["A=xxxxxxxxxxxxxxxx", ...Array.from({ length: 30 }, (_, i) => `A${i + 1}=\${A${i === 0 ? "" : i}}\${A${i === 0 ? "" : i}}`)].join("\n");
+    expect(() => parseDotenv(doubling)).toThrow("longer than 64 KiB");
+    const wide = ["A=" + "x".repeat(60_000), ...Array.from({ length: 400 }, (_, i) => `B${i}=\${A}`)].join("\n");
+    expect(() => parseDotenv(wide)).toThrow("more than 16 MiB");
+  });
+
+  test("a branch not taken is parsed for its end but never evaluated (no error from a `?` there)", () => {
+    expect(interpolate("${A:-${UNSET:?never}}", env)).toEqual({ value: "a", errors: [] });
   });
 });

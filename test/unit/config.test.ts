@@ -146,8 +146,9 @@ describe("parseConfig: errors, each explained with where it is", () => {
     expect(error).toStartWith('watch.zzz: unknown key: the keys here are "quietMs", "maxDelayMs", ');
   });
 
-  test("null (accepted by an older release) says to remove the key, or what to give where there is no default", () => {
-    expect(bare(parseConfig(text({ targets: [{ kind: "env-file", path: "/x" }], gateway: null }), CONFIG))).toEqual(["gateway: null is not accepted here (object expected): remove the key to use the default"]);
+  test("null (accepted by an older release) is migrated where there is a default (src/config/migrate.ts); where there is none it says what to give", () => {
+    const migrated = parseConfig(text({ targets: [{ kind: "env-file", path: "/x" }], gateway: null }), CONFIG);
+    expect(migrated.ok && migrated.notes).toEqual(['gateway: null removed (earlier releases read null as "the default", which applies now too: delete the line)']);
     expect(bare(parseConfig(text({ targets: null }), CONFIG))).toEqual(["targets: null is not accepted here (array expected): give an array"]);
   });
 

@@ -48,8 +48,14 @@ describe("docker environment and argv", () => {
   });
 
   test("a user unit goes through that user's manager", () => {
-    expect(systemctlArgv({ user: "claw" }, "restart", "openclaw-gateway.service")).toEqual(["systemctl", "--user", "--machine=claw@", "restart", "openclaw-gateway.service"]);
-    expect(systemctlArgv({}, "restart", "x.service")).toEqual(["systemctl", "restart", "x.service"]);
+    const root = { euid: 0, name: "root" };
+    expect(systemctlArgv({ user: "claw" }, root, "restart", "openclaw-gateway.service")).toEqual(["systemctl", "--user", "--machine=claw@", "restart", "openclaw-gateway.service"]);
+    expect(systemctlArgv({}, root, "restart", "x.service")).toEqual(["systemctl", "restart", "x.service"]);
+    // A user's own service reaches its own manager through its own bus: --machine=USER@ is refused to non-root callers.
+    const claw = { euid: 1000, name: "claw" };
+    expect(systemctlArgv({ user: "claw" }, claw, "restart", "openclaw-gateway.service")).toEqual(["systemctl", "--user", "restart", "openclaw-gateway.service"]);
+    expect(systemctlArgv({}, claw, "restart", "x.service")).toEqual(["systemctl", "--user", "restart", "x.service"]);
+    expect(systemctlArgv({ user: "ana" }, claw, "restart", "x.service")).toEqual(["systemctl", "--user", "--machine=ana@", "restart", "x.service"]);
   });
 
   test("a signal gateway needs exactly one of pidFile and unit", () => {

@@ -1,5 +1,5 @@
-import { describe, expect, test } from "bun:test";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
@@ -289,5 +289,122 @@ describe("--openclaw-dir that is not there", () => {
     expect(d.install?.value.missing).toEqual(["/srv/nowhere/.openclaw"]);
     const { notes } = proposeConfig(d.install!.value, d.login!.value, { claudeOnHost: false });
     expect(notes.join("\n")).toContain("/srv/nowhere/.openclaw does not exist");
+  });
+});
+
+/** The trees of the tests below, removed after them. */
+const ownTrees: string[] = [];
+const ownTree = async (files: Record<string, string>) => {
+  const root = await tree(files);
+  ownTrees.push(root);
+  return root;
+};
+afterAll(async () => {
+  for (const root of ownTrees) await rm(root, { recursive: true, force: true });
+});
+
+describe("flags are taken as given, with what detection alone said beside them", () => {
+  test("--project-dir on a project whose image is not called openclaw: found by the state mount it has", async () => {
+    const root = await ownTree({
+      "/srv/gw/docker-compose.yml": compose("registry.example/team/agent-gateway:4"),
+      "/srv/gw/.env": "OPENCLAW_CONFIG_DIR=/srv/gw/state\n",
+      "/srv/gw/state/openclaw.json": JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }),
+      "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR),
+    });
+    const d = await detect(root, { projectDir: "/srv/gw" }, deps);
+    expect(d.install?.value).toMatchObject({ kind: "compose", stateDir: "/srv/gw/state", service: "openclaw-gateway" });
+    expect(d.install?.source).toStartWith("--project-dir /srv/gw: ");
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    const shown = formatDetection(d).join("\n");
+    expect(shown).toContain("→ compose: --project-dir /srv/gw");
+    expect(shown).toContain("taken as given; detection alone: compose /srv/gw");
+  });
+
+  test("--project-dir where no service mounts OpenClaw's state: said so, with the flag to add", async () => {
+    const root = await ownTree({ "/srv/other/docker-compose.yml": "services:\n  web:\n    image: nginx\n" });
+    const d = await detect(root, { projectDir: "/srv/other" }, deps);
+    expect(d.install?.value.stateDir).toBe("");
+    expect(d.install?.value.problems?.[0]).toContain("pass --openclaw-dir too");
+  });
+
+  test("--credentials is listed under the logins (not under OpenClaw), with its real owner and what detection would pick", async () => {
+    const root = await ownTree({
+      "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nana:x:1000:1000::/home/ana:/bin/bash\n",
+      "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR),
+      "/srv/claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 4 * HOUR),
+      "/root/.openclaw/openclaw.json": "{}",
+    });
+    const d = await detect(root, { credentials: "/srv/claude/.credentials.json" }, deps);
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    const shown = formatDetection(d);
+    const logins = shown.slice(0, shown.indexOf("OpenClaw:"));
+    expect(logins.join("\n")).toContain("→ --credentials /srv/claude/.credentials.json");
+    expect(logins.join("\n")).toContain("taken as given; detection alone: /root/.claude/.credentials.json");
+    expect(d.login?.value.fingerprint).toMatch(/^[0-9a-f]{12}$/);
+  });
+});
+
+describe("pairing: a login goes to an OpenClaw of its own user", () => {
+  const passwd = "root:x:0:0:root:/root:/bin/bash\nana:x:1000:1000::/home/ana:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/bash\n";
+  const rich = JSON.stringify({ meta: { lastTouchedVersion: "2026.9.6" }, agents: { entries: { main: {}, work: {} } } });
+
+  test("root's login with root's modest install and another user's richer one: root's pair, not across users", async () => {
+    const root = await ownTree({
+      "/etc/passwd": passwd,
+      "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR),
+      "/root/.openclaw/openclaw.json": "{}",
+      "/home/bob/.openclaw/openclaw.json": rich,
+      "/home/bob/.openclaw/state/openclaw.sqlite": "",
+    });
+    const d = await detect(root, {}, deps);
+    expect(d.ranked[0]!.found.value.stateDir).toBe("/home/bob/.openclaw"); // bob's scores higher…
+    expect(d.install?.value.stateDir).toBe("/root/.openclaw"); // …but has no login of bob's
+    expect(d.cross).toBeUndefined();
+  });
+
+  test("only another user's OpenClaw: the pair crosses users and says whose is whose", async () => {
+    const root = await ownTree({ "/etc/passwd": passwd, "/home/ana/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR), "/home/bob/.openclaw/openclaw.json": rich });
+    const d = await detect(root, {}, deps);
+    expect(d.cross).toEqual({ loginUser: "ana", installUser: "bob" });
+    const { formatDetection } = await import("../../src/install/detect.ts");
+    expect(formatDetection(d).join("\n")).toContain("the login is ana's, this OpenClaw is bob's: two different users");
+  });
+
+  test("--openclaw-dir picks the install; the login is that user's own where there is one", async () => {
+    const root = await ownTree({
+      "/etc/passwd": passwd,
+      "/home/ana/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 20 * HOUR),
+      "/home/bob/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 2 * HOUR),
+      "/home/ana/.openclaw/openclaw.json": rich,
+      "/home/bob/.openclaw/openclaw.json": "{}",
+    });
+    const d = await detect(root, { openclawDir: "/home/bob/.openclaw" }, deps);
+    expect(d.login?.value.path).toBe("/home/bob/.claude/.credentials.json");
+    expect(d.cross).toBeUndefined();
+  });
+});
+
+describe("agents from someone else's directory", () => {
+  test("names that are not plain ids are skipped and shown escaped; more than 8 are capped unless asked", async () => {
+    const files: Record<string, string> = { "/home/ana/.openclaw/openclaw.json": JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }) };
+    for (let i = 0; i < 12; i++) files[`/home/ana/.openclaw/agents/a${String(i).padStart(2, "0")}/agent/x`] = "";
+    files["/home/ana/.openclaw/agents/evil\u001b]52;c;eA==\u0007/agent/x"] = "";
+    files["/home/ana/.openclaw/agents/two\nlines/agent/x"] = "";
+    const root = await ownTree(files);
+    const { stateFacts } = await import("../../src/install/detect-openclaw.ts");
+    const facts = await stateFacts(root, "/home/ana/.openclaw");
+    expect(facts.agents).toHaveLength(12);
+    expect(facts.skippedAgents).toEqual(['"evil\\u001b]52;c;eA==\\u0007"', '"two\\nlines"']);
+    const install = { kind: "native" as const, stateDir: "/home/ana/.openclaw", release: "2026.5.28", ...facts, agentsOwner: 1000 };
+    const login = { path: "/root/.claude/.credentials.json", uid: 0, home: "/root" };
+    const capped = proposeConfig(install, login, { claudeOnHost: false });
+    expect(capped.config.targets as unknown[]).toHaveLength(8);
+    expect(capped.notes.join("\n")).toContain("12 agents in /home/ana/.openclaw/agents, which uid 1000 owns: proposing 8 of them");
+    expect(capped.notes.join("\n")).toContain("skipped agent name(s)");
+    expect(capped.notes.join("\n")).not.toContain("\u001b");
+    expect(proposeConfig(install, login, { claudeOnHost: false, maxAgents: 12 }).config.targets as unknown[]).toHaveLength(12);
+    // The owner installing for themselves is never capped.
+    expect(proposeConfig(install, login, { claudeOnHost: false, selfUid: 1000 }).config.targets as unknown[]).toHaveLength(12);
+    expect(parseConfig(JSON.stringify(capped.config), "/etc/oauth-sync/config.json").ok).toBe(true);
   });
 });
