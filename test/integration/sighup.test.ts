@@ -37,6 +37,8 @@ function variants(s: Sandbox): Obj[] {
   } as Obj;
   const everyTarget: Json[] = [
     ...(files.targets as Json[]),
+    { kind: "json-file", name: "json", path: join(root, "consumer.json"), tokenPointer: "/anthropic/token", expiresAtPointer: "/anthropic/expires", expiresAtFormat: "ms", reload: false, replaceNewer: false, write: "atomic" },
+    { kind: "exec", name: "exec", command: ["/bin/true", "store"], user: "root", fields: ["accessToken", "expiresAt"], env: { D: "4" }, writes: [join(root, "store")], timeoutSeconds: 5, reload: false, replaceNewer: false },
     { kind: "openclaw-cli", name: "cli", command: ["/bin/false"], profileId: "anthropic:default", agent: "main", env: { A: "1" }, user: "root", timeoutSeconds: 5, reload: false, replaceNewer: false },
     {
       kind: "ssh",
@@ -123,6 +125,9 @@ const SPECIAL: Record<string, Json> = {
   "trigger[container].baseUrlOverride": "http://127.0.0.1:9",
   "notify.webhooks[].url": "http://127.0.0.1:9/other",
   "watch.quietMs": 5,
+  "targets[exec].fields": ["accessToken"],
+  "targets[exec].writes": ["/tmp/oauth-sync-sighup-store"],
+  "targets[exec].user": "nobody",
 };
 
 function changed(path: string, value: Json): Json {
@@ -141,6 +146,7 @@ const ENUMS: Record<string, string[]> = {
   write: ["atomic", "in-place"],
   strategy: ["recreate", "down-up"],
   command: ["auth-status", "prompt"],
+  expiresAtFormat: ["ms", "s", "iso"],
   format: ["mattermost", "slack", "discord", "ntfy", "json"],
 };
 
