@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createServer } from "node:net";
 import { credentialsJson } from "../../src/demo/sandbox.ts";
-import { ensureDockerBed } from "../bed/docker.ts";
+import { DOCKER_BED_ENV, ensureDockerBed } from "../bed/docker.ts";
 import { ensureNode26, ensureOpenClaw, fakeToken, parseJsonOutput, prepareHome, runOpenClaw } from "../bed/openclaw.ts";
 import { run as runBinary } from "../support/binary.ts";
 import { upstreamProject } from "../support/upstream-compose.ts";
@@ -53,7 +53,7 @@ const freePort = () =>
 
 /** Run `install --dry-run --yes` with this HOME and flags; the proposed config parsed from its output. */
 async function dryRun(home: string, ...flags: string[]) {
-  const result = await runBinary(["install", "--dry-run", "--yes", "--trigger", "none", "--credentials", join(twoAgents, ".credentials.json"), ...flags], { HOME: home, PATH: `${pathEnv}:${process.env.PATH}`, DOCKER_CONFIG: join(process.env.HOME!, ".docker") });
+  const result = await runBinary(["install", "--dry-run", "--yes", "--trigger", "none", "--credentials", join(twoAgents, ".credentials.json"), ...flags], { HOME: home, PATH: `${pathEnv}:${process.env.PATH}`, ...DOCKER_BED_ENV });
   const at = result.stdout.indexOf("config to install:\n");
   const end = result.stdout.indexOf("\n}\n", at);
   const config = at >= 0 ? JSON.parse(result.stdout.slice(at + "config to install:\n".length, end + 2)) : undefined;

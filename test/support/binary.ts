@@ -18,9 +18,19 @@ export interface Running {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+/**
+ * The clean environment the binary runs with: PATH, HOME and, where the suite's Docker daemon is in use
+ * (test/bed/docker.ts puts it in process.env), the variables that send the binary's docker calls there.
+ */
+export function binaryEnv(env: Record<string, string> = {}): Record<string, string> {
+  const base: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root" };
+  for (const name of ["DOCKER_HOST", "DOCKER_CONFIG"]) if (process.env[name]) base[name] = process.env[name]!;
+  return { ...base, ...env };
+}
+
 /** Start the compiled binary with a clean environment; output is collected for assertions. */
 export function start(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(requireBinary(), args, { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env } });
+  const child = spawn(requireBinary(), args, { env: binaryEnv(env) });
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
@@ -46,7 +56,7 @@ export function start(args: string[], env: Record<string, string> = {}): Running
 /** Run the binary to completion. */
 export async function run(args: string[], env: Record<string, string> = {}) {
   const proc = Bun.spawn([requireBinary(), ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
+    env: binaryEnv(env),
     stdout: "pipe",
     stderr: "pipe",
   });
