@@ -10,9 +10,11 @@ import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, r
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { requireBinary } from "../support/binary.ts";
+import { createTempUser, tempUserName, type TempUser } from "../support/users.ts";
 
 const HOUR = 3_600_000;
-const MALLORY = "oauthsync-mallory";
+const MALLORY = tempUserName("oauthsync-mallory");
+let mallory: TempUser | undefined;
 const CONTAINER_UID = 1000; // the uid OpenClaw's image runs as (node)
 let uid = 0;
 let gid = 0;
@@ -74,12 +76,9 @@ function rootCredentials(token = fakeToken(), expiresAt = Date.now() + 8 * HOUR)
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error("the attack suite plays a real unprivileged user against root: run it as root");
-  if (spawnSync("id", ["-u", MALLORY]).status !== 0) {
-    const made = spawnSync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", MALLORY], { encoding: "utf8" });
-    if (made.status !== 0) throw new Error(`useradd ${MALLORY}: ${made.stderr}`);
-  }
-  uid = Number(spawnSync("id", ["-u", MALLORY], { encoding: "utf8" }).stdout.trim());
-  gid = Number(spawnSync("id", ["-g", MALLORY], { encoding: "utf8" }).stdout.trim());
+  // Never uid/gid 1000, the container's (on a machine with no user yet, useradd would pick it).
+  mallory = createTempUser("oauthsync-mallory", ["--no-create-home", "--shell", "/usr/sbin/nologin", "-K", "UID_MIN=1001", "-K", "GID_MIN=1001"]);
+  ({ uid, gid } = mallory);
   base = `/tmp/oauth-sync-attacks-${process.pid}`;
   rmSync(base, { recursive: true, force: true });
   for (const dir of ["bin", "etc/cron.d", "root/claude", "root/state", "root/targets", "log"]) mkdirSync(join(base, dir), { recursive: true, mode: 0o755 });
@@ -102,7 +101,7 @@ beforeAll(() => {
 
 afterAll(() => {
   console.log(`${held.length}/${attacks.length} attacks held`);
-  spawnSync("sh", ["-c", `pkill -u ${MALLORY} || true`]);
+  mallory?.remove(); // ends the attacker's processes too
   rmSync(base, { recursive: true, force: true });
 });
 
