@@ -3,7 +3,7 @@
  *  - every dockerd that ran before still runs, the same process (the suite has its own daemon: test/bed/docker.sh);
  *  - no new login or group (/etc/passwd, group, shadow, gshadow, subuid, subgid);
  *  - no new mount;
- *  - no systemd-nspawn machine and no test-bed machine folder left;
+ *  - no systemd-nspawn machine of the test beds (their root under the bed cache) and no bed machine folder left;
  *  - none of the files the product installs or the beds made appears on the host;
  *  - no process the suite started is left: the runner puts itself in a cgroup of its own, which every child,
  *    detached daemons included, inherits (where no cgroup can be made: the processes whose environment carries
@@ -86,7 +86,7 @@ export function snapshot(bedCache: string): HostSnapshot {
     dockerds: all.filter((p) => p.comm === "dockerd"),
     accounts,
     mounts,
-    machines: all.filter((p) => p.comm === "systemd-nspawn"),
+    machines: all.filter((p) => p.comm === "systemd-nspawn" && p.cmdline.includes(`${machinesDir}/`)),
     bedMachines: new Set(existsSync(machinesDir) ? readdirSync(machinesDir) : []),
     paths: new Set(WATCHED_PATHS.filter((path) => existsSync(path) || isLink(path))),
   };
