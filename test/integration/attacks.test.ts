@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { requireBinary } from "../support/binary.ts";
 import { createTempUser, tempUserName, type TempUser } from "../support/users.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
 const MALLORY = tempUserName("oauthsync-mallory");
@@ -161,8 +162,7 @@ describe("attacks on the places oauth-sync writes", () => {
     });
     const child = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
-    const deadline = Date.now() + 15_000;
-    while (!(existsSync(good) && readFileSync(good, "utf8").includes(token)) && Date.now() < deadline) await Bun.sleep(50);
+    await waitUntil("the token in the honest target", () => existsSync(good) && readFileSync(good, "utf8").includes(token), { timeoutMs: 15_000, intervalMs: 50, onTimeout: "continue" });
     expect(readFileSync(good, "utf8")).toContain(token);
     child.kill("SIGTERM");
     const code = await Promise.race([exited, Bun.sleep(10_000).then(() => "still running")]);
@@ -379,8 +379,7 @@ describe("the honest path", () => {
     let output = "";
     child.stdout.on("data", (c) => (output += c));
     child.stderr.on("data", (c) => (output += c));
-    const deadline = Date.now() + 15_000;
-    while (!output.includes("removed 2 temp file(s)") && Date.now() < deadline) await Bun.sleep(50);
+    await waitUntil("the leftovers removed", () => output.includes("removed 2 temp file(s)"), { timeoutMs: 15_000, intervalMs: 50, onTimeout: "continue" });
     child.kill("SIGTERM");
     expect(output).toContain("removed 2 temp file(s)");
     expect(existsSync(leftover)).toBe(false);

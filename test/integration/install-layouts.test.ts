@@ -14,6 +14,7 @@ import { DOCKER_BED_ENV, ensureDockerBed } from "../bed/docker.ts";
 import { ensureNode26, ensureOpenClaw, fakeToken, parseJsonOutput, prepareHome, runOpenClaw } from "../bed/openclaw.ts";
 import { run as runBinary } from "../support/binary.ts";
 import { upstreamProject } from "../support/upstream-compose.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const VERSION = "2026.9.6";
 const HOUR = 3_600_000;
@@ -190,7 +191,8 @@ describe("choosing between installs", () => {
     });
     try {
       // Until it answers HTTP: by then 2026.9 has renamed its process `openclaw-gateway` and holds its store open.
-      for (let i = 0; i < 240 && !(await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)); i++) await Bun.sleep(250);
+      const answers = () => fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+      await waitUntil("the gateway to answer HTTP", answers, { timeoutMs: 60_000, intervalMs: 250, onTimeout: "continue" });
       const chosen = await dryRun(home);
       expect(chosen.code, chosen.output).toBe(0);
       expect(chosen.stdout).toContain("+4 running gateway");

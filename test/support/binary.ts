@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { waitUntil } from "./wait.ts";
 
 /** OAUTH_SYNC_BINARY runs a benchmark against another build (e.g. the one before a fix). */
 export const BINARY = process.env.OAUTH_SYNC_BINARY ?? join(import.meta.dir, "../../dist/oauth-sync");
@@ -39,12 +40,12 @@ export function start(args: string[], env: Record<string, string> = {}): Running
     child,
     output: () => output,
     async waitFor(text, timeoutMs = 10_000) {
-      const started = Date.now();
-      while (!(typeof text === "string" ? output.includes(text) : text.test(output))) {
+      const printed = () => {
+        if (typeof text === "string" ? output.includes(text) : text.test(output)) return true;
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited ${child.exitCode ?? child.signalCode} before printing ${text}:\n${output}`);
-        if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${text}:\n${output}`);
-        await Bun.sleep(10);
-      }
+        return false;
+      };
+      await waitUntil(String(text), printed, { timeoutMs, intervalMs: 10, detail: () => output });
     },
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);

@@ -9,6 +9,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { createTempUser, type TempUser } from "./users.ts";
+import { waitUntil } from "./wait.ts";
 
 export const SSHD = "/usr/sbin/sshd";
 /** Root's, 0755, outside /tmp: sshd's StrictModes refuses authorized_keys below a world-writable directory. */
@@ -214,13 +215,12 @@ async function makeReceiver(bedRoot: string, name: string, address: string, logi
       const before = log.length;
       child.stdout!.on("data", (c) => (log += c));
       child.stderr!.on("data", (c) => (log += c));
-      const started = Date.now();
-      const listening = async () => (netnsPid ? log.slice(before).includes(`Server listening on ${address} port ${port}`) : accepts(address, port));
-      while (!(await listening())) {
+      const listening = async () => {
+        if (netnsPid ? log.slice(before).includes(`Server listening on ${address} port ${port}`) : await accepts(address, port)) return true;
         if (child.exitCode !== null) throw new Error(`sshd ${name} exited ${child.exitCode}:\n${log}`);
-        if (Date.now() - started > 10_000) throw new Error(`sshd ${name} did not listen on ${address}:${port}:\n${log}`);
-        await Bun.sleep(20);
-      }
+        return false;
+      };
+      await waitUntil(`sshd ${name} to listen on ${address}:${port}`, listening, { timeoutMs: 10_000, intervalMs: 20, detail: () => log });
     },
     async stop() {
       const child = sshd;
