@@ -21,15 +21,16 @@ interface Counts {
   skipped: number;
 }
 
-/** Counts from bun's junit report. */
-function readReport(path: string): Counts {
+/** Counts from bun's junit report, and each file's time. */
+function readReport(path: string): Counts & { files: Array<{ file: string; seconds: number }> } {
   const xml = readFileSync(path, "utf8");
   const suite = /<testsuites[^>]*>/.exec(xml)?.[0] ?? "";
   const count = (name: string) => Number(new RegExp(`${name}="(\\d+)"`).exec(suite)?.[1] ?? 0);
-  return { tests: count("tests"), failed: count("failures") + count("errors"), skipped: count("skipped") };
+  const files = [...xml.matchAll(/^  <testsuite name="[^"]*" file="([^"]+)"[^>]* time="([\d.]+)"/gm)].map((m) => ({ file: m[1]!, seconds: Number(m[2]) }));
+  return { tests: count("tests"), failed: count("failures") + count("errors"), skipped: count("skipped"), files };
 }
 
-async function runSuites(args: string[], env: Record<string, string | undefined>, reports: string): Promise<{ code: number; counts?: Counts; error?: string }> {
+async function runSuites(args: string[], env: Record<string, string | undefined>, reports: string): Promise<{ code: number; counts?: ReturnType<typeof readReport>; error?: string }> {
   const report = join(reports, "junit.xml");
   const proc = Bun.spawn([process.execPath, "test", "--timeout", "600000", "--reporter=junit", `--reporter-outfile=${report}`, ...args], {
     stdio: ["inherit", "inherit", "inherit"],
@@ -84,7 +85,9 @@ if (!result.counts) {
   console.error(result.error);
   process.exit(result.code || 1);
 }
-const { tests, failed, skipped } = result.counts;
+const { tests, failed, skipped, files } = result.counts;
+const slowest = files.sort((a, b) => b.seconds - a.seconds).slice(0, 8);
+console.log(`slowest files: ${slowest.map((f) => `${f.file.replace(/^test\//, "")} ${f.seconds.toFixed(0)} s`).join(", ")}`);
 if (tests === 0) {
   console.error("no test ran");
   process.exit(1);

@@ -279,6 +279,9 @@ else
     if [ "$SECONDS" -ge "$DEADLINE" ] || { [ -z "$PID" ] && [ "$SECONDS" -ge $((DEADLINE - TIMEOUT + 5)) ]; }; then
       echo "---- last lines of $LOGFILE ----" >&2
       tail -n 30 "$LOGFILE" >&2 || true
+      # Nothing of the failed start stays behind.
+      [ -z "$PID" ] || stop_daemon "$PID"
+      remove_run_dir
       [ -n "$PID" ] || die "dockerd exited during start-up"
       die "dockerd did not answer \`docker info\` within ${TIMEOUT}s"
     fi
