@@ -115,8 +115,20 @@ stop_containerd() {
   rm -f "$file"
 }
 
-# What the suite's daemon leaves outside its own folders: containerd's shim sockets in /run/containerd/s.
+# Mounts dockerd makes and removes when it stops cleanly (its data root bound on itself, network namespaces under
+# the exec root), removed when it did not (killed, or a failed start).
+unmount_under() {
+  local dir m
+  dir=$(readlink -f "$1" 2>/dev/null) || return 0
+  for m in $(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" || log "could not unmount $m"
+  done
+}
+
+# The run folder, and what the daemon leaves outside its own folders: containerd's shim sockets in /run/containerd/s.
 remove_run_dir() {
+  unmount_under "$RUN_DIR"
+  unmount_under "$DATA_ROOT"
   if [ -f "$RUN_DIR/made-run-containerd" ]; then
     rmdir /run/containerd/s /run/containerd 2>/dev/null || true
   fi
