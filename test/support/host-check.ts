@@ -1,6 +1,7 @@
 /**
  * The suite leaves the machine as it found it: test/run.ts reads the host before the suites and again after them.
- *  - every dockerd that ran before still runs, the same process (the suite has its own daemon: test/bed/docker.sh);
+ *  - every dockerd of this machine (not one inside a container) that ran before still runs, the same process (the
+ *    suite has its own daemon: test/bed/docker.sh);
  *  - no new login or group (/etc/passwd, group, shadow, gshadow, subuid, subgid);
  *  - no new mount;
  *  - no systemd-nspawn machine of the test beds (their root under the bed cache) and no bed machine folder left;
@@ -9,7 +10,7 @@
  *    detached daemons included, inherits (where no cgroup can be made: the processes whose environment carries
  *    the run's marker, which children given a clean environment do not).
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface Proc {
@@ -64,6 +65,14 @@ export function processes(): Proc[] {
   return list;
 }
 
+function pidNamespace(pid: number | "self"): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
 const same = (a: Proc, b: Proc) => a.pid === b.pid && a.start === b.start;
 const describe = (p: Proc) => `${p.pid} ${(p.cmdline || p.comm).slice(0, 160)}`;
 
@@ -83,7 +92,7 @@ export function snapshot(bedCache: string): HostSnapshot {
   );
   const machinesDir = join(bedCache, "systemd-machines");
   return {
-    dockerds: all.filter((p) => p.comm === "dockerd"),
+    dockerds: all.filter((p) => p.comm === "dockerd" && pidNamespace(p.pid) === pidNamespace("self")),
     accounts,
     mounts,
     machines: all.filter((p) => p.comm === "systemd-nspawn" && p.cmdline.includes(`${machinesDir}/`)),
