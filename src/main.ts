@@ -1,7 +1,7 @@
 import { renderUsage, runMain, type CommandDef } from "citty";
 import { stripVTControlCharacters } from "node:util";
 import { main } from "./cli.ts";
-import { fancyOutput, print } from "./log/logger.ts";
+import { fancyOutput, print, printOwnColours } from "./log/logger.ts";
 import { installCrashHandlers } from "./commands/_edge.ts";
 import { AS_OWNER_VERB } from "./privilege/self.ts";
 import { restartWithServiceRuntime } from "./process/service-runtime.ts";
@@ -9,7 +9,8 @@ import { restartWithServiceRuntime } from "./process/service-runtime.ts";
 /** citty colours its help unconditionally; plain text for pipes, journald and NO_COLOR. */
 async function showUsage(command: CommandDef, parent?: CommandDef) {
   const usage = await renderUsage(command, parent);
-  print(fancyOutput() ? usage : stripVTControlCharacters(usage));
+  if (fancyOutput()) printOwnColours(usage);
+  else print(stripVTControlCharacters(usage));
 }
 
 restartWithServiceRuntime();

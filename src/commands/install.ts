@@ -65,7 +65,8 @@ export default defineCommand({
     if (layout.user) await lingerAdvice();
     if (args.test) {
       const live = await liveTriggerTest(parsed.config, runProcess);
-      for (const line of live.lines) (live.ok ? print : logger.warn)(line);
+      if (live.ok) print(live.lines);
+      else for (const line of live.lines) logger.warn(line);
     }
     print(result.changed.length ? `installed; changed: ${result.changed.join(", ")}` : "already installed; nothing changed");
     if (result.restarted.length) print(`restarted: ${result.restarted.join(", ")}`);

@@ -15,7 +15,7 @@ export default defineCommand({
   args: {
     ...commonArgs,
     reload: { type: "boolean", default: true, description: "Reload the gateway if a target changed (--no-reload: do not)" },
-    force: { type: "boolean", description: "Replace a token a target holds even where it expires later (e.g. a one-year setup-token), this once" },
+    force: { type: "boolean", description: "Replace a token a target or a receiving host holds even where it expires later (e.g. a one-year setup-token), this once" },
   },
   async run({ args }) {
     applyVerbosity(args);
@@ -26,7 +26,9 @@ export default defineCommand({
     if (!report.source.ok) throw new ExitError(EXIT.credentialsRefused);
     // Every host at once, each bounded by its own timeout, while the gateway reloads here.
     const hosts = sshTargets(config);
-    const pushes = hosts.length ? pushEverywhere(hosts, report.source.credentials, { run: runProcess, now: Date.now, stateDir: () => config.stateDir }) : Promise.resolve([]);
+    const pushes = hosts.length
+      ? pushEverywhere(hosts, report.source.credentials, { run: runProcess, now: Date.now, stateDir: () => config.stateDir }, { force: Boolean(args.force) })
+      : Promise.resolve([]);
     let exit: number = EXIT.ok;
     if (report.reloadNeeded && args.reload && config.gateway.kind !== "none") {
       const reload = await reloadOnce(config.gateway, config.stateDir, realReloadDeps);

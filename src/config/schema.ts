@@ -3,6 +3,7 @@ import { notifySettings } from "../notify/schema.ts";
 import { refreshSettings, triggerSchema } from "../refresh/schema.ts";
 import { sshTargetSchema } from "../push/schema.ts";
 import { defaultStateDir } from "./defaults.ts";
+import { POINTER_PATTERN } from "../json/pointer.ts";
 import { describe, nonEmpty, section, z } from "./zod.ts";
 
 const writeMode = describe(
@@ -74,7 +75,75 @@ export const openclawCliTargetSchema = z.strictObject({
   replaceNewer,
 });
 
-export const target = z.discriminatedUnion("kind", [authProfilesTargetSchema, oauthJsonTargetSchema, envFileTargetSchema, openclawCliTargetSchema, sshTargetSchema]);
+const jsonPointer = () => z.string().check(z.regex(POINTER_PATTERN, 'a JSON pointer (RFC 6901) such as "/auth/token"'));
+/** `/a` and `/a/b` cannot both be written: one is inside the other. */
+const nested = (a: string, b: string) => a === b || b.startsWith(`${a}/`) || a.startsWith(`${b}/`);
+
+export const jsonFileTargetSchema = z
+  .strictObject({
+    kind: describe(z.literal("json-file"), "Any JSON file: the access token (and, if asked, its expiry) at JSON-pointer locations, every other byte kept"),
+    name,
+    path: describe(nonEmpty(), "The JSON file (created with only these keys when it does not exist)"),
+    tokenPointer: describe(jsonPointer(), 'Where the access token goes: an RFC 6901 JSON pointer, e.g. "/providers/anthropic/token" (`~1` stands for `/`, `~0` for `~`)'),
+    expiresAtPointer: describe(z.optional(jsonPointer()), "Where the token's expiry goes (left out: the expiry is not written)"),
+    expiresAtFormat: describe(
+      z._default(z.enum(["ms", "s", "iso"]), "ms"),
+      '"ms": milliseconds since the epoch (Claude Code\'s own unit), "s": seconds since the epoch, "iso": an ISO 8601 string',
+    ),
+    reload: reload(false),
+    replaceNewer,
+    write: writeMode,
+  })
+  .check(z.refine((t) => !t.expiresAtPointer || !nested(t.tokenPointer, t.expiresAtPointer), "tokenPointer and expiresAtPointer must name two separate places"));
+
+/** The fields an `exec` target may ask for; the refresh token only where it runs as the login's own user. */
+export const EXEC_FIELDS = ["accessToken", "expiresAt", "refreshToken"] as const;
+
+export const execTargetSchema = z
+  .strictObject({
+    kind: describe(z.literal("exec"), "A program of yours, run as `user`, fed one JSON line on stdin (see docs/CONSUMERS.md)"),
+    name,
+    command: describe(
+      z.array(nonEmpty()).check(z.minLength(1), z.refine((argv) => argv[0]!.startsWith("/") || !argv[0]!.includes("/"), "the program is an absolute path or a bare name")),
+      "argv of the program: an absolute path, or a name looked up in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin. Nothing secret here: the token goes on stdin",
+    ),
+    user: describe(
+      nonEmpty(),
+      "Run it as this user (a name or a uid). The program, its #! interpreter and their directories must be writable by nobody but root and this user",
+    ),
+    fields: describe(
+      z._default(
+        z.array(z.enum(EXEC_FIELDS)).check(
+          z.minLength(1),
+          z.refine((fields) => fields.includes("accessToken"), "must include accessToken"),
+          z.refine((fields) => new Set(fields).size === fields.length, "lists a field twice"),
+        ),
+        (): Array<(typeof EXEC_FIELDS)[number]> => ["accessToken", "expiresAt"],
+      ),
+      'What the JSON line on stdin holds. "refreshToken" is sent only where `user` owns the Claude login (it is that login): anywhere else the target is refused',
+    ),
+    env: describe(
+      z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a variable name")), z.string()), {}),
+      "Extra environment for the program (e.g. KUBECONFIG; not secrets). PATH (root's directories), HOME, USER and LOGNAME (the user's) are always oauth-sync's",
+    ),
+    writes: describe(
+      z._default(z.array(z.string().check(z.regex(/^\//, "an absolute path"))), []),
+      "Directories the program writes (its own store): the service's sandbox (ProtectSystem=strict) lets it write nowhere else",
+    ),
+    timeoutSeconds: describe(z._default(z.number().check(z.positive()), 30), "Kill the program (and whatever it started) after this long"),
+    reload: describe(z._default(z.boolean(), false), "Reload the gateway after this program took a new token (it usually does what its consumer needs itself)"),
+    replaceNewer,
+  });
+
+export const target = z.discriminatedUnion("kind", [
+  authProfilesTargetSchema,
+  oauthJsonTargetSchema,
+  envFileTargetSchema,
+  jsonFileTargetSchema,
+  openclawCliTargetSchema,
+  execTargetSchema,
+  sshTargetSchema,
+]);
 
 export const watchSettings = z.strictObject({
   quietMs: describe(z._default(z.int().check(z.minimum(0)), 0), "Wait this long after the last event before syncing (the watcher batches ~50 ms itself)"),
@@ -122,4 +191,6 @@ export type Config = z.infer<typeof configSchema>;
 export type TargetConfig = z.infer<typeof target>;
 /** A target on this host; `ssh` targets are pushed to other hosts outside the sync pass (src/push/). */
 export type LocalTargetConfig = Exclude<TargetConfig, { kind: "ssh" }>;
-export type FileTargetConfig = Exclude<TargetConfig, { kind: "openclaw-cli" | "ssh" }>;
+/** Targets that are a file on this host, read and written by oauth-sync (as the owner of its directory). */
+export type FileTargetConfig = Exclude<TargetConfig, { kind: "openclaw-cli" | "exec" | "ssh" }>;
+export type ExecTargetConfig = z.infer<typeof execTargetSchema>;

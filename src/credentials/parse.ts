@@ -1,4 +1,5 @@
 import { z } from "../config/zod.ts";
+import { VERSION } from "../version.ts";
 
 /** The part of ~/.claude/.credentials.json that oauth-sync uses. Other keys are kept by the CLI, not by us. */
 const claudeAiOauth = z.looseObject({
@@ -19,7 +20,8 @@ export interface ClaudeCredentials {
   subscriptionType?: string | null;
 }
 
-export type RefusalReason = "unreadable" | "malformed" | "missing-fields" | "logged-out" | "expired";
+/** `unrecognised-token`: a token in a format this release does not know (a person must hear of it, see notify/). */
+export type RefusalReason = "unreadable" | "malformed" | "missing-fields" | "logged-out" | "expired" | "unrecognised-token";
 
 export type CredentialsResult =
   | { ok: true; credentials: ClaudeCredentials }
@@ -30,7 +32,12 @@ export type ParsedLogin =
   | { kind: "login"; credentials: ClaudeCredentials }
   /** The CLI blanked the file: its refresh token was rejected (invalid_grant). */
   | { kind: "blanked"; message: string }
-  | { kind: "malformed" | "missing-fields"; message: string };
+  | { kind: "malformed" | "missing-fields"; message: string }
+  /**
+   * A well-formed login whose token this release does not recognise (a new format from Anthropic?): nothing is
+   * synced, but the refresher may still look at its expiry. `reason` never quotes the token.
+   */
+  | { kind: "unrecognised"; message: string; reason: string; credentials: ClaudeCredentials };
 
 /** Pure: the text of the CLI's credentials file → the login it holds (an expired one included), or why none. */
 export function parseLogin(text: string, file: string): ParsedLogin {
@@ -49,9 +56,11 @@ export function parseLogin(text: string, file: string): ParsedLogin {
   if (oauth.accessToken === "" || oauth.expiresAt === 0) {
     return { kind: "blanked", message: `${file} holds a blanked login (the CLI's refresh token was rejected): run \`claude auth login\` as the user who owns it` };
   }
-  const shape = checkShape(oauth.accessToken, oauth.refreshToken, oauth.expiresAt);
-  if (shape) return { kind: "malformed", message: `${file}: ${shape}: not synced (run \`claude auth login\` if the CLI itself wrote this)` };
+  const expiry = expiryProblem(oauth.expiresAt);
+  if (expiry) return { kind: "malformed", message: `${file}: claudeAiOauth.${expiry}: not synced (run \`claude auth login\` if the CLI itself wrote this)` };
   const credentials = { accessToken: oauth.accessToken, refreshToken: oauth.refreshToken || undefined, expiresAt: oauth.expiresAt, subscriptionType: oauth.subscriptionType };
+  const shape = tokenProblem(oauth.accessToken, "accessToken") ?? (oauth.refreshToken ? tokenProblem(oauth.refreshToken, "refreshToken") : undefined);
+  if (shape) return { kind: "unrecognised", reason: shape, credentials, message: `${file}: claudeAiOauth.${shape}: not synced. ${UNRECOGNISED_HINT}` };
   return { kind: "login", credentials };
 }
 
@@ -59,6 +68,7 @@ export function parseLogin(text: string, file: string): ParsedLogin {
 export function parseCredentials(text: string, file: string, now: number): CredentialsResult {
   const login = parseLogin(text, file);
   if (login.kind === "blanked") return refuse("logged-out", login.message);
+  if (login.kind === "unrecognised") return refuse("unrecognised-token", login.message);
   if (login.kind !== "login") return refuse(login.kind, login.message);
   if (login.credentials.expiresAt <= now) {
     return refuse("expired", `${file} holds a token that expired at ${formatTime(login.credentials.expiresAt)}: let Claude Code refresh it (\`claude auth status\`)`);
@@ -67,21 +77,56 @@ export function parseCredentials(text: string, file: string, now: number): Crede
 }
 
 /**
- * What a Claude OAuth token looks like: `sk-ant-o` (oat: access, ort: refresh) and URL-safe characters only, of a
- * sane length. Anything else, a newline above all, could smuggle lines into a .env or argv: refused.
+ * What a Claude OAuth token looks like: `sk-ant-o` (oat: access, ort: refresh), then anything a bearer header may
+ * carry (RFC 6750's b64token: letters, digits, `-._~+/`, then `=` padding), of a sane length. Wider than the
+ * tokens issued today (`[A-Za-z0-9_-]`) so a new format keeps syncing; every file form we write takes these
+ * characters (quoted where one needs it). Quotes, a backslash, whitespace and control characters could break a
+ * form (a newline above all, a new line in a .env) and stay refused.
  */
-export const TOKEN_SHAPE = /^sk-ant-o[a-z]{2}\d{2}-[A-Za-z0-9_-]{20,1000}$/;
+export const TOKEN_SHAPE = /^sk-ant-o[A-Za-z0-9._~+/-]{20,1000}=*$/;
+const MAX_TOKEN = 1100;
 /** 2020-01-01 to 2100-01-01 in epoch milliseconds: outside it an expiry is garbage (or seconds, not ms). */
 export const EXPIRY_RANGE = { min: Date.UTC(2020, 0, 1), max: Date.UTC(2100, 0, 1) } as const;
 
+/** Where releases are published: a later one may know a token format this one does not. */
+export const RELEASES_URL = "https://github.com/oauth-sync/oauth-sync/releases";
+/** Where a refusal of a token's format points a person: this release may be older than the format. */
+export const UNRECOGNISED_HINT = `oauth-sync ${VERSION} does not know this token format: look for a later release (${RELEASES_URL}) that accepts it; until then every target keeps the last good token until it expires`;
+
+/** Pure: why `token` cannot be one of Claude's OAuth tokens, naming the field and never the token, or undefined. */
+export function tokenProblem(token: string, field: "accessToken" | "refreshToken"): string | undefined {
+  if (TOKEN_SHAPE.test(token) && token.length <= MAX_TOKEN) return undefined;
+  const what = `${field} does not look like a Claude OAuth token`;
+  if (!token.startsWith("sk-ant-o")) return `${what} (not the prefix of one; ${token.length} characters)`;
+  const odd = /[^A-Za-z0-9._~+/=-]/.exec(token.slice(8));
+  if (odd) return `${what} (${describeCharacter(odd[0])} at position ${8 + odd.index + 1}: not a character a bearer token holds)`;
+  if (/=[^=]/.test(token)) return `${what} (\`=\` before its end: padding comes last)`;
+  return `${what} (${token.length} characters: expected 28–${MAX_TOKEN})`;
+}
+
+/** A character named by its code point (and class), never shown raw: it may be a control character. */
+function describeCharacter(char: string): string {
+  const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  if (/\s/.test(char)) return `whitespace ${code}`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f-\x9f]/.test(char)) return `control character ${code}`;
+  if (char === '"' || char === "'" || char === "`") return `a quote ${code}`;
+  if (char === "\\") return `a backslash ${code}`;
+  return `the character ${code}`;
+}
+
+/** Pure: why this cannot be an expiry the CLI wrote (`expiresAt …`), or undefined. */
+export function expiryProblem(expiresAt: number): string | undefined {
+  if (Number.isSafeInteger(expiresAt) && expiresAt >= EXPIRY_RANGE.min && expiresAt <= EXPIRY_RANGE.max) return undefined;
+  return `expiresAt ${String(expiresAt).slice(0, 20)} is not a time between 2020 and 2100 in milliseconds`;
+}
+
 /** Pure: why these values cannot be a login the CLI wrote, or undefined. Never quotes a token. */
 export function checkShape(accessToken: string, refreshToken: string | undefined, expiresAt: number): string | undefined {
-  if (!TOKEN_SHAPE.test(accessToken)) return `claudeAiOauth.accessToken does not look like a Claude OAuth token (its prefix, URL-safe characters only, 33–1013 long; this one has ${accessToken.length} characters)`;
-  if (refreshToken && !TOKEN_SHAPE.test(refreshToken)) return "claudeAiOauth.refreshToken does not look like a Claude OAuth token";
-  if (!Number.isSafeInteger(expiresAt) || expiresAt < EXPIRY_RANGE.min || expiresAt > EXPIRY_RANGE.max) {
-    return `claudeAiOauth.expiresAt ${String(expiresAt).slice(0, 20)} is not a time between 2020 and 2100 in milliseconds`;
-  }
-  return undefined;
+  const token = tokenProblem(accessToken, "accessToken") ?? (refreshToken ? tokenProblem(refreshToken, "refreshToken") : undefined);
+  if (token) return `claudeAiOauth.${token}`;
+  const expiry = expiryProblem(expiresAt);
+  return expiry ? `claudeAiOauth.${expiry}` : undefined;
 }
 
 /** ISO time of an epoch-milliseconds value, or the bare number when Date cannot represent it (toISOString would throw). */

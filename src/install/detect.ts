@@ -10,6 +10,7 @@ import { candidateDirs, composeInstall, imagePackageRelease, stateFacts, type Fo
 import { gatewayUnitFiles, nativeInstalls, quadletInstalls, runningGatewayStateDirs } from "./detect-native.ts";
 import { rank, settlingFlag, type Scored } from "./choose.ts";
 import { dockerEnv } from "../gateway/compose.ts";
+import { nanoclawInstalls, type NanoClawInstall } from "./detect-nanoclaw.ts";
 
 export interface Overrides {
   credentials?: string;
@@ -33,6 +34,10 @@ export interface Detection {
   ranked: Scored[];
   /** The best two scored the same and no flag decided: --yes must refuse. */
   tie: boolean;
+  /** NanoClaw checkouts (its units, ~/nanoclaw): other consumers of the same login. */
+  nanoclaw: Found<NanoClawInstall>[];
+  /** NanoClaw units whose directory no config could hold (control characters), with why. */
+  nanoclawSkipped: string[];
 }
 
 /** Homes to search: root's, every /home/*, and those of the invoking user ($HOME, SUDO_USER's). */
@@ -85,7 +90,8 @@ export async function detect(root: string, overrides: Overrides, deps: { run: Pr
   const gatewayUnits = await gatewayUnitFiles(root, homes);
   const gatewayUnit = unit?.stdout.trim() === "loaded" || gatewayUnits.some((u) => !u.value.user);
   const decided = Boolean(overrides.openclawDir || overrides.projectDir);
-  return { logins, installs, login, install, ranked, tie: tie && !decided, claudeOnHost: which.code === 0, containers, gatewayUnit, gatewayUnits };
+  const nanoclaw = await nanoclawInstalls(root, homes);
+  return { logins, installs, login, install, ranked, tie: tie && !decided, claudeOnHost: which.code === 0, containers, gatewayUnit, gatewayUnits, nanoclaw: nanoclaw.found, nanoclawSkipped: nanoclaw.skipped };
 }
 
 /** A release not found in the files: the image's version label, or what `openclaw --version` says on this host. */
@@ -142,5 +148,11 @@ export function formatDetection(d: Detection): string[] {
   for (const c of d.containers) lines.push(`  ${c.source}${c.value.proxyBaseUrl ? `; ANTHROPIC_BASE_URL=${c.value.proxyBaseUrl} (the trigger will override it)` : ""}`);
   if (d.gatewayUnit && !d.gatewayUnits.some((u) => !u.value.user)) lines.push("openclaw-gateway.service: loaded (systemd gateway)");
   for (const u of d.gatewayUnits) lines.push(`${u.value.name}: ${u.source}`);
+  if (d.nanoclaw.length || d.nanoclawSkipped.length) lines.push("NanoClaw:");
+  for (const skipped of d.nanoclawSkipped) lines.push(`  skipped ${skipped}`);
+  for (const { value: n, source } of d.nanoclaw) {
+    const reads = { "per-container": "reads .env per container", "at-start": "reads .env once at start", onecli: "OneCLI vault", unknown: "reads .env (how often: not recognised)" }[n.reads];
+    lines.push(`  ${source}; ${n.envFile}${n.owner ? ` (owner ${n.owner.user})` : ""}; ${n.version ?? "version unknown"}; ${reads}${n.refreshers.length ? "; REFRESHES THE LOGIN ITSELF" : ""}`);
+  }
   return lines;
 }

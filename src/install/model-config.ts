@@ -1,7 +1,7 @@
 import { MAX_BYTES, readRegularFile } from "../fs/open-file.ts";
 import { writeFileAsOwner } from "../privilege/owned-fs.ts";
-import { isObject } from "../targets/json-file.ts";
-import { removeMember, setValue } from "./json5-edit.ts";
+import { isObject } from "../targets/json-store.ts";
+import { removeMember, setValue } from "../json/edit.ts";
 
 /** A known misconfiguration in openclaw.json that breaks Anthropic requests, and how to fix it. */
 export interface Trap {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { ClaudeLogin } from "./detect-claude.ts";
 import type { ContainerClaude } from "./detect-container-claude.ts";
+import type { NanoClawInstall } from "./detect-nanoclaw.ts";
 import { isSqliteEra, type OpenClawInstall } from "./detect-openclaw.ts";
 
 export interface Proposal {
@@ -89,6 +90,11 @@ export function proposeConfig(
             : { kind: "none" };
   if (gateway.kind === "none") notes.push(`${install.kind} install without a gateway unit: no gateway reload configured`);
   if (!targets.length) notes.push("every agent runs on the Claude CLI runtime: there is nothing for oauth-sync to copy");
+  return { config: { credentials: login.path, targets, gateway, trigger: proposeTrigger(login, options, notes) }, notes };
+}
+
+/** Pure: how the CLI's refresh is triggered: on this host where `claude` is on PATH, else in a container that runs it. */
+function proposeTrigger(login: ClaudeLogin, options: { claudeOnHost: boolean; containers?: ContainerClaude[] }, notes: string[]): Record<string, unknown> {
   const container = (options.containers ?? []).find((c) => c.hostCredentials === login.path) ?? options.containers?.[0];
   const trigger = options.claudeOnHost
     ? { mode: "host" }
@@ -99,5 +105,86 @@ export function proposeConfig(
   if (container?.proxyBaseUrl && trigger.mode === "container") {
     notes.push(`container ${container.container} points the CLI at ${container.proxyBaseUrl}: the trigger passes ANTHROPIC_BASE_URL=https://api.anthropic.com for its own exec`);
   }
-  return { config: { credentials: login.path, targets, gateway, trigger }, notes };
+  return trigger;
+}
+
+/** What one NanoClaw needs: its target (if any), the restart it needs (if any), and what a person should know. */
+export interface NanoClawProposal {
+  targets: Record<string, unknown>[];
+  gateway?: Record<string, unknown>;
+  notes: string[];
+}
+
+/**
+ * Pure: NanoClaw reads CLAUDE_CODE_OAUTH_TOKEN from the .env in its checkout (src/install/detect-nanoclaw.ts says how
+ * often). Read per container: an env-file target, no reload. Read once at start: the same target, and its unit
+ * restarted after a new token. A OneCLI vault: nothing to write. A fork that refreshes the login itself is a second
+ * refresher on it: said loudly, whatever else is proposed.
+ */
+export function proposeNanoClaw(n: NanoClawInstall): NanoClawProposal {
+  const notes: string[] = [];
+  const at = `NanoClaw ${n.projectDir}${n.version ? ` (${n.version})` : ""}`;
+  for (const file of n.refreshers) {
+    notes.push(
+      `${at}: ${file} refreshes the Claude login itself (the refresh_token grant to the OAuth token endpoint): with Claude Code refreshing it too, ` +
+        "two refreshers share one single-use refresh token and the login is logged out. Remove that refresh (keep reading the token), so the CLI stays the one refresher; oauth-sync keeps .env current",
+    );
+  }
+  if (!n.refreshers.length && n.credentialsReaders.length) {
+    notes.push(`${at}: ${n.credentialsReaders.join(", ")} read the Claude login file directly (no refresh found): harmless; the .env that oauth-sync keeps current stays its fallback`);
+  }
+  if (n.apiKey) notes.push(`${at}: .env sets ANTHROPIC_API_KEY, which NanoClaw uses before CLAUDE_CODE_OAUTH_TOKEN: the subscription token is kept current but not used`);
+  if (n.reads === "onecli") {
+    notes.push(`${at} keeps its Anthropic credential in the OneCLI vault, not in .env (\`onecli secrets\` takes the value in its argv, which oauth-sync never does): no target proposed; see docs/CONSUMERS.md`);
+    return { targets: [], notes };
+  }
+  const target = { kind: "env-file", path: n.envFile, variable: "CLAUDE_CODE_OAUTH_TOKEN" };
+  if (!n.envToken) notes.push(`${n.envFile} has no CLAUDE_CODE_OAUTH_TOKEN line yet: oauth-sync adds one`);
+  if (n.envLineProblem) notes.push(`${n.envFile}: the CLAUDE_CODE_OAUTH_TOKEN line ${n.envLineProblem}: make it a plain \`CLAUDE_CODE_OAUTH_TOKEN=…\` line (oauth-sync keeps what surrounds the value)`);
+  if (n.reads === "per-container") {
+    notes.push(`${at} reads .env for every agent container it starts (${n.readsFrom}): no restart; a container already running keeps the token it started with`);
+    return { targets: [{ ...target, reload: false }], notes };
+  }
+  const why = n.reads === "at-start" ? `reads .env once, when it starts (${n.readsFrom})` : "reads .env in a way not recognised";
+  if (!n.unit) {
+    notes.push(`${at} ${why}, and no unit runs it: restart it yourself after a new token, or run it from a unit and install again`);
+    return { targets: [{ ...target, reload: false }], notes };
+  }
+  notes.push(`${at} ${why}: its unit ${n.unit.name} is restarted after each new token`);
+  return { targets: [{ ...target, reload: true }], gateway: { kind: "systemd", unit: n.unit.name, ...(n.unit.user ? { user: n.unit.user } : {}) }, notes };
+}
+
+/**
+ * Pure: the config where NanoClaw is the consumer found (no OpenClaw): the login to follow, its target(s), its restart
+ * as the gateway where one is needed, the refresh trigger.
+ */
+export function proposeNanoClawConfig(installs: NanoClawInstall[], login: ClaudeLogin, options: { claudeOnHost: boolean; containers?: ContainerClaude[] }): Proposal {
+  const notes: string[] = [];
+  const targets: unknown[] = [];
+  let gateway: Record<string, unknown> = { kind: "none" };
+  for (const install of installs) {
+    const proposal = proposeNanoClaw(install);
+    targets.push(...proposal.targets);
+    notes.push(...proposal.notes);
+    if (proposal.gateway && gateway.kind === "none") gateway = proposal.gateway;
+    else if (proposal.gateway) notes.push(`${install.projectDir}: only one gateway can be restarted: restart ${install.unit?.name} yourself after a new token`);
+  }
+  return { config: { credentials: login.path, targets, gateway, trigger: proposeTrigger(login, options, notes) }, notes };
+}
+
+/** Pure: NanoClaw found beside OpenClaw: its targets join OpenClaw's; a restart it needs cannot take the gateway's place. */
+export function addNanoClaw(proposal: Proposal, installs: NanoClawInstall[]): Proposal {
+  const targets = [...(proposal.config.targets as unknown[])];
+  const notes = [...proposal.notes];
+  for (const install of installs) {
+    const extra = proposeNanoClaw(install);
+    notes.push(...extra.notes);
+    if (!extra.gateway) {
+      targets.push(...extra.targets);
+      continue;
+    }
+    targets.push(...extra.targets.map((t) => ({ ...t, reload: false })));
+    notes.push(`${install.projectDir}: the gateway reloaded is OpenClaw's: restart ${extra.gateway.unit} yourself after a new token`);
+  }
+  return { config: { ...proposal.config, targets }, notes };
 }

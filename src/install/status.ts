@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import type { Config } from "../config/schema.ts";
 import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
+import { outputLine } from "../log/sanitize.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import { flagFile } from "../refresh/reauth.ts";
 import { loadState, stateWriteProblem, stateWrittenAt, type State } from "../state/store.ts";
@@ -104,21 +105,42 @@ function receivedToken(state: State, now: number): { credentials: StatusReport["
   return { current: fp, credentials };
 }
 
+/** Pure: the one state of a target or host line; an error wins over the token it holds. */
+export function targetState(t: Pick<StatusReport["targets"][number], "holdsCurrent" | "lastError">): "ok" | "STALE" | "FAILING" {
+  if (t.lastError) return "FAILING";
+  return t.holdsCurrent ? "ok" : "STALE";
+}
+
+function targetLine(t: StatusReport["targets"][number]): string {
+  const state = targetState(t);
+  const when = t.syncedAt ? `, ${t.push ? "pushed" : "synced"} ${t.syncedAt}` : "";
+  if (state !== "FAILING") return `${t.push ? "host      " : "target    "}${state === "ok" ? "ok   " : state} ${t.id}${when}`;
+  const holds = t.holdsCurrent ? " (it holds the current token)" : "";
+  const retry = t.push?.nextRetryAt ? `; retry ${t.push.nextRetryAt}` : "";
+  return `${t.push ? "host      " : "target    "}FAILING ${t.id}: ${t.lastError}${holds}${retry}`;
+}
+
+function watcherLine(watch: StatusReport["watch"]): string {
+  if (watch.missedRotations === 0) return "watcher   ok";
+  return `watcher   ${watch.missedRotations} rotation(s) missed by the watcher and caught by a safety net${watch.lastMissedAt ? ` (last ${watch.lastMissedAt}, ${watch.lastMissedBy})` : ""}`;
+}
+
+/**
+ * Pure: the report as lines for a person. Each line quotes text oauth-sync does not own (errors from targets,
+ * gateways and OpenClaw, paths) and is made one safe line here: a newline or an escape in it cannot forge a line.
+ */
 export function formatStatus(report: StatusReport): string {
   const c = report.credentials;
   const lines = [
     c.fingerprint && !c.problem ? `token     ${c.fingerprint}${c.path === "(pushed)" ? " (pushed)" : ""}, expires ${c.expiresAt} (in ${c.timeLeft})` : `token     unusable: ${c.problem}`,
-    ...report.targets.map(
-      (t) =>
-        `${t.push ? "host      " : "target    "}${t.holdsCurrent ? "ok  " : "STALE"} ${t.id}${t.syncedAt ? `, ${t.push ? "pushed" : "synced"} ${t.syncedAt}` : ""}${t.lastError ? `, error: ${t.lastError}` : ""}${t.push?.nextRetryAt && t.lastError ? `, retry ${t.push.nextRetryAt}` : ""}`,
-    ),
-    `gateway   ${report.gateway.kind}${report.gateway.lastReloadAt ? `, last reload ${report.gateway.lastReloadAt}` : ""}${report.gateway.pending ? ", reload OWED" : ""}`,
+    ...report.targets.map(targetLine),
+    `gateway   ${report.gateway.kind}${report.gateway.lastReloadAt ? `, last reload ${report.gateway.lastReloadAt}` : ""}${report.gateway.pending ? `, reload OWED${report.gateway.lastError ? `: ${report.gateway.lastError}` : ""}` : ""}`,
     `service   oauth-sync.service ${report.units.service}; oauth-sync-check.timer ${report.units.timer}${report.units.nextCheck ? `, next ${report.units.nextCheck}` : ""}`,
-    `watcher   ${report.watch.missedRotations} rotation(s) missed by the watcher, caught by a safety net${report.watch.lastMissedAt ? ` (last ${report.watch.lastMissedAt}, ${report.watch.lastMissedBy})` : ""}`,
+    watcherLine(report.watch),
     `state     ${report.state.dir}: ${report.state.writable === true ? "writable" : report.state.writable === false ? `CANNOT BE WRITTEN (${report.state.problem}); record as of ${report.state.writtenAt ?? "never"}` : "not checked (run as root)"}`,
     `reauth    ${report.reauthFlag.present ? `NEEDED (${report.reauthFlag.path})` : "no"}`,
     ...report.openclaw.map((v) => `openclaw  ${v.source}: ${v.error ?? `${v.type} profile ${v.status}${v.expiresAt ? `, expires ${new Date(v.expiresAt).toISOString()}` : ""}`}`),
-    report.healthy ? "healthy" : `problem: ${report.problems[0]}`,
+    report.healthy ? "healthy" : `problem: ${report.problems[0]}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more: \`oauth-sync status --json\`)` : ""}`,
   ];
-  return lines.join("\n");
+  return lines.map(outputLine).join("\n");
 }

@@ -15,7 +15,7 @@ import { detect, formatDetection, type Detection } from "./detect.ts";
 import { applyModelConfig, findTraps, type Trap } from "./model-config.ts";
 import type { InstallLayout } from "./plan.ts";
 import { askOpenClaw, longLivedWarnings } from "./openclaw-report.ts";
-import { proposeConfig } from "./propose.ts";
+import { addNanoClaw, proposeConfig, proposeNanoClawConfig } from "./propose.ts";
 import { parseConfig } from "../config/load.ts";
 import { formatStatus, gatherStatus } from "./status.ts";
 
@@ -33,36 +33,36 @@ export async function detectedConfig(args: Record<string, unknown>): Promise<str
     { credentials: args.credentials as string, openclawDir: args["openclaw-dir"] as string, projectDir: args["project-dir"] as string, release: args.release as string },
     { run: runProcess, now: Date.now(), cwd: process.cwd() },
   );
-  for (const line of formatDetection(detection)) print(line);
+  // Lines that name agents and paths someone else chose: each printed as one line, whatever it holds.
+  print(formatDetection(detection));
   if (!args.yes && process.stdin.isTTY) await chooseInteractively(detection);
   else if (detection.tie) {
     const [a, b] = detection.ranked;
     logger.error(`two OpenClaw installs are equally likely (${a!.found.value.stateDir}, ${b!.found.value.stateDir}; score ${a!.score}): pass ${settlingFlag(a!.found.value)} or ${settlingFlag(b!.found.value)}`);
     throw new ExitError(EXIT.misconfigured);
   }
-  if (!detection.login || !detection.install) {
-    logger.error("cannot propose a config without a Claude login and an OpenClaw install: pass the flags above, or --config FILE");
+  const nanoclaw = detection.nanoclaw.map((n) => n.value);
+  if (!detection.login || (!detection.install && !nanoclaw.length)) {
+    logger.error("cannot propose a config without a Claude login and an OpenClaw (or NanoClaw) install: pass the flags above, or --config FILE");
     throw new ExitError(EXIT.misconfigured);
   }
-  if (!detection.install.value.stateDir) {
+  if (detection.install && !detection.install.value.stateDir) {
     logger.error(`cannot read ${detection.install.source}: fix the compose project (\`docker compose config\` in its directory shows the same), or pass --openclaw-dir`);
     throw new ExitError(EXIT.misconfigured);
   }
-  const proposal = proposeConfig(detection.install.value, detection.login.value, {
-    claudeOnHost: detection.claudeOnHost,
-    containers: detection.containers.map((c) => c.value),
-    gatewayUnit: detection.gatewayUnit,
-    userGatewayUnits: detection.gatewayUnits.map((u) => u.value),
-  });
+  const found = { claudeOnHost: detection.claudeOnHost, containers: detection.containers.map((c) => c.value) };
+  const proposal = detection.install
+    ? addNanoClaw(proposeConfig(detection.install.value, detection.login.value, { ...found, gatewayUnit: detection.gatewayUnit, userGatewayUnits: detection.gatewayUnits.map((u) => u.value) }), nanoclaw)
+    : proposeNanoClawConfig(nanoclaw, detection.login.value, found);
   if (!(proposal.config.targets as unknown[]).length) {
     for (const note of proposal.notes) logger.warn(note);
-    logger.error("nothing to install: no agent of this OpenClaw needs its token copied");
+    logger.error(`nothing to install: no agent of this ${detection.install ? "OpenClaw" : "NanoClaw"} needs its token copied`);
     throw new ExitError(EXIT.misconfigured);
   }
   applyAnswers(proposal.config, args);
   for (const note of proposal.notes) logger.warn(note);
   await longLivedStep(proposal.config);
-  await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
+  if (detection.install) await modelConfigStep(join(detection.install.value.stateDir, "openclaw.json"), args);
   const text = `${JSON.stringify(proposal.config, null, 2)}\n`;
   print(`config to install:\n${text}`);
   if (!args.yes) {

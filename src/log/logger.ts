@@ -1,10 +1,11 @@
-import { LogLevels, type ConsolaInstance } from "consola/core";
+import { LogLevels, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola/core";
 import { isatty } from "node:tty";
 import { Writable } from "node:stream";
-import { plainReporter } from "./plain-reporter.ts";
+import { messageOf, plainReporter } from "./plain-reporter.ts";
 import { redact } from "./redact.ts";
+import { logLine, outputLine, outputText } from "./sanitize.ts";
 
-/** A stream that redacts every chunk before it reaches the real one: the one place secrets are scrubbed. */
+/** A stream that redacts every chunk before it reaches the real one (the message was made safe before, see below). */
 function redacting(target: NodeJS.WriteStream): NodeJS.WriteStream {
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -34,17 +35,55 @@ const fancy = fancyOutput();
 let logsToStderr = false;
 const streams = () => ({ stdout: redacting(process.stdout), stderr: redacting(process.stderr) });
 
+/**
+ * At a terminal the message is made safe first (one line, every control character visible), then consola adds
+ * its own colours and icons: ours work, none arrives from the text.
+ */
+function sanitizing(reporter: ConsolaReporter): ConsolaReporter {
+  return {
+    log(logObj: LogObject, ctx) {
+      reporter.log({ ...logObj, tag: logObj.tag && logLine(logObj.tag), args: [logLine(messageOf(logObj.args))] }, ctx);
+    },
+  };
+}
+
+type PromptOption = string | { value: string; label?: string; hint?: string };
+
+/** A question at the terminal may name paths and agents someone else chose: its words are made safe, its values kept. */
+function sanitizingPrompts(instance: ConsolaInstance): void {
+  const ask = instance.options.prompt;
+  if (!ask) return;
+  instance.options.prompt = ((message: string, opts: { options?: PromptOption[] } = {}) =>
+    ask(logLine(message), {
+      ...opts,
+      ...(opts.options
+        ? {
+            options: opts.options.map((o) =>
+              typeof o === "string" ? { value: o, label: logLine(o) } : { ...o, ...(o.label ? { label: logLine(o.label) } : {}), ...(o.hint ? { hint: logLine(o.hint) } : {}) },
+            ),
+          }
+        : {}),
+    } as never)) as typeof ask;
+}
+
+function fancyLogger(): ConsolaInstance {
+  const instance = (require("consola") as typeof import("consola")).createConsola({
+    level: LogLevels.info,
+    fancy: true,
+    ...streams(),
+    formatOptions: { colors: true, date: false, compact: false },
+  });
+  instance.setReporters(instance.options.reporters.map(sanitizing));
+  sanitizingPrompts(instance);
+  return instance;
+}
+
 // The fancy reporter costs ~10 MB of memory: a resident service under journald loads consola's core and a plain reporter.
 export const logger: ConsolaInstance = fancy
-  ? (require("consola") as typeof import("consola")).createConsola({
-      level: LogLevels.info,
-      fancy: true,
-      ...streams(),
-      formatOptions: { colors: true, date: false, compact: false },
-    })
+  ? fancyLogger()
   : (require("consola/core") as typeof import("consola/core")).createConsola({
       level: LogLevels.info,
-      reporters: [plainReporter(redact, () => logsToStderr)],
+      reporters: [plainReporter(() => logsToStderr)],
       // consola reads these for widths only; the reporter writes to fd 1 and 2 itself.
       stdout: { columns: 0 } as NodeJS.WriteStream,
       stderr: { columns: 0 } as NodeJS.WriteStream,
@@ -62,7 +101,16 @@ export function setVerbosity(opts: { verbose?: boolean; quiet?: boolean }): void
   else if (opts.quiet) logger.level = LogLevels.warn;
 }
 
-/** Program output (not logging) also goes through redaction. */
-export function print(text: string): void {
+/**
+ * Program output (not logging): a text oauth-sync composed (its own newlines kept), or a list of lines that may
+ * quote someone else's words (each one line, whatever it holds). Secrets redacted, control characters made visible.
+ */
+export function print(text: string | string[]): void {
+  const shown = typeof text === "string" ? outputText(text) : text.map(outputLine).join("\n");
+  process.stdout.write(shown.endsWith("\n") ? shown : `${shown}\n`);
+}
+
+/** Help text with our own colours (citty's): the one output that keeps its escape sequences. Nothing read from outside. */
+export function printOwnColours(text: string): void {
   process.stdout.write(redact(text.endsWith("\n") ? text : `${text}\n`));
 }

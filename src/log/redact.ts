@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
 
-const TOKEN_PATTERN = /sk-ant-[A-Za-z0-9_-]+/g;
+/**
+ * Anything token-shaped: `sk-ant-` and the characters a bearer token may hold (RFC 6750's b64token, as the
+ * credentials reader accepts), so a token in a new format is hidden too. The bare prefixes (`sk-ant-o`) that
+ * messages name are shorter than 8 and stay readable.
+ */
+const TOKEN_PATTERN = /sk-ant-[A-Za-z0-9._~+/-]{8,}=*/g;
 /**
  * The secrets read most recently, newest last. Bounded: a resident service reads two new tokens per rotation, and an
  * unbounded set grew by ~200 bytes and one more `includes` per log line with every rotation. A token read 32 secrets

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 
-export type EventKind = "reauth-needed" | "reauth-reminder" | "recovered" | "sync-failing" | "reload-failing" | "state-failing" | "push-failing" | "test";
+export type EventKind = "reauth-needed" | "reauth-reminder" | "recovered" | "sync-failing" | "reload-failing" | "state-failing" | "push-failing" | "token-format" | "test";
 
 /** One thing a person should know. Built from fixed text, paths and fingerprints: never a token or a webhook URL. */
 export interface NotifyEvent {
@@ -67,6 +67,23 @@ export function pushFailingEvent(host: string, at: number, d: { target: string; 
     severity: "warning",
     title: `oauth-sync on ${host}: push to ${d.target} failing`,
     text: `Pushing the token to ${d.target} failed ${d.count} time(s) in a row; that host keeps its last token until it expires. Last error: ${d.error}. See \`oauth-sync status\`.`,
+    host,
+    at,
+    details: d,
+  };
+}
+
+/**
+ * The login holds a token this release refuses for its shape: nothing is synced, and every target fails once its
+ * last good token expires. Said at once (not after a failure streak), with the reason and where a fix may be.
+ */
+export function tokenFormatEvent(host: string, at: number, d: { message: string; version: string }): NotifyEvent {
+  return {
+    kind: "token-format",
+    severity: "error",
+    title: `oauth-sync on ${host}: the Claude token is in a format oauth-sync ${d.version} does not accept`,
+    // The message names the file, the reason (never the token) and the release to look for (credentials/parse.ts).
+    text: `${d.message}. Then OpenClaw fails with 401.`,
     host,
     at,
     details: d,

@@ -1,4 +1,4 @@
-import { redact } from "../log/redact.ts";
+import { discordContent, jsonBody, mattermostText, ntfyText, ntfyTitle, slackText } from "../log/sanitize.ts";
 import type { WebhookConfig } from "./schema.ts";
 import type { NotifyEvent } from "./event.ts";
 
@@ -9,37 +9,37 @@ export interface Request {
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
-/** Pure: one event as the body a receiver of this format expects. Everything passes through redact(). */
+/**
+ * Pure: one event as the body a receiver of this format expects. An event quotes errors from programs and files we
+ * do not own, so each format's text is made safe here, by that format's rules (src/log/sanitize.ts): secrets
+ * redacted, control characters visible, one line per part, and the markup that could ping, link or format escaped.
+ */
 export function formatEvent(event: NotifyEvent, format: WebhookConfig["format"]): Request {
-  const title = redact(event.title);
-  const text = redact(event.text);
   switch (format) {
     case "mattermost":
-      return { body: JSON.stringify({ text: `#### ${title}\n${text}` }), headers: JSON_HEADERS };
+      return { body: JSON.stringify({ text: `#### ${mattermostText(event.title)}\n${mattermostText(event.text)}` }), headers: JSON_HEADERS };
     case "slack":
-      return { body: JSON.stringify({ text: `*${title}*\n${text}` }), headers: JSON_HEADERS };
+      return { body: JSON.stringify({ text: `*${slackText(event.title)}*\n${slackText(event.text)}` }), headers: JSON_HEADERS };
     case "discord":
-      return { body: JSON.stringify({ content: `**${title}**\n${text}`.slice(0, 2000) }), headers: JSON_HEADERS };
+      // No mention of anyone or any role pings, whatever the text says.
+      return { body: JSON.stringify({ content: discordContent(event.title, event.text), allowed_mentions: { parse: [] } }), headers: JSON_HEADERS };
     case "ntfy":
       return {
-        body: text,
-        // HTTP headers carry Latin-1 only: keep the title plain.
-        headers: { "content-type": "text/plain; charset=utf-8", title: title.replace(/[^\x20-\x7e]/g, "?"), priority: event.severity === "error" ? "high" : "default", tags: `oauth-sync,${event.kind}` },
+        body: ntfyText(event.text),
+        headers: { "content-type": "text/plain; charset=utf-8", title: ntfyTitle(event.title), priority: event.severity === "error" ? "high" : "default", tags: `oauth-sync,${event.kind}` },
       };
     case "json":
       return {
-        body: redact(
-          JSON.stringify({
-            source: "oauth-sync",
-            event: event.kind,
-            severity: event.severity,
-            title: event.title,
-            message: event.text,
-            host: event.host,
-            at: new Date(event.at).toISOString(),
-            details: event.details ?? {},
-          }),
-        ),
+        body: jsonBody({
+          source: "oauth-sync",
+          event: event.kind,
+          severity: event.severity,
+          title: event.title,
+          message: event.text,
+          host: event.host,
+          at: new Date(event.at).toISOString(),
+          details: event.details ?? {},
+        }),
         headers: JSON_HEADERS,
       };
   }

@@ -57,18 +57,19 @@ export async function receive(config: Config, text: string, deps: ReceiveDeps): 
   try {
     const state = await loadState(config.stateDir);
     const held = state.source ?? {};
-    if (held.fingerprint && held.fingerprint !== message.fingerprint && held.expiresAt !== undefined && held.expiresAt > message.credentials.expiresAt) {
+    // A forced push (`sync --force` on the source) is how an operator resets a receiver that holds a newer token.
+    if (!message.force && held.fingerprint && held.fingerprint !== message.fingerprint && held.expiresAt !== undefined && held.expiresAt > message.credentials.expiresAt) {
       return {
         code: EXIT.credentialsRefused,
         answer: {
           status: "refused",
           fingerprint: held.fingerprint,
           expiresAt: held.expiresAt,
-          detail: `holds a newer token (${held.fingerprint}, expires ${formatTime(held.expiresAt)}) than the one pushed (${message.fingerprint}, expires ${formatTime(message.credentials.expiresAt)}): not written`,
+          detail: `holds a newer token (${held.fingerprint}, expires ${formatTime(held.expiresAt)}) than the one pushed (${message.fingerprint}, expires ${formatTime(message.credentials.expiresAt)}): not written; to replace it, run \`oauth-sync sync --force\` on the source`,
         },
       };
     }
-    const report = await syncFrom(config, { ok: true, credentials: message.credentials }, deps, now);
+    const report = await syncFrom(config, { ok: true, credentials: message.credentials }, { ...deps, force: message.force }, now);
     const written = report.outcomes.filter((o) => o.status === "written").length;
     const bad = report.outcomes.filter((o) => o.status !== "written" && o.status !== "unchanged");
     const held2 = { fingerprint: message.fingerprint, expiresAt: message.credentials.expiresAt };

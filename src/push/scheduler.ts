@@ -44,14 +44,17 @@ export async function pushAndRecord(target: SshTargetConfig, wanted: Wanted, dep
   return { id, result, record, ms: deps.now() - started };
 }
 
-/** `sync`: one push to every host, all at once; each bounded by its own timeout. */
-export async function pushEverywhere(targets: SshTargetConfig[], credentials: ClaudeCredentials, deps: Pick<PushDeps, "run" | "now" | "stateDir">) {
-  const wanted = want(credentials);
+/**
+ * `sync`: one push to every host, all at once; each bounded by its own timeout. `force` (`sync --force`) makes each
+ * receiver take the token even where it holds one that expires later: how an operator resets a receiver.
+ */
+export async function pushEverywhere(targets: SshTargetConfig[], credentials: ClaudeCredentials, deps: Pick<PushDeps, "run" | "now" | "stateDir">, options: { force?: boolean } = {}) {
+  const wanted = want(credentials, options.force);
   return Promise.all(targets.map((target) => pushAndRecord(target, wanted, deps)));
 }
 
-function want(credentials: ClaudeCredentials): Wanted {
-  return { line: encodeTokenMessage(credentials), fp: fingerprint(credentials.accessToken), expiresAt: credentials.expiresAt };
+function want(credentials: ClaudeCredentials, force?: boolean): Wanted {
+  return { line: encodeTokenMessage(credentials, { force }), fp: fingerprint(credentials.accessToken), expiresAt: credentials.expiresAt };
 }
 
 /**

@@ -25,6 +25,7 @@ export function inspectLogin(text: string, file: string): Login {
     case "missing-fields":
       return { kind: "no-login", message: parsed.message };
     case "malformed":
+    case "unrecognised":
       return { kind: "malformed", message: parsed.message };
     case "login": {
       const { accessToken, refreshToken = "", expiresAt } = parsed.credentials;

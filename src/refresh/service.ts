@@ -3,7 +3,7 @@ import { formatTime } from "../credentials/parse.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
 import { serialRunner } from "../schedule/runner.ts";
-import { failingEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
+import { failingEvent, thisHost, tokenFormatEvent, type NotifyEvent } from "../notify/event.ts";
 import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
 import type { SyncReport } from "../sync/engine.ts";
 import { formatRemaining } from "../sync/report.ts";
@@ -13,6 +13,7 @@ import { readLogin } from "./inspect.ts";
 import { BLANK, noticeRecovery, reportDeadLogin, stillDead } from "./reauth.ts";
 import { nextStep } from "./window.ts";
 import { reminderDue } from "../notify/policy.ts";
+import { VERSION } from "../version.ts";
 
 export interface RefreshServiceDeps extends CheckDeps {
   notify: (event: NotifyEvent) => Promise<unknown>;
@@ -32,6 +33,7 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   let lastTriggerAt: number | undefined;
   let announced: number | undefined;
   let syncStreak: Streak = emptyStreak();
+  let formatStreak: Streak = emptyStreak();
   let reloadNotifiedAt: number | undefined;
   let triggers = 0;
   const maxSleepMs = deps.maxSleepMs ?? 300_000;
@@ -124,11 +126,18 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
         await noticeRecovery(config, await readLogin(config.credentials), deps);
       }
       const halfWritten = !report.source.ok && (report.source.reason === "malformed" || report.source.reason === "logged-out");
+      // A token refused for its format: said at once (no streak to wait for), then reminders; it has its own message.
+      const unrecognised = !report.source.ok && report.source.reason === "unrecognised-token";
+      if (!report.source.ok && unrecognised) {
+        const r = onFailure(formatStreak, report.source.message, deps.now(), 1, config.notify.reminderHours * 3_600_000);
+        formatStreak = r.streak;
+        if (r.send) await deps.notify(tokenFormatEvent(thisHost(config.notify.host), deps.now(), { message: report.source.message, version: VERSION }));
+      } else if (report.source.ok) formatStreak = emptyStreak();
       if (report.ok) {
         const r = onSuccess(syncStreak);
         syncStreak = r.streak;
         if (r.wasNotified) logger.info("sync works again");
-      } else if (!halfWritten) {
+      } else if (!halfWritten && !unrecognised) {
         const error = report.source.ok ? (report.outcomes.find((o) => o.status === "failed")?.message ?? "a target failed") : report.source.message;
         const r = onFailure(syncStreak, error, deps.now(), config.notify.failureThreshold, config.notify.reminderHours * 3_600_000);
         syncStreak = r.streak;

@@ -1,6 +1,7 @@
 import type { Config, LocalTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials, CredentialsResult } from "../credentials/parse.ts";
 import { readCredentials } from "../credentials/read.ts";
+import { closeFound, findFile } from "../fs/open-file.ts";
 import { fingerprint } from "../log/redact.ts";
 import { oneLine } from "../log/one-line.ts";
 import type { ProcessRunner } from "../process/run.ts";
@@ -39,7 +40,22 @@ export interface SyncReport {
 /** One pass: read the CLI's credentials, bring every target in line, record what happened. */
 export async function syncOnce(config: Config, deps: SyncDeps): Promise<SyncReport> {
   const now = deps.now();
-  return syncFrom(config, await readStage(config.credentials, now, deps), deps, now);
+  const source = await readStage(config.credentials, now, deps);
+  return syncFrom(config, source, deps, now, source.ok ? loginOwner(config.credentials) : undefined);
+}
+
+/** The uid that owns the CLI's login file: the one user its refresh token may reach (an `exec` target that asks). */
+function loginOwner(file: string): number | undefined {
+  try {
+    const found = findFile(file);
+    try {
+      return found.info?.uid;
+    } finally {
+      closeFound(found);
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 async function readStage(file: string, now: number, deps: SyncDeps): Promise<CredentialsResult> {
@@ -58,9 +74,9 @@ export function localTargets(config: Config): LocalTargetConfig[] {
 }
 
 /** A pass from credentials already read (the CLI's file, or a token pushed to `oauth-sync receive`). */
-export async function syncFrom(config: Config, source: CredentialsResult, deps: SyncDeps, now = deps.now()): Promise<SyncReport> {
+export async function syncFrom(config: Config, source: CredentialsResult, deps: SyncDeps, now = deps.now(), loginUid?: number): Promise<SyncReport> {
   const targets = localTargets(config).map(createTarget);
-  const outcomes = source.ok ? await syncTargets(targets, source.credentials, await loadState(config.stateDir), deps, now) : [];
+  const outcomes = source.ok ? await syncTargets(targets, source.credentials, await loadState(config.stateDir), deps, now, loginUid) : [];
   const stateError = await recordPass(config.stateDir, source, outcomes, deps, now);
   const written = new Set(outcomes.filter((o) => o.status === "written").map((o) => o.id));
   return {
@@ -90,12 +106,12 @@ async function recordPass(stateDir: string, source: CredentialsResult, outcomes:
   }
 }
 
-function syncTargets(targets: Target[], credentials: ClaudeCredentials, state: State, deps: SyncDeps, now: number) {
+function syncTargets(targets: Target[], credentials: ClaudeCredentials, state: State, deps: SyncDeps, now: number, loginUid: number | undefined) {
   return Promise.all(
     targets.map((target) =>
       (async () => {
         deps.fault?.("write");
-        return target.sync(credentials, { now, state: state.targets?.[target.id], run: deps.run, force: deps.force });
+        return target.sync(credentials, { now, state: state.targets?.[target.id], run: deps.run, force: deps.force, loginUid });
       })().catch((error): TargetOutcome => {
         // A target reports its own failures as outcomes: a throw is a bug in planning or writing.
         deps.onStageError?.("write", `${target.id}: ${oneLine(error)}`);

@@ -10,6 +10,7 @@ const under = (path: string, root: string) => path === root || path.startsWith(`
 export function writablePaths(config: Config): string[] {
   const paths = new Set<string>([config.stateDir, dirname(config.credentials), dirname(flagFile(config))]);
   for (const target of config.targets) if ("path" in target) paths.add(dirname(target.path));
+  for (const target of config.targets) if (target.kind === "exec") for (const dir of target.writes) paths.add(dir);
   // The CLI also writes beside its config dir (`CONFIGDIR.lock`, `~/.claude.json`): it needs the parent.
   if (config.trigger.mode === "host" || config.trigger.mode === "direct") paths.add(dirname(dirname(config.credentials)));
   return minimal([...paths]);
@@ -47,7 +48,9 @@ export function usesDocker(config: Config): boolean {
  */
 export function readablePaths(config: Config): string[] {
   const sshFiles = config.targets.flatMap((t) => (t.kind === "ssh" ? [t.identityFile, t.knownHostsFile] : []));
-  return [config.credentials, ...sshFiles, ...(usesDocker(config) ? ["/root/.docker"] : [])];
+  // An exec target's program may live in its user's home (ProtectHome would hide it).
+  const programs = config.targets.flatMap((t) => (t.kind === "exec" && t.command[0]!.startsWith("/") ? [t.command[0]!] : []));
+  return [config.credentials, ...sshFiles, ...programs, ...(usesDocker(config) ? ["/root/.docker"] : [])];
 }
 
 const BASE_CAPABILITIES = ["CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"];

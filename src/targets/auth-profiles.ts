@@ -1,7 +1,7 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { z } from "../config/zod.ts";
 import type { authProfilesTargetSchema } from "../config/schema.ts";
-import { isObject, parseJsonObject, sameJson, stringifyJson } from "./json-file.ts";
+import { isObject, parseJsonObject, sameJson, stringifyJson } from "./json-store.ts";
 import type { FilePlan, Held } from "./types.ts";
 
 type Options = Pick<z.infer<typeof authProfilesTargetSchema>, "profileId" | "credentialType" | "path">;

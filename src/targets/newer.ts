@@ -19,3 +19,19 @@ export function holdsNewerToken(held: Held | undefined, credentials: ClaudeCrede
     `(${fingerprint(credentials.accessToken)}, expires ${formatTime(credentials.expiresAt)}): not overwritten; to replace it ${REPLACE_NEWER_HINT}`
   );
 }
+
+/**
+ * Pure: for a target that cannot be read back (a command), what the state record says about this token: "same"
+ * when the last delivery that worked was this very token, a refusal when it was a different token that expires
+ * later (ours would be older), else undefined (deliver it).
+ */
+export function comparedWithDelivered(state: TargetState | undefined, credentials: ClaudeCredentials): "same" | { refusal: string } | undefined {
+  const fp = fingerprint(credentials.accessToken);
+  if (state?.fingerprint === fp) return state.lastError ? undefined : "same";
+  if (state?.fingerprint && state.expiresAt !== undefined && state.expiresAt > credentials.expiresAt) {
+    return {
+      refusal: `last delivered token (${state.fingerprint}, expires ${formatTime(state.expiresAt)}) expires after the credentials' one (${fp}, expires ${formatTime(credentials.expiresAt)}): not overwritten; to replace it ${REPLACE_NEWER_HINT}`,
+    };
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
-import { isObject, parseJsonObject, sameJson, stringifyJson } from "./json-file.ts";
+import { isObject, parseJsonObject, sameJson, stringifyJson } from "./json-store.ts";
 import type { FilePlan } from "./types.ts";
 
 interface Options {

@@ -1,7 +1,7 @@
 import type { z } from "../config/zod.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { openclawCliTargetSchema } from "../config/schema.ts";
-import { fingerprint, redact } from "../log/redact.ts";
+import { redact } from "../log/redact.ts";
 import { outputTail } from "../process/output.ts";
 import { minimalEnv } from "../process/run.ts";
 import { dockerEnv } from "../gateway/compose.ts";
@@ -9,7 +9,7 @@ import { ownerRun } from "../privilege/owner-run.ts";
 import { join } from "node:path";
 import type { SyncContext, Target, TargetOutcome } from "./types.ts";
 import { targetId } from "./types.ts";
-import { REPLACE_NEWER_HINT } from "./newer.ts";
+import { comparedWithDelivered } from "./newer.ts";
 
 type Config = z.infer<typeof openclawCliTargetSchema>;
 
@@ -59,11 +59,9 @@ export function openclawCliTarget(config: Config): Target {
     id,
     config,
     async sync(credentials: ClaudeCredentials, context: SyncContext): Promise<TargetOutcome> {
-      const fp = fingerprint(credentials.accessToken);
-      if (context.state?.fingerprint === fp && !context.state.lastError) return { id, status: "unchanged" };
-      if (context.state?.expiresAt && context.state.fingerprint !== fp && context.state.expiresAt > credentials.expiresAt && !config.replaceNewer && !context.force) {
-        return { id, status: "refused", message: `last synced token (${context.state.fingerprint}) expires after the credentials' one: not overwritten; to replace it ${REPLACE_NEWER_HINT}` };
-      }
+      const before = comparedWithDelivered(context.state, credentials);
+      if (before === "same") return { id, status: "unchanged" };
+      if (before && !config.replaceNewer && !context.force) return { id, status: "refused", message: before.refusal };
       const argv = pasteTokenArgv(config, credentials, context.now);
       const as = openclawRunAs(config);
       if (!as.ok) return { id, status: "refused", message: as.message };

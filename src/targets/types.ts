@@ -26,6 +26,8 @@ export interface SyncContext {
   run: ProcessRunner;
   /** `sync --force`: replace a newer token this once. */
   force?: boolean;
+  /** The uid that owns the Claude login read (undefined for a pushed token): the one user the refresh token may reach. */
+  loginUid?: number;
 }
 
 export interface Target {
@@ -38,6 +40,9 @@ export function targetId(config: TargetConfig): string {
   if (config.name) return config.name;
   if (config.kind === "ssh") return sshTargetId(config);
   if (config.kind === "openclaw-cli") return config.agent ? `openclaw-cli:${config.agent}:${config.profileId}` : `openclaw-cli:${config.profileId}`;
+  // The whole argv: two targets that run one program with other arguments (two namespaces) keep separate records.
+  if (config.kind === "exec") return `exec:${config.command.join(" ")}`;
+  if (config.kind === "json-file") return `json-file:${config.path}#${config.tokenPointer}`;
   return `${config.kind}:${config.path}`;
 }
 

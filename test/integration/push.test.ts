@@ -260,7 +260,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     expect(failing.lastError).toContain("refused the connection");
     expect(readFileSync(r2.targets.env, "utf8")).not.toContain(token);
     const status = await run(["status", "--config", source.configPath]);
-    expect(status.stdout).toMatch(new RegExp(`host +STALE ${id}.*refused the connection`));
+    expect(status.stdout).toMatch(new RegExp(`host +FAILING ${id}: .*refused the connection`));
 
     // Failing again and again: a push-failing notification (failureThreshold 2) names the host and the reason.
     const hook = await waitUntil("the push-failing webhook", () => hooks.find((h) => h.event === "push-failing"), { timeoutMs: 15_000, intervalMs: 50 });

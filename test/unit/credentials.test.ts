@@ -129,11 +129,11 @@ describe("parseCredentials", () => {
     const good = fakeToken();
     for (const access of [`${good}\nCOMPOSE_FILE=/etc/evil.yml`, `${good} `, "sk-ant-api03-" + "a".repeat(40), "sk-ant-oat01-short", "x".repeat(100), `${good}${"a".repeat(1000)}`]) {
       const result = parseCredentials(credentialsJson(access, NOW + HOUR), FILE, NOW);
-      expect(refused(result).reason).toBe("malformed");
+      expect(refused(result).reason).toBe("unrecognised-token");
       expectSafeRefusal(result, [access]);
     }
     const badRefresh = parseCredentials(credentialsJson(good, NOW + HOUR, "sk-ant-ort01-\n"), FILE, NOW);
-    expect(refused(badRefresh).reason).toBe("malformed");
+    expect(refused(badRefresh).reason).toBe("unrecognised-token");
   });
 
   test("an empty refresh token is reported as absent", () => {

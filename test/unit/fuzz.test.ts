@@ -14,14 +14,18 @@ import type { FilePlan } from "../../src/targets/types.ts";
 
 const RUNS = Number(process.env.OAUTH_SYNC_FUZZ_RUNS ?? 100_000);
 const NOW = Date.UTC(2026, 11, 1);
-const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".split("");
+/** What a bearer header may carry (RFC 6750's b64token), which the reader accepts after `sk-ant-o`. */
+const BEARER = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/".split("");
 
-const goodToken = (kind: "oat" | "ort") => fc.array(fc.constantFrom(...URL_SAFE), { minLength: 20, maxLength: 120 }).map((c) => `sk-ant-${kind}01-${c.join("")}`);
+const goodToken = (kind: "oat" | "ort") =>
+  fc
+    .tuple(fc.array(fc.constantFrom(...BEARER), { minLength: 20, maxLength: 120 }), fc.constantFrom("", "", "=", "=="))
+    .map(([c, padding]) => `sk-ant-${kind}01-${c.join("")}${padding}`);
 /** Tokens: real-shaped, real-shaped with a hostile tail, empty, or any string at all. */
 const anyToken = (kind: "oat" | "ort") =>
   fc.oneof(
     { weight: 8, arbitrary: goodToken(kind) },
-    fc.tuple(goodToken(kind), fc.constantFrom("\n", "\r\n", " ", "\0", "#", "'", '"', "\nCOMPOSE_FILE=/x", "é")).map(([t, tail]) => t + tail),
+    fc.tuple(goodToken(kind), fc.constantFrom("\n", "\r\n", " ", "\t", "\0", "\x1b", "\x9b", "#", "'", '"', "`", "\\", "$", "\nCOMPOSE_FILE=/x", "é", "=x")).map(([t, tail]) => t + tail),
     fc.constant(""),
     fc.string({ maxLength: 60 }),
   );

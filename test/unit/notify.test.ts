@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { reauthEvent, testEvent } from "../../src/notify/event.ts";
+import { failingEvent, reauthEvent, testEvent } from "../../src/notify/event.ts";
 import { formatEvent, webhookLabel } from "../../src/notify/format.ts";
 import { onFailure, onSuccess, emptyStreak } from "../../src/notify/policy.ts";
 import { notifyAll } from "../../src/notify/send.ts";
@@ -25,6 +25,29 @@ describe("formatEvent", () => {
   test("a token that slipped into a message is redacted in every format", () => {
     const leaky = { ...testEvent("h", T0), text: "oops sk-ant-oat01-abcdefghijklmnopqrstuvwxyz" };
     for (const format of ["mattermost", "slack", "discord", "ntfy", "json"] as const) expect(formatEvent(leaky, format).body).not.toContain("abcdefghijklmnop");
+  });
+  test("text from the other side (a gateway's log tail) cannot ping, link, forge a line or steer a terminal in any format", () => {
+    const tail = "up failed\n[error] root login expired \x1b]52;c;Y3VybA==\x07 <!channel> <https://evil.example|https://claude.ai/login> @everyone [https://claude.ai/login](https://evil.example) ```";
+    const hostile = failingEvent("reload-failing", "gw1", T0, { count: 3, error: tail });
+    // eslint-disable-next-line no-control-regex
+    const raw = /[\x00-\x1f\x7f-\x9f]/;
+    const slack = JSON.parse(formatEvent(hostile, "slack").body).text as string;
+    expect(slack.split("\n")).toHaveLength(2); // the title, then the text: the quoted newline made no line of its own
+    expect(slack).not.toMatch(/[<>]/);
+    for (const line of slack.split("\n")) expect(line).not.toMatch(raw);
+    const mattermost = JSON.parse(formatEvent(hostile, "mattermost").body).text as string;
+    expect(mattermost.split("\n")).toHaveLength(2);
+    expect(mattermost).not.toMatch(/[<>]|@everyone|(?<!\\)\]\(/);
+    for (const line of mattermost.split("\n")) expect(line).not.toMatch(raw);
+    const discord = JSON.parse(formatEvent(hostile, "discord").body);
+    expect(discord.allowed_mentions).toEqual({ parse: [] });
+    expect(discord.content).toMatch(/^\*\*[^\n]+\*\*\n```\n[^\n`]+\n```$/);
+    const ntfy = formatEvent(hostile, "ntfy");
+    expect(ntfy.body).not.toMatch(raw);
+    expect(ntfy.body).not.toContain("\n");
+    const json = formatEvent(hostile, "json").body;
+    expect(json).not.toMatch(raw);
+    expect(JSON.parse(json).details.error).toBe(tail); // the JSON form carries the text itself, escaped by JSON
   });
   test("labels never show the URL's path or query", () => {
     expect(webhookLabel({ url: "https://hooks.slack.com/services/T0/B0/SECRET?x=1", format: "slack" }, 0)).toBe("webhook 1 (slack, hooks.slack.com)");

@@ -12,11 +12,11 @@ import type { NotifyEvent } from "../../src/notify/event.ts";
 import type { ProcessRunner, RunOptions } from "../../src/process/run.ts";
 import { formatAnswer, parseAnswer } from "../../src/push/answer.ts";
 import { sshArgv } from "../../src/push/argv.ts";
-import { encodeTokenMessage, MAX_MESSAGE_BYTES, parseMessage, PROBE_MESSAGE } from "../../src/push/message.ts";
+import { duplicateKey, encodeTokenMessage, MAX_MESSAGE_BYTES, MAX_PUSHED_LIFETIME_MS, parseMessage, PROBE_MESSAGE } from "../../src/push/message.ts";
 import { explainSshError } from "../../src/push/push-once.ts";
 import { receive, receiverProblem } from "../../src/push/receive.ts";
 import { recordPush } from "../../src/push/record.ts";
-import { createPushScheduler } from "../../src/push/scheduler.ts";
+import { createPushScheduler, pushEverywhere } from "../../src/push/scheduler.ts";
 import { sshTargetSchema, type SshTargetConfig } from "../../src/push/schema.ts";
 import { waitUntil } from "../support/wait.ts";
 
@@ -63,6 +63,12 @@ describe("the push message", () => {
     ["expiry not a number", JSON.stringify({ ...base, expiresAt: "tomorrow" }), "malformed"],
     ["expired", JSON.stringify({ ...base, expiresAt: NOW - 1 }), "expired"],
     ["a subscription type with spaces", JSON.stringify({ ...base, subscriptionType: "max; rm -rf /" }), "malformed"],
+    // JSON.parse keeps the last of a repeated key: the refresh-token check saw "max", a reader keeping the first sees the token.
+    ["a key twice, the first a refresh token", JSON.stringify(base).replace("{", `{"subscriptionType":"${fakeToken("ort")}",`), "malformed"],
+    ["a key twice, spelled with an escape", JSON.stringify(base).replace("{", `{"\\u0061ccessToken":"${fakeToken()}",`), "malformed"],
+    ["a token dated 2099 (it would pin the receiver)", JSON.stringify({ ...base, expiresAt: Date.UTC(2099, 0, 1) }), "too-far"],
+    ["a token beyond the longest real lifetime", JSON.stringify({ ...base, expiresAt: NOW + MAX_PUSHED_LIFETIME_MS + 60_000 }), "too-far"],
+    ["force: false (only true means anything)", JSON.stringify({ ...base, force: false }), "malformed"],
   ];
   for (const [name, text, reason] of refused) {
     test(`refused: ${name}`, () => {
@@ -74,6 +80,31 @@ describe("the push message", () => {
       }
     });
   }
+});
+
+describe("the push message's limits", () => {
+  test("a one-year token (claude setup-token) is within the cap; the cap is one year and a day", () => {
+    const accessToken = fakeToken();
+    expect(parseMessage(encodeTokenMessage({ accessToken, expiresAt: NOW + 365 * 24 * HOUR }), NOW).ok).toBe(true);
+    expect(MAX_PUSHED_LIFETIME_MS).toBe(366 * 24 * HOUR);
+  });
+
+  test("a forced push (sync --force) says so; a plain one does not", () => {
+    const accessToken = fakeToken();
+    const forced = parseMessage(encodeTokenMessage({ accessToken, expiresAt: NOW + HOUR }, { force: true }), NOW);
+    expect(forced).toMatchObject({ ok: true, message: { kind: "token", force: true } });
+    const plain = parseMessage(encodeTokenMessage({ accessToken, expiresAt: NOW + HOUR }), NOW);
+    expect(plain.ok && plain.message.kind === "token" && "force" in plain.message).toBe(false);
+  });
+
+  test("duplicateKey finds a repeated key per object, however it is spelled, and nothing else", () => {
+    expect(duplicateKey('{"a":1,"a":2}')).toBe("a");
+    expect(duplicateKey('{"a":1,"\\u0061":2}')).toBe("a");
+    expect(duplicateKey('{"a":1,"b":{"a":2,"c":[{"a":3},{"a":4}]}}')).toBeUndefined();
+    expect(duplicateKey('{"x":"{\\"a\\":1,\\"a\\":2}","y":"a"}')).toBeUndefined();
+    expect(duplicateKey('{"b":{"c":1,"c":2}}')).toBe("c");
+    expect(duplicateKey('[1,"a","a",{"k":[],"k2":{}}]')).toBeUndefined();
+  });
 });
 
 describe("the receiver's answer, read as hostile data", () => {
@@ -224,6 +255,26 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
   };
   const credentials = () => ({ accessToken: fakeToken(), refreshToken: fakeToken("ort"), expiresAt: Date.now() + HOUR, subscriptionType: "max" });
 
+  test("sync --force: every host gets the token marked as forced; a plain sync and the service's pushes never are", async () => {
+    const { scheduler, calls } = setup(async (_host, _call, options) => ok(options));
+    const c = credentials();
+    const stateDir = mkdtempSync(join(tmpdir(), "oauth-sync-push-"));
+    dirs.push(stateDir);
+    const deps = { run: (async (argv: string[], options: RunOptions) => (calls.push({ host: argv.at(-2)!, at: Date.now(), argv, stdin: options.stdin }), { ...ok(options), timedOut: false })) as ProcessRunner, now: Date.now, stateDir: () => stateDir };
+    await pushEverywhere([target({ host: "a" }), target({ host: "b" })], c, deps, { force: true });
+    await pushEverywhere([target({ host: "a" })], c, deps);
+    scheduler.offer([target({ host: "c" })], c);
+    await scheduler.idle();
+    expect(calls.map((call) => [call.host, JSON.parse(call.stdin!).force])).toEqual([
+      ["a", true],
+      ["b", true],
+      ["a", undefined],
+      ["c", undefined],
+    ]);
+    for (const call of calls) expect(call.stdin).not.toContain(c.refreshToken);
+    await scheduler.stop();
+  });
+
   test("a slow host does not delay the others; offer returns at once", async () => {
     const { scheduler, state } = setup(async (host, _call, options) => {
       if (host === "slow") await Bun.sleep(1500);
@@ -311,6 +362,34 @@ describe("receive (this host's own targets, real files)", () => {
     expect(older.answer.detail).toContain("holds a newer token");
     expect(readFileSync(r.env, "utf8")).toContain(token);
     expect(readFileSync(join(r.stateDir, "state.json"), "utf8")).toBe(state);
+  });
+
+  test("a foreign far-future token is refused; one within a year pins, and a forced push from the source resets it", async () => {
+    const r = receiver();
+    const legit = { accessToken: fakeToken(), expiresAt: Date.now() + 8 * HOUR };
+    expect((await receive(r.config, encodeTokenMessage(legit), deps)).code).toBe(0);
+    // 2099: refused outright, nothing written, the state untouched.
+    const state = readFileSync(join(r.stateDir, "state.json"), "utf8");
+    const far = await receive(r.config, encodeTokenMessage({ accessToken: fakeToken(), expiresAt: Date.UTC(2099, 0, 1) }), deps);
+    expect(far).toMatchObject({ code: 3, answer: { status: "refused" } });
+    expect(far.answer.detail).toContain("beyond the longest real token lifetime");
+    expect(readFileSync(join(r.stateDir, "state.json"), "utf8")).toBe(state);
+    expect(readFileSync(r.env, "utf8")).toContain(legit.accessToken);
+    // Within the cap (a year) a foreign token still out-lives every honest push...
+    const foreign = { accessToken: fakeToken(), expiresAt: Date.now() + 300 * 24 * HOUR };
+    expect((await receive(r.config, encodeTokenMessage(foreign), deps)).code).toBe(0);
+    const next = { accessToken: fakeToken(), expiresAt: Date.now() + 9 * HOUR };
+    const refused = await receive(r.config, encodeTokenMessage(next), deps);
+    expect(refused).toMatchObject({ code: 3, answer: { status: "refused" } });
+    expect(refused.answer.detail).toContain("run `oauth-sync sync --force` on the source");
+    // ...until the operator runs `sync --force` on the source: the forced push replaces it, state and targets.
+    const forced = await receive(r.config, encodeTokenMessage(next, { force: true }), deps);
+    expect(forced).toMatchObject({ code: 0, answer: { status: "written", fingerprint: fingerprint(next.accessToken) } });
+    expect(readFileSync(r.env, "utf8")).toBe(`ANTHROPIC_OAUTH_TOKEN=${next.accessToken}\n`);
+    expect(JSON.parse(readFileSync(join(r.stateDir, "state.json"), "utf8")).source).toMatchObject({ fingerprint: fingerprint(next.accessToken), expiresAt: next.expiresAt });
+    // And the honest pushes that follow are taken as usual.
+    const after = { accessToken: fakeToken(), expiresAt: Date.now() + 10 * HOUR };
+    expect((await receive(r.config, encodeTokenMessage(after), deps)).code).toBe(0);
   });
 
   test("a failed reload is owed and paid by the next push, even of the same token", async () => {

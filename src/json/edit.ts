@@ -55,9 +55,14 @@ export function scan(text: string): Spans {
       for (let n = 0; ; n++) {
         skip();
         if (text[i] === "]") return void i++;
+        const valueStart = i;
         value([...path, String(n)]);
+        const valueEnd = i;
         skip();
-        if (text[i] === ",") i++;
+        const hasComma = text[i] === ",";
+        // An element is a member without a key: its value can be replaced in place like any other.
+        members.set(key([...path, String(n)]), { keyStart: valueStart, valueStart, valueEnd, end: hasComma ? i + 1 : valueEnd, hasComma });
+        if (hasComma) i++;
         else if (text[i] !== "]") fail();
       }
     }
