@@ -454,8 +454,7 @@ async function watchUntil(config: string, timeoutMs: number, done: (output: stri
   let output = "";
   watch.stdout.on("data", (c) => (output += c));
   watch.stderr.on("data", (c) => (output += c));
-  const deadline = Date.now() + timeoutMs;
-  while (!done(output) && Date.now() < deadline) await Bun.sleep(100);
+  await waitUntil("the watch's output", () => done(output), { timeoutMs, intervalMs: 100, onTimeout: "continue" });
   watch.kill("SIGTERM");
   await Promise.race([exited, Bun.sleep(10_000).then(() => watch.kill("SIGKILL"))]);
   return output;
@@ -649,8 +648,7 @@ describe("attacks with text, in the journal (a booted systemd, the installed ser
     const installed = await box.exec(["/root/oauth-sync", "install", "--config", "/root/config.json", "--yes", "--no-test"]);
     if (![0, 1].includes(installed.code)) throw new Error(`install: exit ${installed.code}\n${installed.stdout}${installed.stderr}`);
     const journal = () => box!.exec(["journalctl", "_SYSTEMD_UNIT=oauth-sync.service", "-o", "json", "--no-pager"]);
-    const deadline = Date.now() + 40_000;
-    while (!(await journal()).stdout.includes("gateway reload failed") && Date.now() < deadline) await Bun.sleep(250);
+    await waitUntil("the failed reload in the journal", async () => (await journal()).stdout.includes("gateway reload failed"), { timeoutMs: 40_000, intervalMs: 250, onTimeout: "continue" });
 
     const entries = (await journal()).stdout
       .trim()
