@@ -2,27 +2,41 @@
  * `npm test`: every suite with bun's runner, then a check that the host is as the suites found it (one more test
  * in the count: test/support/host-check.ts), then the closing line CI reads: "N passed, N failed, N skipped".
  *
- *   bun test/run.ts [paths or bun test flags…]
+ *   bun test/run.ts                 # the whole suite, as two groups side by side (below)
+ *   bun test/run.ts [paths or bun test flags…]   # just those, in one bun test
  *
- * The suite's own Docker daemon (test/bed/docker.sh) is stopped before the check.
+ * The whole suite runs as two bun test processes at once, each its files one after another, each line of output
+ * prefixed with its group: the files that use the suite's Docker daemon (they import test/bed/docker.ts;
+ * compose.test.ts stops that daemon on purpose, so they never run beside each other) together with the real
+ * gateways' pickup test (the longest of the rest: it evens the two out), and everything else. The suite's own
+ * Docker daemon (test/bed/docker.sh) is stopped before the host check.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { DOCKER_BED_ENV, DOCKER_BED_SCRIPT } from "./bed/docker.ts";
 import { differences, snapshot, trackProcesses, type HostSnapshot } from "./support/host-check.ts";
 
+const ROOT = join(import.meta.dir, "..");
 const cache = process.env.OAUTH_SYNC_TESTBED_CACHE || join(process.env.HOME || "/root", ".cache/oauth-sync-testbed");
 const isRoot = process.getuid?.() === 0;
+/** Files that need no Docker but run in the Docker group, to even out the groups' times. */
+const BESIDE_DOCKER = ["test/integration/gateway-pickup.test.ts"];
 
-interface Counts {
+interface Report {
   tests: number;
   failed: number;
   skipped: number;
+  files: Array<{ file: string; seconds: number }>;
+}
+
+interface Group {
+  name: string;
+  args: string[];
 }
 
 /** Counts from bun's junit report, and each file's time. */
-function readReport(path: string): Counts & { files: Array<{ file: string; seconds: number }> } {
+function readReport(path: string): Report {
   const xml = readFileSync(path, "utf8");
   const suite = /<testsuites[^>]*>/.exec(xml)?.[0] ?? "";
   const count = (name: string) => Number(new RegExp(`${name}="(\\d+)"`).exec(suite)?.[1] ?? 0);
@@ -30,17 +44,46 @@ function readReport(path: string): Counts & { files: Array<{ file: string; secon
   return { tests: count("tests"), failed: count("failures") + count("errors"), skipped: count("skipped"), files };
 }
 
-async function runSuites(args: string[], env: Record<string, string | undefined>, reports: string): Promise<{ code: number; counts?: ReturnType<typeof readReport>; error?: string }> {
-  const report = join(reports, "junit.xml");
-  const proc = Bun.spawn([process.execPath, "test", "--timeout", "600000", "--reporter=junit", `--reporter-outfile=${report}`, ...args], {
-    stdio: ["inherit", "inherit", "inherit"],
-    env,
-  });
-  const code = await proc.exited;
+function groups(args: string[]): Group[] {
+  if (args.length) return [{ name: "", args }];
+  const files = [...new Bun.Glob("test/**/*.test.ts").scanSync({ cwd: ROOT })].sort();
+  const usesDocker = (file: string) => /from "(\.\.\/)+bed\/docker\.ts"/.test(readFileSync(join(ROOT, file), "utf8"));
+  const docker = files.filter((f) => usesDocker(f) || BESIDE_DOCKER.includes(f));
+  const rest = files.filter((f) => !docker.includes(f));
+  return [
+    { name: "docker", args: docker.map((f) => `./${f}`) },
+    { name: "rest", args: rest.map((f) => `./${f}`) },
+  ];
+}
+
+/** Copies a stream to `out`, each line prefixed (a group's lines stay recognisable beside the other's). */
+async function relay(stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream, prefix: string): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    if (lines.length) out.write(lines.map((line) => `${prefix}${line}\n`).join(""));
+  }
+  if (pending) out.write(`${prefix}${pending}\n`);
+}
+
+async function runGroup(group: Group, env: Record<string, string | undefined>, reports: string): Promise<{ code: number; report?: Report; error?: string }> {
+  const path = join(reports, `junit-${group.name || "all"}.xml`);
+  const argv = [process.execPath, "test", "--timeout", "600000", "--reporter=junit", `--reporter-outfile=${path}`, ...group.args];
+  let code: number;
+  if (!group.name) {
+    code = await Bun.spawn(argv, { cwd: ROOT, stdio: ["inherit", "inherit", "inherit"], env }).exited;
+  } else {
+    const proc = Bun.spawn(argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env });
+    const prefix = `[${group.name}] `;
+    [code] = await Promise.all([proc.exited, relay(proc.stdout, process.stdout, prefix), relay(proc.stderr, process.stderr, prefix)]);
+  }
   try {
-    return { code, counts: readReport(report) };
+    return { code, report: readReport(path) };
   } catch (error) {
-    return { code, error: `could not read the test report ${report}: ${error}` };
+    return { code, error: `${group.name ? `[${group.name}] ` : ""}could not read the test report ${path}: ${error}` };
   }
 }
 
@@ -61,6 +104,7 @@ async function hostCheck(before: HostSnapshot, tracker: ReturnType<typeof trackP
   }
 }
 
+const started = Date.now();
 const before = snapshot(cache);
 const tracker = trackProcesses();
 // Ctrl-C reaches the suites too (same process group): the runner carries on to stop the beds and check the host.
@@ -68,7 +112,8 @@ process.on("SIGINT", () => {});
 process.on("SIGTERM", () => {});
 
 const reports = mkdtempSync(join(tmpdir(), "oauth-sync-test-"));
-const result = await runSuites(process.argv.slice(2), { ...process.env, ...DOCKER_BED_ENV, ...tracker.marker }, reports);
+const env = { ...process.env, ...DOCKER_BED_ENV, ...tracker.marker };
+const results = await Promise.all(groups(process.argv.slice(2)).map((group) => runGroup(group, env, reports)));
 stopDockerBed();
 const leftovers = await hostCheck(before, tracker);
 await tracker.release();
@@ -81,17 +126,18 @@ if (leftovers.length) {
   console.log(`host check: the machine is as the suite found it (dockerd ${before.dockerds.map((d) => d.pid).join(", ") || "none"} untouched; processes followed by ${tracker.how})`);
 }
 
-if (!result.counts) {
-  console.error(result.error);
-  process.exit(result.code || 1);
-}
-const { tests, failed, skipped, files } = result.counts;
-const slowest = files.sort((a, b) => b.seconds - a.seconds).slice(0, 8);
-console.log(`slowest files: ${slowest.map((f) => `${f.file.replace(/^test\//, "")} ${f.seconds.toFixed(0)} s`).join(", ")}`);
+const failedReports = results.filter((r) => !r.report);
+for (const r of failedReports) console.error(r.error);
+const reported = results.flatMap((r) => (r.report ? [r.report] : []));
+const sum = (key: "tests" | "failed" | "skipped") => reported.reduce((n, r) => n + r[key], 0);
+const tests = sum("tests");
 if (tests === 0) {
   console.error("no test ran");
   process.exit(1);
 }
-const failedAll = failed + (leftovers.length ? 1 : 0);
-console.log(`${tests + 1 - failedAll - skipped} passed, ${failedAll} failed, ${skipped} skipped`);
-process.exit(result.code || (leftovers.length ? 1 : 0));
+const slowest = reported.flatMap((r) => r.files).sort((a, b) => b.seconds - a.seconds).slice(0, 8);
+console.log(`slowest files: ${slowest.map((f) => `${relative("test", f.file)} ${f.seconds.toFixed(0)} s`).join(", ")}; all in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+const failed = sum("failed") + (leftovers.length ? 1 : 0) + failedReports.length;
+console.log(`${tests + 1 - failed - sum("skipped") + failedReports.length} passed, ${failed} failed, ${sum("skipped")} skipped`);
+const code = results.find((r) => r.code !== 0)?.code ?? 0;
+process.exit(code || (failed ? 1 : 0));
