@@ -5,23 +5,24 @@
  *   bun test/run.ts                 # the whole suite, as two groups side by side (below)
  *   bun test/run.ts [paths or bun test flags…]   # just those, in one bun test
  *
- * The whole suite runs as two bun test processes at once, each its files one after another, each line of output
- * prefixed with its group: the files that use the suite's Docker daemon (they import test/bed/docker.ts;
- * compose.test.ts stops that daemon on purpose, so they never run beside each other) together with the real
- * gateways' pickup test (the longest of the rest: it evens the two out), and everything else. The suite's own
- * Docker daemon (test/bed/docker.sh) is stopped before the host check.
+ * The whole suite runs as two bun test processes at once (2 cores), each its files one after another, each line of
+ * output prefixed with its group: the files that use the suite's Docker daemon or run the real OpenClaw (they import
+ * test/bed/docker.ts or test/bed/openclaw.ts, directly or through a support module), and everything else. So
+ * compose.test.ts, which stops that daemon on purpose, never runs beside another Docker file, and no two OpenClaw
+ * workloads (a Node process busy for seconds at each start) share the CPU: OpenClaw's own start-up delays are what
+ * some of those tests bound. The suite's own Docker daemon (test/bed/docker.sh) is stopped before the host check.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { DOCKER_BED_ENV, DOCKER_BED_SCRIPT } from "./bed/docker.ts";
 import { differences, snapshot, trackProcesses, type HostSnapshot } from "./support/host-check.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const cache = process.env.OAUTH_SYNC_TESTBED_CACHE || join(process.env.HOME || "/root", ".cache/oauth-sync-testbed");
 const isRoot = process.getuid?.() === 0;
-/** Files that need no Docker but run in the Docker group, to even out the groups' times. */
-const BESIDE_DOCKER = ["test/integration/gateway-pickup.test.ts"];
+/** The beds whose users run one after another, in the first group. */
+const SERIAL_BEDS = ["test/bed/docker.ts", "test/bed/openclaw.ts"];
 
 interface Report {
   tests: number;
@@ -44,14 +45,24 @@ function readReport(path: string): Report {
   return { tests: count("tests"), failed: count("failures") + count("errors"), skipped: count("skipped"), files };
 }
 
+/** The test/ files `file` imports, directly or through others (relative imports only). */
+function testImports(file: string, seen = new Set<string>()): Set<string> {
+  for (const m of readFileSync(join(ROOT, file), "utf8").matchAll(/^import [^;]*?from "(\.{1,2}\/[^"]+\.ts)";/gm)) {
+    const target = relative(ROOT, join(ROOT, dirname(file), m[1]!));
+    if (!target.startsWith("test/") || seen.has(target)) continue;
+    seen.add(target);
+    testImports(target, seen);
+  }
+  return seen;
+}
+
 function groups(args: string[]): Group[] {
   if (args.length) return [{ name: "", args }];
   const files = [...new Bun.Glob("test/**/*.test.ts").scanSync({ cwd: ROOT })].sort();
-  const usesDocker = (file: string) => /from "(\.\.\/)+bed\/docker\.ts"/.test(readFileSync(join(ROOT, file), "utf8"));
-  const docker = files.filter((f) => usesDocker(f) || BESIDE_DOCKER.includes(f));
-  const rest = files.filter((f) => !docker.includes(f));
+  const serial = files.filter((f) => [...testImports(f)].some((i) => SERIAL_BEDS.includes(i)));
+  const rest = files.filter((f) => !serial.includes(f));
   return [
-    { name: "docker", args: docker.map((f) => `./${f}`) },
+    { name: "docker+openclaw", args: serial.map((f) => `./${f}`) },
     { name: "rest", args: rest.map((f) => `./${f}`) },
   ];
 }
