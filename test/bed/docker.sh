@@ -8,7 +8,7 @@
 #   test/bed/docker.sh env    # stdout: the variables that point docker at the bed: eval "$(test/bed/docker.sh env)"
 #
 # A daemon already on the machine is never signalled nor used: the suite's dockerd has its own socket, pid file,
-# exec root and (empty) config file under $DOCKER_BED_RUN_DIR (default /run/oauth-sync-test), its data root (the
+# exec root and config file under $DOCKER_BED_RUN_DIR (default /run/oauth-sync-test), its data root (the
 # images) in <cache>/docker-root, kept between runs. A detached watcher stops it about a second after the last
 # registered process is gone (`down` does it at once), and removes the run folder.
 #
@@ -175,6 +175,9 @@ case "${1:-up}" in
         flock -u 9
       fi
     done
+    # Gone some other way (stopped for an outage, crashed): its folder goes once nobody uses it.
+    lock
+    if [ "$(live_users)" = 0 ] && [ -z "$(daemon_pid)" ]; then remove_run_dir; fi
     exit 0
     ;;
 esac
