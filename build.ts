@@ -4,25 +4,31 @@
  *   bun build.ts --all    → dist/release/oauth-sync-linux-{x64,arm64}[-musl], each also as .tar.xz (holding one file,
  *                           `oauth-sync`), and SHA256SUMS over all of them
  *   bun build.ts --target linux-arm64 --outfile PATH   → one release target's binary (e.g. to run under qemu)
- *   bun build.ts --outfile PATH   → the host binary elsewhere; OAUTH_SYNC_VERSION overrides the baked version
+ *   bun build.ts --outfile PATH   → the host binary elsewhere
+ * Baked into each binary (src/version.ts `BUILD`, printed by `--version`): the version (package.json, or
+ * OAUTH_SYNC_VERSION), the commit and its date (from git, or OAUTH_SYNC_COMMIT / OAUTH_SYNC_DATE; "unknown" outside a
+ * checkout), the target triple and libc, and the Bun version.
  */
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
+import type { Build } from "./src/version.ts";
 
 interface Release {
   name: string;
+  /** The target triple `--version` reports. */
+  triple: string;
   bunTarget: Bun.Build.CompileTarget;
   /** The @parcel/watcher prebuild package whose watcher.node gets embedded. */
   watcherPackage: string;
 }
 
 const RELEASES: Release[] = [
-  { name: "linux-x64", bunTarget: "bun-linux-x64", watcherPackage: "@parcel/watcher-linux-x64-glibc" },
-  { name: "linux-arm64", bunTarget: "bun-linux-arm64", watcherPackage: "@parcel/watcher-linux-arm64-glibc" },
-  { name: "linux-x64-musl", bunTarget: "bun-linux-x64-musl", watcherPackage: "@parcel/watcher-linux-x64-musl" },
-  { name: "linux-arm64-musl", bunTarget: "bun-linux-arm64-musl", watcherPackage: "@parcel/watcher-linux-arm64-musl" },
+  { name: "linux-x64", triple: "x86_64-linux-gnu", bunTarget: "bun-linux-x64", watcherPackage: "@parcel/watcher-linux-x64-glibc" },
+  { name: "linux-arm64", triple: "aarch64-linux-gnu", bunTarget: "bun-linux-arm64", watcherPackage: "@parcel/watcher-linux-arm64-glibc" },
+  { name: "linux-x64-musl", triple: "x86_64-linux-musl", bunTarget: "bun-linux-x64-musl", watcherPackage: "@parcel/watcher-linux-x64-musl" },
+  { name: "linux-arm64-musl", triple: "aarch64-linux-musl", bunTarget: "bun-linux-arm64-musl", watcherPackage: "@parcel/watcher-linux-arm64-musl" },
 ];
 
 const root = import.meta.dir;
@@ -77,7 +83,7 @@ async function compile(release: Release, outfile: string): Promise<void> {
     minify: true,
     bytecode: true,
     sourcemap: "none",
-    define: { __OAUTH_SYNC_VERSION__: JSON.stringify(process.env.OAUTH_SYNC_VERSION || pkg.version) },
+    define: { __OAUTH_SYNC_BUILD__: JSON.stringify(buildInfo(release)) },
     plugins: [watcherPlugin(await watcherAddon(release.watcherPackage))],
   });
   if (!result.success) {
@@ -103,6 +109,32 @@ async function archive(dir: string, file: string): Promise<string> {
   if ((await proc.exited) !== 0) throw new Error(`could not write ${name}`);
   console.error(`packed ${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return name;
+}
+
+/** The commit and its date, from git or the environment (a release built from an exported tree sets both). */
+function gitFacts(): { commit: string; date: string } {
+  const git = (...args: string[]) => {
+    const proc = Bun.spawnSync(["git", "-C", root, ...args], { stderr: "ignore" });
+    return proc.exitCode === 0 ? proc.stdout.toString().trim() : undefined;
+  };
+  const head = git("rev-parse", "--short=12", "HEAD");
+  const dirty = head !== undefined && Boolean(git("status", "--porcelain", "--untracked-files=no"));
+  return {
+    commit: process.env.OAUTH_SYNC_COMMIT || (head ? `${head}${dirty ? "-dirty" : ""}` : "unknown"),
+    date: process.env.OAUTH_SYNC_DATE || git("show", "-s", "--format=%cI", "HEAD") || "unknown",
+  };
+}
+
+const facts = gitFacts();
+
+function buildInfo(release: Release): Build {
+  return {
+    version: process.env.OAUTH_SYNC_VERSION || pkg.version,
+    ...facts,
+    target: release.triple,
+    libc: release.name.endsWith("-musl") ? "musl" : "glibc",
+    bun: Bun.version,
+  };
 }
 
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");

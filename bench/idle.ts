@@ -5,6 +5,9 @@
  *   minimal+  the same binary with the runtime settings `watch` gives itself (src/process/service-runtime.ts: no JIT,
  *             no GC timer): the floor for those settings
  *   oauth-sync `watch` from dist/oauth-sync, one env-file target, default settings
+ *   oauth-sync (uid 1000)  the same with the target in a directory uid 1000 owns under root's 0700 one (OpenClaw's
+ *             Hetzner layout): written by the worker acting as uid 1000, which stays between passes (src/privilege/);
+ *             its CPU, wake-ups and RSS count as the service's children (needs root)
  * For each: CPU per idle hour and wake-ups per minute (voluntary context switches of every thread of the process and
  * its children, from /proc/PID/task/TID/{schedstat,status}), RSS idle and after 1 000 and 10 000 rotations (temp file +
  * rename), and p50/p99 from the rename to the target holding the token.
@@ -12,7 +15,7 @@
  * Goals (issue 12, printed, not asserted): ≤ 0.2 s CPU per idle hour; RSS within 5 MB of `minimal`, growing < 2 MB over
  * 10 000 rotations; p50 within 5 ms of `minimal`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,7 +77,14 @@ async function startAll(): Promise<Subject[]> {
   const config = join(root, "oauth-sync/config.json");
   await writeFile(config, JSON.stringify({ credentials: ours.credentials, stateDir: join(root, "oauth-sync/state"), targets: [{ kind: "env-file", path: ours.target }] }));
   ours.child = spawn(BINARY, ["watch", "--config", config, "--quiet"], { stdio: "ignore", env: { PATH: process.env.PATH, HOME: join(root, "oauth-sync") } });
-  return [seed, minimal, lean, ours];
+  if (process.getuid?.() !== 0) return [seed, minimal, lean, ours];
+  const owned = await layout("oauth-sync (uid 1000)");
+  const ownedDir = join(root, "oauth-sync (uid 1000)");
+  spawnSync("chown", ["-R", "1000:1000", join(ownedDir, "openclaw")]);
+  const ownedConfig = join(ownedDir, "config.json");
+  await writeFile(ownedConfig, JSON.stringify({ credentials: owned.credentials, stateDir: join(ownedDir, "state"), targets: [{ kind: "env-file", path: owned.target }] }));
+  owned.child = spawn(BINARY, ["watch", "--config", ownedConfig, "--quiet"], { stdio: "ignore", env: { PATH: process.env.PATH, HOME: ownedDir } });
+  return [seed, minimal, lean, ours, owned];
 }
 
 /** The process and all its descendants (the seed's shells and inotifywait; oauth-sync's findmnt). */

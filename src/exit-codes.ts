@@ -7,6 +7,8 @@ export const EXIT = {
   failed: 1,
   /** The config file is missing or invalid. */
   misconfigured: 2,
+  /** The command line is wrong (an unknown command or flag, a missing or invalid value): nothing was done. */
+  usage: 2,
   /** The credentials are unusable (blank, expired, malformed): nothing was written. */
   credentialsRefused: 3,
   /** The targets were written but the gateway reload failed (it stays owed in the state file). */
@@ -19,6 +21,12 @@ export const EXIT = {
   reauthNeeded: 7,
   /** `install`/`uninstall` could not finish (a unit did not verify, systemctl failed, a receiver could not be set up). */
   installFailed: 8,
+  /** `install` before anything was detected or written: not root (and no `--user`). */
+  needsRoot: 10,
+  /** `install`: systemd is not PID 1 (a container, another init), or `--user` without a reachable user manager. */
+  noSystemd: 11,
+  /** `install`: the layout needs Docker and the engine does not answer (or the docker CLI is missing). */
+  dockerUnreachable: 12,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -31,6 +39,8 @@ export class ExitError extends Error {
   constructor(
     readonly code: number,
     message = "",
+    /** Lines already logged that explain it: what `--json` reports when the verb printed nothing else. */
+    readonly details: string[] = [],
   ) {
     super(message);
   }

@@ -1,10 +1,34 @@
 import type { CommandDef } from "citty";
+import { writeSync } from "node:fs";
 import { EXIT, ExitError } from "../exit-codes.ts";
-import { logger } from "../log/logger.ts";
+import { logToStderrOnly, logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
+import { redact } from "../log/redact.ts";
+
+/** Set for `--json`: stdout carries JSON only, and whether the verb printed its answer yet. */
+let json: { printed: boolean } | undefined;
+
+/**
+ * `--json`: every log line goes to stderr, and a failure before the verb printed its answer still answers on stdout,
+ * as `{"error": "…", "errors": […], "exit": N}`.
+ */
+export function reportAsJson(): void {
+  if (json) return;
+  json = { printed: false };
+  logToStderrOnly();
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((...args: Parameters<typeof write>) => {
+    json!.printed = true;
+    return write(...args);
+  }) as typeof process.stdout.write;
+}
 
 /** The one place a verb's process ends with a code (signal handlers outside a verb's run call it too). */
-export function leave(code: number): never {
+export function leave(code: number, errors: string[] = []): never {
+  if (json && code !== EXIT.ok && !json.printed) {
+    json.printed = true;
+    writeSync(1, redact(`${JSON.stringify({ error: errors[0] ?? `failed with exit code ${code}`, errors, exit: code })}\n`));
+  }
   process.exit(code);
 }
 
@@ -23,10 +47,11 @@ export function guardCommand<T extends CommandDef<any>>(command: T): T {
             } catch (error) {
               if (error instanceof ExitError) {
                 if (error.message) logger.error(error.message);
-                return leave(error.code);
+                return leave(error.code, [...(error.message ? [error.message] : []), ...error.details]);
               }
-              logger.error(`oauth-sync failed: ${oneLine(error)}`);
-              return leave(EXIT.failed);
+              const line = `oauth-sync failed: ${oneLine(error)}`;
+              logger.error(line);
+              return leave(EXIT.failed, [line]);
             }
           },
         }

@@ -7,7 +7,7 @@ import { logger, setVerbosity } from "../log/logger.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 
 export const commonArgs = {
-  config: { type: "string", alias: "c", description: "Config file (default $OAUTH_SYNC_CONFIG or /etc/oauth-sync/config.json)" },
+  config: { type: "string", alias: "c", valueHint: "FILE", description: "Config file (default $OAUTH_SYNC_CONFIG or /etc/oauth-sync/config.json)" },
   verbose: { type: "boolean", alias: "v", description: "Log every step" },
   quiet: { type: "boolean", alias: "q", description: "Log only warnings and errors" },
 } as const satisfies ArgsDef;
@@ -16,19 +16,23 @@ export function applyVerbosity(args: { verbose?: boolean; quiet?: boolean }) {
   setVerbosity(args);
 }
 
-/** Load the config or end the process with every problem listed: the edge where errors become exits. */
-export async function requireConfig(flag: string | undefined): Promise<{ config: Config; path: string }> {
+/**
+ * Load the config or end the process with every problem listed: the edge where errors become exits. The state
+ * directory is checked too, unless the verb never uses it (`{ state: false }`: `config show` only prints).
+ */
+export async function requireConfig(flag: string | undefined, options: { state?: boolean } = {}): Promise<{ config: Config; path: string }> {
   const result = await loadConfig(configPath(flag));
   if (result.ok) {
     registerWebhookSecrets(result.config.notify.webhooks); // webhook URLs carry secrets: never printed or logged
+    if (options.state === false) return result;
     const stateProblem = ownDirPathProblem(result.config.stateDir);
     if (!stateProblem) return result;
     logger.error(`state directory: ${stateProblem}`);
-    throw new ExitError(EXIT.misconfigured);
+    throw new ExitError(EXIT.misconfigured, "", [`state directory: ${stateProblem}`]);
   }
   for (const error of result.errors) logger.error(error);
   logger.info(`check it with \`oauth-sync config check --config ${result.path}\`; the schema: \`oauth-sync config schema\``);
-  throw new ExitError(EXIT.misconfigured);
+  throw new ExitError(EXIT.misconfigured, "", result.errors);
 }
 
 /** `watch`, `sync`, `check`, `refresh` follow a credentials file: a receiving host's config has none to follow. */

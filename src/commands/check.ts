@@ -8,7 +8,7 @@ export default defineCommand({
     name: "check",
     description: "Refresh through Claude Code if the token is in its window, confirm, sync. Exit 0 ok, 5 refreshed, 6 transient, 7 re-auth needed, 2 misconfigured",
   },
-  args: { ...commonArgs, sync: { type: "boolean", default: true, description: "Sync the targets after a refresh (--no-sync: do not)" } },
+  args: { ...commonArgs, sync: { type: "boolean", default: true, description: "Sync the targets after a refresh" } },
   async run({ args }) {
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);

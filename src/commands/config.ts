@@ -13,7 +13,8 @@ const check = defineCommand({
     applyVerbosity(args);
     const result = await loadConfig(configPath(args.config));
     if (!result.ok) {
-      for (const error of result.errors) print(`${result.path}: ${error}`);
+      // Each line names the file already (FILE:LINE:COLUMN: …, or "cannot read config FILE: …").
+      for (const error of result.errors) print(error);
       throw new ExitError(EXIT.misconfigured);
     }
     print(`${result.path}: ok (${result.config.targets.length} target(s), gateway ${result.config.gateway.kind}, config ${configDigest(result.config)})`);
@@ -32,7 +33,7 @@ const show = defineCommand({
   args: { ...commonArgs },
   async run({ args }) {
     applyVerbosity(args);
-    const { config, path } = await requireConfig(args.config);
+    const { config, path } = await requireConfig(args.config, { state: false });
     logger.debug(`from ${path}`);
     print(JSON.stringify(config, null, 2));
   },

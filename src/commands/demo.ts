@@ -7,6 +7,7 @@ import { logger, print } from "../log/logger.ts";
 import { fingerprint } from "../log/redact.ts";
 import { runProcess } from "../process/run.ts";
 import { createWatchService } from "../watch/service.ts";
+import { checked, wholeNumber } from "../argv/checks.ts";
 import { applyVerbosity } from "./_shared.ts";
 
 const HOUR = 3_600_000;
@@ -14,14 +15,14 @@ const HOUR = 3_600_000;
 export default defineCommand({
   meta: { name: "demo", description: "Show the watcher at work on a throwaway sandbox (no OpenClaw needed)" },
   args: {
-    rotations: { type: "string", default: "5", description: "How many times to rotate the token" },
+    rotations: checked({ type: "string", default: "5", valueHint: "N", description: "How many times to rotate the token" }, wholeNumber(1, 10_000)),
     keep: { type: "boolean", description: "Keep the sandbox directory afterwards" },
     verbose: { type: "boolean", alias: "v", description: "Log every step" },
   },
   async run({ args }) {
     // The demo prints its own lines; the service's log would repeat them.
     applyVerbosity({ verbose: args.verbose, quiet: !args.verbose });
-    const rotations = Math.max(1, Number.parseInt(args.rotations, 10) || 5);
+    const rotations = Number(args.rotations);
     const sandbox = await createSandbox();
     const loaded = await loadConfig(sandbox.configPath);
     if (!loaded.ok) throw new Error(loaded.errors.join("; "));

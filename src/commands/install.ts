@@ -11,6 +11,8 @@ import { logger, print } from "../log/logger.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 import { runProcess } from "../process/run.ts";
 import { remoteInstallArgs } from "../install/remote-flags.ts";
+import { checked, fileOrLater, releaseVersion } from "../argv/checks.ts";
+import { dockerNeedOfFlags, preflight, preflightConfig, realPreflightDeps } from "../install/preflight.ts";
 import { applyVerbosity } from "./_shared.ts";
 
 const pick = (paths: Record<Shell, string>, shells: Shell[]) => Object.fromEntries(shells.map((s) => [s, paths[s]]));
@@ -18,30 +20,34 @@ const pick = (paths: Record<Shell, string>, shells: Shell[]) => Object.fromEntri
 export default defineCommand({
   meta: { name: "install", description: "Install the binary, the config and the systemd units, and start them (idempotent)" },
   args: {
-    config: { type: "string", alias: "c", description: "A prepared config file to install as it is (validated)" },
+    config: { type: "string", alias: "c", valueHint: "FILE", description: "A prepared config file to install as it is (validated)" },
     yes: { type: "boolean", alias: "y", description: "Ask nothing" },
     "dry-run": { type: "boolean", description: "Print every file and command, change nothing" },
     user: { type: "boolean", description: "Install user units (systemctl --user) instead of system units" },
-    "config-path": { type: "string", description: "Where the config goes (default /etc/oauth-sync/config.json)" },
-    "bin-dir": { type: "string", description: "Where the binary goes (default /usr/local/bin)" },
-    credentials: { type: "string", description: "Claude Code credentials file (default: detected)" },
-    "openclaw-dir": { type: "string", description: "OpenClaw state dir (default: detected)" },
-    "project-dir": { type: "string", description: "OpenClaw compose project (default: detected)" },
-    release: { type: "string", description: "OpenClaw release, e.g. 2026.9.6 (default: detected)" },
-    service: { type: "string", description: "The gateway's compose service (default: detected)" },
-    trigger: { type: "string", description: "Refresh trigger: host, container or none (default: detected)" },
-    container: { type: "string", description: "Container that runs claude, for --trigger container" },
-    model: { type: "string", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
+    "config-path": { type: "string", valueHint: "FILE", description: "Where the config goes (default /etc/oauth-sync/config.json)" },
+    "bin-dir": { type: "string", valueHint: "DIR", description: "Where the binary goes (default /usr/local/bin)" },
+    credentials: checked({ type: "string", valueHint: "FILE", description: "Claude Code credentials file (default: detected)" }, fileOrLater("the service")),
+    "openclaw-dir": { type: "string", valueHint: "DIR", description: "OpenClaw state dir (default: detected)" },
+    "project-dir": { type: "string", valueHint: "DIR", description: "OpenClaw compose project (default: detected)" },
+    release: checked({ type: "string", valueHint: "VERSION", description: "OpenClaw release, e.g. 2026.9.6 (default: detected)" }, releaseVersion),
+    service: { type: "string", valueHint: "NAME", description: "The gateway's compose service (default: detected)" },
+    trigger: { type: "enum", options: ["host", "container", "none"], description: "Refresh trigger (default: detected)" },
+    container: { type: "string", valueHint: "NAME", description: "Container that runs claude, for --trigger container" },
+    model: { type: "string", valueHint: "MODEL", description: "Set agents.defaults.model.primary in openclaw.json, e.g. anthropic/claude-sonnet-4-5" },
     "fix-model-config": { type: "boolean", description: "Fix the known traps in openclaw.json (comments kept; backed up first where they cannot be)" },
-    test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing (--no-test: do not)" },
+    test: { type: "boolean", default: true, description: "Run the refresh trigger once after installing" },
     completion: { type: "boolean", description: "Also install shell completion for bash (with bash-completion), zsh and fish, where installed" },
     ...remoteInstallArgs,
-    verbose: { type: "boolean", alias: "v" },
-    quiet: { type: "boolean", alias: "q" },
+    verbose: { type: "boolean", alias: "v", description: "Log every step" },
+    quiet: { type: "boolean", alias: "q", description: "Log only warnings and errors" },
   },
   async run({ args }) {
     applyVerbosity(args);
-    if (args.push || args.receiver) return (await import("../install/remote-command.ts")).installRemote(args);
+    const machine = { user: Boolean(args.user), dryRun: Boolean(args["dry-run"]) };
+    const remote = Boolean(args.push || args.receiver);
+    // Before anything is detected or written (a push or receiver setup installs no units of its own).
+    await preflight({ ...machine, systemd: !remote, docker: remote ? "no" : dockerNeedOfFlags(args) }, realPreflightDeps(runProcess));
+    if (remote) return (await import("../install/remote-command.ts")).installRemote(args);
     const layout = installLayout({ user: args.user, configPath: args["config-path"], binDir: args["bin-dir"] });
     const text = args.config ? await readPrepared(args.config) : await detectedConfig(args);
     const parsed = parseConfig(text, layout.configPath);
@@ -50,6 +56,7 @@ export default defineCommand({
       throw new ExitError(EXIT.misconfigured);
     }
     registerWebhookSecrets(parsed.config.notify.webhooks); // a dry run prints the config: its webhook URLs stay hidden
+    await preflightConfig(parsed.config, machine, realPreflightDeps(runProcess));
     const result = await install(parsed.config, text, layout, { run: runProcess, execPath: process.execPath, dryRun: Boolean(args["dry-run"]) });
     if (!result.ok) {
       logger.error(`install failed: ${result.error}`);

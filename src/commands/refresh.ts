@@ -11,7 +11,7 @@ export default defineCommand({
   args: {
     ...commonArgs,
     force: { type: "boolean", description: "Refresh even outside the refresh window" },
-    sync: { type: "boolean", default: true, description: "Sync the targets after a refresh (--no-sync: do not)" },
+    sync: { type: "boolean", default: true, description: "Sync the targets after a refresh" },
   },
   async run({ args }) {
     applyVerbosity(args);

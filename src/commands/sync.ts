@@ -14,7 +14,7 @@ export default defineCommand({
   meta: { name: "sync", description: "Copy the Claude Code credentials into every target once (and push them to every ssh host), reload the gateway if one changed, exit" },
   args: {
     ...commonArgs,
-    reload: { type: "boolean", default: true, description: "Reload the gateway if a target changed (--no-reload: do not)" },
+    reload: { type: "boolean", default: true, description: "Reload the gateway if a target changed" },
     force: { type: "boolean", description: "Replace a token a target or a receiving host holds even where it expires later (e.g. a one-year setup-token), this once" },
   },
   async run({ args }) {

@@ -12,8 +12,8 @@ export default defineCommand({
   args: {
     purge: { type: "boolean", description: "Also remove the config and the state directory" },
     user: { type: "boolean", description: "The user units of a --user install" },
-    verbose: { type: "boolean", alias: "v" },
-    quiet: { type: "boolean", alias: "q" },
+    verbose: { type: "boolean", alias: "v", description: "Log every step" },
+    quiet: { type: "boolean", alias: "q", description: "Log only warnings and errors" },
   },
   async run({ args }) {
     applyVerbosity(args);

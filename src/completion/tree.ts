@@ -44,7 +44,10 @@ export async function commandTree(command: Resolvable<CommandDef>, path: string[
   const args = (await resolve(def.args)) ?? {};
   const flags = Object.entries(args).flatMap(([name, arg]) => flagsOf(name, arg as ArgDef));
   flags.push({ names: ["--help", "-h"], value: { kind: "none" }, description: "Show this help" });
-  if (path.length === 0 && meta?.version) flags.push({ names: ["--version"], value: { kind: "none" }, description: "Print the version" });
+  if (path.length === 0 && meta?.version) {
+    flags.push({ names: ["--version", "-V"], value: { kind: "none" }, description: "Print the version" });
+    flags.push({ names: ["--json"], value: { kind: "none" }, description: "With --version: as JSON" });
+  }
   const subCommands = (await resolve(def.subCommands)) ?? {};
   const subcommands: CommandNode[] = [];
   for (const [name, sub] of Object.entries(subCommands)) subcommands.push(await commandTree(sub as Resolvable<CommandDef>, [...path, name]));

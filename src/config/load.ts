@@ -6,6 +6,9 @@ import { DEFAULT_CONFIG_PATH } from "./defaults.ts";
 import { describeFsError } from "../fs/errors.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
+import { closest } from "../argv/suggest.ts";
+import { lineColumn, scanJson, type JsonPlaces } from "./json-position.ts";
+import { keysAt, mayBeLeftOut } from "./schema-walk.ts";
 
 export type ConfigResult = { ok: true; config: Config; path: string } | { ok: false; path: string; errors: string[] };
 
@@ -23,34 +26,91 @@ export async function loadConfig(path: string): Promise<ConfigResult> {
   return parseConfig(read.text, path);
 }
 
-/** Pure: text of a config file → validated config with the schema's defaults and absolute paths, or every error explained. */
+/**
+ * Pure: text of a config file → validated config with the schema's defaults and absolute paths, or every error
+ * explained as `FILE:LINE:COLUMN: where: what (and the fix)`. A UTF-8 byte order mark (editors on Windows add one)
+ * is accepted.
+ */
 export function parseConfig(text: string, path: string): ConfigResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, path, errors: [`${path} is not valid JSON: ${(error as Error).message}`] };
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return { ok: false, path, errors: [`${path} must hold a JSON object`] };
-  }
+  const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const scan = scanJson(body);
+  if (!scan.ok) return { ok: false, path, errors: [`${path}:${scan.problem.line}:${scan.problem.column}: not valid JSON: ${scan.problem.message}`] };
+  const raw: unknown = JSON.parse(body);
+  const at = (where: string, key = false) => {
+    const { line, column } = lineColumn(body, placeOf(scan.places, where, key));
+    return `${path}:${line}:${column}`;
+  };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { ok: false, path, errors: [`${at("")}: the file must hold a JSON object ({ … })`] };
   const control = controlCharacters(raw);
-  if (control.length > 0) return { ok: false, path, errors: control.map((where) => `${where}: contains a control character (a newline, a tab…): refused`) };
+  if (control.length > 0) return { ok: false, path, errors: control.map((where) => `${at(where)}: ${where}: contains a control character (a newline, a tab…): refused`) };
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, path, errors: explainIssues(parsed.error.issues, raw) };
+  if (!parsed.success) {
+    const explained = explainIssues(parsed.error.issues, raw).map((e) => ({ ...e, offset: placeOf(scan.places, e.where, e.key) }));
+    return { ok: false, path, errors: explained.sort((a, b) => a.offset - b.offset).map((e) => `${at(e.where, e.key)}: ${e.line}`) };
+  }
   return { ok: true, path, config: absolutePaths(parsed.data, dirname(resolve(path))) };
 }
 
-function explainIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
-  return issues.map((issue) => {
-    const where = issue.path.length ? formatPath(issue.path) : "(top level)";
-    if (issue.code === "invalid_union" && issue.path.at(-1) === "kind") return `${where}: ${issue.message}`;
-    if (issue.code === "unrecognized_keys") return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-    const value = valueAt(input, issue.path);
-    const shown = value === undefined ? "missing" : isSecretPath(issue.path) ? "value not shown" : `got ${JSON.stringify(value)?.slice(0, 60)}`;
-    return `${where}: ${issue.message} (${shown})`;
-  });
+/** Where a path stands in the text: its value (or its key), else the nearest enclosing value. */
+function placeOf(places: JsonPlaces, where: string, key = false): number {
+  for (let path = where; ; ) {
+    const offset = key ? (places.keys.get(path) ?? places.values.get(path)) : (places.values.get(path) ?? places.keys.get(path));
+    if (offset !== undefined) return offset;
+    const parent = path.replace(/(\.[^.[]*|\[\d+\])$/, "");
+    // A key holding "." or "[" does not split back cleanly: the top of the file then.
+    if (!path || parent === path) return 0;
+    path = parent;
+  }
 }
+
+const quoted = (words: readonly unknown[]) => words.map((w) => JSON.stringify(w)).join(", ");
+
+/** Pure: zod's issues → one line each in the operator's words; an unknown key that is a missing one misspelt is one line. */
+export function explainIssues(issues: z.core.$ZodIssue[], input: unknown): { where: string; line: string; key?: boolean }[] {
+  const lines: { where: string; line: string; key?: boolean }[] = [];
+  const misspelt = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    const known = keysAt(configSchema, input, issue.path);
+    for (const key of issue.keys) {
+      const near = closest(key, known);
+      const where = formatPath([...issue.path, key]);
+      const missing = near !== undefined && valueAt(input, [...issue.path, near]) === undefined;
+      if (missing) misspelt.add(formatPath([...issue.path, near]));
+      lines.push({ where, key: true, line: `${where}: unknown key${near ? ` (did you mean ${JSON.stringify(near)}?)` : known.length ? `: the keys here are ${quoted(known)}` : ""}` });
+    }
+  }
+  for (const issue of issues) {
+    const where = formatPath(issue.path);
+    const label = where || "(top level)";
+    if (issue.code === "unrecognized_keys" || misspelt.has(where)) continue;
+    const value = valueAt(input, issue.path);
+    if (issue.code === "invalid_union" && "discriminator" in issue && typeof issue.discriminator === "string") {
+      const options = ((issue as { options?: unknown[] }).options ?? []).filter((o): o is string => typeof o === "string");
+      if (value === undefined) {
+        lines.push({ where: formatPath(issue.path.slice(0, -1)), line: `${formatPath(issue.path.slice(0, -1)) || "(top level)"}: "${issue.discriminator}" is missing: one of ${quoted(options)}` });
+        continue;
+      }
+      const near = typeof value === "string" ? closest(value, options) : undefined;
+      lines.push({ where, line: `${label}: ${JSON.stringify(value)?.slice(0, 60)} is not one of ${quoted(options)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}` });
+      continue;
+    }
+    if (value === null && issue.code === "invalid_type") {
+      const fix = mayBeLeftOut(configSchema, input, issue.path) ? "remove the key to use the default" : `give ${article(issue.expected)}`;
+      lines.push({ where, line: `${label}: null is not accepted here (${issue.expected} expected): ${fix}` });
+      continue;
+    }
+    if (value === undefined && issue.code === "invalid_type") {
+      lines.push({ where, line: `${label}: missing (${issue.expected} expected)` });
+      continue;
+    }
+    const shown = isSecretPath(issue.path) ? "value not shown" : `got ${JSON.stringify(value)?.slice(0, 60)}`;
+    lines.push({ where, line: `${label}: ${issue.message} (${shown})` });
+  }
+  return lines;
+}
+
+const article = (word: string) => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`);
 
 /** Webhook URLs and environment values may carry secrets: an error names where, never what. */
 function isSecretPath(path: PropertyKey[]): boolean {

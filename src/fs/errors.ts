@@ -24,6 +24,18 @@ export function describeFsError(action: string, path: string, error: unknown): s
   return `cannot ${action} ${path}: ${detail}`;
 }
 
+/**
+ * What went wrong, without the path Node's message carries: for a lookup through an open directory that path is
+ * `/proc/self/fd/N/name`, which means nothing to a person (the caller names the real path).
+ */
+export function errnoDetail(error: unknown): string {
+  const code = typeof error === "object" && error !== null ? (error as { code?: string }).code : undefined;
+  const hint = code ? HINTS[code] : undefined;
+  if (hint) return `${hint} (${code})`;
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/,? *\w* *'\/proc\/self\/fd\/[^']*'/g, "").replace(/\/proc\/self\/fd\/\d+\/?/g, "");
+}
+
 export function isCode(error: unknown, code: string): boolean {
   return typeof error === "object" && error !== null && (error as { code?: string }).code === code;
 }

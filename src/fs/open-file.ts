@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readlinkSync, readSync, type Stats } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, O_PATH, PathError, at, openDir, trustedLink, type DirCheck, type OpenedDir } from "./walk.ts";
+import { errnoDetail } from "./errors.ts";
 
 /** Size caps for files we read: a credentials file is a few KB, a target or state file far below a MiB. */
 export const MAX_BYTES = { credentials: 256 * 1024, target: 4 * 1024 * 1024, state: 1024 * 1024, config: 1024 * 1024 } as const;
@@ -30,7 +31,7 @@ export function findFile(path: string, options: { createParents?: boolean; check
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { dir, name };
     closeSync(dir.fd);
-    throw new PathError(`${path}: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code ?? "EIO");
+    throw new PathError(`${path}: ${errnoDetail(error)}`, (error as NodeJS.ErrnoException).code ?? "EIO");
   }
   const info = fstatSync(fd);
   if (info.isSymbolicLink()) {

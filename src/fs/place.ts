@@ -1,7 +1,7 @@
 import { closeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { loadAccounts } from "../users/accounts.ts";
-import { decidePlace, type Actor, type PlaceDecision } from "./trust.ts";
+import { loadAccounts, type Accounts } from "../users/accounts.ts";
+import { decidePlace, describeUid, isHomeOrAbove, principalOf, type Actor, type PlaceDecision } from "./trust.ts";
 import { closeFound, findFile, readFound, type FoundFile } from "./open-file.ts";
 import { openDeepest, PathError, type DirStep } from "./walk.ts";
 
@@ -11,8 +11,7 @@ export function selfUid(): number {
 
 /** Pure-ish: the chain of an opened directory → who must act there (accounts read fresh). */
 export function decideChain(chain: DirStep[]): PlaceDecision {
-  const accounts = loadAccounts();
-  return decidePlace(chain, accounts.members, accounts.primaryGid);
+  return decidePlace(chain, loadAccounts());
 }
 
 /**
@@ -36,9 +35,17 @@ export function requireOwnPlace(chain: DirStep[], path: string): void {
   }
 }
 
-export function describeActor(actor: Actor): string {
-  const entry = actor.uid === 0 ? undefined : loadAccounts().byUid(actor.uid);
-  return actor.uid === 0 ? "root" : entry ? `${entry.name} (uid ${actor.uid})` : `uid ${actor.uid}`;
+/**
+ * The account that runs a program for a place's owner: the owner itself, or, for a rootless container's subordinate
+ * uid, the login whose range holds it (podman runs as that user, never as one of its containers' uids).
+ */
+export function loginActor(actor: Actor, accounts: Accounts = loadAccounts()): Actor {
+  const login = principalOf(actor.uid, accounts);
+  return login === actor.uid ? actor : { uid: login, gid: accounts.primaryGid(login) ?? login };
+}
+
+export function describeActor(actor: Actor, accounts: Accounts = loadAccounts()): string {
+  return actor.uid === 0 ? "root" : describeUid(actor.uid, accounts);
 }
 
 export type TrustedRead = { ok: true; text: string } | { ok: false; code: string; message: string };
@@ -68,12 +75,15 @@ export function readOwnFile(path: string, maxBytes: number): TrustedRead {
 }
 
 /** Why a directory of ours (the state dir, the config's) is not ours alone, with the fix; undefined when it is. */
-export function ownDirProblem(chain: DirStep[], dir: string): string | undefined {
-  const decision = decideChain(chain);
+export function ownDirProblem(chain: DirStep[], dir: string, accounts: Accounts = loadAccounts(), self = selfUid()): string | undefined {
+  const decision = decidePlace(chain, accounts);
   if (!decision.ok) return decision.message;
-  const self = selfUid();
   if (decision.actor.uid === self || decision.actor.uid === 0) return undefined;
-  return `${dir} belongs to ${describeActor(decision.actor)}, who could change what oauth-sync does: fix: \`chown ${self}:${self === 0 ? 0 : (process.getegid?.() ?? self)} ${dir} && chmod go-w ${dir}\``;
+  const who = describeActor(decision.actor, accounts);
+  if (isHomeOrAbove(dir, accounts.homes)) {
+    return `${dir} belongs to ${who}, who could change what oauth-sync does: it is a home directory (or above one), never to be re-owned: choose a directory of ${self === 0 ? "root's" : "your own"} for it instead`;
+  }
+  return `${dir} belongs to ${who}, who could change what oauth-sync does: fix: \`chown ${self}:${self === 0 ? 0 : (process.getegid?.() ?? self)} ${dir} && chmod go-w ${dir}\``;
 }
 
 /** The same check for a directory path that may not exist yet (then its deepest existing parent is checked). */

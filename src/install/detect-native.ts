@@ -2,13 +2,15 @@ import { parsePasswd } from "../users/accounts.ts";
 import { readTextIfRegular } from "../fs/open-file.ts";
 /**
  * Native and Podman installs: `~/.openclaw` and named profiles (`~/.openclaw-NAME`, `openclaw --profile NAME`) of
- * root and each user, their gateway units (`openclaw-gateway[-NAME].service`, system or the user's own), Podman
- * Quadlets (`~/.config/containers/systemd/openclaw.container`, run as the user unit `openclaw.service`), and the
- * openclaw binary the owner really runs.
+ * root and each user, their gateway units (`openclaw-gateway[-NAME].service`, system or the user's own), the units of
+ * their Podman Quadlets (src/install/detect-quadlet.ts), and the openclaw binary the owner really runs.
  */
 import { readdir, readFile, readlink, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { packageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
+import { quadletUnits } from "./detect-quadlet.ts";
+
+export { parseQuadlet, quadletInstalls } from "./detect-quadlet.ts";
 
 const SYSTEM_UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
 const exists = async (root: string, path: string) => Boolean(await stat(join(root, path)).catch(() => undefined));
@@ -140,59 +142,6 @@ export async function nativeInstalls(root: string, home: string): Promise<Found<
   return found;
 }
 
-/** Pure: the state dir and container name of a Quadlet `.container` file (`%h` is the user's home). */
-export function parseQuadlet(text: string, home: string, file: string): { stateDir?: string; container: string; image?: string } {
-  let stateDir: string | undefined;
-  let container = `systemd-${basename(file, ".container")}`;
-  let image: string | undefined;
-  for (const line of text.split("\n")) {
-    const [key, ...rest] = line.split("=");
-    const value = rest.join("=").trim().replaceAll("%h", home);
-    if (key?.trim() === "ContainerName") container = value;
-    if (key?.trim() === "Image") image = value;
-    if (key?.trim() === "Volume") {
-      const [source, target] = value.split(":");
-      if (target?.replace(/\/+$/, "") === "/home/node/.openclaw" && source?.startsWith("/")) stateDir = source;
-    }
-  }
-  return { stateDir, container, image };
-}
-
-/** A rootless Podman install run by the user's systemd (Quadlet): `openclaw.container` → user unit `openclaw.service`. */
-export async function quadletInstalls(root: string, home: string): Promise<Found<OpenClawInstall>[]> {
-  const dir = join(home, ".config/containers/systemd");
-  const files = (await readdir(join(root, dir)).catch(() => [] as string[])).filter((f) => /^openclaw.*\.container$/.test(f));
-  const passwd = (readTextIfRegular(join(root, "/etc/passwd")) ?? "");
-  const user = userOfHome(passwd, home);
-  const found: Found<OpenClawInstall>[] = [];
-  for (const file of files) {
-    const path = join(dir, file);
-    const text = readTextIfRegular(join(root, path)); // a user's file: a link or FIFO there is skipped, not fatal
-    if (text === undefined) continue;
-    const quadlet = parseQuadlet(text, home, file);
-    if (!quadlet.stateDir) continue;
-    const missing = (await exists(root, quadlet.stateDir)) ? [] : [quadlet.stateDir];
-    const imageRelease = /:v?(\d{4}\.\d+\.\d+)/.exec(quadlet.image ?? "")?.[1];
-    const release = imageRelease ?? (await packageRelease(root, quadlet.stateDir));
-    const unitName = `${basename(file, ".container")}.service`;
-    found.push({
-      value: {
-        kind: "podman",
-        stateDir: quadlet.stateDir,
-        release,
-        ...(user ? { owner: { user, home, ...(uidOf(passwd, user) !== undefined ? { uid: uidOf(passwd, user) } : {}) } } : {}),
-        container: quadlet.container,
-        image: quadlet.image,
-        unit: { name: unitName, user: user ?? basename(home), source: `${path} (Quadlet → user unit ${unitName} of ${user})` },
-        ...(await stateFacts(root, quadlet.stateDir)),
-        missing,
-      },
-      source: `${path}: Podman Quadlet, container ${quadlet.container}, state ${quadlet.stateDir}${missing.length ? " (MISSING)" : ""}${release ? `, release ${release}` : ""}`,
-    });
-  }
-  return found;
-}
-
 /** Every gateway unit file on the machine (for the detection report): system units, users' units, Quadlets. */
 export async function gatewayUnitFiles(root: string, homes: string[]): Promise<Found<{ user?: string; home?: string; name: string }>[]> {
   const found: Found<{ user?: string; home?: string; name: string }>[] = [];
@@ -209,10 +158,8 @@ export async function gatewayUnitFiles(root: string, homes: string[]): Promise<F
     for (const name of (await readdir(join(root, dir)).catch(() => [] as string[])).filter(isGateway)) {
       found.push({ value: { user: user ?? basename(home), home, name }, source: `${join(dir, name)} (user unit of ${user ?? home})` });
     }
-    const quadlets = join(home, ".config/containers/systemd");
-    for (const file of (await readdir(join(root, quadlets)).catch(() => [] as string[])).filter((f) => /^openclaw.*\.container$/.test(f))) {
-      const name = `${basename(file, ".container")}.service`;
-      found.push({ value: { user: user ?? basename(home), home, name }, source: `${join(quadlets, file)} (Quadlet: user unit ${name} of ${user ?? home})` });
+    for (const unit of await quadletUnits(root, home)) {
+      found.push({ value: { user: unit.user ?? basename(home), home, name: unit.name }, source: `${unit.path} (Quadlet: user unit ${unit.name} of ${unit.user ?? home})` });
     }
   }
   return found;

@@ -58,7 +58,7 @@ export async function install(config: Config, configText: string, layout: Instal
   const verify = await verifyUnits(units, deps);
   if (verify) return { ok: false, error: verify };
   for (const dir of missing) {
-    await makeDirAsOwner(dir, deps.run);
+    await makeDirAsOwner(dir);
     changed.push(dir);
   }
   // An existing config keeps its mode on rewrite: tighten it before webhook URLs and the like go into it.

@@ -28,7 +28,7 @@ export function anthropicProfile(stdout: string): Omit<OpenClawView, "source"> {
 }
 
 /** How to ask OpenClaw itself: the openclaw-cli target's command, or `openclaw` with the HOME that owns a JSON store. */
-export function openclawCommands(config: Config): Array<{ argv: string[]; command: string[]; env: Record<string, string>; user?: string; source: string }> {
+export function openclawCommands(config: Config): Array<{ argv: string[]; command: string[]; env: Record<string, string>; user?: string; source: string; guessed?: boolean }> {
   const commands = [];
   for (const target of config.targets) {
     if (target.kind === "openclaw-cli") {
@@ -37,7 +37,7 @@ export function openclawCommands(config: Config): Array<{ argv: string[]; comman
       commands.push({ argv: [...target.command, "models", "status", "--json", ...agent], command: target.command, env: target.env, user: target.user, source: `${target.command.join(" ")}${target.agent ? ` (agent ${target.agent})` : ""}` });
     } else if (target.kind === "openclaw-auth-profiles") {
       const stateDir = resolve(dirname(target.path), "../../..");
-      if (basename(stateDir) === ".openclaw") commands.push({ argv: ["openclaw", "models", "status", "--json"], command: ["openclaw"], env: { HOME: dirname(stateDir) }, source: `openclaw (HOME=${dirname(stateDir)})` });
+      if (basename(stateDir) === ".openclaw") commands.push({ argv: ["openclaw", "models", "status", "--json"], command: ["openclaw"], env: { HOME: dirname(stateDir) }, source: `openclaw (HOME=${dirname(stateDir)})`, guessed: true });
     }
   }
   return commands;
@@ -48,6 +48,9 @@ export async function askOpenClaw(config: Config, run: ProcessRunner): Promise<O
   const views: OpenClawView[] = [];
   for (const command of openclawCommands(config)) {
     const as = openclawRunAs(command);
+    // A host `openclaw` guessed from a JSON store is no one's to run where the store is not its HOME owner's (a
+    // container's state under /root, as in OpenClaw's Hetzner guide): nothing to ask, not a problem.
+    if (!as.ok && command.guessed) continue;
     if (!as.ok) {
       views.push({ source: command.source, error: as.message });
       continue;

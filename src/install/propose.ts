@@ -49,7 +49,7 @@ export function proposeConfig(
       install.kind === "compose"
         ? ["docker", "compose", ...files.flatMap((f) => ["-f", f]), "exec", "-T", install.service!, ...(install.containerCli ?? ["openclaw"])]
         : install.kind === "podman"
-          ? ["podman", "exec", "-i", install.container!, "openclaw"]
+          ? ["podman", "exec", "-i", install.container!, ...(install.containerCli ?? ["openclaw"])]
           : [...(install.cli?.argv ?? ["openclaw"]), ...(install.profile ? ["--profile", install.profile] : [])];
     const runAs = {
       ...(install.kind !== "compose" && owner ? { user: owner.user } : {}),

@@ -71,8 +71,8 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
   }
   const binary = join(o.binDir, "oauth-sync");
   if (await binaryDiffers(o.execPath, binary)) await copyBinary(o.execPath, binary);
-  await makeDirAsOwner(join(configPath, ".."), deps.run);
-  const wrote = await writeFileAsOwner(configPath, text.text, { newFileMode: 0o600 }, deps.run);
+  await makeDirAsOwner(join(configPath, ".."));
+  const wrote = await writeFileAsOwner(configPath, text.text, { newFileMode: 0o600 });
   print(`${configPath}: ${wrote === "written" ? "written" : "unchanged"}`);
 
   const forcedCommand = `${binary} receive${configPath === DEFAULT_CONFIG_PATH ? "" : ` --config ${configPath}`}`;
@@ -80,7 +80,7 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
   if (o.authorizedKey) {
     const key = parsePublicKey(o.authorizedKey);
     if (!key) return { ok: false, error: "--authorized-key is not a public key line (ssh-ed25519 AAAA… comment)" };
-    await makeDirAsOwner(join(keysFile, ".."), deps.run);
+    await makeDirAsOwner(join(keysFile, ".."));
     // Read as root in the login's own directory: a hard link there could bring in a file that login may not read.
     const read = readRegularFile(keysFile, MAX_BYTES.config);
     if (read.ok && (read.info.nlink > 1 || (read.info.uid !== account.uid && read.info.uid !== 0))) {
@@ -88,7 +88,7 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
     }
     const existing = read.ok ? read.text : "";
     const line = authorizedKeysLine(key, forcedCommand);
-    const written = await writeFileAsOwner(keysFile, mergeAuthorizedKeys(existing, key, line), { newFileMode: 0o600 }, deps.run);
+    const written = await writeFileAsOwner(keysFile, mergeAuthorizedKeys(existing, key, line), { newFileMode: 0o600 });
     print(`${keysFile}: ${written === "written" ? "the key may now run only" : "already lets the key run only"} \`${forcedCommand}\``);
   } else {
     print(`Where the key goes: ${keysFile}, one line from \`oauth-sync install --push ${o.login}@<this host>${forcedCommand === "/usr/local/bin/oauth-sync receive" ? "" : ` --remote-command '${forcedCommand}'`}\` on the source host,`);

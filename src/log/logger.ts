@@ -110,7 +110,3 @@ export function print(text: string | string[]): void {
   process.stdout.write(shown.endsWith("\n") ? shown : `${shown}\n`);
 }
 
-/** Help text with our own colours (citty's): the one output that keeps its escape sequences. Nothing read from outside. */
-export function printOwnColours(text: string): void {
-  process.stdout.write(redact(text.endsWith("\n") ? text : `${text}\n`));
-}

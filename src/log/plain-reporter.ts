@@ -9,12 +9,16 @@ export function messageOf(args: unknown[]): string {
   return formatWithOptions({}, ...args.map(format));
 }
 
-/** sd-daemon(3)'s priority of a consola level: errors 3, warnings 4, info 6, debug and trace 7. */
-export function journalPriority(level: number): number {
+/**
+ * sd-daemon(3)'s priority of a consola level: errors 3, warnings 4, info 6, debug and trace 7; a success (something
+ * changed: a refresh, a target updated, a reload) is a notice, 5, so a unit that keeps only notices and above
+ * (`LogLevelMax=notice`, the backstop timer's check) still logs what it did.
+ */
+export function journalPriority(level: number, type?: string): number {
   if (level <= 0) return 3;
   if (level === 1) return 4;
   if (level >= 4) return 7;
-  return 6;
+  return type === "success" ? 5 : 6;
 }
 
 /**
@@ -44,7 +48,7 @@ export function plainReporter(allToStderr: () => boolean = () => false, journal:
     log(logObj: LogObject) {
       const line = [logObj.type && `[${logObj.type}]`, logObj.tag && `[${logObj.tag}]`, messageOf(logObj.args)].filter(Boolean).join(" ");
       const fd = logObj.level < 2 || allToStderr() ? 2 : 1;
-      const data = `${journal(fd) ? `<${journalPriority(logObj.level)}>` : ""}${logLine(line)}\n`;
+      const data = `${journal(fd) ? `<${journalPriority(logObj.level, logObj.type)}>` : ""}${logLine(line)}\n`;
       try {
         writeSync(fd, data);
       } catch {

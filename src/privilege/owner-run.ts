@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { describeActor, placeOf, selfUid } from "../fs/place.ts";
+import { describeActor, loginActor, placeOf, selfUid } from "../fs/place.ts";
 import type { Actor } from "../fs/trust.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 
@@ -10,9 +10,13 @@ export interface OwnerRunOptions {
   cwd?: string;
 }
 
-/** Who owns a directory (the deepest existing part of it), by the rules of src/fs/trust.ts. */
+/**
+ * Who owns a directory (the deepest existing part of it), by the rules of src/fs/trust.ts, as the account a program
+ * runs as: a rootless container's subordinate uid stands for the login whose /etc/subuid range holds it.
+ */
 export function ownerOfDir(dir: string): { ok: true; actor: Actor } | { ok: false; message: string } {
-  return placeOf(join(dir, ".oauth-sync-probe"));
+  const place = placeOf(join(dir, ".oauth-sync-probe"));
+  return place.ok ? { ok: true, actor: loginActor(place.actor) } : place;
 }
 
 /** How a refusal names the setting, the program and what it reads. */

@@ -1,49 +1,103 @@
 import type { LocalTargetConfig } from "../config/schema.ts";
-import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { WriteMode } from "../fs/atomic-write.ts";
-import type { TargetState } from "../targets/types.ts";
-import type { TargetOutcome, TargetStatus } from "../targets/types.ts";
+import type { DirStep } from "../fs/walk.ts";
+import type { TargetState, TargetStatus } from "../targets/types.ts";
+import type { CrossingCredentials } from "./crossing.ts";
 
-/** What root asks a child running as the owner of a place to do there. One request, one answer line. */
+/**
+ * The line protocol between root and the worker that acts as one owner (src/privilege/worker.ts). Root writes one
+ * init line, the worker answers one ready line, then each request line gets one answer line with the same id.
+ */
+
+/** A directory root opened and handed to the worker as file descriptor `fd`, with the way down to it as root saw it. */
+export interface HandedDir {
+  fd: number;
+  path: string;
+  dev: number;
+  ino: number;
+  chain: DirStep[];
+}
+
+/** Not secret: who to become and which directories were handed. */
+export interface WorkerInit {
+  uid: number;
+  gid: number;
+  dirs: HandedDir[];
+}
+
+export type WorkerReady = { ready: true; pid: number; dumpable: boolean; suidDumpable?: string } | { ready: false; error: string };
+
+/** What root asks the worker to do in the owner's place. Credentials only as `credentialsFor` (./crossing.ts) cut them. */
 export type OwnerRequest =
-  | { op: "sync-target"; target: LocalTargetConfig; credentials: ClaudeCredentials; state?: TargetState; now: number; force?: boolean }
+  | { op: "sync-target"; target: LocalTargetConfig; credentials: CrossingCredentials; state?: TargetState; now: number; force?: boolean }
   | { op: "write-file"; path: string; data: string; newFileMode?: number; mode?: WriteMode }
   | { op: "mkdir"; path: string }
   | { op: "unlink"; path: string };
 
-export type OwnerAnswer = { ok: true; outcome?: TargetOutcome; written?: "written" | "unchanged" } | { ok: false; error: string };
+export type OwnerAnswer =
+  | { ok: true; outcome?: { status: TargetStatus; message?: string }; written?: "written" | "unchanged" }
+  | { ok: false; error: string };
 
 const STATUSES: TargetStatus[] = ["written", "unchanged", "refused", "failed"];
 const MAX_MESSAGE = 2000;
+/** The longest line either side accepts from the other: a request carries at most a file's data (src/fs/open-file.ts caps). */
+export const MAX_REQUEST_LINE = 8 * 1024 * 1024;
+export const MAX_ANSWER_LINE = 16 * 1024;
 
 /**
- * Pure: the child's stdout → its answer. The child runs as a user who may be hostile (and could be ptraced by
- * that user), so its answer is data to validate, never trusted: one JSON line, known fields, bounded strings.
+ * Pure: one answer line from the worker → its answer, or undefined for anything else (garbage, another id). The
+ * worker runs as a user who may be hostile, so its answer is bounded data: known fields, one-line strings. What it
+ * claims is only a claim: the parent confirms a write by reading the file back itself (src/targets/owned.ts).
  */
-export function parseAnswer(stdout: string): OwnerAnswer | undefined {
-  const line = stdout.trim().split("\n").at(-1) ?? "";
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  if (v.ok === false) return { ok: false, error: bounded(v.error) ?? "no reason given" };
+export function parseAnswer(line: string, id: number): OwnerAnswer | undefined {
+  const v = parseObject(line);
+  if (!v || v.id !== id) return undefined;
+  if (v.ok === false) return { ok: false, error: oneBoundedLine(v.error) ?? "no reason given" };
   if (v.ok !== true) return undefined;
   const answer: OwnerAnswer = { ok: true };
   if (v.written === "written" || v.written === "unchanged") answer.written = v.written;
   if (v.outcome !== undefined) {
     const o = v.outcome as Record<string, unknown> | null;
-    if (!o || typeof o.id !== "string" || !STATUSES.includes(o.status as TargetStatus)) return undefined;
-    answer.outcome = { id: o.id.slice(0, 500), status: o.status as TargetStatus, ...(bounded(o.message) ? { message: bounded(o.message) } : {}) };
+    if (typeof o !== "object" || o === null || !STATUSES.includes(o.status as TargetStatus)) return undefined;
+    const message = oneBoundedLine(o.message);
+    answer.outcome = { status: o.status as TargetStatus, ...(message ? { message } : {}) };
   }
   return answer;
 }
 
-function bounded(value: unknown): string | undefined {
+/** Pure: the worker's first line → whether it is ready, as whom it could not become, or undefined for garbage. */
+export function parseReady(line: string): WorkerReady | undefined {
+  const v = parseObject(line);
+  if (!v) return undefined;
+  if (v.ready === false) return { ready: false, error: oneBoundedLine(v.error) ?? "no reason given" };
+  if (v.ready !== true || !Number.isSafeInteger(v.pid) || typeof v.dumpable !== "boolean") return undefined;
+  const suid = typeof v.suidDumpable === "string" && /^[0-9]$/.test(v.suidDumpable) ? { suidDumpable: v.suidDumpable } : {};
+  return { ready: true, pid: v.pid as number, dumpable: v.dumpable, ...suid };
+}
+
+/** Pure: root's init line, read by the worker before anything else (root wrote it: the checks are for mistakes). */
+export function parseInit(line: string): WorkerInit | undefined {
+  const v = parseObject(line);
+  if (!v || !isId(v.uid) || !isId(v.gid) || !Array.isArray(v.dirs)) return undefined;
+  const dirs = v.dirs as HandedDir[];
+  const valid = dirs.every((d) => Number.isSafeInteger(d?.fd) && d.fd >= 3 && typeof d.path === "string" && d.path.startsWith("/") && Number.isSafeInteger(d.dev) && Number.isSafeInteger(d.ino) && Array.isArray(d.chain));
+  return valid ? { uid: v.uid as number, gid: v.gid as number, dirs } : undefined;
+}
+
+const isId = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) < 2 ** 32 - 1;
+
+function parseObject(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A string from the other side as one line: every control character (C0, DEL, C1, and so newlines and ESC) shown as `?`. */
+export function oneBoundedLine(value: unknown): string | undefined {
   if (typeof value !== "string" || value === "") return undefined;
   // eslint-disable-next-line no-control-regex
-  return value.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "?").slice(0, MAX_MESSAGE);
+  return value.slice(0, MAX_MESSAGE).replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, "?");
 }

@@ -1,6 +1,7 @@
 import type { ExecTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import { selfUid } from "../fs/place.ts";
+import { credentialsFor } from "../privilege/crossing.ts";
 import { redact } from "../log/redact.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import { checkProgram, PROGRAM_PATH } from "./exec-program.ts";
@@ -83,7 +84,7 @@ export function execTarget(config: ExecTargetConfig): Target {
       if (!checked.ok) return { id, status: "refused", message: checked.message };
       const asOther = runAs.uid !== selfUid();
       const result = await context.run([checked.path, ...config.command.slice(1)], {
-        stdin: execPayload(credentials, config.fields),
+        stdin: execPayload(credentialsFor(config, credentials), config.fields),
         env: execEnv(runAs, config.env),
         cwd: "/",
         timeoutMs: config.timeoutSeconds * 1000,

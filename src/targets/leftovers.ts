@@ -1,9 +1,7 @@
-import { closeSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/schema.ts";
-import { openDir } from "../fs/walk.ts";
+import { listDir } from "../fs/walk.ts";
 import { removeFileAsOwner } from "../privilege/owned-fs.ts";
-import type { ProcessRunner } from "../process/run.ts";
 import { stateFile } from "../state/store.ts";
 
 /** Pure: is `entry` a temp file our writer made for `name` (`.<name>.oauth-sync-<12 hex>.tmp`)? */
@@ -16,30 +14,17 @@ export function isOurTemp(entry: string, name: string): boolean {
  * Removes the temp files a killed writer left beside our own files (each target, the state file): only names our
  * writer makes for that very file, each removed with the rights of whoever owns its directory. Returns their paths.
  */
-export async function removeLeftoverTemps(config: Config, run: ProcessRunner): Promise<string[]> {
+export async function removeLeftoverTemps(config: Config): Promise<string[]> {
   const files = [stateFile(config.stateDir), ...config.targets.flatMap((t) => ("path" in t && typeof t.path === "string" ? [t.path] : []))];
   const removed: string[] = [];
   for (const file of files) {
     for (const entry of listDir(dirname(file)).filter((e) => isOurTemp(e, basename(file)))) {
       const path = join(dirname(file), entry);
-      await removeFileAsOwner(path, run).then(
+      await removeFileAsOwner(path).then(
         () => removed.push(path),
         () => {}, // not ours to remove after all (a place we may not act in): the sync pass reports that place
       );
     }
   }
   return removed;
-}
-
-function listDir(dir: string): string[] {
-  try {
-    const opened = openDir(dir);
-    try {
-      return readdirSync(`/proc/self/fd/${opened.fd}`);
-    } finally {
-      closeSync(opened.fd);
-    }
-  } catch {
-    return [];
-  }
 }

@@ -1,5 +1,6 @@
-import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { closeFound, findFile } from "../fs/open-file.ts";
+import { listDir, type PathError } from "../fs/walk.ts";
 
 /**
  * OpenClaw 2026.6 and later keep auth profiles in SQLite. There a JSON store is ignored (2026.6–7) or, from 2026.8,
@@ -7,7 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
  * written, or undefined where the install is of the JSON era.
  */
 export async function sqliteEraReason(kind: "openclaw-auth-profiles" | "openclaw-oauth-json", path: string): Promise<string | undefined> {
-  const found = await firstExisting(await markers(kind, path));
+  const found = markers(kind, path).find(exists);
   if (!found) return undefined;
   return (
     `${path}: this OpenClaw keeps its auth in SQLite (${found} exists, release 2026.6 or later), where ${basename(path)} is ` +
@@ -15,17 +16,27 @@ export async function sqliteEraReason(kind: "openclaw-auth-profiles" | "openclaw
   );
 }
 
-async function markers(kind: string, path: string): Promise<string[]> {
+function markers(kind: string, path: string): string[] {
   if (kind === "openclaw-auth-profiles") {
     const agentDir = dirname(path); // <openclaw>/agents/<id>/agent
     return [join(agentDir, "openclaw-agent.sqlite"), join(resolve(agentDir, "../../.."), "state/openclaw.sqlite")];
   }
   const openclawDir = resolve(dirname(path), ".."); // <openclaw>/credentials/oauth.json
-  const agents = await readdir(join(openclawDir, "agents")).catch(() => [] as string[]);
+  const agents = listDir(join(openclawDir, "agents"));
   return [join(openclawDir, "state/openclaw.sqlite"), ...agents.map((id) => join(openclawDir, "agents", id, "agent/openclaw-agent.sqlite"))];
 }
 
-async function firstExisting(paths: string[]): Promise<string | undefined> {
-  for (const path of paths) if (await stat(path).catch(() => undefined)) return path;
-  return undefined;
+/**
+ * Looked up with the same walk as every write (src/fs/walk.ts): no link followed, and a process acting as the owner
+ * finds what lies in the owner's directory even where it may not read the directories above it.
+ */
+function exists(path: string): boolean {
+  try {
+    const found = findFile(path);
+    closeFound(found);
+    return found.fd !== undefined;
+  } catch (error) {
+    const code = (error as PathError).code;
+    return code === "EFTYPE" || code === "ELOOP"; // something is there, just not a plain file
+  }
 }

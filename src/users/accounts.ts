@@ -1,4 +1,6 @@
+import { statSync } from "node:fs";
 import { readRegularFile } from "../fs/open-file.ts";
+import { parseSubordinate, rangeHolder, type RangeHolder, type SubRange } from "./subordinate.ts";
 
 export interface PasswdEntry {
   name: string;
@@ -14,6 +16,14 @@ export interface Accounts {
   /** Everyone in a group: listed members and those whose primary group it is. */
   members(gid: number): number[];
   primaryGid(uid: number): number | undefined;
+  /** Who holds `uid` as a subordinate id (/etc/subuid): a rootless container's uid on the host. */
+  subuidHolder(uid: number): RangeHolder | undefined;
+  /** The same for a gid (/etc/subgid). */
+  subgidHolder(gid: number): RangeHolder | undefined;
+  /** Every home directory named in /etc/passwd. */
+  homes: string[];
+  /** Everyone in the group of that name (listed members and those whose primary group it is); none if it does not exist. */
+  membersOf(groupName: string): number[];
 }
 
 /** Pure: /etc/passwd → entries. */
@@ -26,37 +36,84 @@ export function parsePasswd(text: string): PasswdEntry[] {
 }
 
 /** Pure: /etc/group → gid and member names. */
-export function parseGroup(text: string): Array<{ gid: number; members: string[] }> {
+export function parseGroup(text: string): Array<{ name: string; gid: number; members: string[] }> {
   return text
     .split("\n")
     .map((line) => line.split(":"))
     .filter((f) => f.length >= 4 && f[0] && !f[0].startsWith("#") && /^\d+$/.test(f[2]!))
-    .map((f) => ({ gid: Number(f[2]), members: f[3]!.split(",").filter(Boolean) }));
+    .map((f) => ({ name: f[0]!, gid: Number(f[2]), members: f[3]!.split(",").filter(Boolean) }));
 }
 
-/** Pure: both files → the questions the rest of the code asks of them. */
-export function accountsFrom(passwdText: string, groupText: string): Accounts {
-  const passwd = parsePasswd(passwdText);
-  const groups = parseGroup(groupText);
+export interface AccountFiles {
+  passwd: string;
+  group: string;
+  subuid?: string;
+  subgid?: string;
+}
+
+/** Pure: the files → the questions the rest of the code asks of them. */
+export function accountsFrom(files: AccountFiles): Accounts {
+  const passwd = parsePasswd(files.passwd);
+  const groups = parseGroup(files.group);
+  const subuids: SubRange[] = parseSubordinate(files.subuid ?? "");
+  const subgids: SubRange[] = parseSubordinate(files.subgid ?? "");
   const byName = (name: string) => passwd.find((e) => e.name === name);
+  const byUid = (uid: number) => passwd.find((e) => e.uid === uid);
+  const members = (gid: number) => {
+    const listed = groups.filter((g) => g.gid === gid).flatMap((g) => g.members.map((m) => byName(m)?.uid ?? -1));
+    const primary = passwd.filter((e) => e.gid === gid).map((e) => e.uid);
+    return [...new Set([...listed, ...primary])];
+  };
   return {
     passwd,
-    byUid: (uid) => passwd.find((e) => e.uid === uid),
+    byUid,
     byName,
-    members(gid) {
-      const listed = groups.filter((g) => g.gid === gid).flatMap((g) => g.members.map((m) => byName(m)?.uid ?? -1));
-      const primary = passwd.filter((e) => e.gid === gid).map((e) => e.uid);
-      return [...new Set([...listed, ...primary])];
-    },
-    primaryGid: (uid) => passwd.find((e) => e.uid === uid)?.gid,
+    members,
+    membersOf: (groupName) => [...new Set(groups.filter((g) => g.name === groupName).flatMap((g) => members(g.gid)))],
+    primaryGid: (uid) => byUid(uid)?.gid,
+    // An id that is also an account (or a group) of its own is not the range holder's alone.
+    subuidHolder: (uid) => alsoHeldBy(rangeHolder(subuids, uid, passwd), byUid(uid)?.name),
+    subgidHolder: (gid) => alsoHeldBy(rangeHolder(subgids, gid, passwd), groups.find((g) => g.gid === gid)?.name),
+    homes: [...new Set(passwd.map((e) => e.home).filter((h) => h.startsWith("/")))],
   };
 }
 
-/** The host's accounts, read fresh each time (a few KB; users come and go while the service runs). */
+function alsoHeldBy(holder: RangeHolder | undefined, account: string | undefined): RangeHolder | undefined {
+  if (!holder || account === undefined) return holder;
+  if (holder.kind === "user" && holder.name === account) return holder;
+  const names = holder.kind === "shared" ? holder.names : [holder.kind === "user" ? (holder.name ?? `uid ${holder.uid}`) : holder.name];
+  return { kind: "shared", names: [...new Set([...names, account])].sort() };
+}
+
+const ACCOUNT_FILES = ["/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid"] as const;
+
+/** A file as it is now, cheaply: useradd, usermod and vipw replace these files by rename. */
+const identity = (path: string) => {
+  try {
+    const info = statSync(path, { throwIfNoEntry: false });
+    return info ? `${info.dev}:${info.ino}:${info.mtimeMs}:${info.ctimeMs}:${info.size}` : "-";
+  } catch {
+    return "?";
+  }
+};
+
+/** The last accounts read, with the four files' identities then. */
+const known = new Map<string, { key: string; accounts: Accounts }>();
+
+/**
+ * The host's accounts as they are now (users and ranges come and go while the service runs): read again whenever
+ * one of the files changed, else the last read; every owner check of every pass asks. Each file is read bounded and
+ * without following a link; an unreadable one counts as empty (no ranges: nobody's subordinates).
+ */
 export function loadAccounts(root = ""): Accounts {
+  const key = ACCOUNT_FILES.map((f) => identity(`${root}${f}`)).join("|");
+  const hit = known.get(root);
+  if (hit?.key === key && !key.includes("?")) return hit.accounts;
   const read = (path: string) => {
     const result = readRegularFile(`${root}${path}`, 4 * 1024 * 1024);
     return result.ok ? result.text : "";
   };
-  return accountsFrom(read("/etc/passwd"), read("/etc/group"));
+  const accounts = accountsFrom({ passwd: read("/etc/passwd"), group: read("/etc/group"), subuid: read("/etc/subuid"), subgid: read("/etc/subgid") });
+  known.set(root, { key, accounts });
+  return accounts;
 }

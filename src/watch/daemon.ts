@@ -85,7 +85,7 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
     async start() {
       await reloads.resume();
       // A writer killed mid-write (SIGKILL, power loss) leaves its temp file: ours, by name, removed before we start.
-      const leftovers = await removeLeftoverTemps(config, deps.run).catch(() => []);
+      const leftovers = await removeLeftoverTemps(config).catch(() => []);
       if (leftovers.length) logger.info(`removed ${leftovers.length} temp file(s) an earlier run left behind: ${leftovers.join(", ")}`);
       await service.start();
       refresh.start();

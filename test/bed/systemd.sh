@@ -15,7 +15,10 @@
 #   systemd-machines/NAME/{root,upper,work,console.log,nspawn.pid,pid,mode}
 # Environment: SYSTEMD_BED_BOOT_TIMEOUT (s, default 120), SYSTEMD_BED_STOP_TIMEOUT (s, default 30),
 #   SYSTEMD_BED_COPY=1 (copy the root with cp -a instead of an overlay mount),
-#   SYSTEMD_BED_OWNER_PID=PID (boot: a detached watcher stops the container once process PID is gone).
+#   SYSTEMD_BED_OWNER_PID=PID (boot: a detached watcher stops the container once process PID is gone),
+#   SYSTEMD_BED_FLAVOUR=containers (prepare/boot: Debian trixie with rootless Podman 5 (Quadlet), Docker and
+#   Compose v2, cached in systemd-root-containers/; booted with a cgroup v2 tree of its own, keyctl and bpf allowed,
+#   which runc and crun need; see "containers flavour" below).
 # Progress and timings go to stderr; only the requested value goes to stdout.
 set -euo pipefail
 
@@ -25,8 +28,19 @@ BASE="$CACHE/systemd-root"
 MACHINES="$CACHE/systemd-machines"
 SUITE=bookworm
 INCLUDE=systemd,systemd-sysv,dbus,libpam-systemd,dbus-user-session
+FLAVOUR="${SYSTEMD_BED_FLAVOUR:-}"
+case "$FLAVOUR" in
+  "") ;;
+  containers)
+    # Debian 13: podman 5.4 with its Quadlet generator, docker.io 26 with the compose plugin 2.26.
+    BASE="$CACHE/systemd-root-containers"
+    SUITE=trixie
+    INCLUDE="$INCLUDE,podman,uidmap,slirp4netns,passt,docker.io,docker-cli,docker-compose,tini,busybox-static"
+    ;;
+  *) echo "systemd-bed: FAILED: unknown SYSTEMD_BED_FLAVOUR '$FLAVOUR' (known: containers)" >&2; exit 2 ;;
+esac
 # Bump when the root's recipe changes: a root with another stamp is rebuilt.
-STAMP="oauth-sync-testbed systemd-root v2 $SUITE minbase $INCLUDE"
+STAMP="oauth-sync-testbed systemd-root v2 $SUITE minbase $INCLUDE${FLAVOUR:+ $FLAVOUR-v1}"
 BOOT_TIMEOUT="${SYSTEMD_BED_BOOT_TIMEOUT:-120}"
 STOP_TIMEOUT="${SYSTEMD_BED_STOP_TIMEOUT:-30}"
 INSIDE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -66,13 +80,51 @@ remove_tree() {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# containers flavour: what an nspawn container on this kind of host needs for Docker and rootless Podman. The host's
+# cgroup v1 controllers are read-only in there, so the container gets a cgroup v2 tree without controllers (no pids
+# limit can be set: podman's default limit is turned off); no overlay on the overlay root and no /dev/fuse: the vfs
+# storage driver; no network but loopback: slirp4netns (pasta wants a route to copy); /dev/net/tun usable by users.
+containers_root() {
+  local root="$1"
+  mkdir -p "$root/etc/containers" "$root/etc/docker" "$root/etc/tmpfiles.d"
+  printf '[storage]\ndriver = "vfs"\n' >"$root/etc/containers/storage.conf"
+  printf '[containers]\npids_limit = 0\n\n[network]\ndefault_rootless_network_cmd = "slirp4netns"\n' >"$root/etc/containers/containers.conf"
+  printf '{ "storage-driver": "vfs" }\n' >"$root/etc/docker/daemon.json"
+  echo 'z /dev/net/tun 0666 - - -' >"$root/etc/tmpfiles.d/oauth-sync-bed-tun.conf"
+  # No user gets a subordinate range by default: each test writes the ranges it means.
+  sed -i -e 's/^#\?SUB_UID_COUNT.*/SUB_UID_COUNT 0/' -e 's/^#\?SUB_GID_COUNT.*/SUB_GID_COUNT 0/' "$root/etc/login.defs"
+  grep -q '^SUB_UID_COUNT 0' "$root/etc/login.defs" || echo 'SUB_UID_COUNT 0' >>"$root/etc/login.defs"
+  grep -q '^SUB_GID_COUNT 0' "$root/etc/login.defs" || echo 'SUB_GID_COUNT 0' >>"$root/etc/login.defs"
+}
+
+# The cgroup v2 directory a containers-flavour machine runs in (its own, so two machines never share `payload`).
+machine_cgroup() { echo "/sys/fs/cgroup/unified/oauth-sync-bed-$1"; }
+
+# Removes the machine's cgroup tree (deepest first). Anything still in it (a container whose nspawn died early) is
+# killed first: the tree is this machine's alone.
+remove_cgroup() {
+  local cg="$(machine_cgroup "$1")" i
+  if [ -e "$cg/cgroup.kill" ] && grep -q '^populated 1' "$cg/cgroup.events" 2>/dev/null; then
+    log "$1: processes left in $cg: killed"
+    echo 1 >"$cg/cgroup.kill"
+    for i in $(seq 50); do grep -q '^populated 0' "$cg/cgroup.events" && break; sleep 0.1; done
+  fi
+  for cg in "$(machine_cgroup "$1")" "/sys/fs/cgroup/systemd/oauth-sync-bed-$1"; do
+    [ -d "$cg" ] || continue
+    find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    [ -d "$cg" ] && log "$1: cgroup $cg still busy, left in place"
+  done
+  return 0
+}
+
+# ---------------------------------------------------------------------------------------------------------
 prepare() {
   [ "$(id -u)" = 0 ] || die "must run as root (apt, debootstrap, nspawn)"
   mkdir -p "$CACHE" "$MACHINES" || die "cannot create the cache folder $CACHE"
   local t
   # Held only for the duration of prepare (fd 8 is closed again before anything is started in the background).
-  exec 8>"$CACHE/systemd.lock"
-  flock -w 1800 8 || die "could not lock $CACHE/systemd.lock within 1800s"
+  exec 8>"$CACHE/systemd${FLAVOUR:+-$FLAVOUR}.lock"
+  flock -w 1800 8 || die "could not lock $CACHE/systemd${FLAVOUR:+-$FLAVOUR}.lock within 1800s"
 
   t=$(now)
   local missing=()
@@ -100,12 +152,12 @@ prepare() {
   else
     # Leftovers of an interrupted build are never reused.
     local leftover
-    for leftover in "$CACHE"/systemd-root.tmp.* "$CACHE"/systemd-root.old.*; do
+    for leftover in "$BASE".tmp.* "$BASE".old.*; do
       [ -e "$leftover" ] || continue
       log "removing the unfinished $leftover"
       remove_tree "$leftover"
     done
-    local tmp="$CACHE/systemd-root.tmp.$$" mirror
+    local tmp="$BASE.tmp.$$" mirror
     mirror=$(debian_mirror)
     log "debootstrap --variant=minbase --include=$INCLUDE $SUITE $tmp $mirror (about a minute)"
     if ! debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$tmp" "$mirror" >"$CACHE/debootstrap.log" 2>&1; then
@@ -124,10 +176,11 @@ prepare() {
     rm -f "$tmp/etc/hostname"
     printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$tmp/etc/hosts"
     rm -rf "$tmp/var/cache/apt/archives/"*.deb
+    [ "$FLAVOUR" = containers ] && containers_root "$tmp"
     echo "$STAMP" >"$tmp/.testbed-stamp"
-    if [ -e "$BASE" ]; then mv "$BASE" "$CACHE/systemd-root.old.$$"; fi
+    if [ -e "$BASE" ]; then mv "$BASE" "$BASE.old.$$"; fi
     mv "$tmp" "$BASE"
-    remove_tree "$CACHE/systemd-root.old.$$"
+    remove_tree "$BASE.old.$$"
     log "root built at $BASE ($(du -sh "$BASE" 2>/dev/null | cut -f1), $(took "$t"))"
   fi
   exec 8>&-
@@ -168,16 +221,36 @@ boot() {
   t=$(now)
   # setsid: its own session, so a test runner killing its process group does not take the container down
   # half-way; the lock descriptors are closed so the container never holds them.
-  setsid systemd-nspawn -D "$dir/root" -b --register=no --keep-unit --private-network -q -M "$name" \
-    </dev/null >"$dir/console.log" 2>&1 8>&- 9>&- &
+  echo "$FLAVOUR" >"$dir/flavour"
+  if [ "$FLAVOUR" = containers ]; then
+    [ -d /sys/fs/cgroup/unified ] || [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || die "no cgroup v2 hierarchy on this host"
+    local cg="" extra=(--system-call-filter="add_key keyctl request_key bpf")
+    if [ -d /sys/fs/cgroup/unified ]; then
+      # A hybrid host: nspawn would make its payload cgroup at the unified root, shared by every such machine.
+      cg=$(machine_cgroup "$name")
+      mkdir -p "$cg"
+    fi
+    setsid env SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 CG="$cg" bash -c '[ -z "$CG" ] || echo $$ >"$CG/cgroup.procs"; exec "$@"' nspawn \
+      systemd-nspawn -D "$dir/root" -b --register=no --keep-unit --private-network -q -M "$name" "${extra[@]}" \
+      </dev/null >"$dir/console.log" 2>&1 8>&- 9>&- &
+  else
+    setsid systemd-nspawn -D "$dir/root" -b --register=no --keep-unit --private-network -q -M "$name" \
+      </dev/null >"$dir/console.log" 2>&1 8>&- 9>&- &
+  fi
   nspawn=$!
   echo "$nspawn" >"$dir/nspawn.pid"
 
   # PID 1 of the container: the child of nspawn once it has exec'd systemd.
   local deadline=$((SECONDS + BOOT_TIMEOUT))
   pid=""
-  # The background child is bash, then setsid, until it has exec'd nspawn.
-  while alive_as "$nspawn" bash || alive_as "$nspawn" setsid; do sleep 0.02; done
+  # The background child is bash, then setsid (and for the containers flavour env and bash), until it has exec'd nspawn.
+  # (Its name read once per look: env → bash → systemd-nspawn may change it between two reads.)
+  while :; do
+    case "$(cat "/proc/$nspawn/comm" 2>/dev/null)" in
+      bash | setsid | env) sleep 0.02 ;;
+      *) break ;;
+    esac
+  done
   while :; do
     if ! is_nspawn "$nspawn"; then
       echo "---- $dir/console.log ----" >&2
@@ -243,7 +316,7 @@ resolve_pid() {
 }
 
 exec_in() {
-  local pid
+  local pid name="$1"
   pid=$(resolve_pid "$1")
   shift
   [ "$#" -gt 0 ] || die "exec: no command"
@@ -252,6 +325,10 @@ exec_in() {
   local ns
   ns=$(readlink "/proc/$pid/ns/pid" 2>/dev/null) || die "exec: cannot read the PID namespace of process $pid"
   [ "$ns" != "$(readlink /proc/self/ns/pid)" ] || die "exec: process $pid is not in a container"
+  # A containers-flavour machine's logind (linger, user managers) only knows callers inside its cgroup tree.
+  if [[ ! "$name" =~ ^[0-9]+$ ]] && [ "$(cat "$MACHINES/$name/flavour" 2>/dev/null)" = containers ] && [ -d "$(machine_cgroup "$name")/payload" ]; then
+    echo $$ >"$(machine_cgroup "$name")/payload/cgroup.procs"
+  fi
   # A clean environment: the host's PATH and variables mean nothing in there. VAR=value words before the
   # command are passed through by env.
   exec nsenter -t "$pid" -a -- env -i PATH="$INSIDE_PATH" HOME=/root LANG=C.UTF-8 TERM=dumb "$@"
@@ -287,6 +364,7 @@ stop() {
     local deadline=$((SECONDS + 10))
     while alive_as "$pid1" systemd && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
   fi
+  if [ "$(cat "$dir/flavour" 2>/dev/null)" = containers ]; then remove_cgroup "$name"; fi
   if mountpoint -q "$dir/root"; then
     umount "$dir/root" 2>/dev/null || umount -l "$dir/root" || die "could not unmount $dir/root"
   fi

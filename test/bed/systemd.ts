@@ -12,7 +12,7 @@
  * stopped by a detached watcher within about a second of the test process ending (bun test emits no
  * process "exit" event, so an exit hook would not do).
  */
-import { chmodSync, cpSync, mkdirSync, statSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 export const SYSTEMD_BED_SCRIPT = join(import.meta.dir, "systemd.sh");
@@ -83,21 +83,30 @@ async function script(args: string[], echo = false, env: Record<string, string> 
   return result.stdout.trim();
 }
 
-let prepared: Promise<void> | undefined;
+/**
+ * The root a container boots: Debian bookworm minbase with systemd (default), or `containers`: Debian trixie with
+ * rootless Podman 5 (Quadlet), Docker and Compose v2 working inside (see systemd.sh).
+ */
+export type SystemdFlavour = "default" | "containers";
 
-/** Installs the tools and builds the cached root, once per process (progress shown on stderr). */
-export function prepareSystemd(): Promise<void> {
-  prepared ??= script(["prepare"], true).then(() => undefined);
-  return prepared;
+const prepared = new Map<SystemdFlavour, Promise<void>>();
+const flavourEnv = (flavour: SystemdFlavour): Record<string, string> => (flavour === "default" ? {} : { SYSTEMD_BED_FLAVOUR: flavour });
+
+/** Installs the tools and builds the cached root, once per process and flavour (progress shown on stderr). */
+export function prepareSystemd(flavour: SystemdFlavour = "default"): Promise<void> {
+  let done = prepared.get(flavour);
+  if (!done) prepared.set(flavour, (done = script(["prepare"], true, flavourEnv(flavour)).then(() => undefined)));
+  return done;
 }
 
 /** Boots a fresh container named `name` (letters, digits, . _ -) and waits until systemd is running. */
-export async function bootSystemd(name: string): Promise<SystemdContainer> {
-  await prepareSystemd();
+export async function bootSystemd(name: string, options: { flavour?: SystemdFlavour } = {}): Promise<SystemdContainer> {
+  const flavour = options.flavour ?? "default";
+  await prepareSystemd(flavour);
   let pid: number;
   let root: string;
   try {
-    pid = Number(await script(["boot", name], false, { SYSTEMD_BED_OWNER_PID: String(process.pid) }));
+    pid = Number(await script(["boot", name], false, { SYSTEMD_BED_OWNER_PID: String(process.pid), ...flavourEnv(flavour) }));
     if (!Number.isInteger(pid) || pid <= 1) throw new Error(`systemd.sh boot ${name} printed no PID`);
     root = await script(["root", name]);
   } catch (error) {
@@ -113,10 +122,11 @@ export async function bootSystemd(name: string): Promise<SystemdContainer> {
     exec(cmd, options = {}) {
       if (stopped) return Promise.reject(new Error(`container ${name} is stopped`));
       const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
-      return run(
-        ["nsenter", "-t", String(pid), "-a", "--", "env", "-i", `PATH=${INSIDE_PATH}`, "HOME=/root", "LANG=C.UTF-8", "TERM=dumb", ...env, ...cmd],
-        { stdin: options.stdin, timeoutMs: options.timeoutMs ?? 120_000 },
-      );
+      const enter = ["nsenter", "-t", String(pid), "-a", "--", "env", "-i", `PATH=${INSIDE_PATH}`, "HOME=/root", "LANG=C.UTF-8", "TERM=dumb", ...env, ...cmd];
+      // A containers-flavour machine's logind (linger, user managers) only knows callers inside its cgroup tree.
+      const cgroup = `/sys/fs/cgroup/unified/oauth-sync-bed-${name}/payload`;
+      const argv = flavour === "containers" && existsSync(cgroup) ? ["sh", "-c", `echo $$ > ${cgroup}/cgroup.procs && exec "$@"`, "sh", ...enter] : enter;
+      return run(argv, { stdin: options.stdin, timeoutMs: options.timeoutMs ?? 120_000 });
     },
     async copyIn(hostPath, pathInside) {
       if (!pathInside.startsWith("/")) throw new Error(`copyIn: ${pathInside} is not an absolute path inside the container`);

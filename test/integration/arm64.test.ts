@@ -50,7 +50,8 @@ describe("the arm64 build under qemu-aarch64", () => {
     expect(readFileSync(binary).readUInt16LE(18)).toBe(EM_AARCH64);
     const { code, stdout, stderr } = await qemu(["--version"]);
     expect(code, stderr).toBe(0);
-    expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
+    expect(stdout.trim()).toStartWith(`oauth-sync ${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version} (`);
+    expect(stdout).toContain(", aarch64-linux-gnu, glibc, bun ");
   }, 120_000);
 
   test("runs on the cross libc alone, whatever the machine has at /lib/ld-linux-aarch64.so.1", async () => {

@@ -6,11 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
+import { fingerprint } from "../../src/log/redact.ts";
 import { encodeTokenMessage } from "../../src/push/message.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
+import { aptEnsure } from "../support/apt.ts";
 import { requireBinary } from "../support/binary.ts";
 import { createTempUser, tempUserName, type TempUser } from "../support/users.ts";
 import { waitUntil } from "../support/wait.ts";
@@ -340,6 +342,252 @@ describe("attacks on the programs oauth-sync runs", () => {
   });
 });
 
+/** Compiles one of test/support/attacker/*.c with the machine's gcc into base/bin, where every user may run it. */
+function compileAttacker(name: string): string {
+  aptEnsure({ "/usr/bin/gcc": "gcc", "/usr/include/stdio.h": "libc6-dev" });
+  const out = join(base, "bin", name);
+  const built = spawnSync("gcc", ["-O2", "-Wall", "-o", out, join(import.meta.dir, "../support/attacker", `${name}.c`)], { encoding: "utf8" });
+  if (built.status !== 0) throw new Error(`gcc ${name}.c: ${built.stderr}`);
+  return out;
+}
+
+/**
+ * Starts an attacker program as mallory, with `caps` (setpriv's form: "+sys_ptrace,+dac_read_search") as ambient
+ * capabilities if given; `stop()` ends it and resolves with what it printed. The capabilities stand for a host where
+ * the owner can read a process of its own uid after all (fs.suid_dumpable=1): the programs themselves touch only
+ * processes of their own uid, and running this test's copy of the binary.
+ */
+function startAttacker(program: string, caps?: string) {
+  const stopFile = join(base, "log", `stop-${Math.random().toString(36).slice(2)}`);
+  const granted = caps ? ["--inh-caps", caps, "--ambient-caps", caps] : [];
+  const child = spawn("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...granted, program, "120", stopFile, bin]);
+  let output = "";
+  child.stdout.on("data", (c) => (output += c));
+  child.stderr.on("data", (c) => (output += c));
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  return {
+    printed: () => output,
+    async stop(): Promise<string> {
+      writeFileSync(stopFile, "");
+      await Promise.race([exited, Bun.sleep(10_000).then(() => child.kill("SIGKILL"))]);
+      return output;
+    },
+  };
+}
+
+/** snoop's last line: how often it reached a worker's stdin and memory, and which tokens it saw there. */
+function snoopSummary(output: string) {
+  const m = /SUMMARY stdin (\d+)\/(\d+) memory (\d+)\/(\d+) refresh (\d+) access (\d+)/.exec(output);
+  if (!m) throw new Error(`snoop printed no summary: ${output}`);
+  const [stdinGot, stdinTried, memGot, memTried, refresh, access] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  return { stdinGot, stdinTried, memGot, memTried, refresh, access };
+}
+
+/**
+ * A cgroup with a task and a memory limit, like the unit's TasksMax and MemoryMax: cgroup v2 where the pids
+ * controller is there, else v1's pids and memory hierarchies (a hybrid host). Remove it when done.
+ */
+function makeCgroup(name: string, pidsMax: number, memoryMax: number) {
+  const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers") && readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8").split(/\s+/).includes("pids");
+  const pidsDir = v2 ? `/sys/fs/cgroup/${name}` : `/sys/fs/cgroup/pids/${name}`;
+  const memDir = v2 ? pidsDir : `/sys/fs/cgroup/memory/${name}`;
+  if (v2) writeFileSync("/sys/fs/cgroup/cgroup.subtree_control", "+pids +memory");
+  for (const dir of new Set([pidsDir, memDir])) mkdirSync(dir);
+  writeFileSync(join(pidsDir, "pids.max"), String(pidsMax));
+  writeFileSync(join(memDir, v2 ? "memory.max" : "memory.limit_in_bytes"), String(memoryMax));
+  const read = (dir: string, file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), "utf8").trim() : "");
+  return {
+    /** The command, started by a shell that first moves itself into the cgroup. */
+    async run(argv: string[], timeoutMs = 120_000) {
+      const join2 = [...new Set([pidsDir, memDir])].map((d) => `echo $$ > ${d}/cgroup.procs`).join(" && ");
+      const child = spawn("sh", ["-c", `${join2} && exec "$0" "$@"`, ...argv], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+      let output = "";
+      child.stdout.on("data", (c) => (output += c));
+      child.stderr.on("data", (c) => (output += c));
+      let peakSeen = 0;
+      const sampler = setInterval(() => (peakSeen = Math.max(peakSeen, Number(read(pidsDir, "pids.current") || 0))), 5);
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.on("exit", (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      clearInterval(sampler);
+      return { code, output, peakSeen };
+    },
+    usage() {
+      const refused = Number(/max (\d+)/.exec(read(pidsDir, "pids.events"))?.[1] ?? 0);
+      const memoryPeak = Number(read(memDir, v2 ? "memory.peak" : "memory.max_usage_in_bytes") || 0);
+      return { pidsPeak: Number(read(pidsDir, "pids.peak") || 0), refused, memoryPeak };
+    },
+    async remove() {
+      for (const dir of new Set([pidsDir, memDir])) {
+        const deadline = Date.now() + 10_000;
+        while (read(dir, "cgroup.procs") !== "" && Date.now() < deadline) await Bun.sleep(50); // workers leave when their parent has gone
+        for (const pid of read(dir, "cgroup.procs").split("\n").filter(Boolean)) spawnSync("kill", ["-9", pid]);
+        for (let i = 0; i < 50 && existsSync(dir); i++) {
+          try {
+            rmdirSync(dir);
+          } catch {
+            await Bun.sleep(50);
+          }
+        }
+      }
+    },
+  };
+}
+
+describe("attacks on the worker that acts as a place's owner", () => {
+  attack("the owner reading the worker's stdin (pidfd_getfd + MSG_PEEK) and memory during many syncs finds no refresh token", async () => {
+    const snoop = compileAttacker("snoop");
+    const dir = join(base, "mallory/snoop");
+    asMallory(`mkdir -p ${dir}/agents/main/agent ${dir}/agents/oauth/agent`);
+    const tokenForms = [
+      { kind: "env-file", path: `${dir}/.env` },
+      { kind: "openclaw-auth-profiles", path: `${dir}/agents/main/agent/auth-profiles.json` },
+    ];
+    let expiresAt = Date.now() + 8 * HOUR;
+    const syncs = async (targets: unknown[]) => {
+      const config = writeConfig("snoop", { credentials: rootCredentials(fakeToken(), expiresAt), targets });
+      for (let i = 0; i < 15; i++) {
+        rootCredentials(fakeToken(), (expiresAt += 1000)); // a new refresh token each time, too
+        const result = await oauthSync(["sync", "--config", config]);
+        expect(result.output).toContain("updated to token");
+        expect(result.code).toBe(0);
+      }
+    };
+    // Even reading every process of its uid (ptrace rights, and /proc's files of a non-dumpable process), the owner of
+    // token-form targets finds the access token it is being given, and never the refresh token: it was never sent.
+    const privileged = startAttacker(snoop, "+sys_ptrace,+dac_read_search");
+    await Bun.sleep(200);
+    await syncs(tokenForms);
+    const read = snoopSummary(await privileged.stop());
+    expect(read.stdinGot + read.memGot).toBeGreaterThan(0);
+    expect(read.access).toBeGreaterThan(0);
+    expect(read.refresh).toBe(0);
+    // As a plain user, against an oauth profile whose request does carry the refresh token: the worker is not
+    // dumpable, so neither its stdin nor its memory is to be had.
+    const plain = startAttacker(snoop);
+    await Bun.sleep(200);
+    await syncs([...tokenForms, { kind: "openclaw-auth-profiles", credentialType: "oauth", path: `${dir}/agents/oauth/agent/auth-profiles.json` }]);
+    const denied = snoopSummary(await plain.stop());
+    expect(denied.stdinTried + denied.memTried).toBeGreaterThan(0);
+    expect(denied.stdinGot + denied.memGot).toBe(0);
+    expect(denied.refresh).toBe(0);
+  }, 180_000);
+
+  attack("a forged answer (every id \"written\", a newline, a fake root line) fails only that owner's targets and is never recorded as written", async () => {
+    const forge = compileAttacker("forge");
+    const locked = join(base, "mallory/forged/locked");
+    asMallory(`mkdir -p ${locked} && chmod 500 ${locked}`); // the worker cannot write there: every "written" is a lie
+    const other = join(base, "container-forged");
+    mkdirSync(other, { mode: 0o755 });
+    chownSync(other, CONTAINER_UID, CONTAINER_UID);
+    const targets = [{ kind: "env-file", path: join(locked, ".env") }, { kind: "env-file", path: join(other, ".env") }, { kind: "env-file", path: join(base, "root/targets/forged.env") }];
+    const config = writeConfig("forged", { credentials: rootCredentials(), targets });
+    const forger = startAttacker(forge, "+sys_ptrace");
+    await Bun.sleep(200);
+    const outputs: string[] = [];
+    // At least 10 syncs, and on until a forged line has reached root (a worker lives only for its sync: the forger may
+    // miss it, or reach it after its last answer).
+    const reachedRoot = () => /answered garbage|spoke out of turn|does not hold the token/.test(outputs.join(""));
+    for (let i = 0; i < 10 || (!reachedRoot() && i < 60); i++) {
+      const token = fakeToken();
+      rootCredentials(token, Date.now() + 8 * HOUR + i * 1000);
+      const result = await oauthSync(["sync", "--config", config]);
+      outputs.push(result.output);
+      expect(result.code).toBe(1);
+      expect(result.output).toMatch(new RegExp(`locked/\\.env: (acting as|cannot act as|cannot write)`));
+      expect(result.output).not.toMatch(/locked\/\.env: updated/);
+      for (const honest of [join(other, ".env"), join(base, "root/targets/forged.env")]) expect(readFileSync(honest, "utf8")).toContain(token);
+      const state = JSON.parse(readFileSync(join(base, "root/state/forged/state.json"), "utf8"));
+      expect(state.targets[`env-file:${join(locked, ".env")}`]?.fingerprint).toBeUndefined();
+      expect(state.targets[`env-file:${join(other, ".env")}`]?.fingerprint).toBe(fingerprint(token));
+    }
+    const printed = outputs.join("");
+    expect(printed).not.toMatch(/^\[error\] (oauth-sync: root login expired|FORGED-RAW-LINE)/m);
+    expect(printed).not.toContain("\x1b]52");
+    expect(existsSync(join(locked, ".env"))).toBe(false);
+    const forged = await forger.stop();
+    expect(Number(/SUMMARY reached (\d+)/.exec(forged)?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(reachedRoot()).toBe(true); // forged lines did reach root
+  }, 120_000);
+
+  attack("the owner stopping its worker (SIGSTOP) costs that owner's targets one timeout, not one each, and no one else's", async () => {
+    const dir = join(base, "mallory/stopped");
+    asMallory(`for i in 1 2 3 4 5; do mkdir -p ${dir}/agents/a$i/agent; done`);
+    const other = join(base, "container-stopped");
+    mkdirSync(other, { mode: 0o755 });
+    chownSync(other, CONTAINER_UID, CONTAINER_UID);
+    const own = [1, 2, 3, 4, 5].map((i) => `${dir}/agents/a${i}/agent/auth-profiles.json`);
+    const honest = [join(other, ".env"), join(base, "root/targets/stopped.env")];
+    const targets = [...own.map((path) => ({ kind: "openclaw-auth-profiles", path })), ...honest.map((path) => ({ kind: "env-file", path }))];
+    let expiresAt = Date.now() + 8 * HOUR;
+    const first = fakeToken();
+    const config = writeConfig("stopped", { credentials: rootCredentials(first, expiresAt), targets });
+    const watch = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
+    let output = "";
+    watch.stdout.on("data", (c) => (output += c));
+    watch.stderr.on("data", (c) => (output += c));
+    const holds = (paths: string[], token: string) => paths.every((p) => existsSync(p) && readFileSync(p, "utf8").includes(token));
+    const until = async (done: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!done() && Date.now() < deadline) await Bun.sleep(50);
+      return done();
+    };
+    try {
+      expect(await until(() => holds([...own, ...honest], first), 15_000)).toBe(true);
+      const worker = spawnSync("pgrep", ["-u", String(uid), "-P", String(watch.pid), "-f", "__as-owner"], { encoding: "utf8" }).stdout.trim();
+      expect(worker).toMatch(/^\d+$/);
+      asMallory(`kill -STOP ${worker}`); // its own process: the owner may signal it
+      const second = fakeToken();
+      const rotated = Date.now();
+      rootCredentials(second, (expiresAt += 1000));
+      expect(await until(() => holds(honest, second), 10_000)).toBe(true); // no one else waits for it
+      // Each of the owner's five targets reports the stopped worker (the requests under way time out together, any
+      // still queued are not tried), all within one timeout, not five in a row.
+      const reported = () => own.every((path) => output.split("\n").some((line) => line.includes(path) && /timed out after 30 s/.test(line)));
+      expect(await until(reported, 50_000)).toBe(true);
+      expect(Date.now() - rotated).toBeLessThan(45_000);
+      const third = fakeToken();
+      rootCredentials(third, (expiresAt += 1000));
+      expect(await until(() => holds([...own, ...honest], third), 15_000)).toBe(true); // a new worker for the next pass
+    } finally {
+      watch.kill("SIGTERM");
+      spawnSync("pkill", ["-KILL", "-u", String(uid), "-f", `${bin} __as-owner`]);
+    }
+  }, 120_000);
+
+  attack("100 agent targets of one user beside a second user's target, in a cgroup with pids.max=128: the second user's target is synced, memory stays bounded", async () => {
+    const flood = join(base, "mallory/flood");
+    asMallory(`for i in $(seq 1 100); do mkdir -p ${flood}/agents/a$i/agent; done`);
+    const second = join(base, "container-flood");
+    mkdirSync(second, { mode: 0o755 });
+    chownSync(second, CONTAINER_UID, CONTAINER_UID);
+    const token = fakeToken();
+    const targets = [
+      ...Array.from({ length: 100 }, (_, i) => ({ kind: "openclaw-auth-profiles", path: `${flood}/agents/a${i + 1}/agent/auth-profiles.json` })),
+      { kind: "env-file", path: join(second, ".env") },
+    ];
+    const config = writeConfig("flood", { credentials: rootCredentials(token), targets });
+    const cgroup = makeCgroup(`oauth-sync-attacks-${process.pid}-${Date.now().toString(36)}`, 128, 1024 ** 3);
+    try {
+      const result = await cgroup.run([bin, "sync", "--config", config]);
+      const usage = cgroup.usage();
+      console.log(`flood: exit ${result.code}, tasks peak ${usage.pidsPeak || result.peakSeen} (sampled ${result.peakSeen}), forks refused ${usage.refused}, memory peak ${(usage.memoryPeak / 2 ** 20).toFixed(0)} MiB`);
+      expect({ code: result.code, output: result.output }).toEqual({ code: 0, output: expect.any(String) }); // the output, if not
+      expect(readFileSync(join(second, ".env"), "utf8")).toContain(token);
+      expect(result.output).not.toContain("no complete message");
+      expect(readdirSync(`${flood}/agents`).every((a) => readFileSync(`${flood}/agents/${a}/agent/auth-profiles.json`, "utf8").includes(token))).toBe(true);
+      expect(usage.refused).toBe(0);
+      expect(usage.memoryPeak).toBeLessThan(512 * 2 ** 20);
+    } finally {
+      await cgroup.remove();
+    }
+  }, 180_000);
+});
+
 /**
  * Text from the other side: an agent controls its container's log (quoted when a reload fails), a user's own
  * `openclaw` output (quoted when it fails) and its agent directory names (paths in targets, install's detection).
@@ -655,7 +903,7 @@ describe("attacks with text, in the journal (a booted systemd, the installed ser
       .split("\n")
       .map((line) => JSON.parse(line) as { MESSAGE: unknown; PRIORITY: string });
     expect(entries.length).toBeGreaterThan(3);
-    const priorities: Record<string, string> = { error: "3", warn: "4", info: "6", success: "6", debug: "7" };
+    const priorities: Record<string, string> = { error: "3", warn: "4", info: "6", success: "5", debug: "7" };
     for (const entry of entries) {
       // journalctl shows a message with control characters or invalid UTF-8 as an array of bytes.
       expect(typeof entry.MESSAGE).toBe("string");

@@ -20,13 +20,18 @@ async function shell(argv: string[], cwd = dir) {
   return stdout;
 }
 
-/** The verbs and flags as citty's own help shows them. */
+/** The verbs and flags as the binary's own help shows them (`--[no-]sync` is both forms). */
 async function helpOf(words: string[]) {
   const { stdout } = await run([...words, "--help"]);
-  const commands = stdout.split(/^COMMANDS$/m)[1]?.split(/^Use /m)[0] ?? "";
+  const commands = stdout.split(/^Commands:$/m)[1]?.split(/^\S/m)[0] ?? "";
+  const options = stdout.split(/^Options:$/m)[1]?.split(/^\S/m)[0] ?? "";
+  // Only the flag column: two spaces, then the flags up to the gap before the description.
+  const labels = [...options.matchAll(/^ {2}(\S.*?)(?: {2,}|$)/gm)].map((m) => m[1]!);
   return {
-    verbs: [...commands.matchAll(/^\s+([a-z-]+)\s{2,}/gm)].map((m) => m[1]!).sort(),
-    flags: [...(stdout.split(/^OPTIONS$/m)[1] ?? "").matchAll(/(?<![\w-])(--?[a-z][a-z-]*)/g)].map((m) => m[1]!),
+    verbs: [...commands.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!).sort(),
+    flags: labels.flatMap((label) =>
+      [...label.matchAll(/(?<![\w-])(--?)(\[no-\])?([a-zA-Z][a-z-]*)/g)].flatMap(([, dashes, no, name]) => (no ? [`--${name}`, `--no-${name}`] : [`${dashes}${name}`])),
+    ),
   };
 }
 

@@ -148,7 +148,7 @@ describe("install --dry-run --yes on OpenClaw's own layouts", () => {
     const dry = await dryRun(home, "--openclaw-dir", join(home, ".openclaw"));
     expect(dry.code, dry.output).toBe(0);
     expect(dry.stdout).toContain("Podman Quadlet, container openclaw");
-    expect(dry.config.targets[0]).toMatchObject({ kind: "openclaw-cli", command: ["podman", "exec", "-i", "openclaw", "openclaw"], agent: "main" });
+    expect(dry.config.targets[0]).toMatchObject({ kind: "openclaw-cli", command: ["podman", "exec", "-i", "openclaw", "node", "dist/index.js"], agent: "main" });
     expect(dry.config.gateway).toEqual({ kind: "systemd", unit: "openclaw.service", user: "dave" });
   }, 120_000);
 

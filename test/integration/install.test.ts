@@ -59,7 +59,7 @@ describe("oauth-sync install in a booted systemd", () => {
     const result = await box.exec(["/root/oauth-sync", "install", "--config", "/root/config.json", "--yes"]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(await sh("stat -c %a /etc/oauth-sync/config.json")).toBe("600");
-    expect(await sh("/usr/local/bin/oauth-sync --version")).toBe(JSON.parse(await readFile(join(import.meta.dir, "../../package.json"), "utf8")).version);
+    expect(JSON.parse(await sh("/usr/local/bin/oauth-sync --version --json")).version).toBe(JSON.parse(await readFile(join(import.meta.dir, "../../package.json"), "utf8")).version);
     expect(await sh("systemctl is-active oauth-sync.service")).toBe("active");
     expect(await sh("systemctl is-enabled oauth-sync.service oauth-sync-check.timer")).toBe("enabled\nenabled");
     expect(await sh("systemctl is-active oauth-sync-check.timer")).toBe("active");
@@ -103,7 +103,7 @@ describe("oauth-sync install in a booted systemd", () => {
     const result = await box.exec(["/root/upgrade/oauth-sync", "install", "--config", "/root/config.json", "--yes"]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain("restarted: oauth-sync.service");
-    expect(await sh("/usr/local/bin/oauth-sync --version")).toBe("9.9.9-upgrade");
+    expect(JSON.parse(await sh("/usr/local/bin/oauth-sync --version --json")).version).toBe("9.9.9-upgrade");
     expect(await mainPid()).not.toBe(pid);
     const token = fakeToken();
     await rotateInside(token, Date.now() + 10 * HOUR);

@@ -54,7 +54,8 @@ describe("the x64 musl build in a musl-only root", () => {
     expect(existsSync(join(sysroot, "lib64"))).toBe(false);
     const { code, stdout, stderr } = await inRoot(["--version"]);
     expect(code, stderr).toBe(0);
-    expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
+    expect(stdout.trim()).toStartWith(`oauth-sync ${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version} (`);
+    expect(stdout).toContain(", x86_64-linux-musl, musl, bun ");
   }, 120_000);
 
   test("config check accepts a good config and explains a bad one", async () => {

@@ -77,7 +77,7 @@ describe("bun build.ts --all", () => {
     }
     // The host's own build runs.
     const host = Bun.spawnSync([join(dir, "oauth-sync-linux-x64"), "--version"]);
-    expect(host.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(host.stdout.toString().trim()).toMatch(/^oauth-sync \d+\.\d+\.\d+ \(commit .*, x86_64-linux-gnu, glibc, bun /);
   }, 60_000);
 
   test("each binary also ships as a smaller .tar.xz holding only `oauth-sync`, the same bytes, executable; all in SHA256SUMS", () => {
@@ -135,7 +135,7 @@ describe("bun build.ts --all", () => {
     try {
       const ok = await runBlock(good);
       expect(ok.exitCode, ok.stderr).toBe(0);
-      expect(ok.stdout).toMatch(/: OK\n\d+\.\d+\.\d+/);
+      expect(ok.stdout).toMatch(/: OK\noauth-sync \d+\.\d+\.\d+ \(/);
       tamper = true;
       const refused = await runBlock(bad);
       expect(refused.exitCode).not.toBe(0);

@@ -119,58 +119,97 @@ describe("parseConfig: paths", () => {
 });
 
 describe("parseConfig: errors, each explained with where it is", () => {
-  test("an unknown target kind", () => {
-    const [error, ...rest] = errors(parseConfig(text({ targets: [{ kind: "openclaw-sqlite", path: "/x" }] }), CONFIG));
+  /** The error lines without their `FILE:LINE:COLUMN: ` (tested on its own below). */
+  const bare = (result: ConfigResult) => errors(result).map((e) => e.replace(/^[^:]+:\d+:\d+: /, ""));
+
+  test("an unknown target kind, with the closest one", () => {
+    const [error, ...rest] = bare(parseConfig(text({ targets: [{ kind: "openclaw-sqlite", path: "/x" }] }), CONFIG));
     expect(rest).toEqual([]);
-    expect(error).toStartWith("targets[0].kind:");
+    expect(error).toStartWith('targets[0].kind: "openclaw-sqlite" is not one of "openclaw-auth-profiles", ');
+    const [typo, ...others] = bare(parseConfig(text({ targets: [{ kind: "env-fil", path: "/x" }] }), CONFIG));
+    expect(others).toEqual([]);
+    expect(typo).toMatch(/^targets\[0\]\.kind: "env-fil" is not one of "openclaw-auth-profiles", (?:"[a-z-]+", )*"[a-z-]+" \(did you mean "env-file"\?\)$/);
+    for (const kind of ["openclaw-oauth-json", "env-file", "openclaw-cli", "ssh"]) expect(typo).toContain(`"${kind}"`);
   });
 
-  test("an unknown key, at the top and in a target", () => {
-    const all = errors(parseConfig(text({ targtes: [], targets: [{ kind: "env-file", path: "/x", varible: "X" }] }), CONFIG));
-    expect(all).toContain('(top level): unknown key(s) "targtes"');
-    expect(all).toContain('targets[0]: unknown key(s) "varible"');
+  test("an unknown key, at the top and in a target, with the closest one", () => {
+    const all = bare(parseConfig(text({ targtes: [], targets: [{ kind: "env-file", path: "/x", varible: "X" }] }), CONFIG));
+    expect(all).toEqual(['targtes: unknown key (did you mean "targets"?)', 'targets[0].varible: unknown key (did you mean "variable"?)']);
+  });
+
+  test("a misspelt required key is one line, not a missing key plus an unknown one", () => {
+    expect(bare(parseConfig(text({ target: [{ kind: "env-file", path: "/x" }] }), CONFIG))).toEqual(['target: unknown key (did you mean "targets"?)']);
+  });
+
+  test("an unknown key nothing is close to lists the keys there", () => {
+    const [error] = bare(parseConfig(text({ targets: [{ kind: "env-file", path: "/x" }], watch: { zzz: 1 } }), CONFIG));
+    expect(error).toStartWith('watch.zzz: unknown key: the keys here are "quietMs", "maxDelayMs", ');
+  });
+
+  test("null (accepted by an older release) says to remove the key, or what to give where there is no default", () => {
+    expect(bare(parseConfig(text({ targets: [{ kind: "env-file", path: "/x" }], gateway: null }), CONFIG))).toEqual(["gateway: null is not accepted here (object expected): remove the key to use the default"]);
+    expect(bare(parseConfig(text({ targets: null }), CONFIG))).toEqual(["targets: null is not accepted here (array expected): give an array"]);
+  });
+
+  test("a target without its kind", () => {
+    const [error] = bare(parseConfig(text({ targets: [{ path: "/x" }] }), CONFIG));
+    expect(error).toStartWith('targets[0]: "kind" is missing: one of "openclaw-auth-profiles"');
   });
 
   test("a file target without a path", () => {
-    const all = errors(parseConfig(text({ targets: [{ kind: "env-file", path: "/ok" }, { kind: "openclaw-auth-profiles" }] }), CONFIG));
+    const all = bare(parseConfig(text({ targets: [{ kind: "env-file", path: "/ok" }, { kind: "openclaw-auth-profiles" }] }), CONFIG));
     expect(all).toHaveLength(1);
     expect(all[0]).toStartWith("targets[1].path:");
     expect(all[0]).toContain("missing");
   });
 
   test("a bad credentialType names the value and the choices", () => {
-    const [error] = errors(parseConfig(text({ targets: [{ kind: "openclaw-auth-profiles", path: "/x", credentialType: "bearer" }] }), CONFIG));
+    const [error] = bare(parseConfig(text({ targets: [{ kind: "openclaw-auth-profiles", path: "/x", credentialType: "bearer" }] }), CONFIG));
     expect(error).toStartWith("targets[0].credentialType:");
     expect(error).toContain('"bearer"');
     for (const choice of ["token", "oauth", "api_key"]) expect(error).toContain(choice);
   });
 
   test("a bad variable name", () => {
-    const [error] = errors(parseConfig(text({ targets: [{ kind: "env-file", path: "/x", variable: "1-BAD" }] }), CONFIG));
+    const [error] = bare(parseConfig(text({ targets: [{ kind: "env-file", path: "/x", variable: "1-BAD" }] }), CONFIG));
     expect(error).toStartWith("targets[0].variable:");
     expect(error).toContain("valid environment variable name");
   });
 
-  test("invalid JSON, naming the file", () => {
-    const [error] = errors(parseConfig('{"targets": [', "/etc/oauth-sync/broken.json"));
-    expect(error).toStartWith("/etc/oauth-sync/broken.json is not valid JSON");
+  test("each error names the file, the line and the column of the value, or of the key for an unknown key", () => {
+    const file = ['{', '  "credentials": "/c",', '  "targets": [', '    { "kind": "env-fil", "path": "/x" }', '  ],', '  "watch": { "quietMs": -1, "reconcileSecond": 3 }', '}'].join("\n");
+    const all = errors(parseConfig(file, CONFIG));
+    expect(all[0]).toStartWith(`${CONFIG}:4:15: targets[0].kind: "env-fil" is not one of "openclaw-auth-profiles", `);
+    expect(all.slice(1)).toEqual([
+      `${CONFIG}:6:25: watch.quietMs: Too small: expected number to be >=0 (got -1)`,
+      `${CONFIG}:6:29: watch.reconcileSecond: unknown key (did you mean "reconcileSeconds"?)`,
+    ]);
+  });
+
+  test("invalid JSON: the file, line and column, and what to do", () => {
+    expect(errors(parseConfig('{"targets": [', "/etc/oauth-sync/broken.json"))).toEqual(["/etc/oauth-sync/broken.json:1:14: not valid JSON: the file ends inside the list opened at line 1: a ] is missing"]);
+    expect(errors(parseConfig('{\n  "credentials": "/c",\n  "targets": [],\n}\n', CONFIG))).toEqual([`${CONFIG}:3:16: not valid JSON: a comma before } (a trailing comma): remove it`]);
+  });
+
+  test("a UTF-8 byte order mark is accepted", () => {
+    expect(ok(parseConfig(`\uFEFF${text({ targets: [{ kind: "env-file", path: "/x" }] })}`, CONFIG)).targets).toHaveLength(1);
   });
 
   test("JSON that is not an object, naming the file", () => {
     for (const value of ["[]", "null", "3"]) {
-      expect(errors(parseConfig(value, CONFIG))).toEqual([`${CONFIG} must hold a JSON object`]);
+      expect(errors(parseConfig(value, CONFIG))).toEqual([`${CONFIG}:1:1: the file must hold a JSON object ({ … })`]);
     }
   });
 
   test("no targets, or an empty list", () => {
-    expect(errors(parseConfig(text({ targets: [] }), CONFIG))).toEqual(["targets: list at least one target (got [])"]);
-    const [missing] = errors(parseConfig(text({}), CONFIG));
+    expect(bare(parseConfig(text({ targets: [] }), CONFIG))).toEqual(["targets: list at least one target (got [])"]);
+    const [missing] = bare(parseConfig(text({}), CONFIG));
     expect(missing).toStartWith("targets:");
     expect(missing).toContain("missing");
   });
 
   test("several errors are all reported", () => {
-    const all = errors(parseConfig(text({ targets: [{ kind: "env-file" }, { kind: "openclaw-auth-profiles", path: "/x", credentialType: 1 }], watch: { quietMs: -1 } }), CONFIG));
+    const all = bare(parseConfig(text({ targets: [{ kind: "env-file" }, { kind: "openclaw-auth-profiles", path: "/x", credentialType: 1 }], watch: { quietMs: -1 } }), CONFIG));
     expect(all.some((e) => e.startsWith("targets[0].path:"))).toBe(true);
     expect(all.some((e) => e.startsWith("targets[1].credentialType:"))).toBe(true);
     expect(all.some((e) => e.startsWith("watch.quietMs:"))).toBe(true);

@@ -52,8 +52,10 @@ describe("native installs: names, units, binaries", () => {
       stateDir: "/home/ana/.openclaw",
       container: "systemd-openclaw",
       image: "ghcr.io/openclaw/openclaw:2026.9.6",
+      unit: "openclaw.service",
+      keepId: false,
     });
-    expect(parseQuadlet("ContainerName=oc\nVolume=oc-data:/home/node/.openclaw\n", "/home/ana", "openclaw.container")).toEqual({ stateDir: undefined, container: "oc", image: undefined });
+    expect(parseQuadlet("ContainerName=oc\nVolume=oc-data:/home/node/.openclaw\n", "/home/ana", "openclaw.container")).toEqual({ stateDir: undefined, container: "oc", image: undefined, unit: "openclaw.service", keepId: false });
   });
 });
 

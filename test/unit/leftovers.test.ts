@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import { tempName } from "../../src/fs/atomic-write.ts";
-import { runProcess } from "../../src/process/run.ts";
 import { isOurTemp, removeLeftoverTemps } from "../../src/targets/leftovers.ts";
 
 let dir: string;
@@ -32,7 +31,7 @@ describe("temp files a killed writer left behind", () => {
     const others = [join(dir, ".env.bak"), join(dir, tempName("other.json")), join(dir, ".env")];
     await mkdir(stateDir, { mode: 0o700 });
     for (const path of [...ours, ...others]) await writeFile(path, "x");
-    const removed = await removeLeftoverTemps(parsed.config, runProcess);
+    const removed = await removeLeftoverTemps(parsed.config);
     expect(removed.sort()).toEqual(ours.sort());
     for (const path of others) expect(await Bun.file(path).exists()).toBe(true);
     expect(await readdir(stateDir)).toEqual([]);

@@ -131,8 +131,10 @@ describe("webhook formats", () => {
 });
 
 describe("the journal's priorities (sd-daemon's <N> prefix)", () => {
-  test("errors 3, warnings 4, info and success 6, debug and trace 7", () => {
-    expect([0, 1, 2, 3, 4, 5].map(journalPriority)).toEqual([3, 4, 6, 6, 7, 7]);
+  test("errors 3, warnings 4, success 5, info 6, debug and trace 7", () => {
+    expect([0, 1, 2, 3, 4, 5].map((level) => journalPriority(level))).toEqual([3, 4, 6, 6, 7, 7]);
+    expect(journalPriority(3, "success")).toBe(5);
+    expect(journalPriority(3, "info")).toBe(6);
   });
 
   /** Runs the plain reporter in a child whose stdout and stderr are `file`; JOURNAL_STREAM as given. */

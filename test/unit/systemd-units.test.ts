@@ -44,7 +44,13 @@ describe("unit files", () => {
     expect(watch!.content).not.toMatch(/^MemoryDenyWriteExecute/m);
     expect(watch!.content).toContain("After=network-online.target docker.service");
     expect(check!.content).toContain("SuccessExitStatus=5 6");
-    expect(timer!.content).toMatch(/OnCalendar=\*:0\/30\nRandomizedDelaySec=60\nPersistent=true/);
+    expect(check!.content).toContain("\nLogLevelMax=notice\n");
+    // The backstop's ticks are never further apart than the refresh window (refresh.windowSeconds, 240 s by default),
+    // so one always lands in it (docs/HOW-TOKEN-REFRESH-WORKS.md).
+    const every = Number(/^OnCalendar=\*:0\/(\d+)$/m.exec(timer!.content)?.[1]) * 60;
+    const delay = Number(/^RandomizedDelaySec=(\d+)$/m.exec(timer!.content)?.[1]);
+    expect(every + delay).toBeLessThan(240);
+    expect(timer!.content).toContain("\nPersistent=true\n");
     for (const unit of [watch, check, timer]) expect(unit!.content).toStartWith("# Installed by oauth-sync");
   });
 
