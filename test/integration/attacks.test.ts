@@ -423,8 +423,8 @@ function makeCgroup(name: string, pidsMax: number, memoryMax: number) {
     },
     async remove() {
       for (const dir of new Set([pidsDir, memDir])) {
-        const deadline = Date.now() + 10_000;
-        while (read(dir, "cgroup.procs") !== "" && Date.now() < deadline) await Bun.sleep(50); // workers leave when their parent has gone
+        // Workers leave when their parent has gone.
+        await waitUntil("the cgroup's processes to leave", () => read(dir, "cgroup.procs") === "", { timeoutMs: 10_000, intervalMs: 50, onTimeout: "continue" });
         for (const pid of read(dir, "cgroup.procs").split("\n").filter(Boolean)) spawnSync("kill", ["-9", pid]);
         for (let i = 0; i < 50 && existsSync(dir); i++) {
           try {
@@ -532,8 +532,7 @@ describe("attacks on the worker that acts as a place's owner", () => {
     watch.stderr.on("data", (c) => (output += c));
     const holds = (paths: string[], token: string) => paths.every((p) => existsSync(p) && readFileSync(p, "utf8").includes(token));
     const until = async (done: () => boolean, ms: number) => {
-      const deadline = Date.now() + ms;
-      while (!done() && Date.now() < deadline) await Bun.sleep(50);
+      await waitUntil("the targets", done, { timeoutMs: ms, intervalMs: 50, onTimeout: "continue" });
       return done();
     };
     try {
