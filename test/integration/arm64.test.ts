@@ -65,7 +65,7 @@ describe("the arm64 build under qemu-aarch64", () => {
     const hide = `mount --make-rprivate / && mount -t overlay oauth-sync-arm64 -o lowerdir=${lib},upperdir=${upper},workdir=${work} ${lib} && exec "$@"`;
     const { code, stdout, output } = await qemu(["--version"], ["unshare", "--mount", "sh", "-c", hide, "sh"]);
     expect(code, output).toBe(0);
-    expect(stdout.trim()).toBe(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
+    expect(stdout.trim()).toStartWith(`oauth-sync ${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version} (`);
   }, 120_000);
 
   test("config check accepts a good config and explains a bad one", async () => {
