@@ -1,18 +1,20 @@
 import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
-import { reloadOnce } from "../gateway/scheduler.ts";
 import { logger, print } from "../log/logger.ts";
+import { oneShotEffects } from "../pass/effects.ts";
+import { runPass } from "../pass/pipeline.ts";
+import { POLICY } from "../pass/policy.ts";
 import { runProcess } from "../process/run.ts";
-import { checkExitCode, checkOnce, type CheckOptions } from "../refresh/check.ts";
+import { checkOnce, type CheckOptions, type CheckResult } from "../refresh/check.ts";
 import { notifier, realCheckDeps } from "../refresh/deps.ts";
 import { readLogin } from "../refresh/inspect.ts";
 import { noticeRecovery, reportDeadLogin } from "../refresh/reauth.ts";
-import { syncOnce } from "../sync/engine.ts";
-import { formatRemaining, logReport } from "../sync/report.ts";
+import { readSource } from "../sync/engine.ts";
+import { formatRemaining } from "../sync/report.ts";
 
-/** `check` and `refresh`: one check, its consequences (flag, notifications, sync), and the exit code. */
-export async function runCheck(config: Config, options: CheckOptions & { sync: boolean }): Promise<number> {
+/** `check` and `refresh`: one check and its consequences (flag, notifications, a pass); the verb turns it into an exit code. */
+export async function runCheck(config: Config, options: CheckOptions & { sync: boolean }): Promise<CheckResult> {
   const notify = notifier(() => config);
   const result = await checkOnce(config, realCheckDeps, options);
   const now = Date.now();
@@ -39,17 +41,10 @@ export async function runCheck(config: Config, options: CheckOptions & { sync: b
       logger.error(result.message);
       break;
   }
-  if (syncNeeded && options.sync) await syncAndReload(config);
-  return checkExitCode(result);
-}
-
-/** The backstop timer may run while the service is down: bring the targets along. */
-async function syncAndReload(config: Config) {
-  const report = await syncOnce(config, { now: Date.now, run: runProcess });
-  logReport(report);
-  if (report.reloadNeeded && config.gateway.kind !== "none") {
-    const reload = await reloadOnce(config.gateway, config.stateDir, realReloadDeps);
-    if (reload.ok) logger.success(`gateway: ${reload.detail}`);
-    else logger.error(`gateway reload failed: ${reload.error}`);
+  // The backstop timer may run while the service is down: the same pass as `sync` (targets, reload, other hosts).
+  if (syncNeeded && options.sync) {
+    const effects = oneShotEffects(config, { now: Date.now, run: runProcess, reload: realReloadDeps });
+    await runPass(config, await readSource(config.credentials, effects.sync), POLICY.check, effects);
   }
+  return result;
 }

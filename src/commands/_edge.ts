@@ -3,6 +3,9 @@ import { writeSync } from "node:fs";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { logToStderrOnly, logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
+import type { PassOutcome } from "../pass/pipeline.ts";
+import type { Answer } from "../push/answer.ts";
+import type { CheckResult } from "../refresh/check.ts";
 import { redact } from "../log/redact.ts";
 
 /** Set for `--json`: stdout carries JSON only, and whether the verb printed its answer yet. */
@@ -75,4 +78,46 @@ export function installCrashHandlers() {
   process.on("unhandledRejection", (error) => {
     logger.error(`oauth-sync: unexpected error (kept running): ${oneLine(error)}`);
   });
+}
+
+/** `sync`: the pass's outcome → its exit code (docs/ARCHITECTURE.md). */
+export function syncExitCode(outcome: PassOutcome): number {
+  if (!outcome.report.source.ok) return EXIT.credentialsRefused;
+  if (outcome.reload && !outcome.reload.ok) return EXIT.reloadFailed;
+  if (!outcome.report.ok || outcome.pushes?.some((p) => p.result.kind !== "held")) return EXIT.targetFailed;
+  return EXIT.ok;
+}
+
+/** `check`/`refresh`: the check's result → its exit code (docs/HOW-TOKEN-REFRESH-WORKS.md). */
+export function checkExitCode(result: CheckResult): number {
+  switch (result.status) {
+    case "ok":
+      return EXIT.ok;
+    case "refreshed":
+      return EXIT.refreshed;
+    case "transient":
+      return EXIT.refreshTransient;
+    case "reauth":
+      return EXIT.reauthNeeded;
+    case "misconfigured":
+      return EXIT.misconfigured;
+  }
+}
+
+/** `receive`: its answer → its exit code (docs/MULTI-HOST.md). */
+export function receiveExitCode(answer: Pick<Answer, "status">): number {
+  switch (answer.status) {
+    case "written":
+    case "unchanged":
+    case "probe":
+      return EXIT.ok;
+    case "failed":
+      return EXIT.targetFailed;
+    case "misconfigured":
+      return EXIT.misconfigured;
+    case "refused":
+      return EXIT.credentialsRefused;
+    case "reload-failed":
+      return EXIT.reloadFailed;
+  }
 }

@@ -2,6 +2,7 @@ import { EXIT, ExitError } from "../exit-codes.ts";
 import { defineCommand } from "citty";
 import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 import { runCheck } from "./_check.ts";
+import { checkExitCode } from "./_edge.ts";
 
 export default defineCommand({
   meta: {
@@ -13,7 +14,7 @@ export default defineCommand({
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
     refuseReceiverConfig(config, "check");
-    const code = await runCheck(config, { sync: args.sync });
+    const code = checkExitCode(await runCheck(config, { sync: args.sync }));
     if (code !== EXIT.ok) throw new ExitError(code);
   },
 });

@@ -1,4 +1,6 @@
 import { defineCommand } from "citty";
+import { main } from "../cli.ts";
+import { commandTree } from "../completion/tree.ts";
 import { parseConfig } from "../config/load.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { homedir } from "node:os";
@@ -63,7 +65,7 @@ export default defineCommand({
       throw new ExitError(EXIT.installFailed);
     }
     const completionFiles = pick(completionPaths(layout.user, homedir()), installedShells());
-    const completion = args.completion ? await installCompletion(completionFiles, Boolean(args["dry-run"])) : [];
+    const completion = args.completion ? await installCompletion(await commandTree(main), completionFiles, Boolean(args["dry-run"])) : [];
     if (args["dry-run"]) {
       for (const path of completion) print(`would write shell completion ${path}`);
       return;

@@ -8,9 +8,10 @@ import { redact } from "../log/redact.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 import { formatAnswer, type Answer } from "../push/answer.ts";
 import { MAX_MESSAGE_BYTES } from "../push/message.ts";
-import { receive } from "../push/receive.ts";
+import { receive } from "../pass/receive.ts";
 import { readBoundedStdin } from "../process/stdin.ts";
 import { runProcess } from "../process/run.ts";
+import { receiveExitCode } from "./_edge.ts";
 import { applyVerbosity, commonArgs } from "./_shared.ts";
 
 const STDIN_TIMEOUT_MS = 15_000;
@@ -39,9 +40,10 @@ export default defineCommand({
     const stateProblem = ownDirPathProblem(loaded.config.stateDir);
     if (stateProblem) answer(EXIT.misconfigured, { status: "misconfigured", detail: `state directory: ${stateProblem}` });
     const result = await receive(loaded.config, read.text, { now: Date.now, run: runProcess, reload: realReloadDeps, sleep: realReloadDeps.sleep });
-    const line = `${result.answer.status}${result.answer.fingerprint ? ` ${result.answer.fingerprint}` : ""}: ${result.answer.detail}`;
-    if (result.code === EXIT.ok) logger.info(`receive: ${line}`);
+    const code = receiveExitCode(result);
+    const line = `${result.status}${result.fingerprint ? ` ${result.fingerprint}` : ""}: ${result.detail}`;
+    if (code === EXIT.ok) logger.info(`receive: ${line}`);
     else logger.error(`receive: ${line}`);
-    answer(result.code, result.answer);
+    answer(code, result);
   },
 });

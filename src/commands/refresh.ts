@@ -2,6 +2,7 @@ import { EXIT, ExitError } from "../exit-codes.ts";
 import { defineCommand } from "citty";
 import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 import { runCheck } from "./_check.ts";
+import { checkExitCode } from "./_edge.ts";
 
 export default defineCommand({
   meta: {
@@ -17,7 +18,7 @@ export default defineCommand({
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
     refuseReceiverConfig(config, "refresh");
-    const code = await runCheck(config, { sync: args.sync, direct: true, force: args.force });
+    const code = checkExitCode(await runCheck(config, { sync: args.sync, direct: true, force: args.force }));
     if (code !== EXIT.ok) throw new ExitError(code);
   },
 });

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
-import { reloadOnce } from "../gateway/scheduler.ts";
+import { dropOwedReload, reloadOnce } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
@@ -12,6 +12,8 @@ export default defineCommand({
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
     if (config.gateway.kind === "none") {
+      // A reload owed under an earlier gateway config is dropped: there is nothing left to pay it to.
+      await dropOwedReload(config.stateDir);
       logger.warn('gateway.kind is "none": nothing to reload');
       return;
     }

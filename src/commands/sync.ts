@@ -1,13 +1,12 @@
 import { defineCommand } from "citty";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { realReloadDeps } from "../gateway/deps.ts";
-import { reloadOnce } from "../gateway/scheduler.ts";
-import { logger } from "../log/logger.ts";
+import { oneShotEffects } from "../pass/effects.ts";
+import { runPass } from "../pass/pipeline.ts";
+import { POLICY } from "../pass/policy.ts";
 import { runProcess } from "../process/run.ts";
-import { pushEverywhere } from "../push/scheduler.ts";
-import { sshTargets } from "../push/targets.ts";
-import { syncOnce } from "../sync/engine.ts";
-import { logReport } from "../sync/report.ts";
+import { readSource } from "../sync/engine.ts";
+import { syncExitCode } from "./_edge.ts";
 import { applyVerbosity, commonArgs, refuseReceiverConfig, requireConfig } from "./_shared.ts";
 
 export default defineCommand({
@@ -21,28 +20,10 @@ export default defineCommand({
     applyVerbosity(args);
     const { config } = await requireConfig(args.config);
     refuseReceiverConfig(config, "sync");
-    const report = await syncOnce(config, { now: Date.now, run: runProcess, force: Boolean(args.force) });
-    logReport(report);
-    if (!report.source.ok) throw new ExitError(EXIT.credentialsRefused);
-    // Every host at once, each bounded by its own timeout, while the gateway reloads here.
-    const hosts = sshTargets(config);
-    const pushes = hosts.length
-      ? pushEverywhere(hosts, report.source.credentials, { run: runProcess, now: Date.now, stateDir: () => config.stateDir }, { force: Boolean(args.force) })
-      : Promise.resolve([]);
-    let exit: number = EXIT.ok;
-    if (report.reloadNeeded && args.reload && config.gateway.kind !== "none") {
-      const reload = await reloadOnce(config.gateway, config.stateDir, realReloadDeps);
-      if (reload.ok) logger.success(`gateway: ${reload.detail}`);
-      else {
-        logger.error(`gateway reload failed: ${reload.error}`);
-        exit = EXIT.reloadFailed;
-      }
-    }
-    for (const push of await pushes) {
-      if (push.result.kind === "held") logger.success(`${push.id}: holds token ${push.record.fingerprint} (${push.result.detail}, ${push.ms} ms)`);
-      else logger.error(`${push.id}: ${push.result.error}`);
-    }
-    if (exit !== EXIT.ok) throw new ExitError(exit);
-    if (!report.ok || (await pushes).some((p) => p.result.kind !== "held")) throw new ExitError(EXIT.targetFailed);
+    const policy = args.reload ? POLICY.sync : { ...POLICY.sync, reload: "skip" as const };
+    const effects = oneShotEffects(config, { now: Date.now, run: runProcess, reload: realReloadDeps, force: Boolean(args.force) });
+    const outcome = await runPass(config, await readSource(config.credentials, effects.sync), policy, effects);
+    const code = syncExitCode(outcome);
+    if (code !== EXIT.ok) throw new ExitError(code);
   },
 });

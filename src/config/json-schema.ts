@@ -1,5 +1,5 @@
 import { z } from "./zod.ts";
-import { signalGateway } from "../gateway/schema.ts";
+import { signalGateway } from "./gateway.ts";
 import { configSchema, stateDir } from "./schema.ts";
 
 /**

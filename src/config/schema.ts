@@ -1,7 +1,7 @@
-import { gatewaySchema } from "../gateway/schema.ts";
-import { notifySettings } from "../notify/schema.ts";
-import { refreshSettings, triggerSchema } from "../refresh/schema.ts";
-import { sshTargetSchema } from "../push/schema.ts";
+import { gatewaySchema } from "./gateway.ts";
+import { notifySettings } from "./notify.ts";
+import { refreshSettings, triggerSchema } from "./refresh.ts";
+import { sshTargetSchema } from "./ssh.ts";
 import { defaultStateDir } from "./defaults.ts";
 import { POINTER_PATTERN } from "../json/pointer.ts";
 import { describe, nonEmpty, section, z } from "./zod.ts";

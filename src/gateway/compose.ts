@@ -1,9 +1,9 @@
 import { stat } from "node:fs/promises";
 import { outputTail } from "../process/output.ts";
-import type { ProcessRunner, RunResult } from "../process/run.ts";
+import { DEFAULT_PATH, type ProcessRunner, type RunResult } from "../process/run.ts";
 import { parseComposePs, serviceReadiness, type ContainerState } from "./compose-ps.ts";
 import { explainDockerFailure } from "./docker-errors.ts";
-import type { ComposeGatewayConfig } from "./schema.ts";
+import type { ComposeGatewayConfig } from "../config/gateway.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
 
 const DOCKER_VARIABLES = ["DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"];
@@ -13,7 +13,7 @@ const DOCKER_VARIABLES = ["DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOC
  * so a stale ANTHROPIC_OAUTH_TOKEN inherited by the service would win over the fresh file: pass nothing else.
  */
 export function dockerEnv(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const env: Record<string, string> = { PATH: source.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+  const env: Record<string, string> = { PATH: source.PATH || DEFAULT_PATH };
   if (source.HOME) env.HOME = source.HOME;
   for (const name of DOCKER_VARIABLES) if (source[name]) env[name] = source[name]!;
   return env;

@@ -1,6 +1,6 @@
 import { minimalEnv } from "../process/run.ts";
 import { reloadCompose } from "./compose.ts";
-import type { GatewayConfig } from "./schema.ts";
+import type { GatewayConfig } from "../config/gateway.ts";
 import { reloadBySignal } from "./signal.ts";
 import { lastLine, reloadSystemd } from "./systemd.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";

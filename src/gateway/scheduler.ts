@@ -1,44 +1,63 @@
 import { logger } from "../log/logger.ts";
 import type { Config } from "../config/schema.ts";
 import { oneLine } from "../log/one-line.ts";
+import { backoffMs } from "../schedule/backoff.ts";
 import { serialRunner } from "../schedule/runner.ts";
-import { loadState, updateState, type State } from "../state/store.ts";
+import { loadState } from "../state/store.ts";
 import { reloadGateway } from "./reload.ts";
-import type { GatewayConfig } from "./schema.ts";
-import type { ReloadDeps, ReloadResult } from "./types.ts";
+import type { GatewayConfig } from "../config/gateway.ts";
+import { gatewaySection, type ReloadDeps, type ReloadResult } from "./types.ts";
 
-const FIRST_RETRY_MS = 1000;
-const LAST_RETRY_MS = 5 * 60_000;
-
-/** Pure: 1 s doubling to 5 min, ±25 % jitter so that many hosts do not retry in step. */
-export function backoffMs(attempt: number, random: () => number): number {
-  const base = Math.min(LAST_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.75 + random() * 0.5));
-}
+/** Pure: a failed reload (or push) is retried 1 s doubling to 5 min, ±25 % jitter so that many hosts do not retry in step. */
+export const retryMs = (attempt: number, random: () => number) => backoffMs(attempt, { lastMs: 5 * 60_000, random });
 
 /** Write how a reload went into the state file; `attempts` counts failures in a row (from the state if not given). */
 export function recordReload(stateDir: string, result: ReloadResult, started: number, attempts?: number): Promise<void> {
-  return updateState(stateDir, (state) => {
-    const previous = state.gateway ?? {};
+  return gatewaySection.update(stateDir, (mine) => {
+    const previous = mine.gateway ?? {};
     if (result.ok) {
-      state.gateway = { pending: false, attempts: 0, lastReloadAt: new Date(started).toISOString(), lastDetail: result.detail };
+      mine.gateway = { pending: false, attempts: 0, lastReloadAt: new Date(started).toISOString(), lastDetail: result.detail };
       return;
     }
     const failures = attempts ?? (previous.attempts ?? 0) + 1;
-    state.gateway = { ...previous, pending: true, attempts: failures, lastError: result.error, lastErrorAt: new Date(started).toISOString() };
+    mine.gateway = { ...previous, pending: true, attempts: failures, lastError: result.error, lastErrorAt: new Date(started).toISOString() };
   });
 }
 
-/** Reload once now and record it: for `sync` and `reload`, which do not stay around to retry. */
+/** Is a reload owed (a failure, or a service stopped before it reloaded), as the state file says? */
+export async function reloadOwed(stateDir: string): Promise<boolean> {
+  return Boolean(gatewaySection.read(await loadState(stateDir))?.pending);
+}
+
+/**
+ * A reload owed to an earlier gateway config cannot be paid once `gateway` is `none`: the debt is dropped (said once
+ * in the log), so `status` does not stay unhealthy for good. Returns whether there was one.
+ */
+export function dropOwedReload(stateDir: string): Promise<boolean> {
+  return gatewaySection.update(stateDir, (mine) => {
+    if (!mine.gateway?.pending) return false;
+    mine.gateway = { ...mine.gateway, pending: false, attempts: 0 };
+    logger.info('gateway: a reload owed under an earlier gateway config is dropped: the config says "none" now');
+    return true;
+  });
+}
+
+/** Reload once now and record it: for the verbs, which do not stay around to retry. */
 export async function reloadOnce(gateway: GatewayConfig, stateDir: string, deps: ReloadDeps): Promise<ReloadResult> {
+  if (gateway.kind === "none") {
+    await dropOwedReload(stateDir);
+    return reloadGateway(gateway, deps);
+  }
   const started = deps.now();
   const result = await reloadGateway(gateway, deps);
-  if (gateway.kind !== "none") await recordReload(stateDir, result, started);
+  await recordReload(stateDir, result, started);
   return result;
 }
 
 export interface SchedulerDeps extends ReloadDeps {
   random: () => number;
+  /** Every attempt's outcome, with the failures in a row so far (the alerts keeper counts them). */
+  onOutcome?: (result: ReloadResult, attempts: number) => unknown;
 }
 
 /**
@@ -63,34 +82,41 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
     await recordReload(config.stateDir, result, started, attempts).catch((error) => logger.warn(`state: ${oneLine(error)}`));
     if (result.ok) logger.success(`gateway: ${result.detail} (${((deps.now() - started) / 1000).toFixed(1)} s)`);
     else {
-      const delay = backoffMs(attempts, deps.random);
+      const delay = retryMs(attempts, deps.random);
       logger.error(`gateway reload failed (attempt ${attempts}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
       // A change that came in meanwhile keeps its sooner reload.
       runner.runWithin(delay);
     }
+    await deps.onOutcome?.(result, attempts);
   }
 
-  const remember = (mutate: (state: State) => void) => updateState(config.stateDir, mutate).catch((error) => logger.warn(`state: ${oneLine(error)}`));
+  const remember = () =>
+    gatewaySection
+      .update(config.stateDir, (mine) => {
+        mine.gateway = { ...mine.gateway, pending: true };
+      })
+      .catch((error) => logger.warn(`state: ${oneLine(error)}`));
 
   return {
     /** A target the gateway reads changed. */
     async request() {
       if (gateway.kind === "none") return;
       runner.runIn(settleMs);
-      await remember((state) => {
-        state.gateway = { ...state.gateway, pending: true };
-      });
+      await remember();
     },
     /** A sync went well: a reload still owed from a failure is tried now rather than at the end of its backoff. */
     retryIfOwed() {
       if (gateway.kind !== "none" && attempts > 0 && !runner.busy) runner.runIn(0);
     },
-    /** At start: pay a reload left owed by an earlier run. */
+    /** At start: pay a reload left owed by an earlier run (or drop it when there is no gateway to reload any more). */
     async resume() {
-      if (gateway.kind === "none") return;
+      if (gateway.kind === "none") {
+        await dropOwedReload(config.stateDir).catch((error) => logger.warn(`state: ${oneLine(error)}`));
+        return;
+      }
       const state = await loadState(config.stateDir);
-      attempts = state.gateway?.attempts ?? 0;
-      if (state.gateway?.pending) runner.runIn(settleMs);
+      attempts = gatewaySection.read(state)?.attempts ?? 0;
+      if (gatewaySection.read(state)?.pending) runner.runIn(settleMs);
     },
     stop: () => runner.stop(),
     get reloads() {

@@ -3,7 +3,7 @@ import { readRegularFile } from "../fs/open-file.ts";
 import type { z } from "../config/zod.ts";
 import { describeFsError } from "../fs/errors.ts";
 import { minimalEnv } from "../process/run.ts";
-import type { signalGateway } from "./schema.ts";
+import type { signalGateway } from "../config/gateway.ts";
 import { lastLine } from "./systemd.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
 

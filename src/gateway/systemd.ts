@@ -1,7 +1,7 @@
 import type { z } from "../config/zod.ts";
 import { minimalEnv } from "../process/run.ts";
 import { outputTail } from "../process/output.ts";
-import type { systemdGateway } from "./schema.ts";
+import type { systemdGateway } from "../config/gateway.ts";
 import type { ReloadDeps, ReloadResult } from "./types.ts";
 
 type Config = z.infer<typeof systemdGateway>;

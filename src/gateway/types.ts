@@ -1,4 +1,6 @@
+import { z } from "../config/zod.ts";
 import type { ProcessRunner } from "../process/run.ts";
+import { defineSection } from "../state/store.ts";
 
 export interface ReloadDeps {
   run: ProcessRunner;
@@ -23,3 +25,11 @@ declare module "../state/store.ts" {
     gateway?: GatewayState;
   }
 }
+
+const text = z.optional(z.string());
+
+/** Written by the reload scheduler alone (src/gateway/scheduler.ts). */
+export const gatewaySection = defineSection(
+  "gateway",
+  z.looseObject({ pending: z.optional(z.boolean()), attempts: z.optional(z.number()), lastReloadAt: text, lastDetail: text, lastError: text, lastErrorAt: text }),
+);

@@ -1,12 +1,11 @@
-import { removeFileHere } from "../privilege/owned-fs.ts";
+import { removeFileHere } from "../fs/remove.ts";
 import { readTextIfRegular } from "../fs/open-file.ts";
 import { mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { main } from "../cli.ts";
 import { bashCompletion } from "../completion/bash.ts";
 import { fishCompletion } from "../completion/fish.ts";
-import { commandTree } from "../completion/tree.ts";
+import type { CommandNode } from "../completion/tree.ts";
 import { zshCompletion } from "../completion/zsh.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 
@@ -43,9 +42,11 @@ export function installedShells(exists = existsSync): Shell[] {
   return shells;
 }
 
-/** Write each shell's script where it looks; returns the files that changed (nothing is touched on a dry run). */
-export async function installCompletion(paths: Partial<Record<Shell, string>>, dryRun: boolean): Promise<string[]> {
-  const tree = await commandTree(main);
+/**
+ * Write each shell's script for the command tree (the verbs' edge walks it: src/commands/install.ts) where the shell
+ * looks; returns the files that changed (nothing is touched on a dry run).
+ */
+export async function installCompletion(tree: CommandNode, paths: Partial<Record<Shell, string>>, dryRun: boolean): Promise<string[]> {
   const render = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion };
   const changed: string[] = [];
   for (const [shell, path] of Object.entries(paths) as Array<[Shell, string]>) {

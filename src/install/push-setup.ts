@@ -15,7 +15,7 @@ import { outputTail } from "../process/output.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { PROBE_MESSAGE } from "../push/message.ts";
 import { pushOnce } from "../push/push-once.ts";
-import { sshTargetSchema, type SshTargetConfig } from "../push/schema.ts";
+import { sshTargetSchema, type SshTargetConfig } from "../config/ssh.ts";
 import { authorizedKeysLine, forcedCommandProblem, hostKeysIn, hostPattern, mergeKnownHosts, parsePublicKey, type HostKey, type PublicKey } from "./ssh-keys.ts";
 
 export const DEFAULT_KEY = "/etc/oauth-sync/ssh/id_ed25519";

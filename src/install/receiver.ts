@@ -14,7 +14,7 @@ import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { makeDirAsOwner, writeFileAsOwner } from "../privilege/owned-fs.ts";
 import { parseAnswer } from "../push/answer.ts";
 import { PROBE_MESSAGE } from "../push/message.ts";
-import { receiverProblem } from "../push/receive.ts";
+import { receiverProblem } from "../push/targets.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import { detect, type Overrides } from "./detect.ts";
 import { binaryDiffers, copyBinary } from "./install.ts";

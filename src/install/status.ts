@@ -1,4 +1,5 @@
 import { stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
@@ -7,7 +8,10 @@ import type { ProcessRunner } from "../process/run.ts";
 import { flagFile } from "../refresh/reauth.ts";
 import { loadState, stateWriteProblem, stateWrittenAt, type State } from "../state/store.ts";
 import { statSync } from "node:fs";
-import type { PushState } from "../push/record.ts";
+import { gatewaySection } from "../gateway/types.ts";
+import { hostRecord, type PushState } from "../push/record.ts";
+import { sourceSection, targetsSection } from "../sync/record.ts";
+import { watchSection } from "../watch/record.ts";
 import { formatRemaining } from "../sync/report.ts";
 import { targetId } from "../targets/types.ts";
 import { systemctlEnv } from "./install.ts";
@@ -22,8 +26,8 @@ export interface StatusReport {
   gateway: { kind: string; pending: boolean; lastReloadAt?: string; lastError?: string };
   units: { service: string; timer: string; nextCheck?: string };
   reauthFlag: { path: string; present: boolean };
-  /** Passes by a safety net that found a rotation the watcher missed (should stay 0). */
-  watch: { missedRotations: number; lastMissedAt?: string; lastMissedBy?: string };
+  /** Passes by a safety net that found a rotation the watcher missed (should stay 0); `blind`: the watch does not hold. */
+  watch: { missedRotations: number; lastMissedAt?: string; lastMissedBy?: string; blind?: { since: string; reason: string } };
   /** Whether the service can record what it does; when it cannot, it keeps syncing and this report is old. */
   state: { dir: string; writable: boolean | "not checked"; writtenAt?: string; problem?: string };
   openclaw: OpenClawView[];
@@ -37,7 +41,7 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
   if (credentials.problem) problems.push(credentials.problem);
   const targets = config.targets.map((target) => {
     const id = targetId(target);
-    const record: PushState = state.targets?.[id] ?? {};
+    const record: PushState = (target.kind === "ssh" ? hostRecord(state, id) : targetsSection.read(state)?.[id]) ?? {};
     const holdsCurrent = current !== undefined && record.fingerprint === current;
     if (record.lastError) problems.push(`${id}: ${record.lastError}`);
     else if (current && !holdsCurrent) problems.push(`${id} does not hold the current token ${current} yet`);
@@ -45,7 +49,10 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
     return { id, kind: target.kind, holdsCurrent, fingerprint: record.fingerprint, syncedAt: record.syncedAt, lastError: record.lastError, ...(push ? { push } : {}) };
   });
 
-  const gateway = { kind: config.gateway.kind, pending: Boolean(state.gateway?.pending), lastReloadAt: state.gateway?.lastReloadAt, lastError: state.gateway?.lastError };
+  const recorded = gatewaySection.read(state);
+  // A reload owed under an earlier gateway config is not owed once the config says "none" (the service drops it).
+  const pending = Boolean(recorded?.pending) && config.gateway.kind !== "none";
+  const gateway = { kind: config.gateway.kind, pending, lastReloadAt: recorded?.lastReloadAt, lastError: recorded?.lastError };
   if (gateway.pending) problems.push(`a gateway reload is owed${gateway.lastError ? `: ${gateway.lastError}` : ""}`);
 
   const show = async (...args: string[]) => (await deps.run([...deps.systemctl, ...args], { env: systemctlEnv(), timeoutMs: 15_000 })).stdout.trim();
@@ -68,7 +75,9 @@ export async function gatherStatus(config: Config, deps: { run: ProcessRunner; n
     if (view.error) problems.push(`OpenClaw (${view.source}) could not report: ${view.error}`);
     else if (view.status === "expired" || view.status === "missing") problems.push(`OpenClaw (${view.source}) reports its Anthropic profile ${view.status}`);
   }
-  const watch = { missedRotations: state.watch?.missed ?? 0, lastMissedAt: state.watch?.lastMissedAt, lastMissedBy: state.watch?.lastMissedBy };
+  const watched = watchSection.read(state);
+  const watch = { missedRotations: watched?.missed ?? 0, lastMissedAt: watched?.lastMissedAt, lastMissedBy: watched?.lastMissedBy, ...(watched?.blind ? { blind: watched.blind } : {}) };
+  if (watch.blind && config.source !== "push") problems.push(`the watch on ${dirname(config.credentials)} does not hold since ${watch.blind.since} (${watch.blind.reason}): the service looks at the file every second and keeps trying`);
   const record = await stateHealth(config.stateDir);
   if (record.problem) {
     problems.unshift(`the state file cannot be written (${record.problem}): the service keeps syncing, but this report is the record as of ${record.writtenAt ?? "never"}`);
@@ -98,7 +107,7 @@ async function followedToken(config: Config, now: number): Promise<{ credentials
 
 /** A receiving host's token is the last one pushed to it, as its state file records (fingerprint and expiry). */
 function receivedToken(state: State, now: number): { credentials: StatusReport["credentials"]; current?: string } {
-  const { fingerprint: fp, expiresAt } = state.source ?? {};
+  const { fingerprint: fp, expiresAt } = sourceSection.read(state) ?? {};
   if (!fp || expiresAt === undefined) return { credentials: { path: "(pushed)", problem: "no token has been pushed to this host yet" } };
   const credentials = { path: "(pushed)", fingerprint: fp, expiresAt: new Date(expiresAt).toISOString(), timeLeft: formatRemaining(expiresAt - now) };
   if (expiresAt <= now) return { current: fp, credentials: { ...credentials, problem: `the pushed token ${fp} expired at ${credentials.expiresAt}: is the source host pushing?` } };
@@ -121,8 +130,9 @@ function targetLine(t: StatusReport["targets"][number]): string {
 }
 
 function watcherLine(watch: StatusReport["watch"]): string {
-  if (watch.missedRotations === 0) return "watcher   ok";
-  return `watcher   ${watch.missedRotations} rotation(s) missed by the watcher and caught by a safety net${watch.lastMissedAt ? ` (last ${watch.lastMissedAt}, ${watch.lastMissedBy})` : ""}`;
+  const blind = watch.blind ? `NOT WATCHING since ${watch.blind.since} (${watch.blind.reason}), looking at the file every second` : "";
+  if (watch.missedRotations === 0) return `watcher   ${blind || "ok"}`;
+  return `watcher   ${blind ? `${blind}; ` : ""}${watch.missedRotations} rotation(s) missed by the watcher and caught by a safety net${watch.lastMissedAt ? ` (last ${watch.lastMissedAt}, ${watch.lastMissedBy})` : ""}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { discordContent, jsonBody, mattermostText, ntfyText, ntfyTitle, slackText } from "../log/sanitize.ts";
-import type { WebhookConfig } from "./schema.ts";
+import type { WebhookConfig } from "../config/notify.ts";
 import type { NotifyEvent } from "./event.ts";
 
 export interface Request {

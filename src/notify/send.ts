@@ -1,6 +1,7 @@
 import { logger } from "../log/logger.ts";
+import { backoffMs } from "../schedule/backoff.ts";
 import { registerSecret } from "../log/redact.ts";
-import type { NotifySettings, WebhookConfig } from "./schema.ts";
+import type { NotifySettings, WebhookConfig } from "../config/notify.ts";
 import type { NotifyEvent } from "./event.ts";
 import { formatEvent, webhookLabel } from "./format.ts";
 
@@ -35,7 +36,7 @@ async function deliver(webhook: WebhookConfig, label: string, event: NotifyEvent
   let error = "";
   const tries = settings.retries + 1;
   for (let attempt = 1; attempt <= tries; attempt++) {
-    if (attempt > 1) await deps.sleep(1000 * 2 ** (attempt - 2));
+    if (attempt > 1) await deps.sleep(backoffMs(attempt - 1, { lastMs: 60_000 }));
     try {
       const response = await deps.fetch(webhook.url, {
         method: "POST",

@@ -1,9 +1,9 @@
-import { closeSync, unlinkSync } from "node:fs";
-import { basename, dirname } from "node:path";
+import { closeSync } from "node:fs";
 import { writeFileAtomic, type WriteOptions, type WriteOutcome } from "../fs/atomic-write.ts";
 import { readRegularFile } from "../fs/open-file.ts";
 import { describeActor, requireOwnPlace, selfUid } from "../fs/place.ts";
-import { at, openDir } from "../fs/walk.ts";
+import { removeFileHere } from "../fs/remove.ts";
+import { openDir } from "../fs/walk.ts";
 import { runAsOwner } from "./as-owner.ts";
 import { handoverFor } from "./handover.ts";
 
@@ -41,18 +41,8 @@ export async function makeDirAsOwner(dir: string): Promise<void> {
   }
 }
 
-/** Removes a file (never what a link points to) in a place of ours, looked up in its directory opened link by link. */
-export function removeFileHere(path: string): void {
-  const dir = openDir(dirname(path));
-  try {
-    requireOwnPlace(dir.chain, dir.path);
-    unlinkSync(at(dir.fd, basename(path)));
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-  } finally {
-    closeSync(dir.fd);
-  }
-}
+/** The worker (worker.ts) removes files in its own places the same way. */
+export { removeFileHere };
 
 /** Removes a file with the rights of whoever owns its directory. A missing file is fine. */
 export async function removeFileAsOwner(path: string): Promise<void> {

@@ -93,9 +93,12 @@ function kill(pid: number | undefined, group: boolean) {
   }
 }
 
+/** The PATH a child gets where none is given: the usual system directories, as systemd sets it for services. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /** PATH and HOME from this process, for a child that needs to find its binary and nothing more. */
 export function minimalEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const base: Record<string, string> = { PATH: process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+  const base: Record<string, string> = { PATH: process.env.PATH || DEFAULT_PATH };
   if (process.env.HOME) base.HOME = process.env.HOME;
   return { ...base, ...extra };
 }

@@ -1,4 +1,4 @@
-import type { SshTargetConfig } from "./schema.ts";
+import type { SshTargetConfig } from "../config/ssh.ts";
 
 /**
  * Pure: the ssh command line for one push. Nothing secret goes here (the message travels on stdin). No config file

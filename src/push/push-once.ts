@@ -2,7 +2,7 @@ import { outputTail } from "../process/output.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { parseAnswer, type Answer } from "./answer.ts";
 import { sshArgv } from "./argv.ts";
-import type { SshTargetConfig } from "./schema.ts";
+import type { SshTargetConfig } from "../config/ssh.ts";
 
 /**
  * How one push went, as the source records it:

@@ -1,7 +1,10 @@
+import { z } from "../config/zod.ts";
+import { defineSection, type State } from "../state/store.ts";
+import { targetsSection } from "../sync/record.ts";
 import type { TargetState } from "../targets/types.ts";
 import type { PushResult } from "./push-once.ts";
 
-/** What the state file keeps per receiving host (under `targets`, beside the local targets): fingerprints only. */
+/** What the state file keeps per receiving host: fingerprints only. */
 export interface PushState extends TargetState {
   /** Failed pushes in a row. */
   failures?: number;
@@ -10,6 +13,25 @@ export interface PushState extends TargetState {
   /** The receiver's last answer, in words. */
   lastAnswer?: string;
 }
+
+declare module "../state/store.ts" {
+  interface StateSections {
+    /** Receiving hosts by target id (earlier releases kept them under `targets`: status still reads those). */
+    hosts?: Record<string, PushState>;
+  }
+}
+
+const text = z.optional(z.string());
+const number = z.optional(z.number());
+
+/** Written by the pushes alone (src/push/scheduler.ts). */
+export const hostsSection = defineSection(
+  "hosts",
+  z.record(
+    z.string(),
+    z.looseObject({ fingerprint: text, expiresAt: number, syncedAt: text, lastError: text, lastErrorAt: text, failures: number, nextRetryAt: text, lastAnswer: text }),
+  ),
+);
 
 /** Pure: the host's record after one push of the token `fp` (expiring `expiresAt`). */
 export function recordPush(previous: PushState | undefined, result: PushResult, fp: string, expiresAt: number, now: number, retryInMs?: number): PushState {
@@ -30,4 +52,9 @@ export function recordPush(previous: PushState | undefined, result: PushResult, 
   if (retryInMs !== undefined) next.nextRetryAt = new Date(now + retryInMs).toISOString();
   else delete next.nextRetryAt;
   return next;
+}
+
+/** A host's record: its own section, else where an earlier release kept it (under `targets`). */
+export function hostRecord(state: State, id: string): PushState | undefined {
+  return hostsSection.read(state)?.[id] ?? targetsSection.read(state)?.[id];
 }

@@ -1,26 +1,26 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
-import { backoffMs } from "../gateway/scheduler.ts";
+import { retryMs } from "../gateway/scheduler.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
 import { serialRunner } from "../schedule/runner.ts";
 import { fingerprint } from "../log/redact.ts";
-import { pushFailingEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
-import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
 import type { ProcessRunner } from "../process/run.ts";
-import { loadState, updateState } from "../state/store.ts";
+import { loadState } from "../state/store.ts";
 import { encodeTokenMessage } from "./message.ts";
 import { pushOnce, type PushResult } from "./push-once.ts";
-import { recordPush, type PushState } from "./record.ts";
-import { sshTargetId, type SshTargetConfig } from "./schema.ts";
+import { hostRecord, hostsSection, recordPush, type PushState } from "./record.ts";
+import { sshTargetId, type SshTargetConfig } from "../config/ssh.ts";
 
 export interface PushDeps {
   run: ProcessRunner;
   now: () => number;
   random: () => number;
   stateDir: () => string;
-  notify: (event: NotifyEvent) => Promise<unknown>;
-  notifySettings: () => { failureThreshold: number; reminderHours: number; host?: string };
+  /** Every push's outcome (the alerts keeper counts the failures in a row). */
+  onOutcome?: (outcome: PushOutcome) => unknown;
 }
+
+export type PushOutcome = Awaited<ReturnType<typeof pushAndRecord>>;
 
 interface Wanted {
   line: string;
@@ -33,12 +33,12 @@ export async function pushAndRecord(target: SshTargetConfig, wanted: Wanted, dep
   const id = sshTargetId(target);
   const started = deps.now();
   const result = await pushOnce(target, wanted.line, wanted.fp, deps.run).catch((error): PushResult => ({ kind: "retry", error: String(error?.message ?? error) }));
-  const record = await updateState(deps.stateDir(), (state) => {
-    const targets = (state.targets ??= {});
-    const previous = targets[id] as PushState | undefined;
+  const record = await hostsSection.update(deps.stateDir(), (mine) => {
+    const hosts = (mine.hosts ??= {});
+    const previous: PushState | undefined = hosts[id];
     const failures = (previous?.failures ?? 0) + 1;
     const next = recordPush(previous, result, wanted.fp, wanted.expiresAt, deps.now(), result.kind === "retry" && retryInMs ? retryInMs(failures) : undefined);
-    targets[id] = next;
+    hosts[id] = next;
     return next;
   });
   return { id, result, record, ms: deps.now() - started };
@@ -60,7 +60,8 @@ function want(credentials: ClaudeCredentials, force?: boolean): Wanted {
 /**
  * `watch`: one worker per receiving host, each on its own. A new token is pushed to every host at once; a host that
  * is down or slow is retried with backoff (1 s doubling to 5 min) and never holds up the others, nor the sync pass,
- * which does not wait for any push. Lasting failures notify.
+ * which does not wait for any push. Each outcome is reported (`onOutcome`): the alerts keeper turns lasting failures into
+ * messages.
  */
 export function createPushScheduler(deps: PushDeps) {
   const workers = new Map<string, ReturnType<typeof createWorker>>();
@@ -108,7 +109,6 @@ function createWorker(initial: SshTargetConfig, deps: PushDeps) {
   let settled: string | undefined;
   let loaded = false;
   let stopped = false;
-  let streak: Streak = emptyStreak();
   const runner = serialRunner(attempt, {
     onError: (error) => {
       logger.error(`${id}: push: ${oneLine(error)}; next try in a minute`);
@@ -121,33 +121,26 @@ function createWorker(initial: SshTargetConfig, deps: PushDeps) {
     if (!loaded) {
       // A restarted service: a host that already holds this token (and owes nothing) is not pushed again.
       loaded = true;
-      const record = (await loadState(deps.stateDir())).targets?.[id] as PushState | undefined;
+      const record = hostRecord(await loadState(deps.stateDir()), id);
       if (record?.fingerprint && !record.lastError) settled = record.fingerprint;
     }
     const now = wanted!;
     if (settled === now.fp) return;
-    const { result, record, ms } = await pushAndRecord(target, now, deps, (failures) => backoffMs(failures, deps.random));
+    const outcome = await pushAndRecord(target, now, deps, (failures) => retryMs(failures, deps.random));
     if (stopped) return;
+    const { result, record, ms } = outcome;
     if (result.kind === "held") {
       settled = now.fp;
       logger.success(`${id}: holds token ${now.fp} (${result.detail}, ${ms} ms)`);
-      const r = onSuccess(streak);
-      streak = r.streak;
-      if (r.wasNotified) logger.info(`${id}: pushing works again`);
-      return;
+    } else {
+      if (result.kind === "refused") settled = now.fp;
+      if (result.kind === "retry" && wanted?.fp === now.fp) {
+        const delay = Math.max(0, Date.parse(record.nextRetryAt ?? "") - deps.now()) || retryMs(record.failures ?? 1, deps.random);
+        logger.error(`${id}: push failed (attempt ${record.failures}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
+        runner.runIn(delay);
+      } else logger.error(`${id}: ${result.error}`);
     }
-    if (result.kind === "refused") settled = now.fp;
-    const settings = deps.notifySettings();
-    const r = onFailure(streak, result.error, deps.now(), settings.failureThreshold, settings.reminderHours * 3_600_000);
-    streak = r.streak;
-    if (result.kind === "retry" && wanted?.fp === now.fp) {
-      const delay = Math.max(0, Date.parse(record.nextRetryAt ?? "") - deps.now()) || backoffMs(record.failures ?? 1, deps.random);
-      logger.error(`${id}: push failed (attempt ${record.failures}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
-      runner.runIn(delay);
-    } else logger.error(`${id}: ${result.error}`);
-    if (r.send) {
-      await deps.notify(pushFailingEvent(thisHost(settings.host), deps.now(), { target: id, count: r.streak.count, error: result.error })).catch(() => undefined);
-    }
+    await deps.onOutcome?.(outcome);
   }
 
   return {

@@ -1,8 +1,8 @@
 import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
-import { EXIT } from "../exit-codes.ts";
 import type { ProcessRunner } from "../process/run.ts";
-import { loadState, updateState } from "../state/store.ts";
+import { loadState } from "../state/store.ts";
+import { reauthSection, refreshSection } from "./record.ts";
 import { directRefresh, type DirectDeps } from "./direct/refresh.ts";
 import { readLogin, type Login } from "./inspect.ts";
 import { BLANK, stillDead } from "./reauth.ts";
@@ -51,9 +51,9 @@ async function decideAndAct(config: Config, deps: CheckDeps, options: CheckOptio
     if (due.kind === "no-login") return { status: "reauth", message: due.message, deadRefreshFingerprint: BLANK };
     return { status: "misconfigured", message: due.message };
   }
-  const state = await loadState(config.stateDir);
-  if (stillDead(login, state.reauth)) {
-    return { status: "reauth", message: state.reauth?.reason ?? "the login was rejected", deadRefreshFingerprint: state.reauth?.deadRefreshFingerprint ?? BLANK };
+  const reauth = reauthSection.read(await loadState(config.stateDir));
+  if (stillDead(login, reauth)) {
+    return { status: "reauth", message: reauth?.reason ?? "the login was rejected", deadRefreshFingerprint: reauth?.deadRefreshFingerprint ?? BLANK };
   }
   if (due.action === "wait" && !options.force) return { status: "ok", expiresAt: due.expiresAt, dueAt: due.dueAt };
   const live = login as Extract<Login, { kind: "live" }>;
@@ -103,25 +103,9 @@ async function viaCli(config: Config, before: Extract<Login, { kind: "live" }>, 
 
 async function record(stateDir: string, result: Exclude<CheckResult, { status: "ok" | "misconfigured" }>, now: number) {
   const at = new Date(now).toISOString();
-  await updateState(stateDir, (state) => {
-    const previous = state.refresh ?? {};
-    if (result.status === "refreshed") state.refresh = { lastTriggerAt: at, lastResult: "refreshed", lastRefreshAt: at, failures: 0 };
-    else state.refresh = { ...previous, lastTriggerAt: at, lastResult: result.status, failures: (previous.failures ?? 0) + 1, lastError: result.message };
+  await refreshSection.update(stateDir, (mine) => {
+    const previous = mine.refresh ?? {};
+    if (result.status === "refreshed") mine.refresh = { lastTriggerAt: at, lastResult: "refreshed", lastRefreshAt: at, failures: 0 };
+    else mine.refresh = { ...previous, lastTriggerAt: at, lastResult: result.status, failures: (previous.failures ?? 0) + 1, lastError: result.message };
   });
-}
-
-/** Pure: the exit code a script can rely on (src/exit-codes.ts). */
-export function checkExitCode(result: CheckResult): number {
-  switch (result.status) {
-    case "ok":
-      return EXIT.ok;
-    case "refreshed":
-      return EXIT.refreshed;
-    case "transient":
-      return EXIT.refreshTransient;
-    case "reauth":
-      return EXIT.reauthNeeded;
-    case "misconfigured":
-      return EXIT.misconfigured;
-  }
 }

@@ -1,5 +1,6 @@
 import { dirname, join } from "node:path";
-import type { ContainerTriggerConfig, HostTriggerConfig } from "./schema.ts";
+import type { ContainerTriggerConfig, HostTriggerConfig } from "../config/refresh.ts";
+import { DEFAULT_PATH } from "../process/run.ts";
 
 /** What the CLI needs to reach Anthropic, passed through from the service's environment; nothing else of it. */
 export const PASS_THROUGH = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"] as const;
@@ -9,8 +10,6 @@ export const QUIET_CLI = { DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSE
 
 /** docker's own variables, as the gateway reload passes them. */
 const DOCKER_VARS = ["DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"] as const;
-
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export const PROMPT_ARGS = ["-p", "say ok"];
 export const AUTH_STATUS_ARGS = ["auth", "status"];

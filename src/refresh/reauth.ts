@@ -6,8 +6,8 @@ import { removeFileAsOwner, writeFileAsOwner } from "../privilege/owned-fs.ts";
 import { logger } from "../log/logger.ts";
 import { fingerprint } from "../log/redact.ts";
 import { reauthEvent, recoveredEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
-import { updateState } from "../state/store.ts";
 import type { Login } from "./inspect.ts";
+import { reauthSection } from "./record.ts";
 import { reminderDue } from "../notify/policy.ts";
 
 export const FLAG_NAME = "REAUTH_NEEDED";
@@ -74,11 +74,11 @@ export async function reportDeadLogin(config: Config, reason: string, deadRefres
   const now = deps.now();
   const fix = loginCommand(config);
   const flag = flagFile(config);
-  const decision = await updateState(config.stateDir, (state) => {
-    const r = state.reauth;
+  const decision = await reauthSection.update(config.stateDir, (mine) => {
+    const r = mine.reauth;
     if (!r?.needed) {
-      state.reauth = { needed: true, since: new Date(now).toISOString(), reason, deadRefreshFingerprint, lastNotifiedAt: new Date(now).toISOString() };
-      return { kind: "first" as const, since: state.reauth.since! };
+      mine.reauth = { needed: true, since: new Date(now).toISOString(), reason, deadRefreshFingerprint, lastNotifiedAt: new Date(now).toISOString() };
+      return { kind: "first" as const, since: mine.reauth.since! };
     }
     const last = r.lastNotifiedAt ? Date.parse(r.lastNotifiedAt) : undefined;
     if (!reminderDue(last, now, config.notify.reminderHours * 3_600_000)) return { kind: "quiet" as const, since: r.since ?? "" };
@@ -103,9 +103,9 @@ export async function reportDeadLogin(config: Config, reason: string, deadRefres
 export async function noticeRecovery(config: Config, login: Login, deps: ReauthDeps): Promise<boolean> {
   if (login.kind !== "live") return false;
   const flag = flagFile(config);
-  const recovered = await updateState(config.stateDir, (state) => {
-    if (!state.reauth?.needed || !isNewLogin(login, state.reauth.deadRefreshFingerprint)) return false;
-    state.reauth = undefined;
+  const recovered = await reauthSection.update(config.stateDir, (mine) => {
+    if (!mine.reauth?.needed || !isNewLogin(login, mine.reauth.deadRefreshFingerprint)) return false;
+    mine.reauth = undefined;
     return true;
   });
   const leftover = !recovered && (readTextIfRegular(flag, 64 * 1024) ?? "").startsWith(FLAG_MARK);

@@ -1,3 +1,6 @@
+import { z } from "../config/zod.ts";
+import { defineSection } from "../state/store.ts";
+
 /** The state file's record of the refresh trigger: how the last one went. */
 export interface RefreshState {
   lastTriggerAt?: string;
@@ -24,3 +27,13 @@ declare module "../state/store.ts" {
     reauth?: ReauthState;
   }
 }
+
+const text = z.optional(z.string());
+
+/** Written by one check (src/refresh/check.ts) alone. */
+export const refreshSection = defineSection("refresh", z.looseObject({ lastTriggerAt: text, lastResult: text, lastRefreshAt: text, failures: z.optional(z.number()), lastError: text }));
+/** Written by the dead-login bookkeeping (src/refresh/reauth.ts) alone. */
+export const reauthSection = defineSection(
+  "reauth",
+  z.looseObject({ needed: z.optional(z.boolean()), since: text, reason: text, deadRefreshFingerprint: text, lastNotifiedAt: text }),
+);

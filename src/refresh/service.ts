@@ -2,18 +2,16 @@ import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
-import { serialRunner } from "../schedule/runner.ts";
-import { failingEvent, thisHost, tokenFormatEvent, type NotifyEvent } from "../notify/event.ts";
-import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
+import { serialRunner, type Clock } from "../schedule/runner.ts";
+import type { NotifyEvent } from "../notify/event.ts";
 import type { SyncReport } from "../sync/engine.ts";
 import { formatRemaining } from "../sync/report.ts";
 import { loadState } from "../state/store.ts";
 import { checkOnce, type CheckDeps } from "./check.ts";
 import { readLogin } from "./inspect.ts";
 import { BLANK, noticeRecovery, reportDeadLogin, stillDead } from "./reauth.ts";
+import { reauthSection, refreshSection } from "./record.ts";
 import { nextStep } from "./window.ts";
-import { reminderDue } from "../notify/policy.ts";
-import { VERSION } from "../version.ts";
 
 export interface RefreshServiceDeps extends CheckDeps {
   notify: (event: NotifyEvent) => Promise<unknown>;
@@ -21,24 +19,25 @@ export interface RefreshServiceDeps extends CheckDeps {
   afterTrigger?: () => void;
   /** Longest sleep between looks at the wall clock (default 5 min): bounds the lateness after a suspend. */
   maxSleepMs?: number;
+  /** The runner's timers (a fake clock in tests). */
+  clock?: Clock;
 }
 
 const BLANKED_REASON = "Claude Code's refresh token was rejected (invalid_grant): the CLI blanked its credentials";
 
 /**
  * The in-service refresh scheduler: triggers the refresh at expiry minus the window, retries until the token is
- * fresh, handles the dead login, and turns lasting sync/reload failures into notifications.
+ * fresh, and handles the dead login (flag file, messages, recovery). Failure streaks are the alerts keeper's
+ * (src/notify/alerts.ts).
  */
 export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   let lastTriggerAt: number | undefined;
   let announced: number | undefined;
-  let syncStreak: Streak = emptyStreak();
-  let formatStreak: Streak = emptyStreak();
-  let reloadNotifiedAt: number | undefined;
   let triggers = 0;
   const maxSleepMs = deps.maxSleepMs ?? 300_000;
 
   const runner = serialRunner(tick, {
+    clock: deps.clock,
     onError: (error) => {
       logger.error(`refresh scheduler: ${oneLine(error)}`);
       schedule(deps.now() + maxSleepMs);
@@ -47,15 +46,16 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   const schedule = (at: number) => runner.runIn(at - deps.now());
   const wake = runner.runNow;
 
-  async function tick() {
+  async function tick(): Promise<void> {
     const login = await readLogin(config.credentials);
     const state = await loadState(config.stateDir);
+    const reauth = reauthSection.read(state);
     // A service started afresh (SIGHUP, a restart) keeps to the retry spacing of the trigger the last one ran.
-    lastTriggerAt ??= Number.isFinite(Date.parse(state.refresh?.lastTriggerAt ?? "")) ? Date.parse(state.refresh!.lastTriggerAt!) : undefined;
-    const dead = login.kind === "blanked" || stillDead(login, state.reauth);
-    if (dead) await reportDeadLogin(config, state.reauth?.reason ?? BLANKED_REASON, state.reauth?.deadRefreshFingerprint ?? BLANK, deps);
+    const recorded = Date.parse(refreshSection.read(state)?.lastTriggerAt ?? "");
+    lastTriggerAt ??= Number.isFinite(recorded) ? recorded : undefined;
+    const dead = login.kind === "blanked" || stillDead(login, reauth);
+    if (dead) await reportDeadLogin(config, reauth?.reason ?? BLANKED_REASON, reauth?.deadRefreshFingerprint ?? BLANK, deps);
     else if (login.kind === "live") await noticeRecovery(config, login, deps);
-    await watchReloads(config, state.gateway);
     if (config.trigger.mode === "none") return schedule(deps.now() + maxSleepMs);
 
     const settings = {
@@ -101,48 +101,16 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
     schedule(deps.now());
   }
 
-  /** A gateway reload failing again and again (its attempts are in the state file): a message, then reminders. */
-  async function watchReloads(config: Config, gateway: { pending?: boolean; attempts?: number; lastError?: string } | undefined) {
-    const attempts = gateway?.pending ? (gateway.attempts ?? 0) : 0;
-    if (attempts < config.notify.failureThreshold) {
-      if (attempts === 0) reloadNotifiedAt = undefined;
-      return;
-    }
-    const now = deps.now();
-    if (!reminderDue(reloadNotifiedAt, now, config.notify.reminderHours * 3_600_000)) return;
-    reloadNotifiedAt = now;
-    await deps.notify(failingEvent("reload-failing", thisHost(config.notify.host), now, { count: attempts, error: gateway?.lastError ?? "unknown error" }));
-  }
-
   return {
     start() {
       wake();
     },
-    /** After every sync pass: dead login, recovery, failure streaks; then look at the expiry again. */
+    /**
+     * After every sync pass: a blanked file is a dead login at once; then a look at the login, which notices a
+     * recovery and the expiry (one read of the file, not one here and one there).
+     */
     async onSync(report: SyncReport) {
-      if (!report.source.ok && report.source.reason === "logged-out") {
-        await reportDeadLogin(config, BLANKED_REASON, BLANK, deps);
-      } else if (report.source.ok) {
-        await noticeRecovery(config, await readLogin(config.credentials), deps);
-      }
-      const halfWritten = !report.source.ok && (report.source.reason === "malformed" || report.source.reason === "logged-out");
-      // A token refused for its format: said at once (no streak to wait for), then reminders; it has its own message.
-      const unrecognised = !report.source.ok && report.source.reason === "unrecognised-token";
-      if (!report.source.ok && unrecognised) {
-        const r = onFailure(formatStreak, report.source.message, deps.now(), 1, config.notify.reminderHours * 3_600_000);
-        formatStreak = r.streak;
-        if (r.send) await deps.notify(tokenFormatEvent(thisHost(config.notify.host), deps.now(), { message: report.source.message, version: VERSION }));
-      } else if (report.source.ok) formatStreak = emptyStreak();
-      if (report.ok) {
-        const r = onSuccess(syncStreak);
-        syncStreak = r.streak;
-        if (r.wasNotified) logger.info("sync works again");
-      } else if (!halfWritten && !unrecognised) {
-        const error = report.source.ok ? (report.outcomes.find((o) => o.status === "failed")?.message ?? "a target failed") : report.source.message;
-        const r = onFailure(syncStreak, error, deps.now(), config.notify.failureThreshold, config.notify.reminderHours * 3_600_000);
-        syncStreak = r.streak;
-        if (r.send) await deps.notify(failingEvent("sync-failing", thisHost(config.notify.host), deps.now(), { count: r.streak.count, error }));
-      }
+      if (!report.source.ok && report.source.reason === "logged-out") await reportDeadLogin(config, BLANKED_REASON, BLANK, deps);
       wake();
     },
     stop: () => runner.stop(),

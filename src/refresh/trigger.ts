@@ -5,7 +5,7 @@ import { chooseUser, ownerOfDir, type RunAsWords } from "../privilege/owner-run.
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import type { ProcessRunner, RunResult } from "../process/run.ts";
 import { containerInvocation, hostInvocation, type Invocation } from "./invocation.ts";
-import type { ContainerTriggerConfig, HostTriggerConfig } from "./schema.ts";
+import type { ContainerTriggerConfig, HostTriggerConfig } from "../config/refresh.ts";
 
 export type CliTrigger = HostTriggerConfig | ContainerTriggerConfig;
 

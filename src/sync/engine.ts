@@ -7,8 +7,9 @@ import { oneLine } from "../log/one-line.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import { createTarget } from "../targets/index.ts";
 import type { Target, TargetOutcome } from "../targets/types.ts";
-import { loadState, updateState, type State } from "../state/store.ts";
-import { recordOutcome, recordSource } from "./record.ts";
+import { loadState, updateSections } from "../state/store.ts";
+import { recordOutcome, recordSource, sourceSection, targetsSection } from "./record.ts";
+import type { TargetState } from "../targets/types.ts";
 
 export interface SyncDeps {
   now: () => number;
@@ -21,7 +22,7 @@ export interface SyncDeps {
   onStageError?: (stage: PassStage, message: string) => void;
 }
 
-/** The stages of a pass; each one's failure is contained (src/watch/ guards the ones after the sync). */
+/** The stages of a pass; each one's failure is contained (src/pass/pipeline.ts guards the ones after the sync). */
 export const PASS_STAGES = ["read", "write", "state", "reload", "notify", "push"] as const;
 export type PassStage = (typeof PASS_STAGES)[number];
 
@@ -37,14 +38,25 @@ export interface SyncReport {
   stateError?: string;
 }
 
-/** One pass: read the CLI's credentials, bring every target in line, record what happened. */
-export async function syncOnce(config: Config, deps: SyncDeps): Promise<SyncReport> {
-  const now = deps.now();
-  const source = await readStage(config.credentials, now, deps);
-  return syncFrom(config, source, deps, now, source.ok ? loginOwner(config.credentials) : undefined);
+/** The source of a pass: the credentials, and (read from the CLI's file) the uid that owns that login. */
+export type PassSource = CredentialsResult & { loginUid?: number };
+
+/**
+ * The read stage of a pass: the CLI's credentials file, with the uid that owns it (the one user its refresh token may
+ * reach: an `exec` target that asks); a failure is a refusal, never a throw.
+ */
+export async function readSource(file: string, deps: Pick<SyncDeps, "now" | "fault" | "onStageError">, now = deps.now()): Promise<PassSource> {
+  try {
+    deps.fault?.("read");
+    const source = await readCredentials(file, now);
+    return source.ok ? { ...source, loginUid: loginOwner(file) } : source;
+  } catch (error) {
+    deps.onStageError?.("read", oneLine(error));
+    return { ok: false, reason: "unreadable", message: `cannot read credentials ${file}: ${oneLine(error)}` };
+  }
 }
 
-/** The uid that owns the CLI's login file: the one user its refresh token may reach (an `exec` target that asks). */
+/** The uid that owns the CLI's login file. */
 function loginOwner(file: string): number | undefined {
   try {
     const found = findFile(file);
@@ -58,25 +70,15 @@ function loginOwner(file: string): number | undefined {
   }
 }
 
-async function readStage(file: string, now: number, deps: SyncDeps): Promise<CredentialsResult> {
-  try {
-    deps.fault?.("read");
-    return await readCredentials(file, now);
-  } catch (error) {
-    deps.onStageError?.("read", oneLine(error));
-    return { ok: false, reason: "unreadable", message: `cannot read credentials ${file}: ${oneLine(error)}` };
-  }
-}
-
 /** Targets on this host. `ssh` targets are other hosts: src/push/ pushes to them outside the pass. */
 export function localTargets(config: Config): LocalTargetConfig[] {
   return config.targets.filter((t): t is LocalTargetConfig => t.kind !== "ssh");
 }
 
 /** A pass from credentials already read (the CLI's file, or a token pushed to `oauth-sync receive`). */
-export async function syncFrom(config: Config, source: CredentialsResult, deps: SyncDeps, now = deps.now(), loginUid?: number): Promise<SyncReport> {
+export async function syncFrom(config: Config, source: PassSource, deps: SyncDeps, now = deps.now()): Promise<SyncReport> {
   const targets = localTargets(config).map(createTarget);
-  const outcomes = source.ok ? await syncTargets(targets, source.credentials, await loadState(config.stateDir), deps, now, loginUid) : [];
+  const outcomes = source.ok ? await syncTargets(targets, source.credentials, targetsSection.read(await loadState(config.stateDir)) ?? {}, deps, now, source.loginUid) : [];
   const stateError = await recordPass(config.stateDir, source, outcomes, deps, now);
   const written = new Set(outcomes.filter((o) => o.status === "written").map((o) => o.id));
   return {
@@ -93,11 +95,11 @@ export async function syncFrom(config: Config, source: CredentialsResult, deps: 
 async function recordPass(stateDir: string, source: CredentialsResult, outcomes: TargetOutcome[], deps: SyncDeps, now: number): Promise<string | undefined> {
   try {
     deps.fault?.("state");
-    await updateState(stateDir, (state) => {
-      recordSource(state, source, now);
+    await updateSections(stateDir, [sourceSection, targetsSection], (mine) => {
+      recordSource(mine, source, now);
       if (!source.ok) return;
       const fp = fingerprint(source.credentials.accessToken);
-      for (const outcome of outcomes) recordOutcome(state, outcome, fp, source.credentials.expiresAt, now);
+      for (const outcome of outcomes) recordOutcome(mine, outcome, fp, source.credentials.expiresAt, now);
     });
     return undefined;
   } catch (error) {
@@ -106,12 +108,12 @@ async function recordPass(stateDir: string, source: CredentialsResult, outcomes:
   }
 }
 
-function syncTargets(targets: Target[], credentials: ClaudeCredentials, state: State, deps: SyncDeps, now: number, loginUid: number | undefined) {
+function syncTargets(targets: Target[], credentials: ClaudeCredentials, held: Record<string, TargetState>, deps: SyncDeps, now: number, loginUid: number | undefined) {
   return Promise.all(
     targets.map((target) =>
       (async () => {
         deps.fault?.("write");
-        return target.sync(credentials, { now, state: state.targets?.[target.id], run: deps.run, force: deps.force, loginUid });
+        return target.sync(credentials, { now, state: held[target.id], run: deps.run, force: deps.force, loginUid });
       })().catch((error): TargetOutcome => {
         // A target reports its own failures as outcomes: a throw is a bug in planning or writing.
         deps.onStageError?.("write", `${target.id}: ${oneLine(error)}`);

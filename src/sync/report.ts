@@ -9,31 +9,65 @@ export function formatRemaining(ms: number): string {
   return hours > 0 ? `${hours}h${String(minutes % 60).padStart(2, "0")}m` : `${minutes}m`;
 }
 
-/**
- * Log one sync pass. `lastLogged` keeps a resident service from repeating the same problem every tick:
- * a problem is logged when it first appears or changes, and its end is logged too.
- */
-export function logReport(report: SyncReport, lastLogged?: Map<string, string>, now = Date.now()): void {
-  const changedSince = (key: string, message: string) => {
-    if (!lastLogged) return true;
-    if (lastLogged.get(key) === message) return false;
-    lastLogged.set(key, message);
-    return true;
+/** A problem that lasts is logged again at most this often (and with every new token), with how often it happened. */
+export const REPEAT_EVERY_MS = 10 * 60_000;
+
+interface Problem {
+  message: string;
+  /** The token the pass that last logged it was bringing (a new token logs the problem again). */
+  token?: string;
+  loggedAt: number;
+  since: number;
+  /** Passes that found it, since it appeared. */
+  count: number;
+}
+
+/** When to log a problem again: first seen, changed, a new token, or `repeatMs` after it was last logged. */
+export function problemMemory(repeatMs = REPEAT_EVERY_MS) {
+  const problems = new Map<string, Problem>();
+  return {
+    /** The line's suffix when it is to be logged now; undefined: stay quiet (debug). */
+    seen(key: string, message: string, token: string | undefined, now: number): string | undefined {
+      const known = problems.get(key);
+      if (!known || known.message !== message) {
+        problems.set(key, { message, token, loggedAt: now, since: now, count: 1 });
+        return "";
+      }
+      known.count++;
+      if (known.token === token && now - known.loggedAt < repeatMs) return undefined;
+      known.token = token;
+      known.loggedAt = now;
+      return ` (still failing: ${known.count} passes since ${new Date(known.since).toISOString()})`;
+    },
+    /** The problem is over: true when it had been logged (its end is logged too). */
+    over: (key: string) => problems.delete(key),
   };
-  if (!report.source.ok) {
-    if (changedSince("source", report.source.message)) logger.error(report.source.message);
-    else logger.debug(report.source.message);
-    return;
-  }
-  lastLogged?.delete("source");
+}
+
+export type ProblemMemory = ReturnType<typeof problemMemory>;
+
+/**
+ * Log one sync pass. With `memory` (the resident service), a problem is logged when it first appears or changes, again
+ * with each new token and at most every REPEAT_EVERY_MS while it lasts (with a count), and its end is logged too;
+ * without, everything is logged (a one-shot verb).
+ */
+export function logReport(report: SyncReport, memory?: ProblemMemory, now = Date.now()): void {
+  const problem = (key: string, message: string, token?: string) => {
+    const suffix = memory ? memory.seen(key, message, token, now) : "";
+    if (suffix === undefined) logger.debug(message);
+    else logger.error(`${message}${suffix}`);
+  };
+  if (report.stateError) problem("state", `state: ${report.stateError}; syncing goes on`);
+  else if (memory?.over("state")) logger.info("state: the record is written again");
+  if (!report.source.ok) return problem("source", report.source.message);
+  memory?.over("source");
   const { accessToken, expiresAt } = report.source.credentials;
-  const token = `token ${fingerprint(accessToken)} (expires in ${formatRemaining(expiresAt - now)})`;
+  const fp = fingerprint(accessToken);
+  const token = `token ${fp} (expires in ${formatRemaining(expiresAt - now)})`;
   for (const outcome of report.outcomes) {
     if (outcome.status === "written") logger.success(`${outcome.id}: updated to ${token}`);
     else if (outcome.status === "unchanged") logger.debug(`${outcome.id}: already holds ${token}`);
-    else if (changedSince(outcome.id, outcome.message ?? outcome.status)) logger.error(`${outcome.id}: ${outcome.message}`);
-    if (outcome.status === "written" || outcome.status === "unchanged") {
-      if (lastLogged?.delete(outcome.id)) logger.info(`${outcome.id}: recovered, holds ${token}`);
-    }
+    else problem(outcome.id, `${outcome.id}: ${outcome.message ?? outcome.status}`, fp);
+    if ((outcome.status === "written" || outcome.status === "unchanged") && memory?.over(outcome.id)) logger.info(`${outcome.id}: recovered, holds ${token}`);
   }
 }

@@ -1,6 +1,6 @@
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import type { LocalTargetConfig, TargetConfig } from "../config/schema.ts";
-import { sshTargetId } from "../push/schema.ts";
+import { sshTargetId } from "../config/ssh.ts";
 import type { ProcessRunner } from "../process/run.ts";
 
 /** What a target holds now, as far as it can tell. */
@@ -53,10 +53,4 @@ export interface TargetState {
   syncedAt?: string;
   lastError?: string;
   lastErrorAt?: string;
-}
-
-declare module "../state/store.ts" {
-  interface StateSections {
-    targets?: Record<string, TargetState>;
-  }
 }

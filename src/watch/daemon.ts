@@ -3,81 +3,72 @@ import { createReloadScheduler } from "../gateway/scheduler.ts";
 import type { ReloadDeps } from "../gateway/types.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
-import { failingEvent, thisHost, type NotifyEvent } from "../notify/event.ts";
-import { emptyStreak, onFailure, onSuccess, type Streak } from "../notify/policy.ts";
+import { createAlerts } from "../notify/alerts.ts";
+import type { NotifyEvent } from "../notify/event.ts";
+import { runPass, type PassEffects } from "../pass/pipeline.ts";
+import { POLICY } from "../pass/policy.ts";
 import { createPushScheduler } from "../push/scheduler.ts";
-import { sshTargets } from "../push/targets.ts";
 import type { CheckDeps } from "../refresh/check.ts";
 import { createRefreshService } from "../refresh/service.ts";
-import { PASS_STAGES, type PassStage, type SyncReport } from "../sync/engine.ts";
+import { PASS_STAGES, type PassStage } from "../sync/engine.ts";
+import { logReport, problemMemory } from "../sync/report.ts";
 import { removeLeftoverTemps } from "../targets/leftovers.ts";
 import { createWatchService, type WatchDeps } from "./service.ts";
 
-export interface DaemonDeps extends ReloadDeps, Pick<WatchDeps, "watcher" | "mounts" | "fault"> {
+export interface DaemonDeps extends ReloadDeps, Pick<WatchDeps, "watcher" | "mounts" | "fault" | "clock"> {
   random: () => number;
   check: CheckDeps;
   notify: (event: NotifyEvent) => Promise<unknown>;
 }
 
 /**
- * `watch` as a whole: the watcher's passes, then per pass the gateway reload, the refresh scheduler's bookkeeping
- * (dead login, failure streaks, notifications) and pushes to other hosts. Every stage is guarded: a failure is
- * logged and counted, and the service carries on.
+ * `watch` as a whole, wired once: the watch service's passes run the pipeline (src/pass/) with the watch policy
+ * (the reload scheduled, the token offered to the push workers); the reload scheduler and the push workers report
+ * their outcomes to the one alerts keeper; the refresh scheduler hears of every pass. Every stage is guarded: a
+ * failure is logged and counted, and the service carries on.
  */
 export function createDaemon(config: Config, deps: DaemonDeps) {
   const failures = Object.fromEntries(PASS_STAGES.map((stage) => [stage, 0])) as Record<PassStage, number>;
-  let stateStreak: Streak = emptyStreak();
+  const onStageError = (stage: PassStage) => void failures[stage]++;
+  const alerts = createAlerts({ now: deps.now, notify: deps.notify, settings: () => config.notify });
 
-  async function guard(stage: PassStage, fn: () => unknown): Promise<void> {
-    try {
-      deps.fault?.(stage);
-      await fn();
-    } catch (error) {
-      failures[stage]++;
-      logger.error(`${stage}: ${oneLine(error)} (the service carries on)`);
-    }
-  }
-
-  /** The state file could not be written: syncing goes on; a lasting failure is a message, then reminders. */
-  async function noteState(report: SyncReport) {
-    if (!report.stateError) {
-      const r = onSuccess(stateStreak);
-      if (stateStreak.count > 0) logger.info(`state: ${config.stateDir} is written again`);
-      stateStreak = r.streak;
-      return;
-    }
-    if (stateStreak.lastError !== report.stateError) logger.error(`state: ${report.stateError}; syncing goes on`);
-    const r = onFailure(stateStreak, report.stateError, deps.now(), config.notify.failureThreshold, config.notify.reminderHours * 3_600_000);
-    stateStreak = r.streak;
-    if (r.send) await deps.notify(failingEvent("state-failing", thisHost(config.notify.host), deps.now(), { count: r.streak.count, error: report.stateError }));
-  }
-
-  const reloads = createReloadScheduler(config, deps);
-  const refresh = createRefreshService(config, { ...deps.check, notify: deps.notify, afterTrigger: () => service.afterTrigger() });
+  const reloads = createReloadScheduler(config, {
+    ...deps,
+    // Not awaited: a slow webhook must not hold up the next attempt.
+    onOutcome: (result, attempts) => void alerts.record("reload", result.ok ? { ok: true } : { ok: false, error: result.error, failures: attempts }),
+  });
   const pushes = createPushScheduler({
     run: deps.run,
     now: deps.now,
     random: deps.random,
     stateDir: () => config.stateDir,
-    notify: deps.notify,
-    notifySettings: () => config.notify,
+    onOutcome: ({ id, result }) => void alerts.record(`push:${id}`, result.kind === "held" ? { ok: true } : { ok: false, error: result.error }),
   });
+  const refresh = createRefreshService(config, { ...deps.check, notify: deps.notify, afterTrigger: () => service.afterTrigger() });
+  const memory = problemMemory();
+  const effects: PassEffects = {
+    sync: { now: deps.now, run: deps.run, fault: deps.fault, onStageError },
+    reloads: { now: async () => undefined, owed: async () => false, request: () => reloads.request(), retryIfOwed: () => reloads.retryIfOwed() },
+    pushes: { offer: (hosts, credentials) => pushes.offer(hosts, credentials), everywhere: async () => [] },
+    alerts,
+    log: (report) => logReport(report, memory, deps.now()),
+  };
   const service = createWatchService(config, {
     now: deps.now,
     run: deps.run,
     fault: deps.fault,
-    onStageError: (stage) => void failures[stage]++,
+    onStageError,
     watcher: deps.watcher,
     mounts: deps.mounts,
-    afterSync: async (report) => {
-      // Not awaited: a slow webhook must not hold up the next pass or the reload.
-      void guard("notify", async () => {
-        await noteState(report);
-        await refresh.onSync(report);
+    clock: deps.clock,
+    async pass(source) {
+      const { report } = await runPass(config, source, POLICY.watch, effects);
+      // The dead login and its recovery (flag file, messages); not awaited: a slow webhook holds up nothing.
+      void refresh.onSync(report).catch((error) => {
+        failures.notify++;
+        logger.error(`notify: ${oneLine(error)} (the service carries on)`);
       });
-      // Other hosts get the token on their own workers: a down host never holds up this pass or the others.
-      await guard("push", () => report.source.ok && pushes.offer(sshTargets(config), report.source.credentials));
-      await guard("reload", () => (report.reloadNeeded ? reloads.request() : report.ok ? reloads.retryIfOwed() : undefined));
+      return report;
     },
   });
 
@@ -91,8 +82,7 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
       refresh.start();
     },
     async stop() {
-      pushes.stop();
-      await service.stop();
+      await Promise.all([pushes.stop(), service.stop()]);
       await refresh.stop();
       await reloads.stop();
     },
@@ -105,6 +95,10 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
     },
     get reloads() {
       return reloads.reloads;
+    },
+    /** The watch service (its safety nets, whether the watch holds). */
+    get service() {
+      return service;
     },
   };
 }

@@ -10,9 +10,10 @@ export function nextExpiryCheck(heldExpiresAt: number | undefined, after: number
 }
 
 /** Why a pass ran. Only the safety nets can find a rotation the watcher missed. */
-export type PassReason = "start" | "event" | "retry" | "directory" | "look" | "reconcile" | "expiry" | "trigger";
+export type PassReason = "start" | "event" | "retry" | "directory" | "look" | "poll" | "reconcile" | "expiry" | "trigger";
 
-const NETS: ReadonlySet<PassReason> = new Set(["look", "reconcile", "expiry", "trigger"]);
+/** `poll`: the file looked at every second while the watch does not hold. */
+const NETS: ReadonlySet<PassReason> = new Set(["look", "poll", "reconcile", "expiry", "trigger"]);
 
 /**
  * Pure: did this pass find a rotation that no event announced? The credentials changed since the previous pass, a
@@ -21,5 +22,5 @@ const NETS: ReadonlySet<PassReason> = new Set(["look", "reconcile", "expiry", "t
 export function missedBy(reasons: ReadonlySet<PassReason>, sourceChanged: boolean, wrote: boolean): PassReason | undefined {
   if (!sourceChanged || !wrote || reasons.size === 0) return undefined;
   for (const reason of reasons) if (!NETS.has(reason)) return undefined;
-  return (["look", "trigger", "expiry", "reconcile"] as const).find((net) => reasons.has(net));
+  return (["look", "poll", "trigger", "expiry", "reconcile"] as const).find((net) => reasons.has(net));
 }

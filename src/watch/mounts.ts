@@ -1,4 +1,5 @@
 import { logger } from "../log/logger.ts";
+import { DEFAULT_PATH } from "../process/run.ts";
 
 /** findmnt -r escapes blanks and backslashes as \xHH. */
 const unescape = (text: string) => text.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
@@ -15,7 +16,7 @@ export function parseMountLine(line: string): { action: string; target: string }
  * is how it is seen. Undefined when findmnt is not installed (the safety-net passes still check the directory).
  */
 export function watchMounts(onChange: (target: string) => void): { stop(): Promise<unknown> } | undefined {
-  const PATH = "/usr/bin:/bin:/usr/sbin:/sbin";
+  const PATH = DEFAULT_PATH;
   const findmnt = Bun.which("findmnt", { PATH });
   if (!findmnt) {
     logger.debug("findmnt (util-linux) not found: a directory mounted over is noticed at the next safety-net pass");

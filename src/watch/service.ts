@@ -1,24 +1,35 @@
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { fingerprint } from "../log/redact.ts";
 import { logger } from "../log/logger.ts";
-import { syncOnce, type SyncDeps, type SyncReport } from "../sync/engine.ts";
-import { logReport } from "../sync/report.ts";
-import { updateState } from "../state/store.ts";
-import { serialRunner } from "../schedule/runner.ts";
 import { oneLine } from "../log/one-line.ts";
+import { noAlerts } from "../notify/alerts.ts";
+import { runPass } from "../pass/pipeline.ts";
+import { backoffMs } from "../schedule/backoff.ts";
+import { serialRunner, type Clock } from "../schedule/runner.ts";
+import { readSource, type PassSource, type SyncDeps, type SyncReport } from "../sync/engine.ts";
+import { logReport, problemMemory } from "../sync/report.ts";
 import { missedBy, nextExpiryCheck, type PassReason } from "./expiry.ts";
 import { watchMounts } from "./mounts.ts";
 import { watcher, type AsyncSubscription, type Event, type Watcher } from "./native.ts";
+import { watchSection } from "./record.ts";
+
+/** Why the service's runner runs a turn: a pass, or one of the service's own chores (which may lead to a pass). */
+export type WatchReason = PassReason | "subscribe" | "steady" | "mounts" | "collect";
 
 export interface WatchDeps extends SyncDeps {
-  /** Called after every sync pass; the gateway reload hangs here. */
-  afterSync?: (report: SyncReport) => Promise<void> | void;
+  /**
+   * One pass from the credentials just read, and what follows it: the daemon runs the pipeline there (src/pass/).
+   * Default: the targets alone (no reload, no push), logged.
+   */
+  pass?: (source: PassSource, reasons: ReadonlySet<PassReason>) => Promise<SyncReport>;
   /** The file events: @parcel/watcher by default; null starts no watcher at all (a test seam: only the safety nets run). */
   watcher?: Watcher | null;
   /** The mount-table monitor (findmnt --poll by default); null starts none. */
   mounts?: typeof watchMounts | null;
+  /** The runner's timers (a fake clock in tests). */
+  clock?: Clock;
 }
 
 const HALF_WRITTEN_RETRIES = 5;
@@ -35,8 +46,15 @@ const LOOK_DELAY_MS = 600;
 const AFTER_TRIGGER_DELAY_MS = 1000;
 const MOUNTS_READY_MS = 1000;
 const COLLECT_AFTER_MS = 10_000;
-/** Long waits are re-armed at least this often: a suspended machine's timers run late. */
-const MAX_TIMER_MS = 15 * 60_000;
+/** Long waits wake at least this often to look at the clock: a suspended machine's timers run late. */
+const MAX_SLEEP_MS = 15 * 60_000;
+/** While the watch does not hold: the file is looked at this often, and the watch tried again with this backoff. */
+export const BLIND_LOOK_MS = 1000;
+const RESUBSCRIBE = { firstMs: 250, lastMs: 5000 };
+/** A watch that failed counts as holding again (log, `status`) once it has held this long: churn is one episode. */
+const STEADY_AFTER_MS = 5000;
+/** "gone" and "replaced" are logged at most this often (a directory renamed back and forth in a loop says it once). */
+const DIRECTORY_LOG_EVERY_MS = 10_000;
 
 function identity(info: { dev: number; ino: number; birthtimeMs: number; mtimeMs: number; size: number; ctimeMs: number }): string {
   return `${info.dev}:${info.ino}:${info.birthtimeMs}:${info.mtimeMs}:${info.size}:${info.ctimeMs}`;
@@ -45,14 +63,23 @@ function identity(info: { dev: number; ino: number; birthtimeMs: number; mtimeMs
 /** The same directory: device, inode and birth time (ext4 hands a freed inode number straight back). */
 const dirIdentity = (info: { dev: number; ino: number; birthtimeMs: number }) => `${info.dev}:${info.ino}:${info.birthtimeMs}`;
 
-async function statIdentity(path: string, full: boolean): Promise<string | undefined> {
-  const info = await stat(path).catch(() => undefined);
+/** Synchronous: a stat is a few microseconds, a trip through the thread pool costs more than that on every pass. */
+const statQuietly = (path: string) => {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+};
+
+function statIdentity(path: string, full: boolean): string | undefined {
+  const info = statQuietly(path);
   return info && (full ? identity(info) : dirIdentity(info));
 }
 
 /** The file as a pass sees it: its identity, and when it last changed (a rename sets its ctime). */
-async function fileSeen(path: string): Promise<{ identity?: string; changedAt?: number }> {
-  const info = await stat(path).catch(() => undefined);
+function fileSeen(path: string): { identity?: string; changedAt?: number } {
+  const info = statQuietly(path);
   return info ? { identity: identity(info), changedAt: Math.max(info.mtimeMs, info.ctimeMs) } : {};
 }
 
@@ -65,56 +92,112 @@ const ANNOUNCE_WITHIN_MS = 1000;
 /** A regular expression for @parcel/watcher's `ignore` that keeps only the one entry `name` of the watched directory. */
 const onlyEntry = (name: string) => new RegExp(`^(?!${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$)`);
 
+/** Reasons that are the service's own chores: turns asked only by these run no pass unless they find work. */
+const CHORES: ReadonlySet<WatchReason> = new Set(["subscribe", "steady", "directory", "mounts", "collect", "look", "poll", "expiry"]);
+
 /**
  * The resident service: watch the credentials directory (and its parent, to notice the directory replaced), sync on
- * change; safety nets whatever the watcher sees: a look after every watcher callback, a pass shortly before the
- * token the targets hold expires, one after each refresh trigger of our own, and a rare reconcile.
+ * change. Everything it does is a request with a reason on one runner (src/schedule/runner.ts): the passes, and the
+ * safety nets whatever the watcher sees (a look after every watcher callback, a pass shortly before the token the
+ * targets hold expires, one after each refresh trigger of our own, a retry of failed targets, a rare reconcile), the
+ * watch set up again when it was lost (retried with backoff until it holds, the file looked at every second meanwhile)
+ * and a garbage collection after activity. No timer of its own.
  */
 export function createWatchService(config: Config, deps: WatchDeps) {
   const events = deps.watcher === undefined ? watcher : deps.watcher;
   const startMounts = deps.mounts === undefined ? watchMounts : deps.mounts;
+  const dir = dirname(config.credentials);
+  const parent = dirname(dir);
+  const memory = problemMemory();
+  const pass =
+    deps.pass ??
+    (async (source: PassSource) =>
+      (await runPass(config, source, { reload: "skip", push: "skip" }, {
+        sync: deps,
+        reloads: { now: async () => undefined, owed: async () => false, request() {}, retryIfOwed() {} },
+        pushes: { offer() {}, everywhere: async () => [] },
+        alerts: noAlerts,
+        log: (report) => logReport(report, memory, deps.now()),
+      })).report);
+
   let subscriptions: AsyncSubscription[] = [];
   let mounts: { stop(): Promise<unknown> } | undefined;
+  /** The watched directory's identity; undefined while it is not watched. */
   let watchedDir: string | undefined;
+  /** A parent event or a watcher error: the kernel watch behind the subscription may be gone (set it up again). */
+  let doubt = false;
+  /** The watch does not hold: since when, why, and how many tries so far. */
+  let blind: { since: number; reason: string; tries: number } | undefined;
+  /** The episode told (log, state file): set at its first failure, ended once the watch has held STEADY_AFTER_MS. */
+  let told: { since: number; tries: number; heldAt?: number } | undefined;
+  let directoryLoggedAt = -Infinity;
   let stopped = false;
   let halfWrittenTries = 0;
-  const timers = {
-    reconcile: undefined as Timer | undefined,
-    retry: undefined as Timer | undefined,
-    look: undefined as Timer | undefined,
-    expiry: undefined as Timer | undefined,
-    trigger: undefined as Timer | undefined,
-    mountsReady: undefined as Timer | undefined,
-    collect: undefined as Timer | undefined,
-  };
-  const lastLogged = new Map<string, string>();
   let syncCount = 0;
-  let reasons = new Set<PassReason>();
   /** The credentials file as the last pass saw it (stat identity), and the token it read. */
   let seenFile: string | undefined;
   let seenFingerprint: string | undefined;
+  /** A file the look found that no pass has read: a pass runs if it is still the same one a look later. */
+  let suspect: string | undefined;
   /** Expiry of the token every target holds (from the last pass that brought them all in line). */
   let heldExpiresAt: number | undefined;
+  let expiryAt: number | undefined;
   let expiryLookedAt = 0;
   let missed = 0;
-  let directoryCheck: Promise<void> = Promise.resolve();
+  let started: (() => void) | undefined;
 
-  const runPass = async () => {
-    if (stopped) return;
-    const why = reasons;
-    reasons = new Set();
-    if (!why.has("event") && !why.has("start")) await checkDirectory(false);
-    const seen = await fileSeen(config.credentials);
+  const runner = serialRunner<WatchReason>(turn, {
+    clock: deps.clock,
+    maxSleepMs: MAX_SLEEP_MS,
+    onError: (error) => {
+      logger.error(`watch: the pass failed (the service carries on): ${oneLine(error)}`);
+      runner.request("retry", config.watch.retrySeconds * 1000);
+    },
+  });
+
+  async function turn(due: ReadonlySet<WatchReason>) {
+    try {
+      if (stopped) return;
+      const why = new Set<PassReason>();
+      for (const reason of due) if (!CHORES.has(reason)) why.add(reason as PassReason);
+      if (due.has("reconcile")) runner.request("reconcile", config.watch.reconcileSeconds * 1000);
+      // Every turn but a plain event's checks the watch: a safety net that finds work may have found a lost watch.
+      if (!(due.size === 1 && (due.has("event") || due.has("collect"))) && (await ensureWatch())) why.add("directory");
+      if (due.has("expiry") && expiryAt !== undefined) {
+        expiryLookedAt = expiryAt;
+        why.add("expiry");
+      }
+      if (due.has("look") && (await lookFound())) why.add("look");
+      if (due.has("steady") && told && !blind) {
+        logger.info(`watching ${dir} again (${told.tries} failed tries, ${(((told.heldAt ?? deps.now()) - told.since) / 1000).toFixed(1)} s without a watch)`);
+        told = undefined;
+        await recordBlind(undefined);
+      }
+      if (due.has("poll")) {
+        if (blind) runner.request("poll", BLIND_LOOK_MS);
+        const now = statIdentity(config.credentials, true);
+        if (now !== undefined && now !== seenFile) why.add("poll");
+      }
+      if (why.size > 0) await syncPass(why);
+      else if (due.has("collect")) Bun.gc(true);
+    } finally {
+      if (due.has("start")) started?.();
+    }
+  }
+
+  async function syncPass(why: Set<PassReason>) {
+    const seen = fileSeen(config.credentials);
     seenFile = seen.identity;
+    suspect = undefined;
     const fileChangedAt = seen.changedAt;
-    // Never rejects: each stage inside contains its own failure (src/sync/engine.ts).
-    const report = await syncOnce(config, deps);
+    logger.debug(`pass (${[...why].join(", ")})`);
+    // Never rejects: each stage inside contains its own failure (src/sync/engine.ts, src/pass/pipeline.ts).
+    const report = await pass(await readSource(config.credentials, deps), why);
     syncCount++;
-    logReport(report, lastLogged);
     if (report.source.ok) {
       const fp = fingerprint(report.source.credentials.accessToken);
       // The look has already waited out the watcher (the same unannounced file seen twice, 600 ms apart).
-      const announcedLate = !why.has("look") && fileChangedAt !== undefined && Date.now() - fileChangedAt < ANNOUNCE_WITHIN_MS;
+      const announcedLate = !why.has("look") && !why.has("poll") && fileChangedAt !== undefined && Date.now() - fileChangedAt < ANNOUNCE_WITHIN_MS;
       const net = announcedLate ? undefined : missedBy(why, seenFingerprint !== undefined && fp !== seenFingerprint, report.changed);
       seenFingerprint = fp;
       if (report.ok) heldExpiresAt = report.source.credentials.expiresAt;
@@ -123,52 +206,24 @@ export function createWatchService(config: Config, deps: WatchDeps) {
     scheduleExpiry();
     if (!report.source.ok && report.source.reason === "malformed" && halfWrittenTries < HALF_WRITTEN_RETRIES) {
       halfWrittenTries++;
-      return scheduleRetry(HALF_WRITTEN_DELAY_MS);
+      runner.request("retry", HALF_WRITTEN_DELAY_MS);
+    } else {
+      halfWrittenTries = 0;
+      if (report.outcomes.some((o) => o.status === "failed")) runner.request("retry", config.watch.retrySeconds * 1000);
     }
-    halfWrittenTries = 0;
-    if (report.outcomes.some((o) => o.status === "failed")) scheduleRetry(config.watch.retrySeconds * 1000);
-    await deps.afterSync?.(report);
-    scheduleCollect();
-  };
-  const queue = serialRunner(runPass, {
-    onError: (error) => {
-      logger.error(`watch: the pass failed (the service carries on): ${oneLine(error)}`);
-      scheduleRetry(config.watch.retrySeconds * 1000);
-    },
-  });
-
-  /** Ask for a pass: after the quiet period (events) or at once (everything else). */
-  function request(reason: PassReason) {
-    if (stopped) return;
-    reasons.add(reason);
-    if (reason === "event") queue.settle(config.watch.quietMs, config.watch.maxDelayMs);
-    else queue.runNow();
+    // A full garbage collection once things have been quiet for a while after passes: the heap a burst of rotations
+    // grew is given back while the service waits for hours. Only after activity, so idle time pays nothing.
+    runner.request("collect", COLLECT_AFTER_MS);
   }
 
   async function recordMiss(net: PassReason, fp: string) {
     missed++;
     logger.warn(`the ${net} pass found token ${fp} that no file event announced: written now (${missed} since start)`);
-    await updateState(config.stateDir, (state) => {
-      const previous = state.watch?.missed ?? 0;
-      state.watch = { missed: previous + 1, lastMissedAt: new Date(deps.now()).toISOString(), lastMissedBy: net };
-    }).catch((error) => logger.warn(`state: ${error?.message ?? error}`));
-  }
-
-  /**
-   * A full garbage collection once things have been quiet for a while after passes: the heap a burst of rotations
-   * grew is given back while the service waits for hours. Only after activity, so idle time pays nothing.
-   */
-  function scheduleCollect() {
-    clearTimeout(timers.collect);
-    if (stopped) return;
-    timers.collect = setTimeout(() => Bun.gc(true), COLLECT_AFTER_MS);
-    timers.collect.unref(); // never what keeps a stopping process alive
-  }
-
-  function scheduleRetry(ms: number) {
-    clearTimeout(timers.retry);
-    if (stopped) return;
-    timers.retry = setTimeout(() => request("retry"), ms);
+    await watchSection
+      .update(config.stateDir, (mine) => {
+        mine.watch = { ...mine.watch, missed: (mine.watch?.missed ?? 0) + 1, lastMissedAt: new Date(deps.now()).toISOString(), lastMissedBy: net };
+      })
+      .catch((error) => logger.warn(`state: ${oneLine(error)}`));
   }
 
   /**
@@ -176,64 +231,143 @@ export function createWatchService(config: Config, deps: WatchDeps) {
    * Its event may merely be on its way (a new rotation inside the watcher's batch): so the same file must be seen
    * again one delay later, still unread, before a pass runs for it. A file changed in between looks again.
    */
-  function scheduleLook(suspect?: string) {
-    if (stopped || (timers.look && !suspect)) return;
-    clearTimeout(timers.look);
-    timers.look = setTimeout(async () => {
-      timers.look = undefined;
-      const now = await statIdentity(config.credentials, true);
-      if (now === seenFile) return;
-      if (now === suspect) request("look");
-      else scheduleLook(now);
-    }, LOOK_DELAY_MS);
+  async function lookFound(): Promise<boolean> {
+    const now = statIdentity(config.credentials, true);
+    if (now === undefined || now === seenFile) {
+      suspect = undefined;
+      return false;
+    }
+    if (now === suspect) return true;
+    suspect = now;
+    runner.request("look", LOOK_DELAY_MS);
+    return false;
   }
 
   function scheduleExpiry() {
-    clearTimeout(timers.expiry);
-    const at = nextExpiryCheck(heldExpiresAt, Math.max(deps.now(), expiryLookedAt), config.watch.expiryChecksSeconds);
-    if (at === undefined || stopped) return;
-    timers.expiry = setTimeout(() => {
-      if (deps.now() < at) return scheduleExpiry();
-      expiryLookedAt = at;
-      request("expiry");
-    }, Math.min(MAX_TIMER_MS, Math.max(0, at - deps.now())));
+    expiryAt = nextExpiryCheck(heldExpiresAt, Math.max(deps.now(), expiryLookedAt), config.watch.expiryChecksSeconds);
+    if (expiryAt === undefined) runner.cancel("expiry");
+    else runner.request("expiry", expiryAt - deps.now());
   }
 
   const onEvents = (error: Error | null, batch: Event[]) => {
-    if (error) logger.warn(`watcher: ${error.message}`);
+    if (error) lost(`watcher: ${error.message}`);
     const name = basename(config.credentials);
-    if (batch.some((event) => basename(event.path) === name)) request("event");
-    scheduleLook();
+    if (batch.some((event) => basename(event.path) === name)) {
+      // The watcher has batched for ~50 ms already: with no quiet period of our own the pass starts here and now.
+      if (config.watch.quietMs === 0) runner.runNow("event");
+      else runner.settleFor("event", config.watch.quietMs, config.watch.maxDelayMs);
+    }
+    runner.requestUnlessDue("look", LOOK_DELAY_MS);
   };
 
-  /** The parent's events: only ones about the credentials directory's own entry (created, removed, renamed). */
+  /**
+   * The parent's events: only ones about the credentials directory's own entry (created, removed, renamed). Each one
+   * puts the watch in doubt: @parcel/watcher drops every subscription's kernel watch of a directory moved away, and
+   * one moved back (same inode) is watched again for the parent only.
+   */
   const onParentEvents = (error: Error | null) => {
-    if (error) logger.warn(`watcher (parent): ${error.message}`);
-    void checkDirectory(true);
+    if (error) logger.debug(`watcher (parent): ${error.message}`);
+    doubt = true;
+    runner.request("directory", 0);
   };
 
-  async function subscribe(warnMissing = true) {
+  /** The watcher said something went wrong: set the watch up again (an error callback may be its last). */
+  function lost(why: string) {
+    if (blind) logger.debug(why);
+    else logger.warn(`${why}: watching ${dir} again`);
+    doubt = true;
+    runner.request("subscribe", 0);
+  }
+
+  /**
+   * inotify follows the inode: a directory deleted and recreated, renamed away or mounted over needs a new
+   * subscription, and so does one the watcher may have lost. Returns true when the watch was set up again after a
+   * change the file events may not have announced (a pass is due then).
+   */
+  async function ensureWatch(): Promise<boolean> {
+    if (stopped || !events) return false;
+    const now = statIdentity(dir, false);
+    const holding = !blind && !doubt && (now === undefined ? subscriptions.length > 0 && watchedDir === undefined : now === watchedDir);
+    if (holding) return false;
+    const first = subscriptions.length === 0 && !blind && !doubt && watchedDir === undefined;
+    if (!first && !blind) {
+      const line = !now ? `${dir} is gone: waiting for it to appear` : now !== watchedDir ? `${dir} was replaced: watching it again` : undefined;
+      if (line && deps.now() - directoryLoggedAt >= DIRECTORY_LOG_EVERY_MS) {
+        directoryLoggedAt = deps.now();
+        logger.info(line);
+      } else logger.debug(line ?? `watching ${dir} again (the watcher may have lost it)`);
+    }
+    doubt = false;
+    const problem = await subscribe();
+    if (problem) {
+      goBlind(problem);
+      return false;
+    }
+    if (blind) {
+      logger.debug(`watching ${dir} again after ${blind.tries} tries`);
+      blind = undefined;
+      if (told) told.heldAt = deps.now();
+      runner.cancel("poll");
+      runner.cancel("subscribe");
+      runner.request("steady", STEADY_AFTER_MS);
+    }
+    if (watchedDir === undefined) {
+      if (first) logger.warn(`${dir} does not exist (yet): waiting for it to appear`);
+      return false;
+    }
+    // The directory may have changed while it was not watched: what was written before the watch began is read now.
+    return !first && (statIdentity(config.credentials, true)) !== seenFile;
+  }
+
+  /** The watch does not hold: try again with backoff until it does, and look at the file every second meanwhile. */
+  function goBlind(problem: string) {
+    blind ??= { since: deps.now(), reason: problem, tries: 0 };
+    blind.tries++;
+    blind.reason = problem;
+    runner.cancel("steady");
+    const retry = backoffMs(blind.tries, RESUBSCRIBE);
+    if (told) {
+      told.tries++;
+      logger.debug(`cannot watch ${dir} yet (${problem}); next try in ${retry} ms`);
+    } else {
+      told = { since: blind.since, tries: 1 };
+      logger.warn(`cannot watch ${dir} (${problem}): looking at the file every ${BLIND_LOOK_MS / 1000} s and trying again`);
+      void recordBlind(blind);
+    }
+    runner.request("subscribe", retry);
+    runner.requestUnlessDue("poll", BLIND_LOOK_MS);
+  }
+
+  /** `status` shows a watch that does not hold (the record is written when that starts and ends, not at each try). */
+  function recordBlind(state: { since: number; reason: string } | undefined): Promise<void> {
+    return watchSection
+      .update(config.stateDir, (mine) => {
+        const { blind: _previous, ...rest } = mine.watch ?? {};
+        mine.watch = state ? { ...rest, blind: { since: new Date(state.since).toISOString(), reason: state.reason } } : rest;
+      })
+      .catch((error) => logger.warn(`state: ${oneLine(error)}`));
+  }
+
+  /** The parent first, then the directory's own entries; a failure of either is a problem (undefined: it holds). */
+  async function subscribe(): Promise<string | undefined> {
     await unsubscribe();
-    if (!events) return;
-    const dir = dirname(config.credentials);
-    const parent = dirname(dir);
-    // Not "/": @parcel/watcher's ignore rules see no relative paths under it and it would watch the whole tree.
-    if (parent !== dir && parent !== "/") {
-      const parentSub = await events.subscribe(parent, onParentEvents, { backend: "inotify", ignore: [onlyEntry(basename(dir))] }).catch((error) => {
-        logger.warn(`cannot watch ${parent} (${error?.message ?? error}): a replaced ${dir} is noticed at the next safety-net pass`);
-        return undefined;
-      });
-      if (parentSub) subscriptions.push(parentSub);
+    if (!events) return undefined;
+    try {
+      // Not "/": @parcel/watcher's ignore rules see no relative paths under it and it would watch the whole tree.
+      if (parent !== dir && parent !== "/") {
+        subscriptions.push(await events.subscribe(parent, onParentEvents, { backend: "inotify", ignore: [onlyEntry(basename(dir))] }));
+      }
+      const info = statQuietly(dir);
+      if (!info) return undefined;
+      // Only the directory's own entries: Claude Code writes transcripts and caches in its subdirectories all day.
+      subscriptions.push(await events.subscribe(dir, onEvents, { backend: "inotify", ignore: [/\//] }));
+      watchedDir = dirIdentity(info);
+      logger.debug(`watching ${dir}`);
+      return undefined;
+    } catch (error) {
+      await unsubscribe();
+      return oneLine(error);
     }
-    const info = await stat(dir).catch(() => undefined);
-    if (!info) {
-      if (warnMissing) logger.warn(`${dir} does not exist (yet): waiting for it to appear`);
-      return;
-    }
-    // Only the directory's own entries: Claude Code writes transcripts and caches in its subdirectories all day.
-    subscriptions.push(await events.subscribe(dir, onEvents, { backend: "inotify", ignore: [/\//] }));
-    watchedDir = dirIdentity(info);
-    logger.debug(`watching ${dir}`);
   }
 
   async function unsubscribe() {
@@ -243,68 +377,34 @@ export function createWatchService(config: Config, deps: WatchDeps) {
     for (const sub of current) await sub.unsubscribe().catch(() => {});
   }
 
-  /**
-   * inotify follows the inode: a directory deleted and recreated, renamed away or mounted over needs a new
-   * subscription. Asked by the parent's events, the mount monitor and every safety-net pass; never on a timer.
-   */
-  function checkDirectory(passAfter: boolean): Promise<void> {
-    // One at a time: a rename sends two events, a mount two lines, and two subscribe()s at once would tangle.
-    directoryCheck = directoryCheck.then(() => replaceWatchIfMoved(passAfter)).catch((error) => logger.warn(`watcher: ${error?.message ?? error}`));
-    return directoryCheck;
-  }
-
-  async function replaceWatchIfMoved(passAfter: boolean) {
-    if (stopped || !events) return;
-    const dir = dirname(config.credentials);
-    const now = await statIdentity(dir, false);
-    const replaced = now ? now !== watchedDir : subscriptions.length > 0 && watchedDir !== undefined;
-    if (!replaced) return;
-    logger.info(now ? `${dir} was replaced: watching it again` : `${dir} is gone: waiting for it to appear`);
-    await subscribe(Boolean(now));
-    // The directory may have appeared while subscribing: whatever was written before the watch began is read now.
-    if (passAfter && watchedDir) request("directory");
-  }
-
   function onMountChange(target: string) {
-    const dir = dirname(config.credentials);
-    if (dir === target || dir.startsWith(target.endsWith("/") ? target : `${target}/`)) void checkDirectory(true);
-  }
-
-  function startTimers() {
-    timers.reconcile = setInterval(() => request("reconcile"), config.watch.reconcileSeconds * 1000);
-  }
-
-  function stopTimers() {
-    for (const timer of Object.values(timers)) clearTimeout(timer);
-    timers.look = undefined;
+    if (dir === target || dir.startsWith(target.endsWith("/") ? target : `${target}/`)) runner.request("directory", 0);
   }
 
   return {
     async start() {
       // findmnt first: its start-up is over before the first events arrive.
       if (events) mounts = startMounts?.(onMountChange);
-      await subscribe();
+      const first = new Promise<void>((resolve) => (started = resolve));
+      runner.request("reconcile", config.watch.reconcileSeconds * 1000);
       // findmnt reports changes after it has read the mount table once: a mount in that first moment is looked for
       // once, a second later (a single look at start, not a poll).
-      if (mounts) timers.mountsReady = setTimeout(() => void checkDirectory(true), MOUNTS_READY_MS);
-      startTimers();
-      request("start");
-      await queue.idle();
+      if (mounts) runner.request("mounts", MOUNTS_READY_MS);
+      runner.runNow("start");
+      await first;
     },
     /** A refresh trigger of our own just ran: make sure its rotation lands even if the watcher misses it. */
     afterTrigger() {
-      clearTimeout(timers.trigger);
-      if (!stopped) timers.trigger = setTimeout(() => request("trigger"), AFTER_TRIGGER_DELAY_MS);
+      runner.request("trigger", AFTER_TRIGGER_DELAY_MS);
     },
     async stop() {
       stopped = true;
-      stopTimers();
       const mountsStopped = mounts?.stop();
-      await queue.stop();
-      // A directory check under way could subscribe again after we unsubscribed: let it finish first.
-      await directoryCheck;
+      // The turn under way may subscribe: it finishes before the watch is taken down.
+      await runner.stop();
       await unsubscribe();
       await mountsStopped;
+      started?.();
     },
     get syncCount() {
       return syncCount;
@@ -312,6 +412,18 @@ export function createWatchService(config: Config, deps: WatchDeps) {
     /** Passes (since start) that found a rotation no file event announced. */
     get missed() {
       return missed;
+    },
+    /** Since when (epoch ms) and why the watch does not hold; undefined while it does. */
+    get blind(): { since: number; reason: string } | undefined {
+      return blind && { since: blind.since, reason: blind.reason };
+    },
+    /** The episode `status` shows: from the first failure until the watch has held a few seconds. */
+    get told(): { since: number; tries: number } | undefined {
+      return told && { ...told };
+    },
+    /** What the runner is asked to do, and when: the safety nets with their reasons. */
+    get pending(): ReadonlyMap<WatchReason, number> {
+      return runner.pending;
     },
   };
 }

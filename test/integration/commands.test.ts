@@ -5,13 +5,13 @@ import { join } from "node:path";
 import { run } from "../support/binary.ts";
 import { docPages, ROOT } from "../support/markdown.ts";
 
-/** The verbs in the `src/commands/` row of the layout table: "one small file per verb (`watch`, `sync`, …)". */
+/** The verbs in the `src/commands/` paragraph of the map: "one small file per verb (`watch`, `sync`, …)". */
 function documentedVerbs(): string[] {
   const row = readFileSync(join(ROOT, "docs/ARCHITECTURE.md"), "utf8")
     .split("\n")
-    .find((line) => line.startsWith("| `src/commands/` |"));
+    .find((line) => line.startsWith("**`src/commands/`**"));
   const list = row && /one small file per verb \(([^)]*)\)/.exec(row)?.[1];
-  if (!list) throw new Error("docs/ARCHITECTURE.md has no `src/commands/` row listing the verbs");
+  if (!list) throw new Error("docs/ARCHITECTURE.md has no `src/commands/` paragraph listing the verbs");
   return [...list.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]!).sort();
 }
 

@@ -10,10 +10,12 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, 
 import { join } from "node:path";
 import { credentialsJson, fakeToken, waitForToken } from "../../src/demo/sandbox.ts";
 import { sshArgv } from "../../src/push/argv.ts";
-import { sshTargetSchema } from "../../src/push/schema.ts";
+import { sshTargetSchema } from "../../src/config/ssh.ts";
 import { requireBinary, run, start, type Running } from "../support/binary.ts";
 import { createBed, type Bed, type Receiver } from "../support/ssh-bed.ts";
 import { waitUntil } from "../support/wait.ts";
+import { hostTrigger } from "../support/refresh-bed.ts";
+import { ensureClaudeCli, fakeAccessToken, fakeRefreshToken, startFakeOAuth, writeClaudeCredentials } from "../bed/claude.ts";
 
 const HOUR = 3_600_000;
 let bed: Bed;
@@ -222,7 +224,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
 
     for (const r of bed.receivers) {
       const record = await waitUntil(`state of ${r.name}`, async () => {
-        const value = (await sourceState()).targets[`ssh:${r.login}@${r.address}:${r.port}`];
+        const value = (await sourceState()).hosts?.[`ssh:${r.login}@${r.address}:${r.port}`];
         return value?.fingerprint === fp(next) ? value : undefined;
       }, { timeoutMs: 5000, intervalMs: 50 });
       expect(record.syncedAt).toBeString();
@@ -256,7 +258,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     const ms = await waitForToken(receiverFiles(r1), token, 5000, renamed);
     console.log(`r1 written ${ms.toFixed(0)} ms after the rename while r2 is down`);
     const id = `ssh:${r2.login}@${r2.address}:${r2.port}`;
-    const failing = await waitUntil("r2's error", async () => ((await sourceState()).targets[id]?.lastError ? (await sourceState()).targets[id] : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+    const failing = await waitUntil("r2's error", async () => ((await sourceState()).hosts?.[id]?.lastError ? (await sourceState()).hosts?.[id] : undefined), { timeoutMs: 10_000, intervalMs: 50 });
     expect(failing.lastError).toContain("refused the connection");
     expect(readFileSync(r2.targets.env, "utf8")).not.toContain(token);
     const status = await run(["status", "--config", source.configPath]);
@@ -269,7 +271,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     await r2.start();
     const caughtUp = await waitForToken(receiverFiles(r2), token, 30_000);
     console.log(`r2 caught up ${caughtUp.toFixed(0)} ms after its sshd came back`);
-    await waitUntil("r2's record", async () => (await sourceState()).targets[id]?.fingerprint === fp(token) && !(await sourceState()).targets[id]?.lastError, { timeoutMs: 5000, intervalMs: 50 });
+    await waitUntil("r2's record", async () => (await sourceState()).hosts?.[id]?.fingerprint === fp(token) && !(await sourceState()).hosts?.[id]?.lastError, { timeoutMs: 5000, intervalMs: 50 });
   }, 60_000);
 
   test("a hung receiver (sshd frozen: it accepts and says nothing) does not delay the other; it gets the token once it answers", async () => {
@@ -299,7 +301,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     writeLogin(token, Date.now() + 11 * HOUR);
     await waitForToken(receiverFiles(r2), token, 10_000);
     const id = `ssh:${r1.login}@${r1.address}:${r1.port}`;
-    const record = await waitUntil("r1's error", async () => ((await sourceState()).targets[id]?.lastError ? (await sourceState()).targets[id] : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+    const record = await waitUntil("r1's error", async () => ((await sourceState()).hosts?.[id]?.lastError ? (await sourceState()).hosts?.[id] : undefined), { timeoutMs: 10_000, intervalMs: 50 });
     expect(record.lastError).toContain("does not match");
     expect(snapshot(r1.home)).toEqual(before);
     // The real host comes back with its real key: it catches up.
@@ -377,6 +379,36 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     for (const refresh of refreshTokens) expect(watcher!.output()).not.toContain(refresh);
     expect(JSON.stringify(hooks)).not.toContain("sk-ant-");
   });
+
+  test("check after a refresh (the real Claude CLI, a fake token endpoint) pushes the new token to every ssh host, as sync does", async () => {
+    // No service running: the backstop timer is what notices the token due.
+    await watcher?.stop();
+    watcher = undefined;
+    const claude = await ensureClaudeCli();
+    // Its tokens outlive the ones the earlier tests pushed (the receivers refuse an older token).
+    const fake = await startFakeOAuth({ expiresIn: 48 * 3600 });
+    const home = join(source.dir, "home");
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const original = readFileSync(source.configPath, "utf8");
+    try {
+      const config = JSON.parse(original);
+      writeFileSync(source.configPath, JSON.stringify({ ...config, trigger: hostTrigger(claude, home) }), { mode: 0o600 });
+      // A login inside the CLI's refresh window (the CLI writes its own file; refresh tokens rotate).
+      await writeClaudeCredentials(join(source.dir, "claude"), { accessToken: fakeAccessToken(), refreshToken: fakeRefreshToken(), expiresAt: Date.now() + 2 * 60_000 });
+      const env = { HTTPS_PROXY: fake.proxyUrl, NO_PROXY: "127.0.0.1,localhost", NODE_EXTRA_CA_CERTS: fake.caFile };
+      const checked = await run(["check", "--config", source.configPath], env);
+      expect(checked.code).toBe(5);
+      const fresh = fake.issued.at(-1)!;
+      expect(fresh).toBeString();
+      for (const r of bed.receivers) expect(checked.output).toContain(`ssh:${r.login}@${r.address}:${r.port}: holds token ${fp(fresh)}`);
+      await waitForToken([source.env, ...bed.receivers.flatMap(receiverFiles)], fresh, 5000);
+      for (const r of bed.receivers) expect((await sourceState()).hosts?.[`ssh:${r.login}@${r.address}:${r.port}`]).toMatchObject({ fingerprint: fp(fresh), failures: 0 });
+      expect(checked.output).not.toContain(fresh);
+    } finally {
+      writeFileSync(source.configPath, original, { mode: 0o600 });
+      await fake.close();
+    }
+  }, 180_000);
 
   test("install --push in a terminal shows the host key fingerprint and asks; a no changes nothing", async () => {
     ensureTmux();

@@ -99,6 +99,38 @@ describe("gateway reload from the compiled binary", () => {
   }, 30_000);
 });
 
+describe("a reload owed under an earlier gateway config", () => {
+  test("once the config says none: status does not count it, and sync, reload and a starting service drop it", async () => {
+    const { sandbox: s, failFlag } = await withCommandGateway();
+    await writeFile(failFlag, "");
+    await rotate(s, fakeToken(), Date.now() + 8 * HOUR);
+    expect((await run(["sync", "--config", s.configPath])).code).toBe(4);
+    const stateFile = join(s.root, "state/state.json");
+    const owed = JSON.parse(await readFile(stateFile, "utf8"));
+    expect(owed.gateway).toMatchObject({ pending: true });
+    // The operator removes the gateway from the config.
+    await writeFile(s.configPath, JSON.stringify({ ...s.config, gateway: { kind: "none" } }));
+    const report = JSON.parse((await run(["status", "--json", "--config", s.configPath])).stdout);
+    expect(report.gateway.pending).toBe(false);
+    expect(report.problems.join("\n")).not.toContain("reload is owed");
+
+    for (const clear of [["sync"], ["reload"], ["watch"]]) {
+      await writeFile(stateFile, JSON.stringify(owed));
+      if (clear[0] === "watch") {
+        watcher = start(["watch", "--config", s.configPath]);
+        await watcher.waitFor("is dropped");
+        await watcher.stop();
+        watcher = undefined;
+      } else {
+        const r = await run([...clear, "--config", s.configPath]);
+        expect(r.code).toBe(0);
+        expect(r.output).toContain("is dropped");
+      }
+      expect(JSON.parse(await readFile(stateFile, "utf8")).gateway).toMatchObject({ pending: false, attempts: 0 });
+    }
+  }, 30_000);
+});
+
 describe("signal gateway", () => {
   test("SIGUSR1 reaches the process named by the pid file after a change", async () => {
     sandbox = await createSandbox("oauth-sync-signal-");

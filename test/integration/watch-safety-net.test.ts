@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
@@ -125,4 +125,40 @@ describe("the safety nets, with the watcher's events blocked or dropped", () => 
     expect(service!.syncCount).toBe(passes);
     expect(service!.missed).toBe(0);
   }, 30_000);
+
+  test("the credentials directory renamed away and back in a loop for 10 s (a real rename loop): the watch holds again within seconds, and rotations land by their events", async () => {
+    const s = await startBlind({}, watcher);
+    const dir = join(s.root, "claude");
+    const away = join(s.root, "claude.away");
+    await rotate(s, fakeToken(), Date.now() + 3_600_000);
+    await service!.start();
+    // As the login's owner did: as fast as rename(2) goes, in another process, for 10 s.
+    const loop = Bun.spawn(
+      [process.execPath, "-e", `const fs=require("node:fs");const end=Date.now()+10000;let n=0;while(Date.now()<end){fs.renameSync(${JSON.stringify(dir)},${JSON.stringify(away)});fs.renameSync(${JSON.stringify(away)},${JSON.stringify(dir)});n++}console.log(n)`],
+      { stdout: "pipe" },
+    );
+    const cycles = Number((await new Response(loop.stdout).text()).trim());
+    expect(await loop.exited).toBe(0);
+    expect(cycles).toBeGreaterThan(1000);
+    await rename(away, dir).catch(() => {}); // (the loop always ends with the directory back in place)
+
+    // A rotation right after the churn lands within seconds, whether or not the watch holds yet.
+    const first = fakeToken();
+    await rotate(s, first, Date.now() + 2 * 3_600_000);
+    await waitForToken(targets(s), first, 3000);
+    // The watch holds again within seconds (the retry backoff is capped at 5 s)…
+    const ended = Date.now();
+    while (service!.blind && Date.now() - ended < 8000) await Bun.sleep(50);
+    expect(service!.blind).toBeUndefined();
+    // …and the next rotations are announced by their events again: none is left for a safety net to find.
+    const missed = service!.missed;
+    for (let i = 0; i < 3; i++) {
+      const token = fakeToken();
+      await rotate(s, token, Date.now() + (3 + i) * 3_600_000);
+      await waitForToken(targets(s), token, 2000);
+      await Bun.sleep(200);
+    }
+    await Bun.sleep(1500); // the looks after the last events have run
+    expect(service!.missed).toBe(missed);
+  }, 60_000);
 });

@@ -119,6 +119,26 @@ describe("oauth-sync watch (compiled binary)", () => {
     for (const path of targetPaths(s)) expect(await readFile(path, "utf8")).toContain(first);
   }, 30_000);
 
+  test("a failing target is logged again with each new token (with a count), beside the targets that were written", async () => {
+    sandbox = await createSandbox("oauth-sync-watch-");
+    const s = sandbox;
+    // The oauth.json target cannot be written: a file stands where its directory should be.
+    await writeFile(join(s.root, "openclaw/credentials"), "not a directory");
+    await rotate(s, fakeToken(), Date.now() + 8 * HOUR);
+    const w = (watcher = start(["watch", "--config", s.configPath]));
+    const failing = `openclaw-oauth-json:${s.files.oauthJson}:`;
+    const count = () => w.output().split("\n").filter((line) => line.startsWith(`[error] ${failing}`)).length;
+    await w.waitFor(`[error] ${failing}`);
+    expect(count()).toBe(1);
+    for (let i = 1; i <= 2; i++) {
+      const token = fakeToken();
+      await rotate(s, token, Date.now() + (8 + i) * HOUR);
+      await waitForToken([s.files.envFile, s.files.authProfiles], token, 5000);
+      await w.waitFor(new RegExp(`still failing: ${i + 1} passes since`));
+      expect(count()).toBe(i + 1);
+    }
+  }, 30_000);
+
   // No poll: the reconcile is a day away and the tokens live for hours, so no safety net runs during these tests.
   // Only the parent directory's events and the mount monitor can tell the service to watch the new directory.
   const farReconcile = async (s: Sandbox) => writeFile(s.configPath, JSON.stringify({ ...s.config, watch: { reconcileSeconds: 86_400 } }));

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { parseComposePs, serviceReadiness } from "../../src/gateway/compose-ps.ts";
 import { composeArgv, dockerEnv } from "../../src/gateway/compose.ts";
 import { explainDockerFailure } from "../../src/gateway/docker-errors.ts";
-import { backoffMs } from "../../src/gateway/scheduler.ts";
-import { gatewaySchema } from "../../src/gateway/schema.ts";
+import { retryMs as backoffMs } from "../../src/gateway/scheduler.ts";
+import { gatewaySchema } from "../../src/config/gateway.ts";
 import { systemctlArgv } from "../../src/gateway/systemd.ts";
 import { fakeToken } from "../../src/demo/sandbox.ts";
 

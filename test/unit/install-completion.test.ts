@@ -2,6 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { main } from "../../src/cli.ts";
+import { commandTree } from "../../src/completion/tree.ts";
 import { completionAdvice, completionPaths, installCompletion, installedShells, removeCompletion, userDataHome } from "../../src/install/completion.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "oauth-sync-install-completion-"));
@@ -34,14 +36,15 @@ describe("install --completion", () => {
 
   test("writes each script once (a second run changes nothing; a dry run nothing at all); uninstall removes only its own", async () => {
     const paths = completionPaths(true, dir);
-    expect(await installCompletion(paths, true)).toEqual(Object.values(paths));
+    const tree = await commandTree(main);
+    expect(await installCompletion(tree, paths, true)).toEqual(Object.values(paths));
     expect(Object.values(paths).some((p) => existsSync(p))).toBe(false);
-    expect(await installCompletion(paths, false)).toEqual(Object.values(paths));
+    expect(await installCompletion(tree, paths, false)).toEqual(Object.values(paths));
     expect(readFileSync(paths.bash, "utf8")).toContain("complete -F _oauth_sync oauth-sync");
     expect(readFileSync(paths.zsh, "utf8")).toStartWith("#compdef oauth-sync");
     expect(statSync(paths.fish).mode & 0o777).toBe(0o644);
     const before = statSync(paths.bash).mtimeMs;
-    expect(await installCompletion(paths, false)).toEqual([]);
+    expect(await installCompletion(tree, paths, false)).toEqual([]);
     expect(statSync(paths.bash).mtimeMs).toBe(before);
     writeFileSync(paths.zsh, "# someone else's completion\n");
     expect(await removeCompletion(paths)).toEqual([paths.bash, paths.fish]);

@@ -8,16 +8,19 @@ import type { Config } from "../../src/config/schema.ts";
 import { fakeToken } from "../../src/demo/sandbox.ts";
 import { authorizedKeysLine, forcedCommandProblem, hostKeysIn, keyFingerprint, mergeAuthorizedKeys, mergeKnownHosts, parsePublicKey } from "../../src/install/ssh-keys.ts";
 import { fingerprint } from "../../src/log/redact.ts";
+import { receiveExitCode } from "../../src/commands/_edge.ts";
+import { createAlerts } from "../../src/notify/alerts.ts";
 import type { NotifyEvent } from "../../src/notify/event.ts";
 import type { ProcessRunner, RunOptions } from "../../src/process/run.ts";
 import { formatAnswer, parseAnswer } from "../../src/push/answer.ts";
 import { sshArgv } from "../../src/push/argv.ts";
 import { duplicateKey, encodeTokenMessage, MAX_MESSAGE_BYTES, MAX_PUSHED_LIFETIME_MS, parseMessage, PROBE_MESSAGE } from "../../src/push/message.ts";
 import { explainSshError } from "../../src/push/push-once.ts";
-import { receive, receiverProblem } from "../../src/push/receive.ts";
+import { receive as receiveAnswer, type ReceiveDeps } from "../../src/pass/receive.ts";
+import { receiverProblem } from "../../src/push/targets.ts";
 import { recordPush } from "../../src/push/record.ts";
 import { createPushScheduler, pushEverywhere } from "../../src/push/scheduler.ts";
-import { sshTargetSchema, type SshTargetConfig } from "../../src/push/schema.ts";
+import { sshTargetSchema, type SshTargetConfig } from "../../src/config/ssh.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const NOW = Date.parse("2026-06-01T12:00:00Z");
@@ -238,13 +241,14 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
       return { ...(await behaviour(host, call, options)), timedOut: false };
     };
     const events: NotifyEvent[] = [];
+    // Wired as the daemon wires it: each push's outcome to the alerts keeper.
+    const alerts = createAlerts({ now: Date.now, notify: async (e) => void events.push(e), settings: () => ({ failureThreshold: 2, reminderHours: 4 }) });
     const scheduler = createPushScheduler({
       run,
       now: Date.now,
       random: () => 0,
       stateDir: () => stateDir,
-      notify: async (e) => void events.push(e),
-      notifySettings: () => ({ failureThreshold: 2, reminderHours: 4 }),
+      onOutcome: ({ id, result }) => alerts.record(`push:${id}`, result.kind === "held" ? { ok: true } : { ok: false, error: result.error }),
     });
     const state = () => JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8"));
     return { scheduler, calls, events, state };
@@ -286,10 +290,10 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     expect(Date.now() - started).toBeLessThan(50);
     await waitUntil("the state file", () => existsSync(join(dirs[0]!, "state.json")), { timeoutMs: 1000, intervalMs: 10, onTimeout: "continue" });
     await Bun.sleep(100);
-    expect(state().targets["ssh:root@fast:22"].fingerprint).toBe(fingerprint(c.accessToken));
-    expect(state().targets["ssh:root@slow:22"]).toBeUndefined();
+    expect(state().hosts["ssh:root@fast:22"].fingerprint).toBe(fingerprint(c.accessToken));
+    expect(state().hosts["ssh:root@slow:22"]).toBeUndefined();
     await scheduler.idle();
-    expect(state().targets["ssh:root@slow:22"].fingerprint).toBe(fingerprint(c.accessToken));
+    expect(state().hosts["ssh:root@slow:22"].fingerprint).toBe(fingerprint(c.accessToken));
     scheduler.stop();
   });
 
@@ -308,7 +312,7 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     expect(down[2]!.at - down[1]!.at).toBeGreaterThanOrEqual(1400);
     expect(events.map((e) => e.kind)).toEqual(["push-failing"]);
     expect(events[0]!.text).toContain("down:22 refused the connection");
-    expect(state().targets["ssh:root@down:22"]).toMatchObject({ fingerprint: fingerprint(c.accessToken), failures: 0 });
+    expect(state().hosts["ssh:root@down:22"]).toMatchObject({ fingerprint: fingerprint(c.accessToken), failures: 0 });
     for (const call of calls) {
       expect(call.stdin).not.toContain(c.refreshToken);
       expect(call.argv.join(" ")).not.toContain(c.accessToken);
@@ -329,7 +333,7 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     await scheduler.idle();
     await Bun.sleep(1200);
     expect(calls).toHaveLength(1);
-    expect(state().targets["ssh:root@gw2.example.com:22"]).toMatchObject({ lastError: "receiver refused the token: holds a newer token" });
+    expect(state().hosts["ssh:root@gw2.example.com:22"]).toMatchObject({ lastError: "receiver refused the token: holds a newer token" });
     scheduler.stop();
   });
 });
@@ -347,6 +351,10 @@ describe("receive (this host's own targets, real files)", () => {
     if (!parsed.ok) throw new Error(parsed.errors.join("; "));
     return { config: parsed.config, env, stateDir: join(dir, "state") };
   }
+  const receive = async (config: Config, text: string, d: ReceiveDeps) => {
+    const answer = await receiveAnswer(config, text, d);
+    return { code: receiveExitCode(answer), answer };
+  };
   const deps = { now: Date.now, run: (async () => ({ code: 0, stdout: "", stderr: "", timedOut: false })) as ProcessRunner, reload: { run: (async () => ({ code: 0, stdout: "", stderr: "", timedOut: false })) as ProcessRunner, now: Date.now, sleep: Bun.sleep }, sleep: Bun.sleep };
 
   test("writes, then says unchanged; an older token is refused and nothing is written", async () => {

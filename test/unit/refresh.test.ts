@@ -2,7 +2,7 @@ import { fakeToken } from "../../src/demo/sandbox.ts";
 import { describe, expect, test } from "bun:test";
 import { parseConfig } from "../../src/config/load.ts";
 import { fingerprint } from "../../src/log/redact.ts";
-import { checkExitCode } from "../../src/refresh/check.ts";
+import { checkExitCode } from "../../src/commands/_edge.ts";
 import { isStale } from "../../src/refresh/direct/lock.ts";
 import { CLIENT_ID, directBackoffMs, mergeTokens, parseRetryAfter, parseTokenAnswer, tokenRequestBody } from "../../src/refresh/direct/token.ts";
 import { inspectLogin, type Login } from "../../src/refresh/inspect.ts";

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { serialRunner } from "../../src/schedule/runner.ts";
+import { fakeClock } from "../support/fake-clock.ts";
 
 const noError = (error: unknown) => {
   throw error;
@@ -35,30 +36,6 @@ test("no trigger is lost, whenever it arrives; never two runs at once", async ()
     expect(seenByLastRun).toBe(version);
   }
 }, 60_000);
-
-/** A clock whose time moves only when the test says so. */
-function fakeClock() {
-  let now = 0;
-  let timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout: (fn: () => void, ms: number) => {
-      timers.push({ at: now + ms, fn, id: next });
-      return next++;
-    },
-    clearTimeout: (id: unknown) => {
-      timers = timers.filter((t) => t.id !== id);
-    },
-    advance(ms: number) {
-      now += ms;
-      for (const due of timers.filter((t) => t.at <= now)) {
-        timers = timers.filter((t) => t !== due);
-        due.fn();
-      }
-    },
-  };
-}
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -179,4 +156,47 @@ test("stop: nothing due runs, the run under way is awaited, later requests are i
   clock.advance(100);
   await queue.idle();
   expect(runs).toBe(1);
+});
+
+test("requests carry reasons: each its own due time, a run gets every reason that has come due", async () => {
+  const clock = fakeClock();
+  const runs: string[][] = [];
+  const queue = serialRunner<"look" | "expiry" | "retry">(async (reasons) => void runs.push([...reasons].sort()), { clock, onError: noError });
+  queue.request("look", 600);
+  queue.request("expiry", 1000);
+  queue.request("retry", 1000);
+  queue.requestUnlessDue("look", 50); // already asked: not brought forward
+  expect([...queue.pending]).toEqual([["look", 600], ["expiry", 1000], ["retry", 1000]]);
+  clock.advance(600);
+  expect(runs).toEqual([["look"]]);
+  await tick();
+  clock.advance(400);
+  expect(runs).toEqual([["look"], ["expiry", "retry"]]);
+  await tick();
+  queue.request("retry", 100);
+  queue.requestWithin("retry", 5000); // later than what is due: ignored
+  queue.request("look", 10);
+  queue.cancel("look");
+  clock.advance(100);
+  expect(runs.at(-1)).toEqual(["retry"]);
+  await queue.idle();
+  expect(queue.dueAt).toBeUndefined();
+});
+
+test("maxSleepMs: a long wait wakes the timer early to compare the clock, and runs only once due", async () => {
+  const clock = fakeClock();
+  let runs = 0;
+  const armed: number[] = [];
+  const spying = { ...clock, setTimeout: (fn: () => void, ms: number) => (armed.push(ms), clock.setTimeout(fn, ms)) };
+  const queue = serialRunner(async () => void runs++, { clock: spying, maxSleepMs: 900_000, onError: noError });
+  queue.runIn(3_600_000);
+  expect(armed).toEqual([900_000]);
+  for (let i = 1; i <= 3; i++) {
+    clock.advance(900_000);
+    expect(runs).toBe(0);
+    expect(armed).toHaveLength(i + 1);
+  }
+  clock.advance(900_000);
+  expect(runs).toBe(1);
+  expect(armed).toEqual([900_000, 900_000, 900_000, 900_000]);
 });

@@ -3,7 +3,7 @@ import { writeFileAsOwner } from "../../privilege/owned-fs.ts";
 import { readCredentialsText } from "../../credentials/read.ts";
 import { fingerprint, registerSecret } from "../../log/redact.ts";
 import { inspectLogin } from "../inspect.ts";
-import type { DirectTriggerConfig } from "../schema.ts";
+import type { DirectTriggerConfig } from "../../config/refresh.ts";
 import { refreshDue } from "../window.ts";
 import { takeCliLocks } from "./lock.ts";
 import { directBackoffMs, mergeTokens, parseTokenAnswer, TOKEN_URL, tokenRequestBody, type TokenAnswer } from "./token.ts";

@@ -1,4 +1,5 @@
 /** Pure parts of the direct refresh: the request Claude Code 2.1.330 sends, the answer, the file it writes. */
+import { backoffMs } from "../../schedule/backoff.ts";
 
 export const TOKEN_URL = "https://platform.claude.com/v1/oauth/token";
 export const CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
@@ -82,7 +83,6 @@ export function mergeTokens(fileText: string, tokens: IssuedTokens): string {
 
 /** Pure: 1 s doubling, capped at 60 s, ±25 % jitter; a server's Retry-After wins when it is longer. */
 export function directBackoffMs(attempt: number, random: () => number, retryAfterMs?: number): number {
-  const base = Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
-  const jittered = Math.round(base * (0.75 + random() * 0.5));
+  const jittered = backoffMs(attempt, { lastMs: 60_000, random });
   return retryAfterMs !== undefined ? Math.max(jittered, Math.min(retryAfterMs, 300_000)) : jittered;
 }

@@ -1,4 +1,4 @@
-import { describe, nonEmpty, z } from "../config/zod.ts";
+import { describe, nonEmpty, z } from "./zod.ts";
 
 /** A host name, an IPv4 or a bare IPv6 address: never one that starts with "-" (ssh would read it as an option). */
 const HOST = /^(?!-)[A-Za-z0-9._:%-]{1,253}$/;

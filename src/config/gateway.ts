@@ -1,4 +1,4 @@
-import { describe, nonEmpty, z } from "../config/zod.ts";
+import { describe, nonEmpty, z } from "./zod.ts";
 
 const timeoutSeconds = describe(z._default(z.number().check(z.positive()), 180), "Give up on one reload after this long");
 const settleSeconds = describe(

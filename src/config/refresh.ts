@@ -1,4 +1,4 @@
-import { describe, nonEmpty, z } from "../config/zod.ts";
+import { describe, nonEmpty, z } from "./zod.ts";
 
 /** The CLI refreshes only within its last 5 minutes: a window wider than that would trigger runs that do nothing. */
 export const CLI_WINDOW_SECONDS = 300;

@@ -1,4 +1,4 @@
-import { describe, nonEmpty, z } from "../config/zod.ts";
+import { describe, nonEmpty, z } from "./zod.ts";
 
 /** The `notify` section: where problems that need a person are sent, and how often. */
 export const webhookSchema = z.strictObject({
