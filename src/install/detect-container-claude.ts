@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { minimalEnv, type ProcessRunner } from "../process/run.ts";
+import type { ProcessRunner } from "../process/run.ts";
 import type { Found } from "./detect-openclaw.ts";
+import { dockerEnv } from "../gateway/compose.ts";
 
 export interface ContainerClaude {
   container: string;
@@ -38,7 +39,7 @@ export function proxyBaseUrl(env: string[]): string | undefined {
 
 /** Running containers that have the `claude` CLI, with their login mapped back to a host path. */
 export async function findContainerClaude(run: ProcessRunner): Promise<Found<ContainerClaude>[]> {
-  const docker = (...args: string[]) => run(["docker", ...args], { env: minimalEnv(), timeoutMs: 15_000 });
+  const docker = (...args: string[]) => run(["docker", ...args], { env: dockerEnv(), timeoutMs: 15_000 });
   const ps = await docker("ps", "--format", "{{.Names}}");
   if (ps.code !== 0) return [];
   const found: Found<ContainerClaude>[] = [];

@@ -1,8 +1,9 @@
 import { readTextIfRegular } from "../fs/open-file.ts";
 import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { minimalEnv, type ProcessRunner } from "../process/run.ts";
+import type { ProcessRunner } from "../process/run.ts";
 import { resolveCompose } from "./compose-resolve.ts";
+import { dockerEnv } from "../gateway/compose.ts";
 
 /** A finding and where it came from, so a person can judge it (and override it with a flag). */
 export interface Found<T> {
@@ -165,7 +166,7 @@ export function homeOf(dir: string): string {
 }
 
 async function volumeMountpoint(volume: string, run: ProcessRunner): Promise<string | undefined> {
-  const result = await run(["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", volume], { env: minimalEnv(), timeoutMs: 15_000 });
+  const result = await run(["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", volume], { env: dockerEnv(), timeoutMs: 15_000 });
   const path = result.code === 0 ? result.stdout.trim() : "";
   return path.startsWith("/") ? path : undefined;
 }
@@ -184,7 +185,7 @@ export function releaseOfPackageJson(text: string): string | undefined {
  * network), `docker cp` of the candidate files, `docker rm`.
  */
 export async function imagePackageRelease(image: string, run: ProcessRunner): Promise<{ release: string; path: string } | undefined> {
-  const docker = (...args: string[]) => run(["docker", ...args], { env: minimalEnv(), timeoutMs: 30_000 });
+  const docker = (...args: string[]) => run(["docker", ...args], { env: dockerEnv(), timeoutMs: 30_000 });
   const workdir = (await docker("image", "inspect", "--format", "{{.Config.WorkingDir}}", image)).stdout.trim();
   const created = await docker("create", "--network", "none", "--entrypoint", "/nonexistent", image);
   const id = created.stdout.trim();

@@ -10,6 +10,7 @@ import { candidateDirs, composeInstall, imagePackageRelease, stateFacts, type Fo
 import { gatewayUnitFiles, nativeInstalls, quadletInstalls, runningGatewayStateDirs } from "./detect-native.ts";
 import { rank, settlingFlag, type Scored } from "./choose.ts";
 import { pairUp } from "./pairing.ts";
+import { dockerEnv } from "../gateway/compose.ts";
 import { nanoclawInstalls, type NanoClawInstall } from "./detect-nanoclaw.ts";
 
 export interface Overrides {
@@ -149,7 +150,7 @@ async function refineRelease(found: Found<OpenClawInstall>, run: ProcessRunner):
         : undefined;
   if (!argv) return found;
   // A native install's openclaw reads its owner's home: run it as that owner, never as root against it.
-  const as = kind === "native" ? ownerRun(found.value.stateDir, { ...minimalEnv(), HOME: dirname(found.value.stateDir) }) : { ok: true as const, options: { env: minimalEnv() } };
+  const as = kind === "native" ? ownerRun(found.value.stateDir, { ...minimalEnv(), HOME: dirname(found.value.stateDir) }) : { ok: true as const, options: { env: dockerEnv() } };
   if (!as.ok) return found;
   const result = await run(argv, { ...as.options, timeoutMs: 30_000 });
   const release = result.code === 0 ? /(\d{4}\.\d+\.\d+)/.exec(result.stdout)?.[1] : undefined;
@@ -161,7 +162,7 @@ async function refineRelease(found: Found<OpenClawInstall>, run: ProcessRunner):
 
 /** Working dirs of running compose projects, from their containers' labels (none when docker is absent or down). */
 async function runningComposeDirs(run: ProcessRunner): Promise<string[]> {
-  const ps = await run(["docker", "ps", "--format", '{{.Label "com.docker.compose.project.working_dir"}}'], { env: minimalEnv(), timeoutMs: 10_000 });
+  const ps = await run(["docker", "ps", "--format", '{{.Label "com.docker.compose.project.working_dir"}}'], { env: dockerEnv(), timeoutMs: 10_000 });
   if (ps.code !== 0) return [];
   return [...new Set(ps.stdout.split("\n").map((l) => l.trim()).filter(Boolean))];
 }

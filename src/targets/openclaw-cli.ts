@@ -4,6 +4,7 @@ import type { openclawCliTargetSchema } from "../config/schema.ts";
 import { redact } from "../log/redact.ts";
 import { outputTail } from "../process/output.ts";
 import { minimalEnv } from "../process/run.ts";
+import { dockerEnv } from "../gateway/compose.ts";
 import { ownerRun } from "../privilege/owner-run.ts";
 import { join } from "node:path";
 import type { SyncContext, Target, TargetOutcome } from "./types.ts";
@@ -41,10 +42,13 @@ export function openclawStateDir(env: Record<string, string>): string {
   return env.OPENCLAW_STATE_DIR ?? join(env.HOME ?? process.env.HOME ?? "/root", ".openclaw");
 }
 
-/** How to run this target's openclaw: in a container as root (docker), on the host as the owner of its state dir. */
+/**
+ * How to run this target's openclaw: in a container as root (docker, reaching the engine this process was pointed at
+ * through DOCKER_HOST and the like, as the gateway reload does), on the host as the owner of its state dir.
+ */
 export function openclawRunAs(config: Pick<Config, "command" | "env" | "user">) {
+  if (runsInContainer(config.command)) return { ok: true as const, options: { env: { ...dockerEnv(), ...config.env } } };
   const env = minimalEnv(config.env);
-  if (runsInContainer(config.command)) return { ok: true as const, options: { env } };
   return ownerRun(openclawStateDir(env), env, config.user);
 }
 

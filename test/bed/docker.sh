@@ -1,67 +1,188 @@
 #!/usr/bin/env bash
-# Test bed: a real Docker engine + Compose v2 + a tiny busybox image, set up idempotently.
+# Test bed: the suite's own Docker engine + Compose v2 + a tiny busybox image, set up idempotently.
 #
-#   test/bed/docker.sh [up]       # make sure everything is there; last line on stderr: "docker-bed: ready"
-#   test/bed/docker.sh stop       # stop the running dockerd (SIGTERM, SIGKILL after 30s); "docker-bed: stopped"
+#   test/bed/docker.sh [up]   # everything in place and the suite's dockerd answering; registers the process
+#                             # $DOCKER_BED_USER_PID (default: the caller) as a user; last line on stderr: "docker-bed: ready"
+#   test/bed/docker.sh stop   # stop the suite's dockerd now (the tests' outage; `up` starts it again): "docker-bed: stopped"
+#   test/bed/docker.sh down   # stop it unless a registered process is still alive: "docker-bed: down"
+#   test/bed/docker.sh env    # stdout: the variables that point docker at the bed: eval "$(test/bed/docker.sh env)"
+#
+# A daemon already on the machine is never signalled nor used: the suite's dockerd has its own socket, pid file,
+# exec root and config file under $DOCKER_BED_RUN_DIR (default /run/oauth-sync-test), its data root (the
+# images) in <cache>/docker-root, kept between runs. A detached watcher stops it about a second after the last
+# registered process is gone (`down` does it at once), and removes the run folder.
 #
 # Steps (each skipped when already done, each timed on stderr):
 #   1. docker.io from Debian (if `dockerd` is missing)
 #   2. Compose v2 (docker-compose 2.26 from Debian trixie, fetched through a private apt source list so the
-#      machine stays on bookworm) copied to ~/.docker/cli-plugins/docker-compose
-#   3. dockerd --iptables=false --storage-driver=vfs --bridge=none, started detached if the socket does not
-#      answer (log: <cache>/dockerd.log); it keeps running after this script (and the tests) end
+#      machine stays on bookworm) copied to <cache>/docker-config/cli-plugins (DOCKER_CONFIG for the tests)
+#   3. the suite's dockerd --iptables=false --bridge=none (log: <cache>/dockerd.log)
 #   4. image oauth-sync-test/busybox:1 imported from Debian's busybox-static package
 #
 # Cache: ${OAUTH_SYNC_TESTBED_CACHE:-$HOME/.cache/oauth-sync-testbed}. Needs root (apt, dockerd).
-# Environment: DOCKER_BED_TIMEOUT (seconds to wait for dockerd, default 90).
+# Environment: DOCKER_BED_TIMEOUT (seconds to wait for dockerd, default 90), DOCKER_BED_STORAGE_DRIVER (default:
+# dockerd's own choice, overlay2 where the cache's file system allows it).
 set -euo pipefail
 
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
 CACHE="${OAUTH_SYNC_TESTBED_CACHE:-${HOME:-/root}/.cache/oauth-sync-testbed}"
+RUN_DIR="${DOCKER_BED_RUN_DIR:-/run/oauth-sync-test}"
+SOCK="$RUN_DIR/docker.sock"
+PIDFILE="$RUN_DIR/docker.pid"
+EXEC_ROOT="$RUN_DIR/exec"
+USERS="$RUN_DIR/users"
+DATA_ROOT="$CACHE/docker-root"
 IMAGE="oauth-sync-test/busybox:1"
 TIMEOUT="${DOCKER_BED_TIMEOUT:-90}"
 export DEBIAN_FRONTEND=noninteractive
+export DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$CACHE/docker-config"
+unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 
 log() { echo "docker-bed: $*" >&2; }
 die() { echo "docker-bed: FAILED: $*" >&2; exit 1; }
 now() { echo "${EPOCHREALTIME/,/.}"; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
+if [ "${1:-}" = env ]; then
+  printf 'DOCKER_HOST=%s\nDOCKER_CONFIG=%s\n' "$DOCKER_HOST" "$DOCKER_CONFIG"
+  exit 0
+fi
+case "${1:-up}" in up | stop | down | reap) ;; *) die "unknown argument '$1' (usage: docker.sh [up|stop|down|env])" ;; esac
+
 [ "$(id -u)" = 0 ] || die "must run as root (installs packages and starts dockerd)"
 mkdir -p "$CACHE" || die "cannot create the cache folder $CACHE"
 
 # One setup at a time (parallel test processes call this too).
 exec 9>"$CACHE/docker.lock"
-flock -w 900 9 || die "could not lock $CACHE/docker.lock within 900s (held by: $(fuser "$CACHE/docker.lock" 2>/dev/null))"
+lock() { flock -w 900 9 || die "could not lock $CACHE/docker.lock within 900s (held by: $(fuser "$CACHE/docker.lock" 2>/dev/null))"; }
 
 T_ALL=$(now)
 
-# PID $1 is a dockerd and not a zombie (this machine's PID 1 reaps orphans late; pgrep lists zombies too).
-live_dockerd() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+starttime() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+# PID $1 is the suite's dockerd (its command line names our pid file), alive. Never true for another daemon.
+our_dockerd() {
+  [ -n "${1:-}" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ] && alive "$1" &&
+    tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "--pidfile=$PIDFILE"
+}
+daemon_pid() { local p; p=$(cat "$PIDFILE" 2>/dev/null || true); if our_dockerd "$p"; then echo "$p"; fi; return 0; }
 
-# `docker.sh stop`: stop the dockerd found through its pid file (the tests use it to simulate an outage).
-if [ "${1:-}" = stop ]; then
-  PIDFILE=/var/run/docker.pid
-  PID=$(cat "$PIDFILE" 2>/dev/null || true)
-  if [ -z "$PID" ] || ! live_dockerd "$PID"; then
-    log "no dockerd running (pid file: ${PID:-none})"
+# Users: one file per registered process, named by its PID and holding its start time (a reused PID is not alive).
+register() {
+  local pid="$1"
+  alive "$pid" || die "cannot register process $pid as a user: it is not running"
+  mkdir -p "$USERS"
+  starttime "$pid" >"$USERS/$pid"
+}
+live_users() {
+  local f pid n=0
+  for f in "$USERS"/*; do
+    [ -f "$f" ] || continue
+    pid=$(basename "$f")
+    if alive "$pid" && [ "$(starttime "$pid")" = "$(cat "$f")" ]; then n=$((n + 1)); else rm -f "$f"; fi
+  done
+  echo "$n"
+}
+
+# SIGTERM to the suite's dockerd (SIGKILL after 30 s), and wait until it and its containerd are gone.
+stop_daemon() {
+  local pid="$1" t
+  t=$(now)
+  log "stopping the suite's dockerd (pid $pid)"
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + 30))
+  while our_dockerd "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  if our_dockerd "$pid"; then
+    log "dockerd ignored SIGTERM for 30s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while alive "$pid"; do sleep 0.1; done
+  fi
+  stop_containerd
+  log "dockerd stopped ($(took "$t"))"
+}
+
+# The containerd dockerd supervises, left running when dockerd was killed: only the one under our exec root.
+stop_containerd() {
+  local file="$EXEC_ROOT/containerd/containerd.pid" old
+  old=$(cat "$file" 2>/dev/null || true)
+  if [ -n "$old" ] && [ "$(cat "/proc/$old/comm" 2>/dev/null)" = containerd ] && alive "$old" &&
+    tr '\0' '\n' <"/proc/$old/cmdline" | grep -qF "$EXEC_ROOT/"; then
+    log "stopping the containerd (pid $old) of the suite's earlier dockerd"
+    kill -TERM "$old" 2>/dev/null || true
+    for _ in $(seq 50); do alive "$old" || break; sleep 0.1; done
+    alive "$old" && kill -KILL "$old" 2>/dev/null
+  fi
+  rm -f "$file"
+}
+
+# Mounts dockerd makes and removes when it stops cleanly (its data root bound on itself, network namespaces under
+# the exec root), removed when it did not (killed, or a failed start).
+unmount_under() {
+  local dir m
+  dir=$(readlink -f "$1" 2>/dev/null) || return 0
+  for m in $(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" || log "could not unmount $m"
+  done
+}
+
+# The run folder, and what the daemon leaves outside its own folders: containerd's shim sockets in /run/containerd/s.
+remove_run_dir() {
+  unmount_under "$RUN_DIR"
+  unmount_under "$DATA_ROOT"
+  if [ -f "$RUN_DIR/made-run-containerd" ]; then
+    rmdir /run/containerd/s /run/containerd 2>/dev/null || true
+  fi
+  rm -rf --one-file-system "$RUN_DIR"
+}
+
+case "${1:-up}" in
+  stop)
+    lock
+    PID=$(daemon_pid)
+    if [ -z "$PID" ]; then
+      log "the suite's dockerd is not running"
+    else
+      stop_daemon "$PID"
+    fi
     echo "docker-bed: stopped" >&2
     exit 0
-  fi
-  log "stopping dockerd (pid $PID)"
-  kill -TERM "$PID"
-  DEADLINE=$((SECONDS + 30))
-  while live_dockerd "$PID" && [ "$SECONDS" -lt "$DEADLINE" ]; do sleep 0.1; done
-  if live_dockerd "$PID"; then
-    log "dockerd ignored SIGTERM for 30s: SIGKILL"
-    kill -KILL "$PID" 2>/dev/null || true
-    sleep 0.5
-  fi
-  log "dockerd stopped ($(took "$T_ALL"))"
-  echo "docker-bed: stopped" >&2
-  exit 0
-fi
-[ -z "${1:-}" ] || [ "$1" = up ] || die "unknown argument '$1' (usage: docker.sh [up|stop])"
+    ;;
+  down)
+    lock
+    [ -z "${DOCKER_BED_USER_PID:-}" ] || rm -f "$USERS/$DOCKER_BED_USER_PID"
+    N=$(live_users)
+    PID=$(daemon_pid)
+    if [ "$N" -gt 0 ]; then
+      log "left running: $N other process(es) still use it ($(ls "$USERS" | xargs))"
+    else
+      [ -z "$PID" ] || stop_daemon "$PID"
+      remove_run_dir
+    fi
+    echo "docker-bed: down" >&2
+    exit 0
+    ;;
+  reap)
+    # Detached: stops the daemon $2 once no registered process is alive (checked every second).
+    D="$2"
+    while our_dockerd "$D"; do
+      sleep 1
+      if [ "$(live_users)" = 0 ]; then
+        lock
+        if [ "$(live_users)" = 0 ] && our_dockerd "$D"; then
+          stop_daemon "$D" 2>>"$CACHE/dockerd.log"
+          remove_run_dir
+        fi
+        flock -u 9
+      fi
+    done
+    # Gone some other way (stopped for an outage, crashed): its folder goes once nobody uses it.
+    lock
+    if [ "$(live_users)" = 0 ] && [ -z "$(daemon_pid)" ]; then remove_run_dir; fi
+    exit 0
+    ;;
+esac
 
+lock
 APT_UPDATED=""
 apt_install() {
   local apt_log="$CACHE/apt.log"
@@ -101,7 +222,7 @@ command -v docker >/dev/null 2>&1 || die "no docker CLI on PATH"
 
 # --- 2. compose v2 -----------------------------------------------------------------------------------------
 T=$(now)
-PLUGIN_DIR="${HOME:-/root}/.docker/cli-plugins"
+PLUGIN_DIR="$DOCKER_CONFIG/cli-plugins"
 compose_ok() { docker compose version --short 2>/dev/null | grep -Eq '^v?2\.'; }
 if compose_ok; then
   log "compose present: $(docker compose version --short 2>/dev/null)"
@@ -141,58 +262,54 @@ fi
 # --- 3. daemon ---------------------------------------------------------------------------------------------
 T=$(now)
 engine_ok() { timeout 10 docker info >/dev/null 2>&1; }
-dockerd_pids() {
-  local p
-  for p in $(pgrep -x dockerd || true); do live_dockerd "$p" && echo "$p"; done
-  return 0
-}
-if engine_ok; then
-  log "dockerd answering ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+register "${DOCKER_BED_USER_PID:-$PPID}"
+PID=$(daemon_pid)
+if [ -n "$PID" ] && engine_ok; then
+  log "the suite's dockerd answering (pid $PID, $DOCKER_HOST)"
 else
   LOGFILE="$CACHE/dockerd.log"
-  if [ -n "$(dockerd_pids)" ]; then
-    log "a dockerd is running (pid $(dockerd_pids | xargs)) but does not answer yet: waiting for it"
+  if [ -n "$PID" ]; then
+    log "the suite's dockerd is running (pid $PID) but does not answer yet: waiting for it"
   else
-    # A pid file left by a killed dockerd whose PID now belongs to another process blocks the start.
-    OLD=$(cat /var/run/docker.pid 2>/dev/null || true)
-    if [ -n "$OLD" ] && ! live_dockerd "$OLD"; then
-      log "removing the stale /var/run/docker.pid (pid $OLD is not a running dockerd)"
-      rm -f /var/run/docker.pid
-    fi
-    # Same for the containerd dockerd supervises: a zombie (or an orphan) there makes dockerd time out.
-    CPIDFILE=/var/run/docker/containerd/containerd.pid
-    OLD=$(cat "$CPIDFILE" 2>/dev/null || true)
-    if [ -n "$OLD" ]; then
-      if [ "$(cat "/proc/$OLD/comm" 2>/dev/null)" = containerd ] && ! grep -q '^State:.*Z' "/proc/$OLD/status" 2>/dev/null; then
-        log "stopping the orphaned containerd (pid $OLD) of an earlier dockerd"
-        kill -TERM "$OLD" 2>/dev/null || true
-        for _ in $(seq 50); do grep -qs '^State:.*Z' "/proc/$OLD/status" || [ ! -d "/proc/$OLD" ] && break; sleep 0.1; done
-        [ -d "/proc/$OLD" ] && ! grep -qs '^State:.*Z' "/proc/$OLD/status" && kill -KILL "$OLD" 2>/dev/null
-      fi
-      log "removing the stale $CPIDFILE"
-      rm -f "$CPIDFILE"
-    fi
-    log "starting dockerd --iptables=false --storage-driver=vfs --bridge=none (log: $LOGFILE)"
+    mkdir -p "$RUN_DIR" "$DATA_ROOT"
+    chmod 700 "$RUN_DIR"
+    [ -d /run/containerd ] || touch "$RUN_DIR/made-run-containerd"
+    rm -f "$PIDFILE"
+    stop_containerd
+    # Our own daemon.json: the machine's /etc/docker/daemon.json may name hosts or a data root; the daemon's
+    # identity key goes to the cache instead of /etc/docker/key.json.
+    printf '{ "deprecated-key-path": "%s" }\n' "$CACHE/docker-key.json" >"$RUN_DIR/daemon.json"
+    ARGS=(--host "unix://$SOCK" "--pidfile=$PIDFILE" --data-root "$DATA_ROOT" --exec-root "$EXEC_ROOT"
+      --config-file "$RUN_DIR/daemon.json" --iptables=false --ip-masq=false --bridge=none)
+    [ -z "${DOCKER_BED_STORAGE_DRIVER:-}" ] || ARGS+=("--storage-driver=$DOCKER_BED_STORAGE_DRIVER")
+    log "starting the suite's dockerd ${ARGS[*]} (log: $LOGFILE)"
     echo "=== $(date -Is) docker-bed starting dockerd" >>"$LOGFILE"
-    # Detached (own session, stdin from /dev/null) so it outlives this script and the test process.
+    # Detached (own session, stdin from /dev/null) so it outlives this script; the watcher below stops it.
     # 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock forever.
-    setsid -f dockerd --iptables=false --storage-driver=vfs --bridge=none </dev/null >>"$LOGFILE" 2>&1 9>&-
+    setsid -f dockerd "${ARGS[@]}" </dev/null >>"$LOGFILE" 2>&1 9>&-
   fi
   DEADLINE=$((SECONDS + TIMEOUT))
   until engine_ok; do
-    if [ "$SECONDS" -ge "$DEADLINE" ]; then
+    PID=$(daemon_pid)
+    if [ "$SECONDS" -ge "$DEADLINE" ] || { [ -z "$PID" ] && [ "$SECONDS" -ge $((DEADLINE - TIMEOUT + 5)) ]; }; then
       echo "---- last lines of $LOGFILE ----" >&2
       tail -n 30 "$LOGFILE" >&2 || true
+      # Nothing of the failed start stays behind.
+      [ -z "$PID" ] || stop_daemon "$PID"
+      remove_run_dir
+      [ -n "$PID" ] || die "dockerd exited during start-up"
       die "dockerd did not answer \`docker info\` within ${TIMEOUT}s"
     fi
-    if [ -z "$(dockerd_pids)" ]; then
-      echo "---- last lines of $LOGFILE ----" >&2
-      tail -n 30 "$LOGFILE" >&2 || true
-      die "dockerd exited during start-up"
-    fi
-    sleep 0.5
+    sleep 0.3
   done
-  log "dockerd up ($(took "$T"))"
+  PID=$(daemon_pid)
+  [ -n "$PID" ] || die "a daemon answers on $SOCK but its pid file $PIDFILE names no running dockerd"
+  log "dockerd up (pid $PID, $DOCKER_HOST, storage $(docker info --format '{{.Driver}}' 2>/dev/null), $(took "$T"))"
+fi
+REAPER=$(cat "$RUN_DIR/reaper.pid" 2>/dev/null || true)
+if [ -z "$REAPER" ] || ! alive "$REAPER" || [ "$(cat "/proc/$REAPER/comm" 2>/dev/null)" != bash ]; then
+  setsid bash "$SELF" reap "$PID" </dev/null >/dev/null 2>&1 8>&- 9>&- &
+  echo "$!" >"$RUN_DIR/reaper.pid"
 fi
 
 # --- 4. image ----------------------------------------------------------------------------------------------

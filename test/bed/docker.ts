@@ -1,18 +1,33 @@
 /**
- * Test bed: a real Docker engine + Compose v2 + the image `oauth-sync-test/busybox:1` (see docker.sh).
+ * Test bed: the suite's own Docker engine + Compose v2 + the image `oauth-sync-test/busybox:1` (see docker.sh).
  *
  *   import { ensureDockerBed, dockerAvailable, docker, BUSYBOX_IMAGE } from "../bed/docker.ts";
  *   await ensureDockerBed();                        // throws (with the script's stderr tail) if impossible
  *   describe.skipIf(!(await dockerAvailable()))(…)  // or: skip, with a loud message, instead of failing
  *
+ * Importing this module points every docker CLI this process runs at the suite's daemon (DOCKER_HOST and
+ * DOCKER_CONFIG in process.env; test/run.ts sets them before the suites start, which Bun.spawn's default
+ * environment needs: it is the one the process started with). A daemon already on the machine is never used
+ * nor signalled. The daemon stops about a second after the last process that used it is gone.
+ *
  * The engine has no bridge network: every container needs `--network none` (compose: `network_mode: none`).
  * No image can be pulled: use BUSYBOX_IMAGE (busybox with a link for every applet, PATH=/bin).
- * dockerd is started detached and keeps running after the tests (later runs reuse it).
  */
 import { join } from "node:path";
 
 export const DOCKER_BED_SCRIPT = join(import.meta.dir, "docker.sh");
 export const BUSYBOX_IMAGE = "oauth-sync-test/busybox:1";
+
+const cache = process.env.OAUTH_SYNC_TESTBED_CACHE || join(process.env.HOME || "/root", ".cache/oauth-sync-testbed");
+/** Where the suite's daemon keeps its socket, pid file and exec root. */
+export const DOCKER_BED_RUN_DIR = process.env.DOCKER_BED_RUN_DIR || "/run/oauth-sync-test";
+/** The variables that send a docker CLI to the suite's daemon (and its compose plugin): give them to every child that runs docker. */
+export const DOCKER_BED_ENV: Readonly<Record<string, string>> = {
+  DOCKER_HOST: `unix://${join(DOCKER_BED_RUN_DIR, "docker.sock")}`,
+  DOCKER_CONFIG: join(cache, "docker-config"),
+};
+for (const name of ["DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"]) delete process.env[name];
+Object.assign(process.env, DOCKER_BED_ENV);
 
 export interface CommandResult {
   code: number;
@@ -30,7 +45,8 @@ function tail(text: string, lines = 40): string {
 
 async function runScript(args: string[], done: string, echo = false): Promise<void> {
   const started = performance.now();
-  const proc = Bun.spawn(["bash", DOCKER_BED_SCRIPT, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: process.env });
+  const env = { ...process.env, DOCKER_BED_USER_PID: String(process.pid) };
+  const proc = Bun.spawn(["bash", DOCKER_BED_SCRIPT, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env });
   // Keep the progress for the error message; show it as it happens for the first setup (it may install packages).
   let stderr = "";
   const decoder = new TextDecoder();
@@ -57,7 +73,7 @@ export function ensureDockerBed(): Promise<void> {
 }
 
 /**
- * Starts dockerd again if it is not answering (runs docker.sh every time, not cached: ~0.2 s when the
+ * Starts the suite's dockerd again if it is not answering (runs docker.sh every time, not cached: ~0.2 s when the
  * engine is up, ~1 s when it has to start it). For tests that stop the engine on purpose.
  */
 export function startDockerd(): Promise<void> {
@@ -65,8 +81,8 @@ export function startDockerd(): Promise<void> {
 }
 
 /**
- * Stops the running dockerd (SIGTERM; SIGKILL after 30 s) and waits until it is gone. Its containers stop
- * with it. Bring it back with startDockerd().
+ * Stops the suite's dockerd (SIGTERM; SIGKILL after 30 s) and waits until it is gone: an outage. Its containers
+ * stop with it. Bring it back with startDockerd(). No other daemon is touched.
  */
 export function stopDockerd(): Promise<void> {
   return runScript(["stop"], "stopped");

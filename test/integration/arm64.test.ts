@@ -4,7 +4,7 @@
  * Installs what it needs with apt-get when it is missing (CI starts from a bare machine).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { aptEnsure } from "../support/apt.ts";
@@ -13,19 +13,21 @@ const root = join(import.meta.dir, "../..");
 const SYSROOT = "/usr/aarch64-linux-gnu";
 const NEEDED = { "/usr/bin/qemu-aarch64": "qemu-user", [`${SYSROOT}/lib/libc.so.6`]: "libc6-arm64-cross", [`${SYSROOT}/lib/libstdc++.so.6`]: "libstdc++6-arm64-cross" };
 const EM_AARCH64 = 0xb7;
-const LOADER = "/lib/ld-linux-aarch64.so.1";
+/** The cross packages' loader, run explicitly: the one that matches their libc. */
+const LOADER = `${SYSROOT}/lib/ld-linux-aarch64.so.1`;
 
 let dir: string;
 let binary: string;
 
 /**
  * No `-L SYSROOT`: with it qemu maps the guest's "/" to the sysroot, and oauth-sync, which opens every path from "/"
- * down (src/fs/walk.ts), would see the sysroot instead of this machine. The arm64 loader is linked where an arm64
- * Debian keeps it (as libc6:arm64 would), and the guest finds its libraries through LD_LIBRARY_PATH.
+ * down (src/fs/walk.ts), would see the sysroot instead of this machine. Nor the loader the binary names
+ * (/lib/ld-linux-aarch64.so.1): on a machine with Debian's libc6:arm64 that is a newer patch release than the cross
+ * libc, and the mix spins at 100% CPU. The cross loader runs the binary, with the cross libraries only.
  */
-async function qemu(args: string[]) {
-  const proc = Bun.spawn(["qemu-aarch64", binary, ...args], {
-    env: { PATH: "/usr/bin:/bin", HOME: dir, TMPDIR: dir, LD_LIBRARY_PATH: `${SYSROOT}/lib` },
+async function qemu(args: string[], wrapper: string[] = []) {
+  const proc = Bun.spawn([...wrapper, "qemu-aarch64", LOADER, "--library-path", `${SYSROOT}/lib`, binary, ...args], {
+    env: { PATH: "/usr/bin:/bin", HOME: dir, TMPDIR: dir },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -35,7 +37,6 @@ async function qemu(args: string[]) {
 
 beforeAll(() => {
   aptEnsure(NEEDED);
-  if (!existsSync(LOADER)) symlinkSync(`${SYSROOT}/lib/ld-linux-aarch64.so.1`, LOADER);
   dir = mkdtempSync(join(tmpdir(), "oauth-sync-arm64-"));
   binary = join(dir, "oauth-sync-linux-arm64");
   const build = Bun.spawnSync([process.execPath, "build.ts", "--target", "linux-arm64", "--outfile", binary], { cwd: root, stderr: "pipe" });
@@ -51,6 +52,20 @@ describe("the arm64 build under qemu-aarch64", () => {
     expect(code, stderr).toBe(0);
     expect(stdout.trim()).toStartWith(`oauth-sync ${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version} (`);
     expect(stdout).toContain(", aarch64-linux-gnu, glibc, bun ");
+  }, 120_000);
+
+  test("runs on the cross libc alone, whatever the machine has at /lib/ld-linux-aarch64.so.1", async () => {
+    // In a private mount namespace (gone when the command ends) that path is a file that is no loader at all.
+    const lib = realpathSync("/lib");
+    const upper = join(dir, "overlay/upper");
+    const work = join(dir, "overlay/work");
+    mkdirSync(upper, { recursive: true });
+    mkdirSync(work);
+    writeFileSync(join(upper, "ld-linux-aarch64.so.1"), "not a loader\n", { mode: 0o755 });
+    const hide = `mount --make-rprivate / && mount -t overlay oauth-sync-arm64 -o lowerdir=${lib},upperdir=${upper},workdir=${work} ${lib} && exec "$@"`;
+    const { code, stdout, output } = await qemu(["--version"], ["unshare", "--mount", "sh", "-c", hide, "sh"]);
+    expect(code, output).toBe(0);
+    expect(stdout.trim()).toStartWith(`oauth-sync ${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version} (`);
   }, 120_000);
 
   test("config check accepts a good config and explains a bad one", async () => {

@@ -14,9 +14,12 @@ import { encodeTokenMessage } from "../../src/push/message.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { aptEnsure } from "../support/apt.ts";
 import { requireBinary } from "../support/binary.ts";
+import { createTempUser, tempUserName, type TempUser } from "../support/users.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
-const MALLORY = "oauthsync-mallory";
+const MALLORY = tempUserName("oauthsync-mallory");
+let mallory: TempUser | undefined;
 const CONTAINER_UID = 1000; // the uid OpenClaw's image runs as (node)
 let uid = 0;
 let gid = 0;
@@ -78,12 +81,9 @@ function rootCredentials(token = fakeToken(), expiresAt = Date.now() + 8 * HOUR)
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error("the attack suite plays a real unprivileged user against root: run it as root");
-  if (spawnSync("id", ["-u", MALLORY]).status !== 0) {
-    const made = spawnSync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", MALLORY], { encoding: "utf8" });
-    if (made.status !== 0) throw new Error(`useradd ${MALLORY}: ${made.stderr}`);
-  }
-  uid = Number(spawnSync("id", ["-u", MALLORY], { encoding: "utf8" }).stdout.trim());
-  gid = Number(spawnSync("id", ["-g", MALLORY], { encoding: "utf8" }).stdout.trim());
+  // Never uid/gid 1000, the container's (on a machine with no user yet, useradd would pick it).
+  mallory = createTempUser("oauthsync-mallory", ["--no-create-home", "--shell", "/usr/sbin/nologin", "-K", "UID_MIN=1001", "-K", "GID_MIN=1001"]);
+  ({ uid, gid } = mallory);
   base = `/tmp/oauth-sync-attacks-${process.pid}`;
   rmSync(base, { recursive: true, force: true });
   for (const dir of ["bin", "etc/cron.d", "root/claude", "root/state", "root/targets", "log"]) mkdirSync(join(base, dir), { recursive: true, mode: 0o755 });
@@ -108,7 +108,7 @@ beforeAll(() => {
 
 afterAll(() => {
   console.log(`${held.length}/${attacks.length} attacks held`);
-  spawnSync("sh", ["-c", `pkill -u ${MALLORY} || true`]);
+  mallory?.remove(); // ends the attacker's processes too
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -168,8 +168,7 @@ describe("attacks on the places oauth-sync writes", () => {
     });
     const child = spawn(bin, ["watch", "--config", config], { env: { PATH: "/usr/bin:/bin", HOME: "/root" } });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
-    const deadline = Date.now() + 15_000;
-    while (!(existsSync(good) && readFileSync(good, "utf8").includes(token)) && Date.now() < deadline) await Bun.sleep(50);
+    await waitUntil("the token in the honest target", () => existsSync(good) && readFileSync(good, "utf8").includes(token), { timeoutMs: 15_000, intervalMs: 50, onTimeout: "continue" });
     expect(readFileSync(good, "utf8")).toContain(token);
     child.kill("SIGTERM");
     const code = await Promise.race([exited, Bun.sleep(10_000).then(() => "still running")]);
@@ -426,8 +425,8 @@ function makeCgroup(name: string, pidsMax: number, memoryMax: number) {
     },
     async remove() {
       for (const dir of new Set([pidsDir, memDir])) {
-        const deadline = Date.now() + 10_000;
-        while (read(dir, "cgroup.procs") !== "" && Date.now() < deadline) await Bun.sleep(50); // workers leave when their parent has gone
+        // Workers leave when their parent has gone.
+        await waitUntil("the cgroup's processes to leave", () => read(dir, "cgroup.procs") === "", { timeoutMs: 10_000, intervalMs: 50, onTimeout: "continue" });
         for (const pid of read(dir, "cgroup.procs").split("\n").filter(Boolean)) spawnSync("kill", ["-9", pid]);
         for (let i = 0; i < 50 && existsSync(dir); i++) {
           try {
@@ -535,8 +534,7 @@ describe("attacks on the worker that acts as a place's owner", () => {
     watch.stderr.on("data", (c) => (output += c));
     const holds = (paths: string[], token: string) => paths.every((p) => existsSync(p) && readFileSync(p, "utf8").includes(token));
     const until = async (done: () => boolean, ms: number) => {
-      const deadline = Date.now() + ms;
-      while (!done() && Date.now() < deadline) await Bun.sleep(50);
+      await waitUntil("the targets", done, { timeoutMs: ms, intervalMs: 50, onTimeout: "continue" });
       return done();
     };
     try {
@@ -705,8 +703,7 @@ async function watchUntil(config: string, timeoutMs: number, done: (output: stri
   let output = "";
   watch.stdout.on("data", (c) => (output += c));
   watch.stderr.on("data", (c) => (output += c));
-  const deadline = Date.now() + timeoutMs;
-  while (!done(output) && Date.now() < deadline) await Bun.sleep(100);
+  await waitUntil("the watch's output", () => done(output), { timeoutMs, intervalMs: 100, onTimeout: "continue" });
   watch.kill("SIGTERM");
   await Promise.race([exited, Bun.sleep(10_000).then(() => watch.kill("SIGKILL"))]);
   return output;
@@ -901,8 +898,7 @@ describe("attacks with text, in the journal (a booted systemd, the installed ser
     // 9: installed, but not healthy (the hostile target fails, as it must).
     if (![0, 9].includes(installed.code)) throw new Error(`install: exit ${installed.code}\n${installed.stdout}${installed.stderr}`);
     const journal = () => box!.exec(["journalctl", "_SYSTEMD_UNIT=oauth-sync.service", "-o", "json", "--no-pager"]);
-    const deadline = Date.now() + 40_000;
-    while (!(await journal()).stdout.includes("gateway reload failed") && Date.now() < deadline) await Bun.sleep(250);
+    await waitUntil("the failed reload in the journal", async () => (await journal()).stdout.includes("gateway reload failed"), { timeoutMs: 40_000, intervalMs: 250, onTimeout: "continue" });
 
     const entries = (await journal()).stdout
       .trim()
@@ -1127,8 +1123,7 @@ describe("the honest path", () => {
     let output = "";
     child.stdout.on("data", (c) => (output += c));
     child.stderr.on("data", (c) => (output += c));
-    const deadline = Date.now() + 15_000;
-    while (!output.includes("removed 2 temp file(s)") && Date.now() < deadline) await Bun.sleep(50);
+    await waitUntil("the leftovers removed", () => output.includes("removed 2 temp file(s)"), { timeoutMs: 15_000, intervalMs: 50, onTimeout: "continue" });
     child.kill("SIGTERM");
     expect(output).toContain("removed 2 temp file(s)");
     expect(existsSync(leftover)).toBe(false);

@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsJson } from "../../src/demo/sandbox.ts";
-import { ensureDockerBed } from "../bed/docker.ts";
+import { DOCKER_BED_ENV, ensureDockerBed } from "../bed/docker.ts";
 import { fakeToken, parseJsonOutput } from "../bed/openclaw.ts";
 import { run as runBinary } from "../support/binary.ts";
 import { openclawContainerParts } from "../support/openclaw-image.ts";
@@ -22,7 +22,7 @@ const IMAGE = `oauth-sync-test/openclaw-real:${VERSION}`;
 const HOUR = 3_600_000;
 let base: string;
 let project: string;
-const dockerEnv = () => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, DOCKER_CONFIG: join(process.env.HOME!, ".docker") });
+const dockerEnv = () => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, ...DOCKER_BED_ENV });
 const compose = (...args: string[]) => Bun.spawnSync(["docker", "compose", ...args], { cwd: project, env: dockerEnv(), stdout: "pipe", stderr: "pipe" });
 // State is made before the gateway starts: 2026.9.6 refuses `onboard`'s schema changes while a gateway owns the state.
 const cli = (...args: string[]) => compose("run", "--rm", "-T", "--no-deps", "openclaw-gateway", "node", "dist/index.js", ...args);
@@ -38,7 +38,7 @@ const freePort = () =>
 beforeAll(async () => {
   await ensureDockerBed();
   const parts = await openclawContainerParts(VERSION);
-  Bun.spawnSync(["docker", "tag", parts.image, IMAGE]);
+  Bun.spawnSync(["docker", "tag", parts.image, IMAGE], { env: process.env });
   base = await mkdtemp(join(tmpdir(), "oauth-sync-compose-openclaw-"));
   project = join(base, "openclaw");
   const state = join(base, "openclaw-state");

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { interpolate } from "../../src/install/compose-interpolate.ts";
 import { resolveCompose, type ResolvedCompose } from "../../src/install/compose-resolve.ts";
 import { runProcess } from "../../src/process/run.ts";
-import { ensureDockerBed } from "../bed/docker.ts";
+import { DOCKER_BED_ENV, ensureDockerBed } from "../bed/docker.ts";
 import { upstreamProject } from "../support/upstream-compose.ts";
 
 let base: string;
@@ -93,7 +93,7 @@ describe("the interpolation fallback agrees with docker compose config", () => {
     expect(bad.spec!.errors.join()).toContain("invalid project name");
     await writeFile(join(dir, ".env"), (await Bun.file(join(dir, ".env")).text()).replace("Claw_Prod", "claw_prod"));
     // Compose left to choose its files itself (COMPOSE_FILE in .env) reads the same project as our -f list.
-    const own = await runProcess(["docker", "compose", "config", "--format", "json"], { env: { PATH: process.env.PATH!, HOME, DOCKER_CONFIG: join(process.env.HOME!, ".docker") }, cwd: dir, timeoutMs: 30_000 });
+    const own = await runProcess(["docker", "compose", "config", "--format", "json"], { env: { PATH: process.env.PATH!, HOME, ...DOCKER_BED_ENV }, cwd: dir, timeoutMs: 30_000 });
     expect(own.code, own.stderr).toBe(0);
     expect(Object.keys(JSON.parse(own.stdout).services).sort()).toEqual(["openclaw-cli", "openclaw-gateway", "tools"]);
   }, 60_000);
@@ -109,7 +109,7 @@ describe("the interpolation fallback agrees with docker compose config", () => {
     const yaml = `services:\n  s:\n    image: busybox\n    environment:\n${expressions.map((e, i) => `      V${i}: "${e}"\n`).join("")}`;
     await writeFile(join(dir, "compose.yaml"), yaml);
     await writeFile(join(dir, ".env"), env);
-    const out = await runProcess(["docker", "compose", "config", "--format", "json"], { env: { PATH: process.env.PATH!, HOME, DOCKER_CONFIG: join(process.env.HOME!, ".docker") }, cwd: dir, timeoutMs: 30_000 });
+    const out = await runProcess(["docker", "compose", "config", "--format", "json"], { env: { PATH: process.env.PATH!, HOME, ...DOCKER_BED_ENV }, cwd: dir, timeoutMs: 30_000 });
     expect(out.code, out.stderr).toBe(0);
     const real = JSON.parse(out.stdout).services.s.environment as Record<string, string | null>;
     const { projectEnv } = await import("../../src/install/compose-resolve.ts");
@@ -117,7 +117,7 @@ describe("the interpolation fallback agrees with docker compose config", () => {
     expressions.forEach((e, i) => expect({ e, value: interpolate(e, lookup).value }).toEqual({ e, value: real[`V${i}`] ?? "" }));
 
     await writeFile(join(dir, "compose.yaml"), 'services:\n  s:\n    image: busybox\n    environment:\n      V: "${UNSET:?set UNSET first}"\n');
-    const refused = await runProcess(["docker", "compose", "config"], { env: { PATH: process.env.PATH!, HOME, DOCKER_CONFIG: join(process.env.HOME!, ".docker") }, cwd: dir, timeoutMs: 30_000 });
+    const refused = await runProcess(["docker", "compose", "config"], { env: { PATH: process.env.PATH!, HOME, ...DOCKER_BED_ENV }, cwd: dir, timeoutMs: 30_000 });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("set UNSET first");
     expect(interpolate("${UNSET:?set UNSET first}", lookup).errors.join()).toContain("set UNSET first");

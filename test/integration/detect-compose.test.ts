@@ -69,7 +69,7 @@ describe("Claude Code inside a running container", () => {
 describe("detection on a real compose project", () => {
   test("an image without a version in its tag: the release comes from its version label", async () => {
     const labelled = "oauth-sync-test/openclaw-labelled:latest";
-    const build = Bun.spawnSync(["sh", "-c", `printf 'FROM ${BUSYBOX_IMAGE}\\nLABEL org.opencontainers.image.version=2026.5.28\\n' | docker build -q -t ${labelled} -`], { stderr: "pipe" });
+    const build = Bun.spawnSync(["sh", "-c", `printf 'FROM ${BUSYBOX_IMAGE}\\nLABEL org.opencontainers.image.version=2026.5.28\\n' | docker build -q -t ${labelled} -`], { env: process.env, stderr: "pipe" });
     expect(build.exitCode, build.stderr.toString()).toBe(0);
     const other = await mkdtemp(join(tmpdir(), "oauth-sync-detect-label-"));
     try {
@@ -90,7 +90,7 @@ describe("detection on a real compose project", () => {
     try {
       await writeFile(join(context, "package.json"), JSON.stringify({ name: "openclaw", version: "2026.6.3", dependencies: { zod: "4.0.0" } }, null, 2));
       await writeFile(join(context, "Dockerfile"), `FROM ${BUSYBOX_IMAGE}\nWORKDIR /app\nCOPY package.json /app/package.json\n`);
-      const build = Bun.spawnSync(["docker", "build", "-q", "-t", image, context], { stderr: "pipe" });
+      const build = Bun.spawnSync(["docker", "build", "-q", "-t", image, context], { env: process.env, stderr: "pipe" });
       expect(build.exitCode, build.stderr.toString()).toBe(0);
       await mkdir(join(project, "cfg"), { recursive: true });
       await writeFile(join(project, "docker-compose.yml"), `services:\n  openclaw-gateway:\n    image: ${image}\n    volumes:\n      - ./cfg:/home/node/.openclaw\n`);

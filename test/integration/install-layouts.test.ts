@@ -10,10 +10,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createServer } from "node:net";
 import { credentialsJson } from "../../src/demo/sandbox.ts";
-import { ensureDockerBed } from "../bed/docker.ts";
+import { DOCKER_BED_ENV, ensureDockerBed } from "../bed/docker.ts";
 import { ensureNode26, ensureOpenClaw, fakeToken, parseJsonOutput, prepareHome, runOpenClaw } from "../bed/openclaw.ts";
 import { run as runBinary } from "../support/binary.ts";
 import { upstreamProject } from "../support/upstream-compose.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const VERSION = "2026.9.6";
 const HOUR = 3_600_000;
@@ -53,7 +54,7 @@ const freePort = () =>
 
 /** Run `install --dry-run --yes` with this HOME and flags; the proposed config parsed from its output. */
 async function dryRun(home: string, ...flags: string[]) {
-  const result = await runBinary(["install", "--dry-run", "--yes", "--trigger", "none", "--credentials", join(twoAgents, ".credentials.json"), ...flags], { HOME: home, PATH: `${pathEnv}:${process.env.PATH}`, DOCKER_CONFIG: join(process.env.HOME!, ".docker") });
+  const result = await runBinary(["install", "--dry-run", "--yes", "--trigger", "none", "--credentials", join(twoAgents, ".credentials.json"), ...flags], { HOME: home, PATH: `${pathEnv}:${process.env.PATH}`, ...DOCKER_BED_ENV });
   const at = result.stdout.indexOf("config to install:\n");
   const end = result.stdout.indexOf("\n}\n", at);
   const config = at >= 0 ? JSON.parse(result.stdout.slice(at + "config to install:\n".length, end + 2)) : undefined;
@@ -190,7 +191,8 @@ describe("choosing between installs", () => {
     });
     try {
       // Until it answers HTTP: by then 2026.9 has renamed its process `openclaw-gateway` and holds its store open.
-      for (let i = 0; i < 240 && !(await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)); i++) await Bun.sleep(250);
+      const answers = () => fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+      await waitUntil("the gateway to answer HTTP", answers, { timeoutMs: 60_000, intervalMs: 250, onTimeout: "continue" });
       const chosen = await dryRun(home);
       expect(chosen.code, chosen.output).toBe(0);
       expect(chosen.stdout).toContain("+4 running gateway");

@@ -6,6 +6,7 @@ import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { boxHelpers } from "../support/box.ts";
 import { requireBinary } from "../support/binary.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
 const PROFILES = "/opt/openclaw/config/agents/main/agent/auth-profiles.json";
@@ -203,7 +204,7 @@ describe("oauth-sync install --user, in a booted systemd", () => {
   test("a user installs user units into their own manager; status and uninstall work the same", async () => {
     await sh("id claw >/dev/null 2>&1 || useradd -m claw");
     await sh("loginctl enable-linger claw");
-    for (let i = 0; i < 100 && (await box.exec(["test", "-S", "/run/user/1000/bus"])).code !== 0; i++) await Bun.sleep(100);
+    await waitUntil("claw's user bus", async () => (await box.exec(["test", "-S", "/run/user/1000/bus"])).code === 0, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
     await box.copyIn(requireBinary(), "/home/claw/oauth-sync");
     await writeInside("/home/claw/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
     await writeInside(
@@ -238,7 +239,7 @@ describe("a native OpenClaw run by its user's own systemd manager, in a booted s
   test("the user unit is detected; the hardened system service writes as the user, and restarts the unit only where a reload is wanted", async () => {
     await sh("id claw >/dev/null 2>&1 || useradd -m claw");
     await sh("loginctl enable-linger claw");
-    for (let i = 0; i < 100 && (await box.exec(["test", "-S", "/run/user/1000/bus"])).code !== 0; i++) await Bun.sleep(100);
+    await waitUntil("claw's user bus", async () => (await box.exec(["test", "-S", "/run/user/1000/bus"])).code === 0, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
     await writeInside("/home/claw/.openclaw/openclaw.json", JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
     await writeInside("/home/claw/.openclaw/agents/main/agent/auth-profiles.json", "{}\n");
     await writeInside("/home/claw/.config/systemd/user/openclaw-gateway.service", "[Service]\nExecStart=/bin/sleep infinity\n", 0o644);
@@ -275,7 +276,7 @@ describe("a native OpenClaw run by its user's own systemd manager, in a booted s
     const starts = async () => Number(await sh(`journalctl -u oauth-sync --no-pager -o cat | grep -c 'pid ${mainPid})' || true`));
     const startsBefore = await starts();
     await sh("systemctl reload oauth-sync.service");
-    for (let i = 0; i < 100 && (await starts()) === startsBefore; i++) await Bun.sleep(100);
+    await waitUntil("the service to start afresh", async () => (await starts()) !== startsBefore, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
     expect(await starts()).toBe(startsBefore + 1);
     expect(await sh("journalctl -u oauth-sync --no-pager -o cat")).toContain("applying it, the service starts afresh");
     expect(await sh("systemctl show -p MainPID --value oauth-sync.service")).toBe(mainPid);
@@ -284,17 +285,11 @@ describe("a native OpenClaw run by its user's own systemd manager, in a booted s
     await writeFile(`${file}.tmp`, credentialsJson(next, Date.now() + 10 * HOUR), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
     await waitInside("/home/claw/.openclaw/agents/main/agent/auth-profiles.json", next);
-    const started = Date.now();
-    while ((await sh(gateway)) === before) {
-      if (Date.now() - started > 15_000) throw new Error(`the gateway was never restarted:\n${await sh("journalctl -u oauth-sync --no-pager | tail -20")}`);
-      await Bun.sleep(100);
-    }
+    await waitUntil("the gateway restarted", async () => (await sh(gateway)) !== before, { timeoutMs: 15_000, intervalMs: 100, detail: () => sh("journalctl -u oauth-sync --no-pager | tail -20") });
     // The first sync at start and the rotation may each owe a reload (settled 2 s apart): wait until none is owed.
-    let report = JSON.parse((await box.exec(["oauth-sync", "status", "--json"])).stdout);
-    for (let i = 0; i < 150 && report.gateway.pending; i++) {
-      await Bun.sleep(100);
-      report = JSON.parse((await box.exec(["oauth-sync", "status", "--json"])).stdout);
-    }
+    const status = async () => JSON.parse((await box.exec(["oauth-sync", "status", "--json"])).stdout);
+    await waitUntil("no reload owed", async () => !(await status()).gateway.pending, { timeoutMs: 20_000, intervalMs: 100, onTimeout: "continue" });
+    const report = await status();
     expect(report.gateway).toMatchObject({ kind: "systemd", pending: false });
     expect(report.gateway.lastError).toBeUndefined();
     expect(report.healthy, report.problems.join("\n")).toBe(true);

@@ -17,22 +17,20 @@ import { claudeEnv, ensureClaudeCli, readClaudeCredentials, runClaude, startFake
 import { requireBinary, start, type Running } from "../support/binary.ts";
 import { boxHelpers } from "../support/box.ts";
 import { HOST_FILES, nanoclawUnit, unitPath, writeCheckout } from "../support/nanoclaw.ts";
-import { refreshCase, waitUntil, type RefreshCase } from "../support/refresh-bed.ts";
+import { refreshCase, type RefreshCase } from "../support/refresh-bed.ts";
+import { createTempUser, type TempUser } from "../support/users.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const USER = "oauthsync-nano";
+let user: TempUser | undefined;
 let uid = 0;
 let gid = 0;
 let base = "";
 
 function ensureUser(): void {
-  if (spawnSync("id", ["-u", USER]).status !== 0) {
-    const made = spawnSync("useradd", ["--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", USER], { encoding: "utf8" });
-    if (made.status !== 0) throw new Error(`useradd ${USER}: ${made.stderr}`);
-  }
-  uid = Number(spawnSync("id", ["-u", USER], { encoding: "utf8" }).stdout.trim());
-  gid = Number(spawnSync("id", ["-g", USER], { encoding: "utf8" }).stdout.trim());
+  user = createTempUser("oauthsync-nano", ["--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin"]);
+  ({ uid, gid } = user);
 }
 
 interface Handed {
@@ -68,7 +66,7 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(base, { recursive: true, force: true });
-  spawnSync("userdel", [USER]);
+  user?.remove();
 });
 
 describe("NanoClaw 1.x on this host: the compiled watch, a real rotation, the next container", () => {
@@ -105,7 +103,7 @@ describe("NanoClaw 1.x on this host: the compiled watch, a real rotation, the ne
     nanoclaw = startNanoClaw(projectDir, home);
     watch = start(["watch", "--config", c.sandbox.configPath], c.env);
     const sawToken = (token: string) => () => nanoclaw!.handed.some((h) => h.container === fingerprint(token));
-    await waitUntil("NanoClaw's container got the first token", sawToken(first.accessToken), 30_000, () => watch!.output() + nanoclaw!.stderr());
+    await waitUntil("NanoClaw's container got the first token", sawToken(first.accessToken), { timeoutMs: 30_000, detail: () => watch!.output() + nanoclaw!.stderr() });
     const pid = nanoclaw.handed[0]!.pid;
     expect(nanoclaw.handed.every((h) => h.uid === uid)).toBe(true);
 
@@ -117,7 +115,7 @@ describe("NanoClaw 1.x on this host: the compiled watch, a real rotation, the ne
     expect(second.accessToken).not.toBe(first.accessToken);
     expect(second.accessToken).toBe(fake.issued.at(-1)!);
 
-    await waitUntil("NanoClaw's next container got the rotated token", sawToken(second.accessToken), 30_000, () => watch!.output() + nanoclaw!.stderr());
+    await waitUntil("NanoClaw's next container got the rotated token", sawToken(second.accessToken), { timeoutMs: 30_000, detail: () => watch!.output() + nanoclaw!.stderr() });
     const firstNew = nanoclaw.handed.find((h) => h.container === fingerprint(second.accessToken))!;
     console.log(`rotation → first NanoClaw container with the new token: ${Date.now() - rotatedAt} ms after the CLI started (its run took ${cli.ms} ms); message ${firstNew.message}, same pid`);
     // No restart: every message so far came from the one NanoClaw process; none after the switch got the old token.

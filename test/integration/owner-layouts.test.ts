@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { loadAccounts } from "../../src/users/accounts.ts";
 import { requireBinary } from "../support/binary.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
 const CONTAINER_UID = 1000;
@@ -113,9 +114,8 @@ describe("the resident worker under watch", () => {
     child.stdout.on("data", (c) => (output += c));
     child.stderr.on("data", (c) => (output += c));
     const landed = async (wanted: string) => {
-      const deadline = Date.now() + 15_000;
       const all = () => layout.targets.every((t) => (spawnSync("cat", [t.path], { encoding: "utf8" }).stdout ?? "").includes(wanted));
-      while (!all() && Date.now() < deadline) await Bun.sleep(50);
+      await waitUntil("the token in every target", all, { timeoutMs: 15_000, intervalMs: 50, onTimeout: "continue" });
       if (!all()) throw new Error(`token not landed in 15 s:\n${output}`);
     };
     const workers = () =>

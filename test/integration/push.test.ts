@@ -12,7 +12,8 @@ import { credentialsJson, fakeToken, waitForToken } from "../../src/demo/sandbox
 import { sshArgv } from "../../src/push/argv.ts";
 import { sshTargetSchema } from "../../src/config/ssh.ts";
 import { requireBinary, run, start, type Running } from "../support/binary.ts";
-import { createBed, RECEIVER_HOME, type Bed, type Receiver } from "../support/ssh-bed.ts";
+import { createBed, type Bed, type Receiver } from "../support/ssh-bed.ts";
+import { waitUntil } from "../support/wait.ts";
 import { hostTrigger } from "../support/refresh-bed.ts";
 import { ensureClaudeCli, fakeAccessToken, fakeRefreshToken, startFakeOAuth, writeClaudeCredentials } from "../bed/claude.ts";
 
@@ -78,15 +79,6 @@ async function sourceState() {
   return JSON.parse(readFileSync(join(source.stateDir, "state.json"), "utf8"));
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
   beforeAll(async () => {
@@ -204,7 +196,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     expect(receiver.code).toBe(0);
     expect(statSync(join(bed.bin, "oauth-sync")).mode & 0o777).toBe(0o755);
     // The forced command names its config and starts receive from a clean environment (nothing a client's SetEnv brings).
-    const forced = `/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=${RECEIVER_HOME} ${binary} receive --config ${r2.configPath}`;
+    const forced = `/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=${r2.home} ${binary} receive --config ${r2.configPath}`;
     expect(readFileSync(r2.authorizedKeys, "utf8")).toBe(`restrict,command="${forced}" ${readFileSync(`${source.key}.pub`, "utf8").trim()}\n`);
     expect(statSync(r2.configPath).uid).not.toBe(0);
 
@@ -233,10 +225,10 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     await waitForToken([source.env, ...bed.receivers.flatMap(receiverFiles)], next, 10_000);
 
     for (const r of bed.receivers) {
-      const record = await waitFor(async () => {
+      const record = await waitUntil(`state of ${r.name}`, async () => {
         const value = (await sourceState()).hosts?.[`ssh:${r.login}@${r.address}:${r.port}`];
         return value?.fingerprint === fp(next) ? value : undefined;
-      }, 5000, `state of ${r.name}`);
+      }, { timeoutMs: 5000, intervalMs: 50 });
       expect(record.syncedAt).toBeString();
     }
     const status = await run(["status", "--json", "--config", source.configPath]);
@@ -268,20 +260,20 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     const ms = await waitForToken(receiverFiles(r1), token, 5000, renamed);
     console.log(`r1 written ${ms.toFixed(0)} ms after the rename while r2 is down`);
     const id = `ssh:${r2.login}@${r2.address}:${r2.port}`;
-    const failing = await waitFor(async () => ((await sourceState()).hosts?.[id]?.lastError ? (await sourceState()).hosts?.[id] : undefined), 10_000, "r2's error");
+    const failing = await waitUntil("r2's error", async () => ((await sourceState()).hosts?.[id]?.lastError ? (await sourceState()).hosts?.[id] : undefined), { timeoutMs: 10_000, intervalMs: 50 });
     expect(failing.lastError).toContain("refused the connection");
     expect(readFileSync(r2.targets.env, "utf8")).not.toContain(token);
     const status = await run(["status", "--config", source.configPath]);
     expect(status.stdout).toMatch(new RegExp(`host +FAILING ${id}: .*refused the connection`));
 
     // Failing again and again: a push-failing notification (failureThreshold 2) names the host and the reason.
-    const hook = await waitFor(() => hooks.find((h) => h.event === "push-failing"), 15_000, "the push-failing webhook");
+    const hook = await waitUntil("the push-failing webhook", () => hooks.find((h) => h.event === "push-failing"), { timeoutMs: 15_000, intervalMs: 50 });
     expect(hook.title).toContain(`push to ${id} failing`);
     expect(hook.message).toContain("refused the connection");
     await r2.start();
     const caughtUp = await waitForToken(receiverFiles(r2), token, 30_000);
     console.log(`r2 caught up ${caughtUp.toFixed(0)} ms after its sshd came back`);
-    await waitFor(async () => ((await sourceState()).hosts?.[id]?.fingerprint === fp(token) && !(await sourceState()).hosts?.[id]?.lastError) || undefined, 5000, "r2's record");
+    await waitUntil("r2's record", async () => (await sourceState()).hosts?.[id]?.fingerprint === fp(token) && !(await sourceState()).hosts?.[id]?.lastError, { timeoutMs: 5000, intervalMs: 50 });
   }, 60_000);
 
   test("a hung receiver (sshd frozen: it accepts and says nothing) does not delay the other; it gets the token once it answers", async () => {
@@ -311,7 +303,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     writeLogin(token, Date.now() + 11 * HOUR);
     await waitForToken(receiverFiles(r2), token, 10_000);
     const id = `ssh:${r1.login}@${r1.address}:${r1.port}`;
-    const record = await waitFor(async () => ((await sourceState()).hosts?.[id]?.lastError ? (await sourceState()).hosts?.[id] : undefined), 10_000, "r1's error");
+    const record = await waitUntil("r1's error", async () => ((await sourceState()).hosts?.[id]?.lastError ? (await sourceState()).hosts?.[id] : undefined), { timeoutMs: 10_000, intervalMs: 50 });
     expect(record.lastError).toContain("does not match");
     expect(snapshot(r1.home)).toEqual(before);
     // The real host comes back with its real key: it catches up.
@@ -425,7 +417,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     const [r1] = bed.receivers as [Receiver];
     const session = `oauth-sync-push-${process.pid}`;
     const screen = () => spawnSync("tmux", ["capture-pane", "-p", "-t", session, "-S", "-200"], { encoding: "utf8" }).stdout ?? "";
-    const waitScreen = (text: string) => waitFor(() => screen().includes(text) || undefined, 30_000, `${JSON.stringify(text)} on the screen:\n${screen()}`);
+    const waitScreen = (text: string) => waitUntil(`${JSON.stringify(text)} on the screen`, () => screen().includes(text), { timeoutMs: 30_000, intervalMs: 50, detail: screen });
     const keys = async (...k: string[]) => {
       await Bun.sleep(400); // the prompt takes the terminal (raw mode) just after drawing itself
       spawnSync("tmux", ["send-keys", "-t", session, ...k]);

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { waitForToken } from "../../src/demo/sandbox.ts";
 import { ensureClaudeCli, readClaudeCredentials, runClaude, claudeEnv, startFakeOAuth, type FakeOAuth } from "../bed/claude.ts";
 import { run, start, type Running } from "../support/binary.ts";
-import { hostTrigger, refreshCase, startWebhook, waitUntil, type Hook, type RefreshCase } from "../support/refresh-bed.ts";
+import { hostTrigger, refreshCase, startWebhook, type Hook, type RefreshCase } from "../support/refresh-bed.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -121,7 +122,7 @@ describe("oauth-sync watch schedules the refresh itself (real Claude CLI)", () =
     watcher = start(["watch", "--config", c.sandbox.configPath], c.env);
     await waitForToken(c.targets(), old.accessToken, 10_000);
     await watcher.waitFor("refresh due");
-    await waitUntil("a refresh", () => tokenCalls() > tokens, 60_000, watcher.output);
+    await waitUntil("a refresh", () => tokenCalls() > tokens, { timeoutMs: 60_000, detail: watcher.output });
     // Not before the window opened (expiry minus 240 s), and by the CLI's own hand.
     expect(fake.tokenRequests().at(-1)!.at).toBeGreaterThanOrEqual(expiresAt - 240_000);
     const fresh = fake.issued.at(-1)!;
@@ -139,8 +140,8 @@ describe("oauth-sync watch schedules the refresh itself (real Claude CLI)", () =
     const good = await c.login(Date.now() + 3 * MIN);
     fake.setMode("invalid_grant");
     watcher = start(["watch", "--config", c.sandbox.configPath], c.env);
-    await waitUntil("the flag file", () => exists(flag), 30_000, watcher.output);
-    await waitUntil("the notification", () => hook!.received.some((r) => r.json?.event === "reauth-needed"), 15_000, watcher.output);
+    await waitUntil("the flag file", () => exists(flag), { timeoutMs: 30_000, detail: watcher.output });
+    await waitUntil("the notification", () => hook!.received.some((r) => r.json?.event === "reauth-needed"), { timeoutMs: 15_000, detail: watcher.output });
     await watcher.waitFor("re-authentication needed");
     expect(await readFile(flag, "utf8")).toContain("claude auth login");
     const blank = await readClaudeCredentials(c.configDir);
@@ -156,8 +157,8 @@ describe("oauth-sync watch schedules the refresh itself (real Claude CLI)", () =
     fake.setMode("ok");
     const fresh = await c.login(Date.now() + 8 * HOUR);
     await waitForToken(c.targets(), fresh.accessToken, 10_000);
-    await waitUntil("the flag to go", async () => !(await exists(flag)), 10_000, watcher.output);
-    await waitUntil("the recovery notice", () => hook!.received.some((r) => r.json?.event === "recovered"), 10_000, watcher.output);
+    await waitUntil("the flag to go", async () => !(await exists(flag)), { timeoutMs: 10_000, detail: watcher.output });
+    await waitUntil("the recovery notice", () => hook!.received.some((r) => r.json?.event === "recovered"), { timeoutMs: 10_000, detail: watcher.output });
     expect((await state(c.sandbox.root)).reauth).toBeUndefined();
     const everything = watcher.output() + hook.received.map((r) => r.body + JSON.stringify(r.headers)).join("\n") + (await readFile(join(c.sandbox.root, "state/state.json"), "utf8"));
     expectNoSecrets(everything, [good.accessToken, good.refreshToken, fresh.accessToken, fresh.refreshToken]);

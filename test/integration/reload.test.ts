@@ -3,6 +3,7 @@ import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
 import { run, start, type Running } from "../support/binary.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
 let sandbox: Sandbox | undefined;
@@ -138,13 +139,13 @@ describe("signal gateway", () => {
     const pidFile = join(s.root, "gateway.pid");
     const gateway = Bun.spawn(["sh", "-c", `trap 'echo USR1 >> ${log}' USR1; echo $$ > ${pidFile}; while :; do sleep 0.05; done`]);
     try {
-      while (!(await Bun.file(pidFile).exists())) await Bun.sleep(10);
+      await waitUntil("the gateway's pid file", () => Bun.file(pidFile).exists(), { timeoutMs: 10_000, intervalMs: 10 });
       await writeFile(s.configPath, JSON.stringify({ ...s.config, gateway: { kind: "signal", pidFile, settleSeconds: 0 } }));
       await rotate(s, fakeToken(), Date.now() + 8 * HOUR);
       const result = await run(["sync", "--config", s.configPath]);
       expect(result.code).toBe(0);
       expect(result.output).toContain(`sent SIGUSR1 to pid ${gateway.pid}`);
-      while (!(await Bun.file(log).exists())) await Bun.sleep(10);
+      await waitUntil("the gateway's signal log", () => Bun.file(log).exists(), { timeoutMs: 10_000, intervalMs: 10 });
       expect(await readFile(log, "utf8")).toBe("USR1\n");
 
       gateway.kill();

@@ -4,6 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
 import { run, start, type Running } from "../support/binary.ts";
+import { waitUntil } from "../support/wait.ts";
 
 /**
  * SIGHUP applies the whole new config: `watch` stops its service and builds it anew from the config, in the same
@@ -185,12 +186,10 @@ const digestOf = async (path: string) => {
 /** The start line of a service running `digest` under `pid`, printed after offset `since` of the output. */
 async function startedSince(w: Running, since: number, digest: string, pid: number, timeoutMs = 15_000) {
   const line = new RegExp(`watching [^\\n]*config ${digest}, pid ${pid}\\)`);
-  const until = Date.now() + timeoutMs;
-  while (!line.test(w.output().slice(since))) {
+  await waitUntil(`a start line with config ${digest}`, () => {
     if (w.child.exitCode !== null || w.child.signalCode !== null) throw new Error(`exited ${w.child.exitCode ?? w.child.signalCode}`);
-    if (Date.now() > until) throw new Error(`no start line with config ${digest} within ${timeoutMs} ms`);
-    await Bun.sleep(20);
-  }
+    return line.test(w.output().slice(since));
+  }, { timeoutMs, intervalMs: 20 });
 }
 
 const descriptors = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;

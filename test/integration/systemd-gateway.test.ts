@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { requireBinary } from "../support/binary.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
 let box: SystemdContainer;
@@ -71,7 +72,8 @@ describe("systemd gateway in a booted systemd", () => {
     await writeInside("/home/claw/.config/systemd/user/openclaw-gateway.service", gatewayUnit("/home/claw/gw.log"));
     await sh("chown -R claw:claw /home/claw/.config && loginctl enable-linger claw");
     // The user's manager starts with linger; wait for it.
-    for (let i = 0; i < 100 && (await box.exec(["systemctl", "--user", "--machine=claw@", "is-system-running"])).code !== 0; i++) await Bun.sleep(100);
+    const running = async () => (await box.exec(["systemctl", "--user", "--machine=claw@", "is-system-running"])).code === 0;
+    await waitUntil("claw's user manager", running, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
     await sh("systemctl --user --machine=claw@ daemon-reload && systemctl --user --machine=claw@ enable --now openclaw-gateway.service");
     await configure({ kind: "systemd", user: "claw" });
 

@@ -8,6 +8,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createSandbox, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
 import { RELEASES_URL } from "../../src/credentials/parse.ts";
 import { start, type Running } from "../support/binary.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
 let sandbox: Sandbox | undefined;
@@ -37,8 +38,7 @@ describe("a token format this release does not know", () => {
 
     const quoted = `${fakeToken()}"`;
     await rotate(sandbox, quoted, Date.now() + 9 * HOUR);
-    const deadline = Date.now() + 10_000;
-    while (!hooks.some((h) => h.event === "token-format") && Date.now() < deadline) await Bun.sleep(50);
+    await waitUntil("the token-format notification", () => hooks.some((h) => h.event === "token-format"), { timeoutMs: 10_000, intervalMs: 50, onTimeout: "continue" });
     const event = hooks.find((h) => h.event === "token-format");
     if (!event) throw new Error(`no token-format notification: ${JSON.stringify(hooks)}\n${watcher.output()}`);
     expect(event).toMatchObject({ severity: "error" });

@@ -12,7 +12,7 @@ import { createDaemon } from "../../src/watch/daemon.ts";
 import { lock, unlock } from "../../bench/support/soak/locks.ts";
 import { run } from "../support/binary.ts";
 import { canBindMount } from "../support/mounts.ts";
-import { waitUntil } from "../support/refresh-bed.ts";
+import { waitUntil } from "../support/wait.ts";
 
 /**
  * The whole service in this process (real files, the real watcher, a real gateway command), with a throw injected

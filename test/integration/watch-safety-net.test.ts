@@ -7,6 +7,7 @@ import { runProcess } from "../../src/process/run.ts";
 import { createWatchService } from "../../src/watch/service.ts";
 import { watcher, type Watcher } from "../../src/watch/native.ts";
 import { run } from "../support/binary.ts";
+import { waitUntil } from "../support/wait.ts";
 
 /**
  * The watcher's events blocked entirely (no watcher started: the `watcher: null` seam), real files, the real service:
@@ -42,12 +43,8 @@ const targets = (s: Sandbox) => Object.values(s.files);
 const held = async (s: Sandbox) => Promise.all(targets(s).map((path) => readFile(path, "utf8")));
 /** The miss is recorded just after the targets are written: wait for it. */
 async function watchState(s: Sandbox) {
-  for (let i = 0; i < 200; i++) {
-    const watch = JSON.parse(await readFile(join(s.root, "state/state.json"), "utf8")).watch;
-    if (watch) return watch;
-    await Bun.sleep(10);
-  }
-  return undefined;
+  const watch = async () => JSON.parse(await readFile(join(s.root, "state/state.json"), "utf8")).watch;
+  return waitUntil("the watch record", watch, { timeoutMs: 2500, intervalMs: 10, onTimeout: "continue" });
 }
 
 describe("the safety nets, with the watcher's events blocked or dropped", () => {

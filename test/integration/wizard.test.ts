@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { requireBinary } from "../support/binary.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
 const SESSION = `oauth-sync-wizard-${process.pid}`;
@@ -18,13 +19,8 @@ async function ensureTmux() {
 }
 
 const screen = async () => (await Bun.$`tmux capture-pane -p -t ${session} -S -200`.quiet().nothrow()).stdout.toString();
-async function waitScreen(text: string, timeoutMs = 30_000) {
-  const started = Date.now();
-  while (!(await screen()).includes(text)) {
-    if (Date.now() - started > timeoutMs) throw new Error(`never showed ${JSON.stringify(text)}:\n${await screen()}`);
-    await Bun.sleep(100);
-  }
-}
+const waitScreen = (text: string, timeoutMs = 30_000) =>
+  waitUntil(`${JSON.stringify(text)} on the screen`, async () => (await screen()).includes(text), { timeoutMs, intervalMs: 100, detail: screen });
 const keys = (...k: string[]) => Bun.$`tmux send-keys -t ${session} ${k}`.quiet();
 
 async function writeInside(path: string, text: string, mode = 0o600) {

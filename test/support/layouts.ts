@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { prepareHome, runOpenClaw, testbedCache } from "../bed/openclaw.ts";
 import type { SystemdContainer } from "../bed/systemd.ts";
+import { waitUntil } from "./wait.ts";
 
 export const SEED_RELEASE = "2026.5.28";
 export const HOUR = 3_600_000;
@@ -103,27 +104,23 @@ export async function boxSh(box: SystemdContainer, script: string, env: Record<s
 
 /** Until `path` (inside the box) holds `text`; the service's journal in the error otherwise. */
 export async function waitForText(box: SystemdContainer, path: string, text: string, timeoutMs = 20_000): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    const now = await readFile(join(box.root, path), "utf8").catch(() => "");
-    if (now.includes(text)) return;
-    if (Date.now() - started > timeoutMs) {
-      const journal = await box.exec(["sh", "-c", "journalctl -u oauth-sync --no-pager -o cat | tail -20"]);
-      throw new Error(`${path} never got the expected text within ${timeoutMs} ms; oauth-sync's journal:\n${journal.stdout}`);
-    }
-    await Bun.sleep(100);
-  }
+  const holds = async () => (await readFile(join(box.root, path), "utf8").catch(() => "")).includes(text);
+  const journal = async () => `oauth-sync's journal:\n${(await box.exec(["sh", "-c", "journalctl -u oauth-sync --no-pager -o cat | tail -20"])).stdout}`;
+  await waitUntil(`the expected text in ${path}`, holds, { timeoutMs, intervalMs: 100, detail: journal });
 }
 
 /** Until `check` passes (it throws meanwhile); its last error otherwise. */
 export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
+  let last: unknown;
+  const passed = async () => {
     try {
-      return await check();
+      return { value: await check() };
     } catch (error) {
-      if (Date.now() - started > timeoutMs) throw error;
-      await Bun.sleep(200);
+      last = error;
+      return undefined;
     }
-  }
+  };
+  const result = await waitUntil("a check to pass", passed, { timeoutMs, intervalMs: 200, onTimeout: "continue" });
+  if (!result) throw last;
+  return result.value;
 }

@@ -13,10 +13,10 @@ export const OPENCLAW_BASE_IMAGE = "oauth-sync-test/openclaw-base:bookworm";
 /** The image (built once) and the compose lines that mount Node and OpenClaw `version` into a service. */
 export async function openclawContainerParts(version: string): Promise<{ image: string; volumes: string[]; path: string }> {
   await prepareSystemd();
-  const have = Bun.spawnSync(["docker", "image", "inspect", OPENCLAW_BASE_IMAGE], { stdout: "ignore", stderr: "ignore" });
+  const have = Bun.spawnSync(["docker", "image", "inspect", OPENCLAW_BASE_IMAGE], { env: process.env, stdout: "ignore", stderr: "ignore" });
   if (have.exitCode !== 0) {
     const root = join(testbedCache(), "systemd-root");
-    const made = Bun.spawnSync(["sh", "-c", `tar -C '${root}' -c . | docker import -c 'WORKDIR /app' -c 'ENV PATH=/opt/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - ${OPENCLAW_BASE_IMAGE}`], { stderr: "pipe", stdout: "ignore" });
+    const made = Bun.spawnSync(["sh", "-c", `tar -C '${root}' -c . | docker import -c 'WORKDIR /app' -c 'ENV PATH=/opt/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - ${OPENCLAW_BASE_IMAGE}`], { env: process.env, stderr: "pipe", stdout: "ignore" });
     if (made.exitCode !== 0) throw new Error(`docker import failed: ${made.stderr.toString()}`);
   }
   const nodeBin = await ensureNode26();

@@ -90,11 +90,3 @@ export async function refreshCase(fake: FakeOAuth, prefix = "oauth-sync-refresh-
 export function hostTrigger(binary: string, home: string, extra: Record<string, unknown> = {}) {
   return { mode: "host", claude: binary, home, env: { DISABLE_TELEMETRY: "1", DISABLE_ERROR_REPORTING: "1" }, ...extra };
 }
-
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000, extra: () => string = () => "") {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${extra()}`);
-    await Bun.sleep(25);
-  }
-}

@@ -1,19 +1,19 @@
 /**
  * Real OpenSSH for the push tests and bench/push.ts: receivers are sshd instances from Debian's openssh-server, each
  * on its own loopback address (127.0.0.2, 127.0.0.3…: only 127.0.0.0/8 is ever contacted) with its own sshd_config,
- * host key, authorized_keys and `oauth-sync receive` config and targets. Needs root (sshd, useradd).
+ * host key, authorized_keys and `oauth-sync receive` config and targets. Needs root (sshd, useradd). `cleanup()` stops
+ * the sshd instances and removes the bed, its login and the folders it made.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
+import { createTempUser, type TempUser } from "./users.ts";
+import { waitUntil } from "./wait.ts";
 
 export const SSHD = "/usr/sbin/sshd";
 /** Root's, 0755, outside /tmp: sshd's StrictModes refuses authorized_keys below a world-writable directory. */
 export const BED_PARENT = "/var/lib/oauth-sync-sshbed";
-/** An unprivileged login for the second receiver, and its home (kept between runs, like the user). */
-export const RECEIVER_USER = "oauthsync-rcv";
-export const RECEIVER_HOME = join(BED_PARENT, "home-oauthsync-rcv");
 
 function sh(command: string, args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(command, args, { encoding: "utf8", env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...env } });
@@ -31,20 +31,13 @@ export function ensureOpenSsh(): void {
   sh("sh", ["-c", `flock -w 900 ${cache}/apt.lock sh -c '${install} || (apt-get update && ${install})'`], { DEBIAN_FRONTEND: "noninteractive" });
 }
 
-/** The unprivileged login, with a usable (not locked: `*`) password field and /bin/sh for the forced command. */
-export function ensureReceiverUser(): { uid: number; gid: number } {
-  mkdirSync(BED_PARENT, { recursive: true, mode: 0o755 });
-  chmodSync(BED_PARENT, 0o755);
-  if (spawnSync("id", ["-u", RECEIVER_USER]).status !== 0) {
-    sh("useradd", ["--system", "--no-create-home", "--home-dir", RECEIVER_HOME, "--shell", "/bin/sh", RECEIVER_USER]);
-  }
-  sh("usermod", ["-p", "*", "--home", RECEIVER_HOME, "--shell", "/bin/sh", RECEIVER_USER]);
-  const uid = Number(sh("id", ["-u", RECEIVER_USER]).trim());
-  const gid = Number(sh("id", ["-g", RECEIVER_USER]).trim());
-  mkdirSync(RECEIVER_HOME, { recursive: true, mode: 0o700 });
-  chownSync(RECEIVER_HOME, uid, gid);
-  chmodSync(RECEIVER_HOME, 0o700);
-  return { uid, gid };
+/** The unprivileged login (this process's own), with a usable (not locked: `*`) password field and /bin/sh for the forced command. */
+function createReceiverUser(home: string): TempUser {
+  const user = createTempUser("oauthsync-rcv", ["--system", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--password", "*"]);
+  mkdirSync(home, { mode: 0o700 });
+  chownSync(home, user.uid, user.gid);
+  chmodSync(home, 0o700);
+  return user;
 }
 
 async function freePort(address: string): Promise<number> {
@@ -113,24 +106,36 @@ export interface BedOptions {
 /** Two receivers: root's on 127.0.0.2, the unprivileged login's on 127.0.0.3. Their sshd is not started yet. */
 export async function createBed(options: BedOptions = {}): Promise<Bed> {
   ensureOpenSsh();
-  const user = ensureReceiverUser();
+  const madeParent = !existsSync(BED_PARENT);
+  mkdirSync(BED_PARENT, { recursive: true, mode: 0o755 });
+  chmodSync(BED_PARENT, 0o755);
   const root = mkdtempSync(join(BED_PARENT, "bed-"));
   chmodSync(root, 0o755);
-  const bin = join(root, "bin");
-  mkdirSync(bin, { mode: 0o755 });
+  // sshd's privilege separation directory (Debian's service makes it at boot).
+  const madeRunSshd = !existsSync("/run/sshd");
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  const receivers = [await makeReceiver(root, "r1", "127.0.0.2", "root", { uid: 0, gid: 0 }, join(root, "r1/home"), options.netnsPid)];
-  if (!options.one) receivers.push(await makeReceiver(root, "r2", "127.0.0.3", RECEIVER_USER, user, join(RECEIVER_HOME, root.split("/").at(-1)!), options.netnsPid));
-  return {
-    root,
-    bin,
-    receivers,
-    async cleanup() {
-      for (const r of receivers) await r.stop();
-      rmSync(root, { recursive: true, force: true });
-      for (const r of receivers) if (r.home.startsWith(RECEIVER_HOME)) rmSync(r.home, { recursive: true, force: true });
-    },
+  const receivers: Receiver[] = [];
+  let user: TempUser | undefined;
+  const cleanup = async () => {
+    for (const r of receivers) await r.stop();
+    rmSync(root, { recursive: true, force: true });
+    user?.remove();
+    if (madeParent) rmSync(BED_PARENT, { recursive: true, force: true });
+    if (madeRunSshd) rmSync("/run/sshd", { recursive: true, force: true });
   };
+  try {
+    const bin = join(root, "bin");
+    mkdirSync(bin, { mode: 0o755 });
+    receivers.push(await makeReceiver(root, "r1", "127.0.0.2", "root", { uid: 0, gid: 0 }, join(root, "r1/home"), options.netnsPid));
+    if (!options.one) {
+      user = createReceiverUser(join(root, "r2-home"));
+      receivers.push(await makeReceiver(root, "r2", "127.0.0.3", user.name, user, join(root, "r2-home"), options.netnsPid));
+    }
+    return { root, bin, receivers, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
 }
 
 async function makeReceiver(bedRoot: string, name: string, address: string, login: string, owner: { uid: number; gid: number }, home: string, netnsPid?: number): Promise<Receiver> {
@@ -210,13 +215,12 @@ async function makeReceiver(bedRoot: string, name: string, address: string, logi
       const before = log.length;
       child.stdout!.on("data", (c) => (log += c));
       child.stderr!.on("data", (c) => (log += c));
-      const started = Date.now();
-      const listening = async () => (netnsPid ? log.slice(before).includes(`Server listening on ${address} port ${port}`) : accepts(address, port));
-      while (!(await listening())) {
+      const listening = async () => {
+        if (netnsPid ? log.slice(before).includes(`Server listening on ${address} port ${port}`) : await accepts(address, port)) return true;
         if (child.exitCode !== null) throw new Error(`sshd ${name} exited ${child.exitCode}:\n${log}`);
-        if (Date.now() - started > 10_000) throw new Error(`sshd ${name} did not listen on ${address}:${port}:\n${log}`);
-        await Bun.sleep(20);
-      }
+        return false;
+      };
+      await waitUntil(`sshd ${name} to listen on ${address}:${port}`, listening, { timeoutMs: 10_000, intervalMs: 20, detail: () => log });
     },
     async stop() {
       const child = sshd;
@@ -224,6 +228,7 @@ async function makeReceiver(bedRoot: string, name: string, address: string, logi
       if (!child || child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
+      child.kill("SIGCONT"); // a frozen sshd (freeze()) acts on SIGTERM only once it runs again
       await exited;
     },
     hostFingerprint() {

@@ -21,6 +21,7 @@ import { receiverProblem } from "../../src/push/targets.ts";
 import { recordPush } from "../../src/push/record.ts";
 import { createPushScheduler, pushEverywhere } from "../../src/push/scheduler.ts";
 import { sshTargetSchema, type SshTargetConfig } from "../../src/config/ssh.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const NOW = Date.parse("2026-06-01T12:00:00Z");
 const HOUR = 3_600_000;
@@ -287,7 +288,7 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     const started = Date.now();
     scheduler.offer([target({ host: "slow" }), target({ host: "fast" })], c);
     expect(Date.now() - started).toBeLessThan(50);
-    for (let i = 0; i < 100 && !existsSync(join(dirs[0]!, "state.json")); i++) await Bun.sleep(10);
+    await waitUntil("the state file", () => existsSync(join(dirs[0]!, "state.json")), { timeoutMs: 1000, intervalMs: 10, onTimeout: "continue" });
     await Bun.sleep(100);
     expect(state().hosts["ssh:root@fast:22"].fingerprint).toBe(fingerprint(c.accessToken));
     expect(state().hosts["ssh:root@slow:22"]).toBeUndefined();
@@ -302,7 +303,7 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     );
     const c = credentials();
     scheduler.offer([target({ host: "down" }), target({ host: "up" })], c);
-    for (let i = 0; i < 60 && calls.filter((x) => x.host === "down").length < 3; i++) await Bun.sleep(50);
+    await waitUntil("three calls to the host that is down", () => calls.filter((x) => x.host === "down").length >= 3, { timeoutMs: 3000, intervalMs: 50, onTimeout: "continue" });
     await scheduler.idle();
     const down = calls.filter((x) => x.host === "down");
     expect(down).toHaveLength(3);
