@@ -11,7 +11,7 @@ restartWithServiceRuntime();
 installCrashHandlers();
 if (process.argv[2] === AS_OWNER_VERB) {
   // Not a verb for people: root starts it to act in another user's place (it becomes that user at once).
-  import("./privilege/worker.ts").then(async ({ serveAsOwner }) => process.exit(await serveAsOwner()));
+  void import("./privilege/worker.ts").then(async ({ serveAsOwner }) => process.exit(await serveAsOwner()));
 } else {
   runCli(main, process.argv.slice(2)).catch((error) => {
     const line = `oauth-sync failed: ${oneLine(error)}`;

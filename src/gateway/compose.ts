@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { outputTail } from "../process/output.ts";
-import { DEFAULT_PATH, type ProcessRunner, type RunResult } from "../process/run.ts";
+import { DEFAULT_PATH, type RunResult } from "../process/run.ts";
 import { parseComposePs, serviceReadiness, type ContainerState } from "./compose-ps.ts";
 import { explainDockerFailure } from "./docker-errors.ts";
 import type { ComposeGatewayConfig } from "../config/gateway.ts";

@@ -181,7 +181,7 @@ async function byInterpolation(root: string, dir: string, files: string[], env: 
     }
     if (!doc || typeof doc !== "object") continue;
     declaredName = doc.name ?? declaredName;
-    for (const [key, v] of Object.entries(doc.volumes ?? {})) volumes[key] = { ...volumes[key], ...(v ?? {}) };
+    for (const [key, v] of Object.entries(doc.volumes ?? {})) volumes[key] = { ...volumes[key], ...v };
     for (const [name, raw] of Object.entries(doc.services ?? {})) {
       const s = raw ?? {};
       const merged = (services[name] ??= { mounts: new Map() });

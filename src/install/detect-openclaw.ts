@@ -1,6 +1,6 @@
 import { readTextIfRegular } from "../fs/open-file.ts";
 import { readdir, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { ProcessRunner } from "../process/run.ts";
 import { resolveCompose } from "./compose-resolve.ts";
 import { dockerEnv } from "../gateway/compose.ts";
@@ -87,7 +87,7 @@ export async function composeInstall(root: string, dir: string, run?: ProcessRun
   const gateway = mounted.find(([name]) => /gateway/.test(name)) ?? mounted[0];
   if (!gateway) {
     if (!resolved.errors.length) return undefined;
-    const texts = await Promise.all(resolved.files.map((f) => readTextIfRegular(join(root, f)) ?? ""));
+    const texts = resolved.files.map((f) => readTextIfRegular(join(root, f)) ?? "");
     if (!services.length && !texts.some((t) => /openclaw/i.test(t))) return undefined;
     // An OpenClaw project compose cannot read: show it with compose's own words rather than guess.
     return {

@@ -140,5 +140,5 @@ export async function quadletInstalls(root: string, home: string): Promise<Found
 export async function quadletUnits(root: string, home: string): Promise<Array<{ user?: string; name: string; path: string }>> {
   const { user, uid } = homeUser(root, home);
   if (uid === 0 || home === "/root") return [];
-  return (await userQuadlets(root, home, uid)).filter((q) => q.quadlet.stateDir || /^openclaw/.test(basename(q.path))).map((q) => ({ user, name: q.quadlet.unit, path: q.path }));
+  return (await userQuadlets(root, home, uid)).filter((q) => q.quadlet.stateDir || basename(q.path).startsWith("openclaw")).map((q) => ({ user, name: q.quadlet.unit, path: q.path }));
 }

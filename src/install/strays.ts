@@ -27,7 +27,7 @@ export function strayOf(target: { kind: string; path?: string }): Stray | undefi
   const layout =
     target.kind === "openclaw-auth-profiles" && /\/agents\/[^/]+\/agent\/auth-profiles\.json$/.test(target.path)
       ? { root: dirname(dirname(dirname(dirname(target.path)))), shape: AGENT_FILE }
-      : target.kind === "openclaw-oauth-json" && /\/credentials\/oauth\.json$/.test(target.path)
+      : target.kind === "openclaw-oauth-json" && target.path.endsWith("/credentials/oauth.json")
         ? { root: dirname(dirname(target.path)), shape: OAUTH_FILE }
         : undefined;
   if (!layout) return undefined;

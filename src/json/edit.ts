@@ -67,7 +67,7 @@ export function scan(text: string): Spans {
       }
     }
     if (c === '"' || c === "'") return void string();
-    const literal = /^[^\s,\]}\/]+/.exec(text.slice(i))?.[0] ?? fail();
+    const literal = /^[^\s,\]}/]+/.exec(text.slice(i))?.[0] ?? fail();
     i += literal.length;
   };
   const object = (path: string[]) => {

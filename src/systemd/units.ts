@@ -46,7 +46,7 @@ export function renderUnits(config: Config, options: UnitOptions): UnitFile[] {
     VERSION,
     BINARY: quoteUnitPath(options.binary, true),
     CONFIG: quoteUnitPath(options.configPath, true),
-    READ_WRITE_PATHS: rw.map((p) => (/^"/.test(quoteUnitPath(p)) ? `"-${quoteUnitPath(p).slice(1)}` : `-${quoteUnitPath(p)}`)).join(" "),
+    READ_WRITE_PATHS: rw.map((p) => (quoteUnitPath(p).startsWith('"') ? `"-${quoteUnitPath(p).slice(1)}` : `-${quoteUnitPath(p)}`)).join(" "),
     PROTECT_HOME: protectHome(rw, readablePaths(config)),
     WANTED_BY: options.user ? "default.target" : "multi-user.target",
     AFTER: usesDocker(config) ? " docker.service" : "",

@@ -541,7 +541,7 @@ export async function startFakeOAuth(options: FakeOAuthOptions = {}): Promise<Fa
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
-      https.stop(true);
+      await https.stop(true);
     },
   };
 }

@@ -737,7 +737,7 @@ describe("attacks with text: what the other side writes reaches root's terminal 
       expect(log.replace(/\n$/, "").split("\n").every((line) => /^\[(error|warn|info|success|debug)\] /.test(line))).toBe(true);
       expect(log).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
     } finally {
-      hooks.stop();
+      await hooks.stop();
     }
   }, 90_000);
 
@@ -752,7 +752,7 @@ describe("attacks with text: what the other side writes reaches root's terminal 
       expect(hooks.received.find((r) => r.format === "slack")!.body).toContain("&lt;!channel&gt; @everyone [login](evil.example)");
       expect(hooks.received.find((r) => r.format === "json")!.body).toContain(AGENT);
     } finally {
-      hooks.stop();
+      await hooks.stop();
     }
   }, 60_000);
 

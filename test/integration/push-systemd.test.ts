@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { credentialsJson, fakeToken, waitForToken } from "../../src/demo/sandbox.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";

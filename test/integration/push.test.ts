@@ -119,7 +119,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
 
   afterAll(async () => {
     await watcher?.stop();
-    webhook?.stop(true);
+    await webhook?.stop(true);
     await bed?.cleanup();
   });
 
@@ -144,7 +144,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
     ];
     const binary = join(bed.bin, "oauth-sync");
     // A wrong fingerprint is refused before anything is trusted.
-    const wrong = await run([...pushArgs(r1, `${binary} receive`, "--no-test").map((a) => (a === r1.hostFingerprint() ? "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" : a))]);
+    const wrong = await run(pushArgs(r1, `${binary} receive`, "--no-test").map((a) => (a === r1.hostFingerprint() ? "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" : a)));
     expect(wrong.code).not.toBe(0);
     expect(wrong.output).toContain("refused");
     expect(() => statSync(source.key)).toThrow(); // nothing made for an unconfirmed host

@@ -142,7 +142,7 @@ describe("bun build.ts --all", () => {
       expect(refused.stdout + refused.stderr).toContain("FAILED");
       expect(existsSync(join(bad, "oauth-sync"))).toBe(false);
     } finally {
-      server.stop(true);
+      await server.stop(true);
       rmSync(good, { recursive: true, force: true });
       rmSync(bad, { recursive: true, force: true });
     }

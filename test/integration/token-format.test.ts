@@ -17,7 +17,7 @@ let server: ReturnType<typeof Bun.serve> | undefined;
 
 afterEach(async () => {
   await watcher?.stop();
-  server?.stop(true);
+  await server?.stop(true);
   if (sandbox) await removeSandbox(sandbox);
   watcher = sandbox = server = undefined;
 });

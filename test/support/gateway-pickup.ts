@@ -130,7 +130,7 @@ export async function measurePickup(version: string, rotations: number) {
       process.kill(-gateway.pid, "SIGTERM");
     } catch {}
     gateway.kill("SIGKILL");
-    fake.stop();
+    await fake.stop();
     await rm(home, { recursive: true, force: true });
   }
 }

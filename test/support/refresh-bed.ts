@@ -35,7 +35,7 @@ export function startWebhook(): Hook {
     },
   });
   hook.url = `http://127.0.0.1:${server.port}/hooks/SECRETxWEBHOOKxPATH123`;
-  hook.close = () => server.stop(true);
+  hook.close = () => void server.stop(true);
   return hook;
 }
 

@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { claudeCliAgents, configuredAgents } from "../../src/install/detect-openclaw.ts";
 import { execStartOpenClaw, findOpenClawBinary, parseQuadlet, profileOfDir, uidOf, userOfHome } from "../../src/install/detect-native.ts";
 import { openclawCommands } from "../../src/install/openclaw-report.ts";

@@ -79,9 +79,11 @@ describe("notifyAll", () => {
     const fetch = async () => (calls++, new Response("", { status: statuses.shift()! }));
     const [r] = await notifyAll(testEvent("h", T0), settings(2), { fetch, sleep: async () => {} });
     expect(r).toMatchObject({ ok: true, attempts: 3 });
+    expect(calls).toBe(3);
     calls = 0;
     const [bad] = await notifyAll(testEvent("h", T0), settings(2), { fetch: async () => (calls++, new Response("", { status: 404 })), sleep: async () => {} });
     expect(bad).toMatchObject({ ok: false, attempts: 1, error: "HTTP 404" });
+    expect(calls).toBe(1);
     const [down] = await notifyAll(testEvent("h", T0), settings(1), {
       fetch: async () => {
         throw Object.assign(new Error("connect ECONNREFUSED https://h.example/hook/SECRET"), { code: "ECONNREFUSED" });

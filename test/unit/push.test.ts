@@ -294,7 +294,7 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     expect(state().hosts["ssh:root@slow:22"]).toBeUndefined();
     await scheduler.idle();
     expect(state().hosts["ssh:root@slow:22"].fingerprint).toBe(fingerprint(c.accessToken));
-    scheduler.stop();
+    await scheduler.stop();
   });
 
   test("a host that is down is retried with backoff and notified after the threshold; the message never holds the refresh token", async () => {
@@ -323,7 +323,7 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     await Bun.sleep(50);
     await scheduler.idle();
     expect(calls.length).toBe(before);
-    scheduler.stop();
+    await scheduler.stop();
   }, 10_000);
 
   test("a token the host refuses (it holds a newer one) is not retried", async () => {
@@ -334,7 +334,7 @@ describe("the push scheduler (an injected process runner in place of ssh)", () =
     await Bun.sleep(1200);
     expect(calls).toHaveLength(1);
     expect(state().hosts["ssh:root@gw2.example.com:22"]).toMatchObject({ lastError: "receiver refused the token: holds a newer token" });
-    scheduler.stop();
+    await scheduler.stop();
   });
 });
 

@@ -1,5 +1,5 @@
 import { rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { fakeToken, removeSandbox, rotate, waitForToken } from "../../../src/demo/sandbox.ts";
 import { redact } from "../../../src/log/redact.ts";
 import { faults, FAULT_KINDS, type FaultContext, type FaultKind, type SyncRun } from "./faults.ts";

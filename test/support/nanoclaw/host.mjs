@@ -2,11 +2,9 @@
 // message, `readSecrets()` reads .env again and the secrets go, on stdin, to an agent container spawned for it. The
 // "container" here is a child that reports the fingerprint of the token it was handed. The process stays up.
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readEnvFile } from "./env.mjs";
 
 const readSecrets = () => readEnvFile(["CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"]);
-const fingerprint = (token) => (token ? createHash("sha256").update(token).digest("hex").slice(0, 12) : "(none)");
 const CONTAINER = `let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => {
   const token = JSON.parse(s).secrets.CLAUDE_CODE_OAUTH_TOKEN;
   process.stdout.write(token ? require("node:crypto").createHash("sha256").update(token).digest("hex").slice(0, 12) : "(none)");
