@@ -2,7 +2,8 @@ import type { ExecTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import { selfUid } from "../fs/place.ts";
 import { credentialsFor } from "../privilege/crossing.ts";
-import { redact } from "../log/redact.ts";
+import { logLine } from "../log/sanitize.ts";
+import { outputTail } from "../process/output.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import { checkProgram, PROGRAM_PATH } from "./exec-program.ts";
 import { comparedWithDelivered } from "./newer.ts";
@@ -48,14 +49,9 @@ export function execEnv(entry: PasswdEntry, extra: Record<string, string>): Reco
   return { LANG: "C.UTF-8", ...extra, PATH: PROGRAM_PATH.join(":"), HOME: entry.home || "/", USER: entry.name, LOGNAME: entry.name };
 }
 
-/**
- * Pure: the last lines of text a program printed, as a message may quote them: secrets redacted, every control
- * character written out (`\x1b`), so that neither a terminal nor a journal takes it for anything but text, and bounded.
- */
+/** Pure: the last lines a program printed, as a message may quote them: one log line (src/log/sanitize.ts), bounded. */
 export function quoteOutput(text: string): string {
-  const lines = redact(text).split(/\r?\n/).filter((line) => line.trim() !== "").slice(-3);
-  // eslint-disable-next-line no-control-regex
-  const shown = lines.join(" | ").replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  const shown = logLine(outputTail(text, 3));
   return shown.length > SHOWN_CHARS ? `${shown.slice(0, SHOWN_CHARS)}…` : shown;
 }
 
