@@ -57,7 +57,7 @@ export const envFileTargetSchema = z.strictObject({
 });
 
 export const openclawCliTargetSchema = z.strictObject({
-  kind: describe(z.literal("openclaw-cli"), "`openclaw models auth paste-token`, the token on stdin (the SQLite-era releases, 2026.8+)"),
+  kind: describe(z.literal("openclaw-cli"), "`openclaw models auth paste-token`, the token on stdin (the SQLite-era releases, 2026.6+; works on 2026.5 too)"),
   name,
   command: describe(
     z._default(z.array(nonEmpty()).check(z.minLength(1)), ["openclaw"]),

@@ -7,26 +7,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { aptEnsure } from "../support/apt.ts";
+import { arm64Argv, ensureArm64Runner } from "../support/arm64.ts";
 
 const root = join(import.meta.dir, "../..");
-const SYSROOT = "/usr/aarch64-linux-gnu";
-const NEEDED = { "/usr/bin/qemu-aarch64": "qemu-user", [`${SYSROOT}/lib/libc.so.6`]: "libc6-arm64-cross", [`${SYSROOT}/lib/libstdc++.so.6`]: "libstdc++6-arm64-cross" };
 const EM_AARCH64 = 0xb7;
-/** The cross packages' loader, run explicitly: the one that matches their libc. */
-const LOADER = `${SYSROOT}/lib/ld-linux-aarch64.so.1`;
-
 let dir: string;
 let binary: string;
 
-/**
- * No `-L SYSROOT`: with it qemu maps the guest's "/" to the sysroot, and oauth-sync, which opens every path from "/"
- * down (src/fs/walk.ts), would see the sysroot instead of this machine. Nor the loader the binary names
- * (/lib/ld-linux-aarch64.so.1): on a machine with Debian's libc6:arm64 that is a newer patch release than the cross
- * libc, and the mix spins at 100% CPU. The cross loader runs the binary, with the cross libraries only.
- */
 async function qemu(args: string[], wrapper: string[] = []) {
-  const proc = Bun.spawn([...wrapper, "qemu-aarch64", LOADER, "--library-path", `${SYSROOT}/lib`, binary, ...args], {
+  const proc = Bun.spawn([...wrapper, ...arm64Argv(binary), ...args], {
     env: { PATH: "/usr/bin:/bin", HOME: dir, TMPDIR: dir },
     stdout: "pipe",
     stderr: "pipe",
@@ -36,7 +25,7 @@ async function qemu(args: string[], wrapper: string[] = []) {
 }
 
 beforeAll(() => {
-  aptEnsure(NEEDED);
+  ensureArm64Runner();
   dir = mkdtempSync(join(tmpdir(), "oauth-sync-arm64-"));
   binary = join(dir, "oauth-sync-linux-arm64");
   const build = Bun.spawnSync([process.execPath, "build.ts", "--target", "linux-arm64", "--outfile", binary], { cwd: root, stderr: "pipe" });

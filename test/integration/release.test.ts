@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { arm64Argv, ensureArm64Runner } from "../support/arm64.ts";
 import { codeBlocks } from "../support/markdown.ts";
 
 const root = join(import.meta.dir, "../..");
@@ -103,18 +104,21 @@ describe("bun build.ts --all", () => {
     }
   }, 60_000);
 
-  test("README's install block downloads the archive, checks it against SHA256SUMS and refuses a tampered one", async () => {
+  test("README's install block picks this machine's archive (x64, arm64 under qemu, musl), checks it against SHA256SUMS, refuses a tampered one and an unknown machine", async () => {
     const block = codeBlocks("README.md").find((b) => b.info.includes("oauth-sync-install"));
     expect(block).toBeDefined();
     const base = "https://github.com/oauth-sync/oauth-sync/releases/latest/download";
-    expect(block!.text).toContain(`${base}/SHA256SUMS`);
+    expect(block!.text).toContain(base);
     expect(block!.text).toContain("sudo ./oauth-sync install");
-    // The release page served from dist/release (or a copy with one byte changed); `install` swapped for --version.
+    ensureArm64Runner();
+    // The release page served from dist/release (or with one byte of an archive changed); what was asked for is kept.
     let tamper = false;
+    const asked: string[] = [];
     const server = Bun.serve({
       port: 0,
       async fetch(request) {
         const name = new URL(request.url).pathname.split("/").pop()!;
+        asked.push(name);
         const file = Bun.file(join(dir, name));
         if (!(await file.exists())) return new Response("not found", { status: 404 });
         if (!tamper || !name.endsWith(".tar.xz")) return new Response(file);
@@ -123,28 +127,58 @@ describe("bun build.ts --all", () => {
         return new Response(bytes);
       },
     });
-    const script = block!.text.replaceAll(base, `http://127.0.0.1:${server.port}`).replace("sudo ./oauth-sync install", "./oauth-sync --version");
-    const runBlock = async (cwd: string) => {
+    // The machine as the block sees it: `uname -m` and `ldd --version` answered by stand-ins first on PATH; the last
+    // step (`sudo ./oauth-sync install`) becomes `--version` of what was unpacked, run the way this host can.
+    const runBlock = async (machine: { arch: string; libc: "glibc" | "musl"; runner: string }) => {
+      const cwd = mkdtempSync(join(tmpdir(), "oauth-sync-quickstart-"));
+      const shims = join(cwd, ".bin");
+      mkdirSync(shims);
+      writeFileSync(join(shims, "uname"), `#!/bin/sh\n[ "$1" = -m ] && echo ${machine.arch} || exec /bin/uname "$@"\n`, { mode: 0o755 });
+      const ldd = machine.libc === "musl" ? 'echo "musl libc (x86_64)" >&2; exit 1' : 'echo "ldd (Debian GLIBC 2.36-9+deb12u10) 2.36"';
+      writeFileSync(join(shims, "ldd"), `#!/bin/sh\n${ldd}\n`, { mode: 0o755 });
+      const script = block!.text.replaceAll(base, `http://127.0.0.1:${server.port}`).replace("sudo ./oauth-sync install", `${machine.runner} --version`);
+      asked.length = 0;
       // Not spawnSync: the server above answers on this event loop.
-      const proc = Bun.spawn(["sh", "-c", script], { cwd, stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn(["sh", "-c", script], { cwd, stdout: "pipe", stderr: "pipe", env: { PATH: `${shims}:/usr/bin:/bin`, HOME: cwd } });
       const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      return { stdout, stderr, exitCode };
+      return { stdout, stderr, exitCode, unpacked: existsSync(join(cwd, "oauth-sync")), asked: [...asked], cwd };
     };
-    const good = mkdtempSync(join(tmpdir(), "oauth-sync-quickstart-"));
-    const bad = mkdtempSync(join(tmpdir(), "oauth-sync-quickstart-"));
+    const dirs: string[] = [];
     try {
-      const ok = await runBlock(good);
-      expect(ok.exitCode, ok.stderr).toBe(0);
-      expect(ok.stdout).toMatch(/: OK\noauth-sync \d+\.\d+\.\d+ \(/);
+      const x64 = await runBlock({ arch: "x86_64", libc: "glibc", runner: "./oauth-sync" });
+      dirs.push(x64.cwd);
+      expect(x64.exitCode, x64.stderr).toBe(0);
+      expect(x64.asked).toEqual(["oauth-sync-linux-x64.tar.xz", "SHA256SUMS"]);
+      expect(x64.stdout).toMatch(/oauth-sync-linux-x64\.tar\.xz: OK\noauth-sync \d+\.\d+\.\d+ .*x86_64-linux-gnu/);
+
+      const arm = await runBlock({ arch: "aarch64", libc: "glibc", runner: arm64Argv("./oauth-sync").join(" ") });
+      dirs.push(arm.cwd);
+      expect(arm.exitCode, arm.stderr).toBe(0);
+      expect(arm.asked).toEqual(["oauth-sync-linux-arm64.tar.xz", "SHA256SUMS"]);
+      expect(arm.stdout).toMatch(/oauth-sync-linux-arm64\.tar\.xz: OK\noauth-sync \d+\.\d+\.\d+ .*aarch64-linux-gnu/);
+
+      // Alpine: the musl build is chosen (running it needs musl's libstdc++, which test/integration/musl.test.ts covers).
+      const musl = await runBlock({ arch: "x86_64", libc: "musl", runner: "true" });
+      dirs.push(musl.cwd);
+      expect(musl.exitCode, musl.stderr).toBe(0);
+      expect(musl.asked).toEqual(["oauth-sync-linux-x64-musl.tar.xz", "SHA256SUMS"]);
+      expect(musl.stdout).toContain("oauth-sync-linux-x64-musl.tar.xz: OK");
+
+      const riscv = await runBlock({ arch: "riscv64", libc: "glibc", runner: "./oauth-sync" });
+      dirs.push(riscv.cwd);
+      expect(riscv.exitCode).not.toBe(0);
+      expect(riscv.stderr).toContain("no oauth-sync build for riscv64");
+      expect(riscv.asked).toEqual([]);
+
       tamper = true;
-      const refused = await runBlock(bad);
+      const refused = await runBlock({ arch: "x86_64", libc: "glibc", runner: "./oauth-sync" });
+      dirs.push(refused.cwd);
       expect(refused.exitCode).not.toBe(0);
       expect(refused.stdout + refused.stderr).toContain("FAILED");
-      expect(existsSync(join(bad, "oauth-sync"))).toBe(false);
+      expect(refused.unpacked).toBe(false);
     } finally {
       await server.stop(true);
-      rmSync(good, { recursive: true, force: true });
-      rmSync(bad, { recursive: true, force: true });
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });
