@@ -928,6 +928,13 @@ describe("attacks with text, in the journal (a booted systemd, the installed ser
     expect(errors).toContain(`[error] openclaw-auth-profiles:/srv/agent/home/.openclaw/agents/${AGENT}`);
     expect(errors).toContain("[error] gateway reload failed");
     expect(errors).not.toContain("[success]");
+    // A new token: the failing target is logged again at err (after a rotation the journal must not show only the
+    // targets that succeeded).
+    const failing = `[error] openclaw-auth-profiles:/srv/agent/home/.openclaw/agents/${AGENT}/agent/auth-profiles.json`;
+    const logged = async () => (await box!.exec(["journalctl", "-u", "oauth-sync", "-p", "err", "-o", "cat", "--no-pager"])).stdout.split("\n").filter((l) => l.startsWith(failing)).length;
+    const before = await logged();
+    await box.exec(["sh", "-c", "cat > /root/.claude/.credentials.json.new && mv /root/.claude/.credentials.json.new /root/.claude/.credentials.json"], { stdin: credentialsJson(fakeToken(), Date.now() + 9 * HOUR) });
+    await waitUntil("the failing target logged again after a rotation", async () => (await logged()) > before, { timeoutMs: 20_000, intervalMs: 250 });
   }, 300_000);
 });
 
