@@ -1,5 +1,5 @@
 import { main } from "./cli.ts";
-import { runCli } from "./argv/dispatch.ts";
+import { runCli } from "./commands/_dispatch.ts";
 import { installCrashHandlers, leave } from "./commands/_edge.ts";
 import { EXIT } from "./exit-codes.ts";
 import { logger } from "./log/logger.ts";
@@ -11,7 +11,9 @@ restartWithServiceRuntime();
 installCrashHandlers();
 if (process.argv[2] === AS_OWNER_VERB) {
   // Not a verb for people: root starts it to act in another user's place (it becomes that user at once).
-  void import("./privilege/worker.ts").then(async ({ serveAsOwner }) => process.exit(await serveAsOwner()));
+  void Promise.all([import("./privilege/worker.ts"), import("./targets/index.ts")]).then(async ([{ serveAsOwner }, { createLocalTarget }]) =>
+    process.exit(await serveAsOwner(createLocalTarget)),
+  );
 } else {
   runCli(main, process.argv.slice(2)).catch((error) => {
     const line = `oauth-sync failed: ${oneLine(error)}`;

@@ -1,11 +1,12 @@
 import { closeSync, fstatSync, readFileSync, statSync } from "node:fs";
+import type { LocalTargetConfig } from "../config/schema.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { requireOwnPlace } from "../fs/place.ts";
 import { openDir, startWalksFrom } from "../fs/walk.ts";
 import { registerSecret } from "../log/redact.ts";
 import { runProcess } from "../process/run.ts";
-import { createLocalTarget } from "../targets/index.ts";
+import type { Target } from "../targets/types.ts";
 import { LineSplitter } from "./lines.ts";
 import { removeFileHere } from "./owned-fs.ts";
 import { MAX_REQUEST_LINE, parseInit, type OwnerAnswer, type OwnerRequest, type WorkerInit, type WorkerReady } from "./protocol.ts";
@@ -19,9 +20,10 @@ const COLLECT_AFTER_MS = 10_000;
  * The worker's side of `oauth-sync __as-owner`, started by root as root with the directories it opened as extra file
  * descriptors. It reads the (non-secret) init line, then before anything else becomes the owner for good
  * (supplementary groups, gid, uid), checks that it is no longer root and that the owner cannot read it, and only
- * then serves requests: one JSON line each, one answer line each, until root closes its stdin.
+ * then serves requests: one JSON line each, one answer line each, until root closes its stdin. `localTarget` is how
+ * a target acts with this process's own rights (src/targets/index.ts, passed in by src/main.ts).
  */
-export async function serveAsOwner(): Promise<number> {
+export async function serveAsOwner(localTarget: (config: LocalTargetConfig) => Target): Promise<number> {
   const lines = stdinLines();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), INIT_TIMEOUT_MS)));
@@ -46,7 +48,7 @@ export async function serveAsOwner(): Promise<number> {
     try {
       const request = JSON.parse(next.value) as OwnerRequest & { id: number };
       id = request.id;
-      answer = await handle(request);
+      answer = await handle(request, localTarget);
     } catch (error) {
       answer = { ok: false, error: (error as Error).message ?? String(error) };
     }
@@ -102,12 +104,12 @@ function checkHanded(init: WorkerInit): string | undefined {
   return undefined;
 }
 
-async function handle(request: OwnerRequest): Promise<OwnerAnswer> {
+async function handle(request: OwnerRequest, localTarget: (config: LocalTargetConfig) => Target): Promise<OwnerAnswer> {
   switch (request.op) {
     case "sync-target": {
       registerSecret(request.credentials.accessToken);
       registerSecret(request.credentials.refreshToken);
-      const target = createLocalTarget(request.target);
+      const target = localTarget(request.target);
       const outcome = await target.sync(request.credentials as ClaudeCredentials, { now: request.now, state: request.state, run: runProcess, force: request.force === true });
       return { ok: true, outcome: { status: outcome.status, ...(outcome.message ? { message: outcome.message } : {}) } };
     }

@@ -2,11 +2,11 @@ import { runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citt
 import { EXIT } from "../exit-codes.ts";
 import { logger, print } from "../log/logger.ts";
 import { BUILD, versionLine } from "../version.ts";
-import { leave, reportAsJson } from "../commands/_edge.ts";
-import { renderHelp } from "./help.ts";
-import { commandSpec, type CommandSpec, type FlagSpec } from "./spec.ts";
-import { parseStrict, quote, type FlagHomes } from "./strict.ts";
-import { closest } from "./suggest.ts";
+import { leave, reportAsJson } from "./_edge.ts";
+import { renderHelp } from "../argv/help.ts";
+import { commandSpec, type CommandSpec, type FlagSpec } from "../argv/spec.ts";
+import { parseStrict, quote, type FlagHomes } from "../argv/strict.ts";
+import { closest } from "../argv/suggest.ts";
 
 const resolve = async <T>(value: Resolvable<T> | undefined): Promise<T | undefined> =>
   typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
