@@ -7,6 +7,9 @@ import type { ReloadDeps, ReloadResult } from "./types.ts";
 
 type Config = z.infer<typeof systemdGateway>;
 
+/** How long after the restart the unit must still be up to count as restarted. */
+const STILL_UP_AFTER_MS = 1000;
+
 /** Who runs this process, for the choice of a systemd manager (a seam for tests). */
 export interface Caller {
   euid: number;
@@ -42,10 +45,15 @@ export async function reloadSystemd(gateway: Config, deps: ReloadDeps, caller: C
   if (restart.spawnError) return { ok: false, error: `systemctl not found: ${restart.spawnError}` };
   // systemctl's whole error (redacted, one line per line joined): its last line alone hides the cause.
   if (restart.code !== 0) return { ok: false, error: `${argv("restart", gateway.unit).join(" ")} failed (exit ${restart.code}): ${wholeError(restart.stderr + restart.stdout)}` };
-  const active = await deps.run(argv("is-active", gateway.unit), options);
-  const state = active.stdout.trim();
-  if (state !== "active" && state !== "activating") {
-    return { ok: false, error: `${gateway.unit} is ${state || "unknown"} after the restart: see journalctl ${argv()[1] === "--user" ? "--user " : ""}-u ${gateway.unit}` };
+  // `restart` returns once the new process is started (Type=simple): a gateway that dies at once is still "active"
+  // for a moment. Looked at again a little later, so a unit that cannot start is reported, not counted as reloaded.
+  for (const wait of [0, STILL_UP_AFTER_MS]) {
+    if (wait) await deps.sleep(wait);
+    const active = await deps.run(argv("is-active", gateway.unit), options);
+    const state = active.stdout.trim();
+    if (state !== "active" && state !== "activating" && state !== "reloading") {
+      return { ok: false, error: `${gateway.unit} is ${state || "unknown"} after the restart: see journalctl ${argv()[1] === "--user" ? "--user " : ""}-u ${gateway.unit}` };
+    }
   }
   return { ok: true, detail: `restarted ${gateway.unit}${gateway.user ? ` (user ${gateway.user})` : argv()[1] === "--user" ? " (own user manager)" : ""}` };
 }

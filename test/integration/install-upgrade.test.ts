@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
@@ -27,6 +28,8 @@ const WEBHOOK = { url: `http://127.0.0.1:9/services/${SECRET}`, format: "slack" 
 const OLDER_DATE = "2026-01-01T00:00:00Z";
 let box: SystemdContainer;
 let olderDir = "";
+/** This checkout's version (package.json), as a pattern: the previous release (c36ef8c) was 0.1.0. */
+const THIS = (JSON.parse(readFileSync(join(import.meta.dir, "../../package.json"), "utf8")) as { version: string }).version.replaceAll(".", "\\.");
 const { sh, writeInside, rotateInside, waitInside } = boxHelpers(() => box);
 
 const config = async () => JSON.parse(await readFile(join(box.root, CONFIG), "utf8"));
@@ -83,7 +86,7 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     const result = await install("/root/oauth-sync");
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(0);
-    expect(output).toMatch(/upgrading 0\.1\.0 \(build not recorded\) → 0\.1\.0 \([0-9a-f]{12}/);
+    expect(output).toMatch(new RegExp(`upgrading 0\\.1\\.0 \\(build not recorded\\) → ${THIS} \\([0-9a-f]{12}`));
     expect(output).toContain("= kept as you wrote them: notify (1 webhook(s)), watch (reconcileSeconds)");
     expect(output).toContain(`- target openclaw-auth-profiles ${STRAY}: no longer detected`);
     expect(output).toContain(`writes a token copy into ${STRAY_ROOT}, which holds nothing else`);
@@ -107,7 +110,7 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     const digest = await sh("sha256sum /usr/local/bin/oauth-sync");
     const refused = await install("/root/older/oauth-sync");
     expect(refused.code, refused.stdout + refused.stderr).toBe(2);
-    expect(refused.stdout).toMatch(/DOWNGRADE 0\.1\.0 \([0-9a-f]{12}, 2026-\d\d-\d\d\) → 0\.1\.0 \(000000001111, 2026-01-01\)/);
+    expect(refused.stdout).toMatch(new RegExp(`DOWNGRADE ${THIS} \\([0-9a-f]{12}, 2026-\\d\\d-\\d\\d\\) → ${THIS} \\(000000001111, 2026-01-01\\)`));
     expect(refused.stderr).toContain("without --downgrade");
     expect(await sh("sha256sum /usr/local/bin/oauth-sync")).toBe(digest);
     const forced = await install("/root/older/oauth-sync", "--downgrade");
@@ -115,7 +118,7 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     expect((await manifest()).build.commit).toBe("000000001111");
     const back = await install("/root/oauth-sync");
     expect(back.code, back.stdout + back.stderr).toBe(0);
-    expect(back.stdout).toMatch(/upgrading 0\.1\.0 \(000000001111, 2026-01-01\) → 0\.1\.0/);
+    expect(back.stdout).toMatch(new RegExp(`upgrading ${THIS} \\(000000001111, 2026-01-01\\) → ${THIS}`));
     expect(await sh("sha256sum /usr/local/bin/oauth-sync")).toBe(digest);
     expect((await config()).notify).toEqual({ webhooks: [WEBHOOK] });
   }, 120_000);

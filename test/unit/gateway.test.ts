@@ -4,7 +4,7 @@ import { composeArgv, dockerEnv } from "../../src/gateway/compose.ts";
 import { explainDockerFailure } from "../../src/gateway/docker-errors.ts";
 import { retryMs as backoffMs } from "../../src/gateway/scheduler.ts";
 import { gatewaySchema } from "../../src/config/gateway.ts";
-import { systemctlArgv } from "../../src/gateway/systemd.ts";
+import { reloadSystemd, systemctlArgv } from "../../src/gateway/systemd.ts";
 import { fakeToken } from "../../src/demo/sandbox.ts";
 
 const row = (over: Record<string, unknown>) => ({ ID: "abc123def4567890", Service: "openclaw-gateway", State: "running", Health: "", ExitCode: 0, ...over });
@@ -91,5 +91,37 @@ describe("reload backoff", () => {
     expect([1, 2, 3, 4, 9, 10, 30].map((n) => backoffMs(n, mid))).toEqual([1000, 2000, 4000, 8000, 256000, 300000, 300000]);
     expect(backoffMs(1, () => 0)).toBe(750);
     expect(backoffMs(1, () => 1)).toBe(1250);
+  });
+});
+
+describe("systemd gateway", () => {
+  /** systemctl as a script: `restart` succeeds, `is-active` answers the states given, one per call. */
+  const systemctl = (states: string[]) => {
+    const calls: string[][] = [];
+    const slept: number[] = [];
+    const deps = {
+      now: () => 0,
+      sleep: async (ms: number) => void slept.push(ms),
+      run: async (argv: string[]) => {
+        calls.push(argv);
+        const stdout = argv.includes("is-active") ? `${states.shift() ?? "active"}\n` : "";
+        return { code: argv.includes("is-active") && !stdout.startsWith("active") ? 3 : 0, stdout, stderr: "", timedOut: false };
+      },
+    };
+    return { deps, calls, slept };
+  };
+  const gateway = { kind: "systemd" as const, unit: "openclaw-gateway.service", timeoutSeconds: 5, settleSeconds: 0 };
+
+  test("a unit that dies right after its restart is a failed reload, not a restarted gateway", async () => {
+    const { deps, slept } = systemctl(["active", "failed"]);
+    const result = await reloadSystemd(gateway, deps, { euid: 0, name: "root" });
+    expect(result).toEqual({ ok: false, error: "openclaw-gateway.service is failed after the restart: see journalctl -u openclaw-gateway.service" });
+    expect(slept).toEqual([1000]);
+  });
+
+  test("a unit still up a second after its restart is restarted", async () => {
+    const { deps, calls } = systemctl(["active", "active"]);
+    expect(await reloadSystemd(gateway, deps, { euid: 0, name: "root" })).toEqual({ ok: true, detail: "restarted openclaw-gateway.service" });
+    expect(calls.map((c) => c.slice(1).join(" "))).toEqual(["restart openclaw-gateway.service", "is-active openclaw-gateway.service", "is-active openclaw-gateway.service"]);
   });
 });
