@@ -1,6 +1,7 @@
-import { lstatSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { fileIdentity } from "../fs/identity.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
 import { removeFileHere } from "../fs/remove.ts";
@@ -35,18 +36,9 @@ export function stateFile(stateDir: string): string {
  */
 const known = new Map<string, { identity: string; text: string }>();
 
-function identityOf(path: string): string | undefined {
-  try {
-    const info = lstatSync(path, { throwIfNoEntry: false });
-    return info && `${info.dev}:${info.ino}:${info.mtimeMs}:${info.ctimeMs}:${info.size}`;
-  } catch {
-    return undefined;
-  }
-}
-
 function readText(stateDir: string): string | undefined {
   const path = stateFile(stateDir);
-  const identity = identityOf(path);
+  const identity = fileIdentity(path);
   const hit = known.get(stateDir);
   if (identity !== undefined && hit?.identity === identity) return hit.text;
   const read = readOwnFile(path, MAX_BYTES.state);
@@ -77,7 +69,7 @@ export async function saveState(stateDir: string, state: State): Promise<void> {
   const text = `${JSON.stringify(state, null, 2)}\n`;
   known.delete(stateDir);
   await writeFileAtomic(stateFile(stateDir), text);
-  const identity = identityOf(stateFile(stateDir));
+  const identity = fileIdentity(stateFile(stateDir));
   if (identity !== undefined) known.set(stateDir, { identity, text });
 }
 

@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { fileIdentity } from "../fs/identity.ts";
 import { readRegularFile } from "../fs/open-file.ts";
 import { parseSubordinate, rangeHolder, type RangeHolder, type SubRange } from "./subordinate.ts";
 
@@ -87,15 +87,8 @@ function alsoHeldBy(holder: RangeHolder | undefined, account: string | undefined
 
 const ACCOUNT_FILES = ["/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid"] as const;
 
-/** A file as it is now, cheaply: useradd, usermod and vipw replace these files by rename. */
-const identity = (path: string) => {
-  try {
-    const info = statSync(path, { throwIfNoEntry: false });
-    return info ? `${info.dev}:${info.ino}:${info.mtimeMs}:${info.ctimeMs}:${info.size}` : "-";
-  } catch {
-    return "?";
-  }
-};
+/** useradd, usermod and vipw replace these files by rename: a new identity. */
+const identity = (path: string) => fileIdentity(path, { follow: true }) ?? "-";
 
 /** The last accounts read, with the four files' identities then. */
 const known = new Map<string, { key: string; accounts: Accounts }>();
