@@ -6,9 +6,10 @@ import { serialRunner, type Clock } from "../schedule/runner.ts";
 import type { NotifyEvent } from "../notify/event.ts";
 import type { SyncReport } from "../sync/engine.ts";
 import { formatRemaining } from "../sync/report.ts";
-import { loadState } from "../state/store.ts";
+import { fileIdentity } from "../fs/identity.ts";
+import { loadState, stateFile } from "../state/store.ts";
 import { checkOnce, type CheckDeps } from "./check.ts";
-import { readLogin } from "./inspect.ts";
+import { readLogin, type Login } from "./inspect.ts";
 import { BLANK, noticeRecovery, reportDeadLogin, stillDead } from "./reauth.ts";
 import { reauthSection, refreshSection } from "./record.ts";
 import { nextStep } from "./window.ts";
@@ -21,6 +22,8 @@ export interface RefreshServiceDeps extends CheckDeps {
   maxSleepMs?: number;
   /** The runner's timers (a fake clock in tests). */
   clock?: Clock;
+  /** How the CLI's file is read (a counting reader in tests). */
+  readLogin?: (file: string) => Promise<Login>;
 }
 
 const BLANKED_REASON = "Claude Code's refresh token was rejected (invalid_grant): the CLI blanked its credentials";
@@ -35,6 +38,13 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   let announced: number | undefined;
   let triggers = 0;
   const maxSleepMs = deps.maxSleepMs ?? 300_000;
+  const read = deps.readLogin ?? readLogin;
+  /**
+   * The last look that found a live login and no dead one on record, keyed by the identities of the CLI's file and of
+   * the state record then. The service wakes every few minutes for months: while neither file changed, a look is two
+   * stats and the clock (reading, parsing and hashing again would cost most of the idle service's CPU).
+   */
+  let settled: { key: string; login: Login } | undefined;
 
   const runner = serialRunner(tick, {
     clock: deps.clock,
@@ -46,8 +56,9 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   const schedule = (at: number) => runner.runIn(at - deps.now());
   const wake = runner.runNow;
 
-  async function tick(): Promise<void> {
-    const login = await readLogin(config.credentials);
+  /** Reads the login and the record, and handles a dead login or its recovery. */
+  async function look(): Promise<{ login: Login; dead: boolean }> {
+    const login = await read(config.credentials);
     const state = await loadState(config.stateDir);
     const reauth = reauthSection.read(state);
     // A service started afresh (SIGHUP, a restart) keeps to the retry spacing of the trigger the last one ran.
@@ -56,6 +67,14 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
     const dead = login.kind === "blanked" || stillDead(login, reauth);
     if (dead) await reportDeadLogin(config, reauth?.reason ?? BLANKED_REASON, reauth?.deadRefreshFingerprint ?? BLANK, deps);
     else if (login.kind === "live") await noticeRecovery(config, login, deps);
+    return { login, dead };
+  }
+
+  async function tick(): Promise<void> {
+    // Taken before the look: a record the look itself writes makes the next look a full one, which then settles.
+    const key = `${fileIdentity(config.credentials) ?? "-"} ${fileIdentity(stateFile(config.stateDir)) ?? "-"}`;
+    const { login, dead } = settled?.key === key ? { login: settled.login, dead: false } : await look();
+    settled = login.kind === "live" && !dead ? { key, login } : undefined;
     if (config.trigger.mode === "none") return schedule(deps.now() + maxSleepMs);
 
     const settings = {

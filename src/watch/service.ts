@@ -211,9 +211,10 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       halfWrittenTries = 0;
       if (report.outcomes.some((o) => o.status === "failed")) runner.request("retry", config.watch.retrySeconds * 1000);
     }
-    // A full garbage collection once things have been quiet for a while after passes: the heap a burst of rotations
-    // grew is given back while the service waits for hours. Only after activity, so idle time pays nothing.
-    runner.request("collect", COLLECT_AFTER_MS);
+    // A full garbage collection once things have been quiet for a while after passes that wrote: the heap a burst of
+    // rotations grew is given back while the service waits for hours. A net that found everything in place (the
+    // reconcile every half hour, an expiry checkpoint) asks for none, so idle time pays nothing.
+    if (report.changed) runner.request("collect", COLLECT_AFTER_MS);
   }
 
   async function recordMiss(net: PassReason, fp: string) {

@@ -9,7 +9,9 @@ import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import type { NotifyEvent } from "../../src/notify/event.ts";
 import type { ProcessRunner } from "../../src/process/run.ts";
 import type { CheckDeps } from "../../src/refresh/check.ts";
+import { readLogin, type Login } from "../../src/refresh/inspect.ts";
 import { createRefreshService } from "../../src/refresh/service.ts";
+import { fingerprint } from "../../src/log/redact.ts";
 import type { SyncReport } from "../../src/sync/engine.ts";
 
 /**
@@ -31,7 +33,7 @@ afterEach(async () => {
 
 type Cli = "refresh" | "offline" | "invalid_grant";
 
-async function setup(options: { expiresIn: number; state?: object; cli?: Cli }) {
+async function setup(options: { expiresIn: number; state?: object; cli?: Cli; readLogin?: (file: string) => Promise<Login> }) {
   const dir = mkdtempSync(join(tmpdir(), "oauth-sync-refresh-service-"));
   dirs.push(dir);
   const credentials = join(dir, "claude/.credentials.json");
@@ -70,7 +72,7 @@ async function setup(options: { expiresIn: number; state?: object; cli?: Cli }) 
   const events: NotifyEvent[] = [];
   let afterTrigger = 0;
   const check: CheckDeps = { now: clock.now, sleep: async () => {}, random: () => 0.5, fetch: async () => new Response("", { status: 500 }), run, log: () => {}, confirmDelayMs: 0 };
-  const service = createRefreshService(config, { ...check, clock, notify: async (e) => void events.push(e), afterTrigger: () => void afterTrigger++ });
+  const service = createRefreshService(config, { ...check, clock, notify: async (e) => void events.push(e), afterTrigger: () => void afterTrigger++, readLogin: options.readLogin });
   stop = () => service.stop();
   const state = () => JSON.parse(readFileSync(join(dir, "state/state.json"), "utf8"));
   /** Move the clock and let the tick it started finish (real file reads in between). */
@@ -163,6 +165,37 @@ describe("the refresh scheduler inside watch", () => {
     await Bun.sleep(30); // the look it asked for
     expect(t.events.map((e) => e.kind)).toEqual(["reauth-needed", "recovered"]);
     expect(existsSync(t.flag)).toBe(false);
+  });
+
+  test("a look reads the CLI's file again only when it or the state record changed since the last one", async () => {
+    let reads = 0;
+    const t = await setup({ expiresIn: 3 * HOUR, readLogin: (file) => (reads++, readLogin(file)) });
+    t.service.start();
+    await Bun.sleep(30);
+    expect(reads).toBe(1);
+    for (let i = 0; i < 6; i++) await t.advance(5 * MIN);
+    expect(reads).toBe(1);
+    // The CLI rotates (temp file and rename: a new inode): read at the next look.
+    const refreshToken = fakeToken("ort");
+    t.login(fakeToken(), t.clock.now() + 8 * HOUR, refreshToken);
+    await t.advance(5 * MIN);
+    expect(reads).toBe(2);
+    await t.advance(5 * MIN);
+    expect(reads).toBe(2);
+    // Another process (a `check` run) records that this login's refresh token was rejected, and has told a person:
+    // the next look reads again and takes the login for dead (the flag file; no second message).
+    Bun.spawnSync(["mkdir", "-p", "-m", "700", join(t.dir, "state")]);
+    const at = new Date(t.clock.now()).toISOString();
+    const reauth = { needed: true, since: at, lastNotifiedAt: at, reason: "rejected", deadRefreshFingerprint: fingerprint(refreshToken) };
+    writeFileSync(join(t.dir, "state/state.json"), JSON.stringify({ version: 1, reauth }));
+    expect(existsSync(t.flag)).toBe(false);
+    await t.advance(5 * MIN);
+    expect(reads).toBe(3);
+    expect(existsSync(t.flag)).toBe(true);
+    expect(t.events).toEqual([]);
+    // A dead login is read at every look (its reminders are due by the clock).
+    await t.advance(5 * MIN);
+    expect(reads).toBe(4);
   });
 
   test("trigger.mode none: never runs anything, still looks after the login", async () => {

@@ -167,6 +167,19 @@ describe("the safety nets on the runner (fake clock, fake watcher, real files)",
     expect(service.told).toBeUndefined();
   });
 
+  test("a full collection follows a pass that wrote, not a net that found everything in place", async () => {
+    const { s, advance, service } = await start({});
+    expect(service.pending.has("collect")).toBe(true); // the start wrote the targets
+    await advance(10_000, false);
+    expect(service.pending.has("collect")).toBe(false);
+    expect(reasonsOf(await advance(1800 * 1000 - 10_000))).toEqual(["reconcile"]);
+    expect(service.pending.has("collect")).toBe(false);
+    await rotate(s, fakeToken(), Date.now() + 2 * HOUR);
+    service.afterTrigger();
+    expect(reasonsOf(await advance(1000))).toEqual(["trigger"]);
+    expect(service.pending.has("collect")).toBe(true);
+  });
+
   test("a watcher error puts the watch in doubt: it is set up again at once", async () => {
     const { s, fake, advance } = await start({});
     const before = fake.subscribes;
