@@ -21,7 +21,6 @@ import { install, placesProblem } from "./install.ts";
 import { liveTriggerTest } from "./live-test.ts";
 import { installedBuild, installLayout, readManifest, type InstallLayout } from "./plan.ts";
 import { removeStray } from "./strays.ts";
-import { planUpgrade } from "./upgrade.ts";
 import { compareBuilds, recordOf } from "./versions.ts";
 import { detectedConfig, finalVerification, lingerAdvice, readPrepared, type Asker, type ExistingConfig, type WizardArgs } from "./wizard.ts";
 
@@ -101,8 +100,14 @@ export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<Ins
   if (!result.ok) return fail(`install failed: ${result.error}`, "failed");
   for (const stray of chosen.strays) {
     if (dryRun) continue;
-    if (removeStray(stray)) result.changed.push(`removed ${stray.root}`);
-    else logger.warn(`${stray.root} was not removed (it holds more than oauth-sync's token copy now): look at it by hand`);
+    let removed: boolean | string;
+    try {
+      removed = removeStray(stray);
+    } catch (error) {
+      removed = (error as Error).message;
+    }
+    if (removed === true) result.changed.push(`removed ${stray.root}`);
+    else logger.warn(`${stray.root} was not removed (${removed === false ? "it holds more than oauth-sync's token copy now" : removed}): look at it by hand`);
   }
 
   const completionFiles = pick(completionPaths(layout.user, homedir()), installedShells());
@@ -180,24 +185,12 @@ function readExisting(path: string, replacing: boolean): Existing {
   return { ok: true, config: { text: read.text, raw: migrated.raw, notes: migrated.notes } };
 }
 
-/** A prepared config is installed as it is; where it drops something the config there said, that one is kept beside. */
+/** A prepared config is installed as it is; a different config there is kept beside it (whatever it said). */
 async function prepared(path: string, existing: ExistingConfig | undefined) {
   const read = await readPrepared(path);
   if (!read.ok) return read;
-  let drops = false;
-  if (existing && existing.text !== read.text) {
-    let next: unknown;
-    try {
-      next = JSON.parse(read.text);
-    } catch {
-      next = {};
-    }
-    const plan = planUpgrade(existing.raw, typeof next === "object" && next && !Array.isArray(next) ? (next as Record<string, unknown>) : {});
-    drops = plan.corrections.length + plan.stale.length + plan.yoursOnly.length > 0;
-  }
-  return { ok: true as const, text: read.text, strays: [], backup: drops };
+  return { ok: true as const, text: read.text, strays: [], backup: existing !== undefined && existing.text !== read.text };
 }
-
 
 /** The webhooks a raw config lists (whatever else is wrong with it), for the redactor. */
 function webhooksIn(raw: Record<string, unknown> | undefined): Array<{ url: string; format: "slack" }> {

@@ -6,6 +6,9 @@ import { outputTail } from "../process/output.ts";
  */
 import { join } from "node:path";
 import { parseConfig } from "../config/load.ts";
+import { migrateConfig } from "../config/migrate.ts";
+import { configSchema } from "../config/schema.ts";
+import { mayBeLeftOut } from "../config/schema-walk.ts";
 import { DEFAULT_CONFIG_PATH } from "../config/defaults.ts";
 import { MAX_BYTES, readRegularFile, readTextIfRegular } from "../fs/open-file.ts";
 import { placeOf } from "../fs/place.ts";
@@ -19,6 +22,7 @@ import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
 import { detect, type Overrides } from "./detect.ts";
 import { binaryDiffers, binarySource, installBinary } from "./install.ts";
 import { proposeConfig } from "./propose.ts";
+import { applyUpgrade, formatPlan, planUpgrade, type Json } from "./upgrade.ts";
 import { authorizedKeysLine, dangerousSshdEnvironment, mergeAuthorizedKeys, parsePublicKey, receiverForcedCommand } from "./ssh-keys.ts";
 
 export interface ReceiverOptions {
@@ -50,7 +54,13 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
   if (place.actor.uid !== account.uid && place.actor.uid !== 0) return { ok: false, error: `${configPath} is in a place ${o.login} does not own: pass --config-path under ${account.home}` };
   if (account.uid !== 0 && place.actor.uid === 0) return { ok: false, error: `${configPath}: ${o.login} could not read a config in root's place: pass --config-path under ${account.home}` };
 
-  const text = o.prepared !== undefined ? { ok: true as const, text: o.prepared } : await proposedReceiverConfig(o.overrides, deps.run);
+  const current = readTextIfRegular(configPath, MAX_BYTES.config);
+  if (current !== undefined && !/"source"\s*:\s*"push"/.test(current)) {
+    return { ok: false, error: `${configPath} holds a config that follows a credentials file (is this the source host?): not replaced; pass --config-path, or remove it first` };
+  }
+  const proposed = o.prepared !== undefined ? { ok: true as const, text: o.prepared } : await proposedReceiverConfig(o.overrides, deps.run);
+  if (!proposed.ok) return proposed;
+  const text = o.prepared !== undefined || current === undefined ? proposed : mergedOver(current, proposed.text, configPath);
   if (!text.ok) return text;
   const parsed = parseConfig(text.text, configPath);
   if (!parsed.ok) return { ok: false, error: parsed.errors.join("; ") };
@@ -65,10 +75,6 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
     }
   }
 
-  const current = readTextIfRegular(configPath, MAX_BYTES.config);
-  if (current !== undefined && !/"source"\s*:\s*"push"/.test(current)) {
-    return { ok: false, error: `${configPath} holds a config that follows a credentials file (is this the source host?): not replaced; pass --config-path, or remove it first` };
-  }
   const binary = join(o.binDir, "oauth-sync");
   const forcedCommand = receiverForcedCommand(binary, configPath, account.home);
   if (!forcedCommand) return { ok: false, error: `${binary} or ${configPath} holds white space, a quote or a backslash, which a forced command cannot carry: choose other paths` };
@@ -76,6 +82,11 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
   const source = binarySource(o.execPath);
   if (await binaryDiffers(source, binary)) await installBinary(source, o.binDir, [0, account.uid]);
   await makeDirAsOwner(join(configPath, ".."));
+  if (current !== undefined && o.prepared !== undefined && current !== text.text) {
+    const backup = `${configPath}.${new Date().toISOString().replace(/[:.]/g, "-")}.bak`;
+    await writeFileAsOwner(backup, current, { newFileMode: 0o600 });
+    print(`kept the config that was there as ${backup}`);
+  }
   const wrote = await writeFileAsOwner(configPath, text.text, { newFileMode: 0o600 });
   print(`${configPath}: ${wrote === "written" ? "written" : "unchanged"}`);
 
@@ -102,6 +113,26 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
   if (!probe.ok) return probe;
   print(probe.detail);
   return { ok: true, forcedCommand, configPath, probe: probe.detail };
+}
+
+/**
+ * `install --receiver` again (an upgrade, a key rotation): the receiver's config as the operator wrote it, with what
+ * detection adds (as `install` does on a source host; nothing of theirs is dropped or changed).
+ */
+function mergedOver(current: string, proposed: string, configPath: string): { ok: true; text: string } | { ok: false; error: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(current);
+  } catch (error) {
+    return { ok: false, error: `${configPath} is not valid JSON (${(error as Error).message}): fix it, or pass --config FILE (the file there is kept beside it)` };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { ok: false, error: `${configPath} does not hold a JSON object: fix it, or pass --config FILE` };
+  const migrated = migrateConfig(raw as Json, { hasDefault: (where) => mayBeLeftOut(configSchema, raw, where) });
+  for (const note of migrated.notes) logger.warn(`${configPath}: ${note}`);
+  const proposal = JSON.parse(proposed) as Json;
+  const plan = planUpgrade(migrated.raw, proposal);
+  for (const line of formatPlan(plan, configPath)) print(line);
+  return { ok: true, text: `${JSON.stringify(applyUpgrade(migrated.raw, proposal, plan, { take: new Set(), drop: new Set() }), null, 2)}\n` };
 }
 
 /** Detection as in `install`, without a Claude login: the same targets and gateway, with `"source": "push"`. */

@@ -38,6 +38,9 @@ export interface UpgradeChoices {
   drop: Set<string>;
 }
 
+/** The target kinds detection proposes, now or in an earlier release: only these can be found no longer. */
+const DETECTED_KINDS: ReadonlySet<string> = new Set(["openclaw-auth-profiles", "openclaw-oauth-json", "openclaw-cli", "env-file"]);
+
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const discriminant = (value: Json) => (typeof value.kind === "string" ? value.kind : typeof value.mode === "string" ? value.mode : undefined);
 const differentKinds = (a: unknown, b: unknown) => isObject(a) && isObject(b) && discriminant(a) !== undefined && discriminant(b) !== undefined && discriminant(a) !== discriminant(b);
@@ -97,8 +100,9 @@ export function planUpgrade(existing: Json, proposal: Json): UpgradePlan {
   for (const target of yours) {
     const id = targetIdentity(target);
     if (proposed.some((t) => targetIdentity(t) === id)) continue;
-    // Hosts come from `install --push`, never from detection: theirs, not stale.
-    if (target.kind === "ssh") plan.yoursOnly.push(`target ${id}`);
+    // Hosts come from `install --push`, exec and json-file targets are written by hand: never detection's, so never
+    // stale (a --prune does not drop them).
+    if (!DETECTED_KINDS.has(String(target.kind))) plan.yoursOnly.push(`target ${id}`);
     else plan.stale.push({ id, target });
   }
   for (const [key, value] of Object.entries(existing)) {

@@ -78,7 +78,7 @@ export interface Chosen {
   text: string;
   /** Token copies in trees only oauth-sync wrote, whose targets were dropped: removed once the new config is in. */
   strays: Stray[];
-  /** The config there is being replaced, dropping what it said: it is kept beside as a backup. */
+  /** The config there is being replaced or changed beyond additions: it is kept beside as a backup. */
   backup: boolean;
 }
 
@@ -89,18 +89,20 @@ export async function readPrepared(path: string): Promise<{ ok: true; text: stri
 
 /** Detection → a proposal, shown with where each finding came from; merged into the config there; confirmed. */
 export async function detectedConfig(args: WizardArgs, existing: ExistingConfig | undefined, layout: InstallLayout, ask?: Asker): Promise<Chosen | Refusal> {
+  // Before detection: a receiver has no Claude login, and the service this would install cannot run its config.
+  if (existing?.raw.source === "push" && !args.reconfigure) {
+    return refuse(`${layout.configPath} is a receiving host's config ("source": "push"): upgrade it with \`oauth-sync install --receiver\`, or pass --reconfigure to make this host the source`);
+  }
   const proposed = await propose(args, layout, ask);
   if (!proposed.ok) {
-    if (!existing) return proposed;
+    // --reconfigure starts from detection: with nothing detected there is nothing to start from.
+    if (!existing || args.reconfigure) return proposed;
     // An upgrade needs no detection: the config there stays as it is.
     logger.warn(`${proposed.message}: detection proposes nothing, so ${layout.configPath} stays as it is`);
     return confirmText(args, `${JSON.stringify(existing.raw, null, 2)}\n`, [], false, ask);
   }
   const proposal = proposed.config;
   if (!existing) return confirmText(args, `${JSON.stringify(proposal, null, 2)}\n`, [], false, ask);
-  if (existing.raw.source === "push") {
-    return refuse(`${layout.configPath} is a receiving host's config ("source": "push"): run \`install --receiver\` here, or --reconfigure to make this host the source`);
-  }
   if (args.reconfigure) {
     const plan = planUpgrade(existing.raw, proposal);
     print(`--reconfigure: the config starts from detection; ${layout.configPath} as it is now is kept beside it as a backup.`);
@@ -110,10 +112,12 @@ export async function detectedConfig(args: WizardArgs, existing: ExistingConfig 
   const plan = planUpgrade(existing.raw, proposal);
   for (const line of formatPlan(plan, layout.configPath)) print(line);
   const strays = new Map(plan.stale.map((s) => [s.id, strayOf(s.target as { kind: string; path?: string })]));
-  const choices: UpgradeChoices = { take: new Set(), drop: new Set() };
+  // A flag on this command line is the operator's word of now: it wins over what the file says.
+  const choices: UpgradeChoices = { take: new Set(plan.corrections.filter((c) => settledByFlag(c.path, args)).map((c) => c.path)), drop: new Set() };
+  for (const path of choices.take) print(`  ~ ${path}: taken from the command line`);
   if (args.prune) for (const s of plan.stale) choices.drop.add(s.id);
   if (ask) {
-    for (const c of plan.corrections) if (await ask.confirm(`Take detection's ${c.path} (${short(c.detected)}) instead of yours (${short(c.yours)})?`, false)) choices.take.add(c.path);
+    for (const c of plan.corrections) if (!choices.take.has(c.path) && await ask.confirm(`Take detection's ${c.path} (${short(c.detected)}) instead of yours (${short(c.yours)})?`, false)) choices.take.add(c.path);
     for (const s of plan.stale) {
       if (choices.drop.has(s.id)) continue;
       const stray = strays.get(s.id);
@@ -121,7 +125,7 @@ export async function detectedConfig(args: WizardArgs, existing: ExistingConfig 
       if (await ask.confirm(`Drop target ${s.id}, which detection no longer finds${also}?`, Boolean(stray))) choices.drop.add(s.id);
     }
   } else {
-    const kept = plan.corrections.length + plan.stale.filter((s) => !choices.drop.has(s.id)).length;
+    const kept = plan.corrections.filter((c) => !choices.take.has(c.path)).length + plan.stale.filter((s) => !choices.drop.has(s.id)).length;
     if (kept) logger.warn(`kept what you wrote where detection differs (${kept}): answer in a terminal, --prune to drop targets detection no longer finds, or --reconfigure to start from detection`);
   }
   for (const s of plan.stale) {
@@ -130,7 +134,8 @@ export async function detectedConfig(args: WizardArgs, existing: ExistingConfig 
   }
   const merged = applyUpgrade(existing.raw, proposal, plan, choices);
   const removed = plan.stale.filter((s) => choices.drop.has(s.id)).flatMap((s) => (strays.get(s.id) ? [strays.get(s.id)!] : []));
-  return confirmText(args, `${JSON.stringify(merged, null, 2)}\n`, removed, false, ask);
+  // A drop or a correction taken changes what the operator wrote: their file is kept beside it.
+  return confirmText(args, `${JSON.stringify(merged, null, 2)}\n`, removed, choices.drop.size + choices.take.size > 0, ask);
 }
 
 async function confirmText(args: WizardArgs, text: string, strays: Stray[], backup: boolean, ask?: Asker): Promise<Chosen | Refusal> {
@@ -268,8 +273,18 @@ export async function finalVerification(config: Config, layout: InstallLayout): 
   return { healthy: report.healthy, problems: report.problems };
 }
 
+/** Does a flag given now settle this correction (a path of planUpgrade's: `trigger`, `gateway.service`, …)? */
+function settledByFlag(path: string, args: WizardArgs): boolean {
+  const under = (key: string) => path === key || path.startsWith(`${key}.`);
+  if (under("credentials")) return Boolean(args.credentials);
+  if (under("trigger")) return Boolean(args.trigger || args.container);
+  if (under("gateway")) return Boolean(args["project-dir"] || args["openclaw-dir"] || (args.service && (path === "gateway" || path === "gateway.service")));
+  return false;
+}
+
 /** Flags that answer the wizard's questions about the trigger and the gateway service win over the proposal. */
 function applyAnswers(config: Record<string, unknown>, args: WizardArgs): Refusal | undefined {
+  if (args.container && args.trigger && args.trigger !== "container") return refuse(`--container goes with --trigger container, not --trigger ${args.trigger}`);
   if (args.trigger === "host" || args.trigger === "none") config.trigger = { mode: args.trigger };
   if (args.trigger === "container" || args.container) {
     if (!args.container) return refuse("--trigger container needs --container NAME");

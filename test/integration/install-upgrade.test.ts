@@ -127,6 +127,7 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     const result = await install("/root/oauth-sync", "--prune");
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain(`removed ${STRAY_ROOT}`);
+    expect(result.stdout).toContain("kept the config that was there as /etc/oauth-sync/config.json.");
     expect((await box.exec(["test", "-e", STRAY_ROOT])).code).not.toBe(0);
     const after = await config();
     expect(after.targets.map((t: { path: string }) => t.path)).toEqual([MAIN]);
@@ -150,6 +151,18 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     expect(JSON.parse(text).watch).toEqual({ reconcileSeconds: 600 });
   }, 120_000);
 
+  test("a flag given now wins over what the file says, and the file it changes is kept beside it", async () => {
+    const edited = await config();
+    edited.trigger = { mode: "host" };
+    await writeInside(CONFIG, `${JSON.stringify(edited, null, 2)}\n`);
+    const result = await install("/root/oauth-sync"); // with --trigger none
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("~ trigger: taken from the command line");
+    expect(result.stdout).toContain("kept the config that was there as /etc/oauth-sync/config.json.");
+    expect((await config()).trigger).toEqual({ mode: "none" });
+    expect((await config()).notify).toEqual({ webhooks: [WEBHOOK] });
+  }, 120_000);
+
   test("--reconfigure starts from detection and keeps the config it replaces beside it", async () => {
     const before = await readFile(join(box.root, CONFIG), "utf8");
     const result = await install("/root/oauth-sync", "--reconfigure");
@@ -158,7 +171,8 @@ describe(`an upgrade from the previous release (${PREVIOUS_RELEASE}) over a hand
     const after = await config();
     expect(after.notify).toBeUndefined();
     expect(after.watch).toBeUndefined();
-    const backup = (await sh("ls /etc/oauth-sync")).split("\n").find((f) => /^config\.json\..*\.bak$/.test(f));
+    // The newest backup (earlier steps kept theirs too; the names sort by time).
+    const backup = (await sh("ls /etc/oauth-sync")).split("\n").filter((f) => /^config\.json\..*\.bak$/.test(f)).sort().at(-1);
     expect(backup).toBeDefined();
     expect(await readFile(join(box.root, "etc/oauth-sync", backup!), "utf8")).toBe(before);
     expect(await sh(`stat -c %a /etc/oauth-sync/${backup}`)).toBe("600");

@@ -45,6 +45,28 @@ describe("planUpgrade: what detection adds and what it would change", () => {
   });
 });
 
+describe("targets detection never proposes", () => {
+  test("exec, json-file and ssh targets are the operator's: never stale, so --prune cannot drop them", () => {
+    const mine = {
+      ...edited,
+      targets: [
+        ...edited.targets,
+        { kind: "exec", user: "vault", command: ["/usr/local/bin/store-token"] },
+        { kind: "json-file", path: "/srv/app/config.json", tokenPointer: "/auth/token" },
+      ],
+    };
+    const plan = planUpgrade(mine, proposal);
+    expect(plan.stale.map((s) => s.id)).toEqual([`openclaw-auth-profiles ${STRAY}`, "env-file /srv/other/.env"]);
+    expect(plan.yoursOnly.filter((line) => line.startsWith("target"))).toEqual([
+      "target ssh root@gw2:22",
+      'target exec ["/usr/local/bin/store-token"]',
+      "target json-file /srv/app/config.json",
+    ]);
+    const pruned = applyUpgrade(mine, proposal, plan, { take: new Set(), drop: new Set(plan.stale.map((s) => s.id)) });
+    expect((pruned.targets as Array<{ kind: string }>).map((t) => t.kind)).toEqual(["ssh", "exec", "json-file", "openclaw-auth-profiles"]);
+  });
+});
+
 describe("applyUpgrade: the operator's values over the proposal", () => {
   test("--yes: additions in, nothing of theirs dropped or changed", () => {
     const plan = planUpgrade(edited, proposal);
