@@ -1,5 +1,6 @@
 import { closeSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { defaultStateDir } from "../config/defaults.ts";
 import { MAX_BYTES, readRegularFile } from "../fs/open-file.ts";
 import { openDir } from "../fs/walk.ts";
 import { logger } from "../log/logger.ts";
@@ -45,8 +46,9 @@ export async function uninstall(layout: InstallLayout, options: { purge: boolean
     return { removed, problems };
   }
   const configPath = manifest.configPath ?? layout.configPath;
+  const config = configRaw(configPath);
   // Token copies only oauth-sync ever wrote (an earlier release's wrong paths), named by the config before it goes.
-  for (const target of configTargets(configPath)) {
+  for (const target of configTargets(config)) {
     const stray = strayOf(target);
     if (stray) attempt(stray.root, () => removeStray(stray));
   }
@@ -56,10 +58,25 @@ export async function uninstall(layout: InstallLayout, options: { purge: boolean
     attempt(configPath, () => (exists(configPath) ? removeFileHere(configPath) : false));
     for (const backup of backupsOf(configPath)) attempt(backup, () => removeFileHere(backup));
   }
-  if (manifest.stateDir) attempt(manifest.stateDir, () => tree(manifest.stateDir!));
+  // A plain uninstall before removed the manifest: the config (still there) names the state directory.
+  const stateDir = manifest.stateDir ?? (typeof config?.stateDir === "string" ? config.stateDir : config ? defaultStateDir() : undefined);
+  if (stateDir) removeStateDir(stateDir);
   if (exists(layout.manifest)) attempt(layout.manifest, () => removeFileHere(layout.manifest));
   if (basename(dirname(layout.manifest)) === "oauth-sync") attempt(dirname(layout.manifest), () => removeEmptyDirs(dirname(layout.manifest), dirname(layout.manifest)).length > 0);
   return { removed, problems };
+
+  /**
+   * A directory of its own (named oauth-sync) goes whole; any other (a stateDir of the operator's choosing, such as
+   * /srv/state) keeps everything but the files oauth-sync writes there.
+   */
+  function removeStateDir(dir: string) {
+    if (basename(dir).includes("oauth-sync")) return attempt(dir, () => tree(dir));
+    for (const name of STATE_FILES) {
+      const path = join(dir, name);
+      if (exists(path)) attempt(path, () => removeFileHere(path));
+    }
+    logger.warn(`${dir} is not a directory of oauth-sync's own (its name does not say oauth-sync): only oauth-sync's files in it were removed`);
+  }
 
   function tree(path: string): boolean {
     const result = removeTree(path);
@@ -80,15 +97,24 @@ function isOurUnit(path: string): boolean {
   return read.ok && read.text.startsWith("# Installed by oauth-sync");
 }
 
-function configTargets(path: string): Array<{ kind: string; path?: string }> {
+/** The files oauth-sync writes in its state directory. */
+const STATE_FILES = ["state.json", "REAUTH_NEEDED", "install.json"];
+
+/** The config as JSON, whatever else is wrong with it; undefined when there is none or it is not an object. */
+function configRaw(path: string): Record<string, unknown> | undefined {
   const read = readRegularFile(path, MAX_BYTES.config);
-  if (!read.ok) return [];
+  if (!read.ok) return undefined;
   try {
-    const targets = (JSON.parse(read.text) as { targets?: unknown }).targets;
-    return Array.isArray(targets) ? targets.filter((t): t is { kind: string; path?: string } => typeof t === "object" && t !== null && typeof (t as { kind?: unknown }).kind === "string") : [];
+    const value: unknown = JSON.parse(read.text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+function configTargets(config: Record<string, unknown> | undefined): Array<{ kind: string; path?: string }> {
+  const targets = config?.targets;
+  return Array.isArray(targets) ? targets.filter((t): t is { kind: string; path?: string } => typeof t === "object" && t !== null && typeof (t as { kind?: unknown }).kind === "string") : [];
 }
 
 /** The backups install keeps beside a config it replaced (`NAME.<time>.bak`), listed in the opened directory. */
