@@ -109,6 +109,7 @@ export function parseStrict(argv: readonly string[], spec: CommandSpec, homes: F
           value = next;
           i++;
         }
+        if (value === "") return fail(missing(flag, `-${letter}`));
         const problem = set(flag, value, `-${letter}`);
         if (problem) return fail(problem);
         break;

@@ -48,7 +48,21 @@ function compareVersions(a: string, b: string): number | "equal" | undefined {
   if (x.pre === y.pre) return "equal";
   if (!x.pre) return 1; // 1.0.0 is newer than 1.0.0-rc.1
   if (!y.pre) return -1;
-  return x.pre < y.pre ? -1 : 1;
+  return comparePrerelease(x.pre, y.pre);
+}
+
+/** SemVer's order of pre-releases: dot-separated identifiers, numeric ones as numbers (rc.9 < rc.10) and below words. */
+function comparePrerelease(a: string, b: string): number {
+  const [x, y] = [a.split("."), b.split(".")];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i]!, y[i]!];
+    if (p === q) continue;
+    const [m, n] = [/^\d+$/.test(p), /^\d+$/.test(q)];
+    if (m && n) return Number(p) - Number(q);
+    if (m !== n) return m ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
 }
 
 function parseSemver(version: string): { core: number[]; pre?: string } | undefined {

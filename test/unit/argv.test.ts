@@ -86,6 +86,8 @@ describe("parseStrict: what a command declares, and nothing else", () => {
     expect(error(["-c"])).toStartWith("oauth-sync sync: -c needs a value: --config FILE");
     expect(error(["--config", "--verbose"])).toStartWith("oauth-sync sync: --config needs a value");
     expect(error(["--config="])).toStartWith("oauth-sync sync: --config needs a value");
+    expect(error(["-c", ""])).toStartWith("oauth-sync sync: -c needs a value");
+    expect(error(["-c="])).toStartWith("oauth-sync sync: -c needs a value");
     expect(error(["--verbose=yes"])).toBe('oauth-sync sync: --verbose takes no value (got "yes")');
     expect(error(["--no-config"])).toBe("oauth-sync sync: --no-config: --config takes a value and has no --no- form");
   });

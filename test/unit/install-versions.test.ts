@@ -15,6 +15,11 @@ describe("compareBuilds: which way an install goes", () => {
     expect(down.line).toBe("DOWNGRADE 0.2.0 (c36ef8c8ca60, 2026-12-01) → 0.1.0 (d00dfeed0000, 2026-12-02): this build is older than the one installed");
     expect(compareBuilds({ version: "1.0.0-rc.1" }, { version: "1.0.0" }).kind).toBe("upgrade");
     expect(compareBuilds({ version: "1.0.0" }, { version: "1.0.0-rc.1" }).kind).toBe("downgrade");
+    // Pre-releases in SemVer's order: numeric identifiers as numbers, below words, a longer list after its prefix.
+    expect(compareBuilds({ version: "1.0.0-rc.10" }, { version: "1.0.0-rc.9" }).kind).toBe("downgrade");
+    expect(compareBuilds({ version: "1.0.0-rc.9" }, { version: "1.0.0-rc.10" }).kind).toBe("upgrade");
+    expect(compareBuilds({ version: "1.0.0-1" }, { version: "1.0.0-alpha" }).kind).toBe("upgrade");
+    expect(compareBuilds({ version: "1.0.0-alpha" }, { version: "1.0.0-alpha.1" }).kind).toBe("upgrade");
   });
   test("the same version: the commit's date decides; the same commit is the same build", () => {
     expect(compareBuilds(OLD, NEW)).toMatchObject({ kind: "upgrade", line: "upgrading 0.1.0 (c36ef8c8ca60, 2026-12-01) → 0.1.0 (d00dfeed0000, 2026-12-02)" });
