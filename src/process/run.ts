@@ -13,8 +13,9 @@ export interface RunOptions {
   uid?: number;
   gid?: number;
   /**
-   * Start it as the leader of a process group of its own, and on timeout kill that whole group: a program of the
-   * operator's (an `exec` target) may start others that would outlive it.
+   * Start it as the leader of a process group of its own, and kill whatever is left in that group when it exits or
+   * times out: a program of the operator's (an `exec` target) may start others that would outlive it, holding what
+   * it was fed.
    */
   group?: boolean;
 }
@@ -77,6 +78,7 @@ export const runProcess: ProcessRunner = (argv, options) =>
     );
     child.on("exit", (code) => {
       exitCode = code;
+      kill(child.pid, options.group === true);
       giveUpOnPipes();
     });
     child.on("close", (code) => finish({ code, stdout, stderr, timedOut }));

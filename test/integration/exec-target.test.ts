@@ -68,14 +68,29 @@ describe("the program's file and directories", () => {
 });
 
 describe("running it", () => {
-  test("a child that leaves a grandchild holding its output is not waited for beyond a short grace", async () => {
+  test("a program that exits leaving a child behind (holding what it was fed): the child is killed, not waited for", async () => {
     const pidFile = join(base, "left-behind.pid");
     const started = Date.now();
     const result = await runProcess(["/bin/sh", "-c", `sleep 30 & echo $! > ${pidFile}; echo started`], { env: { PATH: "/usr/bin:/bin" }, timeoutMs: 20_000, group: true });
     expect(Date.now() - started).toBeLessThan(6_000);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("started");
-    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    await Bun.sleep(200);
+    expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ")).toBe(false);
+  });
+
+  test("a child that ran away into a group of its own still does not keep us beyond a short grace", async () => {
+    const pidFile = join(base, "escaped.pid");
+    const started = Date.now();
+    const result = await runProcess(["/bin/sh", "-c", `setsid sleep 30 & echo $! > ${pidFile}; echo started`], { env: { PATH: "/usr/bin:/bin" }, timeoutMs: 20_000, group: true });
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(result.code).toBe(0);
+    try {
+      process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    } catch {
+      // gone already
+    }
   });
 
   test("on timeout the whole group is killed, grandchildren too", async () => {
