@@ -1,6 +1,6 @@
 import { runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import { EXIT } from "../exit-codes.ts";
-import { logger, print } from "../log/logger.ts";
+import { logger, print, printJson } from "../log/logger.ts";
 import { BUILD, versionLine } from "../version.ts";
 import { leave, reportAsJson } from "./_edge.ts";
 import { renderHelp } from "../argv/help.ts";
@@ -127,7 +127,8 @@ async function rootFlags(root: CommandDef, argv: readonly string[]): Promise<nev
   const { values } = result.parsed;
   if (values.version) {
     if (values.json) reportAsJson();
-    print(values.json ? JSON.stringify(BUILD, null, 2) : versionLine());
+    if (values.json) printJson(BUILD);
+    else print(versionLine());
     return leave(EXIT.ok);
   }
   if (values.json) return usageError("oauth-sync: --json goes with --version, or after a command that has it (oauth-sync status --json)");

@@ -3,7 +3,7 @@ import { configDigest } from "../config/digest.ts";
 import { configJsonSchema } from "../config/json-schema.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
-import { logger, print } from "../log/logger.ts";
+import { logger, print, printJson } from "../log/logger.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
 const check = defineCommand({
@@ -25,7 +25,7 @@ const check = defineCommand({
 const schema = defineCommand({
   meta: { name: "schema", description: "Print the config's JSON Schema" },
   run() {
-    print(JSON.stringify(configJsonSchema(), null, 2));
+    printJson(configJsonSchema());
   },
 });
 
@@ -36,7 +36,7 @@ const show = defineCommand({
     applyVerbosity(args);
     const { config, path } = await requireConfig(args.config, { state: false });
     logger.debug(`from ${path}`);
-    print(JSON.stringify(config, null, 2));
+    printJson(config);
   },
 });
 

@@ -2,7 +2,7 @@ import { EXIT, ExitError } from "../exit-codes.ts";
 import { defineCommand } from "citty";
 import { gatherStatus, formatStatus } from "../install/status.ts";
 import { installLayout, whichInstall } from "../install/plan.ts";
-import { print } from "../log/logger.ts";
+import { print, printJson } from "../log/logger.ts";
 import { runProcess } from "../process/run.ts";
 import { applyVerbosity, commonArgs, requireConfig } from "./_shared.ts";
 
@@ -14,7 +14,8 @@ export default defineCommand({
     const which = whichInstall({ config: args.config, user: args.user });
     const { config } = await requireConfig(which.config);
     const report = await gatherStatus(config, { run: runProcess, now: Date.now(), systemctl: installLayout({ user: which.user }).systemctl });
-    print(args.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+    if (args.json) printJson(report);
+    else print(formatStatus(report));
     if (!report.healthy) throw new ExitError(EXIT.failed);
   },
 });

@@ -3,7 +3,7 @@ import { isatty } from "node:tty";
 import { Writable } from "node:stream";
 import { messageOf, plainReporter } from "./plain-reporter.ts";
 import { redact } from "./redact.ts";
-import { logLine, outputLine, outputText } from "./sanitize.ts";
+import { jsonBody, logLine, outputLine, outputText } from "./sanitize.ts";
 
 /** A stream that redacts every chunk before it reaches the real one (the message was made safe before, see below). */
 function redacting(target: NodeJS.WriteStream): NodeJS.WriteStream {
@@ -99,6 +99,11 @@ export function logToStderrOnly(): void {
 export function setVerbosity(opts: { verbose?: boolean; quiet?: boolean }): void {
   if (opts.verbose) logger.level = LogLevels.debug;
   else if (opts.quiet) logger.level = LogLevels.warn;
+}
+
+/** Program output as JSON (`--json`): valid JSON whatever the strings in it hold, secrets redacted. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${jsonBody(value, 2)}\n`);
 }
 
 /**

@@ -101,10 +101,14 @@ export function ntfyTitle(text: string): string {
 }
 
 /**
- * The generic JSON form: the receiver gets the text itself, escaped by JSON. JSON.stringify leaves DEL, the C1
- * controls and U+2028/U+2029 raw (valid JSON, but not in a JavaScript string or a naive log): written as `\uXXXX`
- * too, the same values either way.
+ * The generic JSON form (a webhook's body, `status --json`): the receiver gets the text itself, escaped by JSON.
+ * JSON.stringify leaves DEL, the C1 controls, U+2028/U+2029 and the bidirectional controls raw (valid JSON, but not
+ * in a JavaScript string, a naive log or a terminal): written as `\uXXXX` too, the same values either way. (Made
+ * visible the way a log line is, `\x7f`, they would be escapes JSON does not have.)
  */
-export function jsonBody(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? redact(v) : v)).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export function jsonBody(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? redact(v) : v), indent).replace(
+    /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -128,6 +128,16 @@ describe("webhook formats", () => {
     expect(back.message.startsWith(`${HOSTILE}\x7f\x9b\u2028 sk-ant-…[`)).toBe(true);
     expect(back.details.error).toStartWith("<!channel> sk-ant-…[");
   });
+
+  test("--json output (indented): valid JSON whatever a string holds, bidi controls escaped too, never `\\x7f`", () => {
+    const report = { gateway: { lastError: `docker: \x7f\x85\u202e evil \u2066 ${HOSTILE}` } };
+    const text = jsonBody(report, 2);
+    for (const line of text.split("\n")) expect(line).not.toMatch(RAW_CONTROL);
+    expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(text).not.toContain("\\x7f");
+    expect(JSON.parse(text)).toEqual(report);
+    expect(text.split("\n")).toHaveLength(5);
+  });
 });
 
 describe("the journal's priorities (sd-daemon's <N> prefix)", () => {
