@@ -13,6 +13,8 @@ const TOKEN_PATTERN = /sk-ant-[A-Za-z0-9._~+/-]{8,}=*/g;
  */
 const known = new Set<string>();
 const KNOWN_MAX = 32;
+/** Secrets the config holds (webhook URLs): as many as it names, so kept for the process's life, never evicted. */
+const configured = new Set<string>();
 
 /** Short, stable, non-reversible name for a secret: safe to log and store. */
 export function fingerprint(secret: string): string {
@@ -20,9 +22,13 @@ export function fingerprint(secret: string): string {
   return createHash("sha256").update(secret).digest("hex").slice(0, 12);
 }
 
-/** Remember a secret that may not look like `sk-ant-…` so redact() hides it too. */
-export function registerSecret(secret: string | undefined): void {
+/** Remember a secret that may not look like `sk-ant-…` so redact() hides it too (`configured`: one of the config's). */
+export function registerSecret(secret: string | undefined, options: { configured?: boolean } = {}): void {
   if (!secret || secret.length < 8) return;
+  if (options.configured) {
+    configured.add(secret);
+    return;
+  }
   known.delete(secret);
   known.add(secret);
   if (known.size > KNOWN_MAX) known.delete(known.values().next().value!);
@@ -30,7 +36,7 @@ export function registerSecret(secret: string | undefined): void {
 
 export function redact(text: string): string {
   let out = text;
-  for (const secret of known) {
+  for (const secret of [...configured, ...known]) {
     if (out.includes(secret)) out = out.split(secret).join(`[redacted ${fingerprint(secret)}]`);
   }
   return out.replace(TOKEN_PATTERN, (match) => `sk-ant-…[${fingerprint(match)}]`);

@@ -20,11 +20,11 @@ export interface Delivery {
 /** Webhook URLs carry their secret in the path or query: the redactor hides them wherever they might show up. */
 export function registerWebhookSecrets(webhooks: WebhookConfig[]): void {
   for (const webhook of webhooks) {
-    registerSecret(webhook.url);
+    registerSecret(webhook.url, { configured: true });
     try {
       const url = new URL(webhook.url);
-      if (url.pathname.length > 8) registerSecret(url.pathname);
-      if (url.search.length > 8) registerSecret(url.search);
+      if (url.pathname.length > 8) registerSecret(url.pathname, { configured: true });
+      if (url.search.length > 8) registerSecret(url.search, { configured: true });
     } catch {
       // not a URL: the whole string is registered
     }
