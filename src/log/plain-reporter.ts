@@ -49,11 +49,14 @@ export function plainReporter(allToStderr: () => boolean = () => false, journal:
       const line = [logObj.type && `[${logObj.type}]`, logObj.tag && `[${logObj.tag}]`, messageOf(logObj.args)].filter(Boolean).join(" ");
       const fd = logObj.level < 2 || allToStderr() ? 2 : 1;
       const data = `${journal(fd) ? `<${journalPriority(logObj.level, logObj.type)}>` : ""}${logLine(line)}\n`;
+      // A short write (a pipe nearly full) goes on where it stopped: a lost tail would glue the next entry to this one.
+      const bytes = Buffer.from(data);
+      let done = 0;
       try {
-        writeSync(fd, data);
+        while (done < bytes.length) done += writeSync(fd, bytes, done);
       } catch {
-        // A non-blocking pipe that is full (EAGAIN): let the stream buffer it (the text is made safe already).
-        (fd === 2 ? process.stderr : process.stdout).write(data);
+        // A non-blocking pipe that is full (EAGAIN): let the stream buffer the rest (the text is made safe already).
+        (fd === 2 ? process.stderr : process.stdout).write(bytes.subarray(done));
       }
     },
   };
