@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, opendirSync, openSync, readlinkSync, type Stats } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { errnoDetail } from "./errors.ts";
 
@@ -168,12 +168,22 @@ export function openDeepest(path: string): { ok: true; dir: OpenedDir; missing: 
   }
 }
 
-/** The names in directory `dir`, found with the walk above; none where it cannot be opened. */
-export function listDir(dir: string): string[] {
+/**
+ * The names in directory `dir`, found with the walk above; none where it cannot be opened. At most `limit`: the
+ * directories listed are often a user's, who could fill one with a million names to stall every pass.
+ */
+export function listDir(dir: string, limit = 10_000): string[] {
   try {
     const opened = openDir(dir);
     try {
-      return readdirSync(`/proc/self/fd/${opened.fd}`);
+      const listing = opendirSync(`/proc/self/fd/${opened.fd}`);
+      const names: string[] = [];
+      try {
+        for (let entry = listing.readSync(); entry && names.length < limit; entry = listing.readSync()) names.push(entry.name);
+      } finally {
+        listing.closeSync();
+      }
+      return names;
     } finally {
       closeSync(opened.fd);
     }

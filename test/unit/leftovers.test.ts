@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import { tempName } from "../../src/fs/atomic-write.ts";
+import { listDir } from "../../src/fs/walk.ts";
 import { isOurTemp, removeLeftoverTemps } from "../../src/targets/leftovers.ts";
 
 let dir: string;
@@ -35,5 +36,14 @@ describe("temp files a killed writer left behind", () => {
     expect(removed.sort()).toEqual(ours.sort());
     for (const path of others) expect(await Bun.file(path).exists()).toBe(true);
     expect(await readdir(stateDir)).toEqual([]);
+  });
+});
+
+describe("listing a directory someone else may fill", () => {
+  test("at most the limit's names are read; a directory that cannot be opened lists none", async () => {
+    for (let i = 0; i < 40; i++) await writeFile(join(dir, `agent-${i}`), "");
+    expect(listDir(dir)).toHaveLength(40);
+    expect(listDir(dir, 7)).toHaveLength(7);
+    expect(listDir(join(dir, "missing"))).toEqual([]);
   });
 });
