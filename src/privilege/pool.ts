@@ -4,7 +4,7 @@ import type { OwnerAnswer, OwnerRequest } from "./protocol.ts";
 
 /** A running worker that acts as one owner (src/privilege/worker-process.ts; a fake in the tests). */
 export interface WorkerHandle {
-  /** One request at a time. A fault (it died, timed out, answered garbage) means the worker is gone. */
+  /** One request, answered in turn (the pool sends up to PIPELINE before the first answer). A fault (it died, timed out, answered garbage) means the worker is gone. */
   request(request: OwnerRequest, timeoutMs: number): Promise<{ ok: true; answer: OwnerAnswer } | { ok: false; fault: string; timedOut?: boolean }>;
   /** Ends it: its stdin is closed, and it is killed if it lingers. */
   close(): void;

@@ -22,6 +22,8 @@ export interface HandedDir {
 export interface WorkerInit {
   uid: number;
   gid: number;
+  /** The owner's supplementary groups, as its login has them: a file's group it belongs to survives a rewrite. */
+  groups: number[];
   dirs: HandedDir[];
 }
 
@@ -78,10 +80,10 @@ export function parseReady(line: string): WorkerReady | undefined {
 /** Pure: root's init line, read by the worker before anything else (root wrote it: the checks are for mistakes). */
 export function parseInit(line: string): WorkerInit | undefined {
   const v = parseObject(line);
-  if (!v || !isId(v.uid) || !isId(v.gid) || !Array.isArray(v.dirs)) return undefined;
+  if (!v || !isId(v.uid) || !isId(v.gid) || !Array.isArray(v.dirs) || !Array.isArray(v.groups) || !v.groups.every(isId)) return undefined;
   const dirs = v.dirs as HandedDir[];
   const valid = dirs.every((d) => Number.isSafeInteger(d?.fd) && d.fd >= 3 && typeof d.path === "string" && d.path.startsWith("/") && Number.isSafeInteger(d.dev) && Number.isSafeInteger(d.ino) && Array.isArray(d.chain));
-  return valid ? { uid: v.uid as number, gid: v.gid as number, dirs } : undefined;
+  return valid ? { uid: v.uid as number, gid: v.gid as number, groups: v.groups as number[], dirs } : undefined;
 }
 
 const isId = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) < 2 ** 32 - 1;

@@ -5,6 +5,7 @@ import type { Actor } from "../fs/trust.ts";
 import { openDir } from "../fs/walk.ts";
 import { logger } from "../log/logger.ts";
 import { SERVICE_ENV } from "../process/service-runtime.ts";
+import { loadAccounts } from "../users/accounts.ts";
 import type { DirId } from "./handover.ts";
 import { LineSplitter } from "./lines.ts";
 import type { StartWorker, WorkerHandle } from "./pool.ts";
@@ -47,7 +48,8 @@ export const startWorker: StartWorker = async (actor, paths) => {
     for (const dir of dirs) closeSync(dir.fd);
   }
   const worker = new WorkerProcess(child, who);
-  const init: WorkerInit = { uid: actor.uid, gid: actor.gid, dirs: dirs.map((d, i) => ({ ...d, fd: 3 + i })) };
+  const groups = loadAccounts().supplementaryGids(actor.uid).filter((gid) => gid !== 0);
+  const init: WorkerInit = { uid: actor.uid, gid: actor.gid, groups, dirs: dirs.map((d, i) => ({ ...d, fd: 3 + i })) };
   worker.send(JSON.stringify(init));
   const first = await worker.nextLine(START_TIMEOUT_MS);
   const ready = first.ok ? parseReady(first.line) : undefined;

@@ -19,8 +19,9 @@ const COLLECT_AFTER_MS = 10_000;
 /**
  * The worker's side of `oauth-sync __as-owner`, started by root as root with the directories it opened as extra file
  * descriptors. It reads the (non-secret) init line, then before anything else becomes the owner for good
- * (supplementary groups, gid, uid), checks that it is no longer root and that the owner cannot read it, and only
- * then serves requests: one JSON line each, one answer line each, until root closes its stdin. `localTarget` is how
+ * (the owner's supplementary groups, gid, uid), checks that it is no longer root (no root id, group or capability
+ * left), and tells root whether the owner could still read it (a host with fs.suid_dumpable=1: root warns), then
+ * serves requests: one JSON line each, one answer line each, until root closes its stdin. `localTarget` is how
  * a target acts with this process's own rights (src/targets/index.ts, passed in by src/main.ts).
  */
 export async function serveAsOwner(localTarget: (config: LocalTargetConfig) => Target): Promise<number> {
@@ -66,7 +67,7 @@ function dropTo(init: WorkerInit): { ok: true; dumpability: { dumpable: boolean;
   if (init.uid === 0) return { ok: false, error: "refusing to act as root: this verb acts as another user" };
   if (process.geteuid?.() !== 0) return { ok: false, error: "not started as root: cannot become another user" };
   try {
-    process.setgroups!([]);
+    process.setgroups!(init.groups);
     process.setgid!(init.gid);
     process.setuid!(init.uid);
   } catch (error) {
@@ -76,7 +77,9 @@ function dropTo(init: WorkerInit): { ok: true; dumpability: { dumpable: boolean;
   const ids = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(status)?.[1]?.trim().split(/\s+/).filter(Boolean).map(Number) ?? [];
   const caps = ["CapEff", "CapPrm"].map((name) => new RegExp(`^${name}:[ \\t]*(\\S+)$`, "m").exec(status)?.[1]);
   const all = (values: number[], want: number) => values.length === 4 && values.every((v) => v === want);
-  if (!all(ids("Uid"), init.uid) || !all(ids("Gid"), init.gid) || ids("Groups").length > 0 || caps.some((c) => !c || /[^0]/.test(c))) {
+  const groups = [...new Set(ids("Groups"))].sort((a, b) => a - b);
+  const wanted = [...new Set(init.groups)].sort((a, b) => a - b);
+  if (!all(ids("Uid"), init.uid) || !all(ids("Gid"), init.gid) || groups.join() !== wanted.join() || groups.includes(0) || caps.some((c) => !c || /[^0]/.test(c))) {
     return { ok: false, error: `still privileged after becoming uid ${init.uid}: refused` };
   }
   // Files of a non-dumpable process under /proc/self belong to root, whoever runs it (proc(5), PR_SET_DUMPABLE).

@@ -24,6 +24,8 @@ export interface Accounts {
   homes: string[];
   /** Everyone in the group of that name (listed members and those whose primary group it is); none if it does not exist. */
   membersOf(groupName: string): number[];
+  /** The groups an account is listed in (/etc/group), as its login would have them: none for a uid without an account. */
+  supplementaryGids(uid: number): number[];
 }
 
 /** Pure: /etc/passwd → entries. */
@@ -71,6 +73,10 @@ export function accountsFrom(files: AccountFiles): Accounts {
     members,
     membersOf: (groupName) => [...new Set(groups.filter((g) => g.name === groupName).flatMap((g) => members(g.gid)))],
     primaryGid: (uid) => byUid(uid)?.gid,
+    supplementaryGids: (uid) => {
+      const name = byUid(uid)?.name;
+      return name === undefined ? [] : [...new Set(groups.filter((g) => g.members.includes(name)).map((g) => g.gid))].sort((a, b) => a - b);
+    },
     // An id that is also an account (or a group) of its own is not the range holder's alone.
     subuidHolder: (uid) => alsoHeldBy(rangeHolder(subuids, uid, passwd), byUid(uid)?.name),
     subgidHolder: (gid) => alsoHeldBy(rangeHolder(subgids, gid, passwd), groups.find((g) => g.gid === gid)?.name),

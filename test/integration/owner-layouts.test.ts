@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { loadAccounts } from "../../src/users/accounts.ts";
 import { requireBinary } from "../support/binary.ts";
+import { createTempUser } from "../support/users.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
@@ -102,6 +103,36 @@ describe("a user's place below directories that user cannot read", () => {
       }
     });
   }
+});
+
+describe("a file shared with a group its owner belongs to (alice:openclaw 0640)", () => {
+  test("keeps its group and mode across a rewrite by the worker acting as alice", () => {
+    const group = `oauthsync-gw-${process.pid.toString(36)}`;
+    const user = createTempUser("oauthsync-alice");
+    try {
+      expect(spawnSync("groupadd", [group]).status).toBe(0);
+      expect(spawnSync("usermod", ["-aG", group, user.name]).status).toBe(0);
+      const gid = Number(spawnSync("getent", ["group", group], { encoding: "utf8" }).stdout.split(":")[2]);
+      const dir = join(base, "shared-group/home/.openclaw");
+      mkdirSync(dir, { recursive: true });
+      const env = join(dir, ".env");
+      writeFileSync(env, "ANTHROPIC_OAUTH_TOKEN=\n", { mode: 0o640 });
+      spawnSync("chown", ["-R", `${user.uid}:${user.gid}`, join(base, "shared-group/home")]);
+      spawnSync("chown", [`${user.uid}:${gid}`, env]);
+      chmodSync(env, 0o640);
+      const token = fakeToken();
+      const config = join(base, "shared-group.json");
+      writeFileSync(config, JSON.stringify({ credentials: credentials(token), stateDir: join(base, "state/shared-group"), targets: [{ kind: "env-file", path: env }] }), { mode: 0o600 });
+      const result = run(["sync", "--config", config]);
+      expect(result.code, result.output).toBe(0);
+      expect(readFileSync(env, "utf8")).toContain(token);
+      const info = statSync(env);
+      expect([info.uid, info.gid, info.mode & 0o777]).toEqual([user.uid, gid, 0o640]);
+    } finally {
+      user.remove();
+      spawnSync("groupdel", [group]);
+    }
+  });
 });
 
 describe("the resident worker under watch", () => {

@@ -50,11 +50,13 @@ describe("the worker's answers, as root reads them", () => {
 
   test("the init line (root's own, checked for mistakes)", () => {
     const dirs = [{ fd: 3, path: "/root/.openclaw", dev: 1, ino: 2, chain: [] }];
-    expect(parseInit(line({ uid: 1000, gid: 1000, dirs }))).toEqual({ uid: 1000, gid: 1000, dirs });
-    expect(parseInit(line({ uid: -1, gid: 1000, dirs }))).toBeUndefined();
-    expect(parseInit(line({ uid: 1000, gid: 1000, dirs: [{ ...dirs[0], fd: 1 }] }))).toBeUndefined();
-    expect(parseInit(line({ uid: 1000, gid: 1000, dirs: [{ ...dirs[0], path: "relative" }] }))).toBeUndefined();
-    expect(parseInit(line({ uid: "1000", gid: 1000, dirs }))).toBeUndefined();
+    expect(parseInit(line({ uid: 1000, gid: 1000, groups: [27, 1001], dirs }))).toEqual({ uid: 1000, gid: 1000, groups: [27, 1001], dirs });
+    expect(parseInit(line({ uid: -1, gid: 1000, groups: [], dirs }))).toBeUndefined();
+    expect(parseInit(line({ uid: 1000, gid: 1000, groups: [], dirs: [{ ...dirs[0], fd: 1 }] }))).toBeUndefined();
+    expect(parseInit(line({ uid: 1000, gid: 1000, groups: [], dirs: [{ ...dirs[0], path: "relative" }] }))).toBeUndefined();
+    expect(parseInit(line({ uid: "1000", gid: 1000, groups: [], dirs }))).toBeUndefined();
+    expect(parseInit(line({ uid: 1000, gid: 1000, dirs }))).toBeUndefined();
+    expect(parseInit(line({ uid: 1000, gid: 1000, groups: ["27"], dirs }))).toBeUndefined();
   });
 
   test("oneBoundedLine leaves ordinary text alone", () => {
