@@ -46,16 +46,28 @@ export async function reloadSystemd(gateway: Config, deps: ReloadDeps, caller: C
   // systemctl's whole error (redacted, one line per line joined): its last line alone hides the cause.
   if (restart.code !== 0) return { ok: false, error: `${argv("restart", gateway.unit).join(" ")} failed (exit ${restart.code}): ${wholeError(restart.stderr + restart.stdout)}` };
   // `restart` returns once the new process is started (Type=simple): a gateway that dies at once is still "active"
-  // for a moment. Looked at again a little later, so a unit that cannot start is reported, not counted as reloaded.
+  // for a moment, and one with Restart=on-failure (OpenClaw's own unit) is "activating (auto-restart)" between its
+  // deaths. Looked at again a little later, so a unit that cannot stay up is reported, not counted as reloaded.
+  let restartsAtFirst: number | undefined;
   for (const wait of [0, STILL_UP_AFTER_MS]) {
     if (wait) await deps.sleep(wait);
-    const active = await deps.run(argv("is-active", gateway.unit), options);
-    const state = active.stdout.trim();
-    if (state !== "active" && state !== "activating" && state !== "reloading") {
-      return { ok: false, error: `${gateway.unit} is ${state || "unknown"} after the restart: see journalctl ${argv()[1] === "--user" ? "--user " : ""}-u ${gateway.unit}` };
+    const shown = properties((await deps.run(argv("show", "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts", gateway.unit), options)).stdout);
+    const [state, sub, restarts] = [shown.ActiveState || "unknown", shown.SubState, Number(shown.NRestarts ?? 0)];
+    restartsAtFirst ??= restarts;
+    if (!UP.has(state) || sub === "auto-restart" || restarts > restartsAtFirst) {
+      const how = `${state}${sub ? ` (${sub})` : ""}${restarts > restartsAtFirst ? `, restarted by systemd ${restarts - restartsAtFirst} time(s)` : ""}`;
+      return { ok: false, error: `${gateway.unit} is ${how} after the restart: see journalctl ${argv()[1] === "--user" ? "--user " : ""}-u ${gateway.unit}` };
     }
   }
   return { ok: true, detail: `restarted ${gateway.unit}${gateway.user ? ` (user ${gateway.user})` : argv()[1] === "--user" ? " (own user manager)" : ""}` };
+}
+
+/** The states of a unit that is up or on its way (`systemctl show`'s ActiveState). */
+const UP = new Set(["active", "activating", "reloading"]);
+
+/** Pure: `systemctl show -p …` output (KEY=value lines) → its properties. */
+function properties(text: string): Record<string, string> {
+  return Object.fromEntries(text.split("\n").flatMap((line) => (line.includes("=") ? [[line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1).trim()]] : [])));
 }
 
 export function lastLine(text: string): string {

@@ -92,4 +92,14 @@ describe("systemd gateway in a booted systemd", () => {
     expect(result.stderr).toContain("broken-gateway.service");
     expect(result.stderr).toMatch(/journalctl -u broken-gateway.service|failed/);
   }, 120_000);
+
+  test("a unit systemd keeps restarting (Restart=on-failure, as OpenClaw's own) is a failed reload, not a restarted gateway", async () => {
+    await writeInside("/etc/systemd/system/flapping-gateway.service", "[Service]\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\nRestart=on-failure\nRestartSec=300ms\n");
+    await sh("systemctl daemon-reload");
+    await configure({ kind: "systemd", unit: "flapping-gateway.service" });
+    const result = await box.exec(["oauth-sync", "sync"]);
+    expect(result.code, result.stdout + result.stderr).toBe(4);
+    expect(result.stderr).toMatch(/flapping-gateway\.service is (activating \(auto-restart\)|.*restarted by systemd \d+ time)/);
+    await sh("systemctl stop flapping-gateway.service");
+  }, 120_000);
 });

@@ -95,7 +95,7 @@ describe("reload backoff", () => {
 });
 
 describe("systemd gateway", () => {
-  /** systemctl as a script: `restart` succeeds, `is-active` answers the states given, one per call. */
+  /** systemctl as a script: `restart` succeeds, `show` answers the states given ("active/running/0"), one per call. */
   const systemctl = (states: string[]) => {
     const calls: string[][] = [];
     const slept: number[] = [];
@@ -104,24 +104,36 @@ describe("systemd gateway", () => {
       sleep: async (ms: number) => void slept.push(ms),
       run: async (argv: string[]) => {
         calls.push(argv);
-        const stdout = argv.includes("is-active") ? `${states.shift() ?? "active"}\n` : "";
-        return { code: argv.includes("is-active") && !stdout.startsWith("active") ? 3 : 0, stdout, stderr: "", timedOut: false };
+        if (!argv.includes("show")) return { code: 0, stdout: "", stderr: "", timedOut: false };
+        const [active, sub, restarts] = (states.shift() ?? "active/running/0").split("/");
+        // systemd's own order of the properties, not the order asked in.
+        return { code: 0, stdout: `NRestarts=${restarts}\nActiveState=${active}\nSubState=${sub}\n`, stderr: "", timedOut: false };
       },
     };
     return { deps, calls, slept };
   };
   const gateway = { kind: "systemd" as const, unit: "openclaw-gateway.service", timeoutSeconds: 5, settleSeconds: 0 };
+  const root = { euid: 0, name: "root" };
 
   test("a unit that dies right after its restart is a failed reload, not a restarted gateway", async () => {
-    const { deps, slept } = systemctl(["active", "failed"]);
-    const result = await reloadSystemd(gateway, deps, { euid: 0, name: "root" });
-    expect(result).toEqual({ ok: false, error: "openclaw-gateway.service is failed after the restart: see journalctl -u openclaw-gateway.service" });
+    const { deps, slept } = systemctl(["active/running/0", "failed/failed/0"]);
+    const result = await reloadSystemd(gateway, deps, root);
+    expect(result).toEqual({ ok: false, error: "openclaw-gateway.service is failed (failed) after the restart: see journalctl -u openclaw-gateway.service" });
     expect(slept).toEqual([1000]);
   });
 
-  test("a unit still up a second after its restart is restarted", async () => {
-    const { deps, calls } = systemctl(["active", "active"]);
-    expect(await reloadSystemd(gateway, deps, { euid: 0, name: "root" })).toEqual({ ok: true, detail: "restarted openclaw-gateway.service" });
-    expect(calls.map((c) => c.slice(1).join(" "))).toEqual(["restart openclaw-gateway.service", "is-active openclaw-gateway.service", "is-active openclaw-gateway.service"]);
+  test("Restart=on-failure: between deaths (auto-restart), or restarted by systemd since the first look, is a failed reload", async () => {
+    const between = await reloadSystemd(gateway, systemctl(["active/running/4", "activating/auto-restart/5"]).deps, root);
+    expect(between).toEqual({ ok: false, error: "openclaw-gateway.service is activating (auto-restart), restarted by systemd 1 time(s) after the restart: see journalctl -u openclaw-gateway.service" });
+    const again = await reloadSystemd(gateway, systemctl(["active/running/4", "active/running/6"]).deps, root);
+    expect(again.ok).toBe(false);
+    if (!again.ok) expect(again.error).toContain("restarted by systemd 2 time(s)");
+  });
+
+  test("a unit still up a second after its restart is restarted (a starting one counts as up)", async () => {
+    const { deps, calls } = systemctl(["activating/start/0", "active/running/0"]);
+    expect(await reloadSystemd(gateway, deps, root)).toEqual({ ok: true, detail: "restarted openclaw-gateway.service" });
+    const show = "show -p ActiveState -p SubState -p NRestarts openclaw-gateway.service";
+    expect(calls.map((c) => c.slice(1).join(" "))).toEqual(["restart openclaw-gateway.service", show, show]);
   });
 });
