@@ -11,12 +11,15 @@ import { gatewaySection, type ReloadDeps, type ReloadResult } from "./types.ts";
 /** Pure: a failed reload (or push) is retried 1 s doubling to 5 min, ±25 % jitter so that many hosts do not retry in step. */
 export const retryMs = (attempt: number, random: () => number) => backoffMs(attempt, { lastMs: 5 * 60_000, random });
 
-/** Write how a reload went into the state file; `attempts` counts failures in a row (from the state if not given). */
-export function recordReload(stateDir: string, result: ReloadResult, started: number, attempts?: number): Promise<void> {
+/**
+ * Write how a reload went into the state file; `attempts` counts failures in a row (from the state if not given).
+ * `stillOwed`: a change came in while this reload ran, so a good one does not pay that change's debt.
+ */
+export function recordReload(stateDir: string, result: ReloadResult, started: number, attempts?: number, stillOwed = false): Promise<void> {
   return gatewaySection.update(stateDir, (mine) => {
     const previous = mine.gateway ?? {};
     if (result.ok) {
-      mine.gateway = { pending: false, attempts: 0, lastReloadAt: new Date(started).toISOString(), lastDetail: result.detail };
+      mine.gateway = { pending: stillOwed, attempts: 0, lastReloadAt: new Date(started).toISOString(), lastDetail: result.detail };
       return;
     }
     const failures = attempts ?? (previous.attempts ?? 0) + 1;
@@ -44,13 +47,15 @@ export function dropOwedReload(stateDir: string): Promise<boolean> {
 
 /** Reload once now and record it: for the verbs, which do not stay around to retry. */
 export async function reloadOnce(gateway: GatewayConfig, stateDir: string, deps: ReloadDeps): Promise<ReloadResult> {
+  // The state file is a record: one that cannot be written (a read-only state directory) changes no outcome.
+  const noted = (error: unknown) => logger.warn(`state: ${oneLine(error)}`);
   if (gateway.kind === "none") {
-    await dropOwedReload(stateDir);
+    await dropOwedReload(stateDir).catch(noted);
     return reloadGateway(gateway, deps);
   }
   const started = deps.now();
   const result = await reloadGateway(gateway, deps);
-  await recordReload(stateDir, result, started);
+  await recordReload(stateDir, result, started).catch(noted);
   return result;
 }
 
@@ -79,7 +84,7 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
     count++;
     attempts = result.ok ? 0 : attempts + 1;
     // Recorded before it is logged: whoever reads the log line finds the state file saying the same.
-    await recordReload(config.stateDir, result, started, attempts).catch((error) => logger.warn(`state: ${oneLine(error)}`));
+    await recordReload(config.stateDir, result, started, attempts, runner.pending.size > 0).catch((error) => logger.warn(`state: ${oneLine(error)}`));
     if (result.ok) logger.success(`gateway: ${result.detail} (${((deps.now() - started) / 1000).toFixed(1)} s)`);
     else {
       const delay = retryMs(attempts, deps.random);

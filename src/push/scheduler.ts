@@ -33,14 +33,20 @@ export async function pushAndRecord(target: SshTargetConfig, wanted: Wanted, dep
   const id = sshTargetId(target);
   const started = deps.now();
   const result = await pushOnce(target, wanted.line, wanted.fp, deps.run).catch((error): PushResult => ({ kind: "retry", error: String(error?.message ?? error) }));
-  const record = await hostsSection.update(deps.stateDir(), (mine) => {
-    const hosts = (mine.hosts ??= {});
-    const previous: PushState | undefined = hosts[id];
-    const failures = (previous?.failures ?? 0) + 1;
-    const next = recordPush(previous, result, wanted.fp, wanted.expiresAt, deps.now(), result.kind === "retry" && retryInMs ? retryInMs(failures) : undefined);
-    hosts[id] = next;
-    return next;
-  });
+  const decide = (previous: PushState | undefined) =>
+    recordPush(previous, result, wanted.fp, wanted.expiresAt, deps.now(), result.kind === "retry" && retryInMs ? retryInMs((previous?.failures ?? 0) + 1) : undefined);
+  let decided: PushState | undefined;
+  const record = await hostsSection
+    .update(deps.stateDir(), (mine) => {
+      const hosts = (mine.hosts ??= {});
+      decided = hosts[id] = decide(hosts[id]);
+      return decided;
+    })
+    // The state file is a record: one that cannot be written (a read-only state directory) changes no outcome.
+    .catch((error) => {
+      logger.warn(`state: ${oneLine(error)}`);
+      return decided ?? decide(undefined);
+    });
   return { id, result, record, ms: deps.now() - started };
 }
 
@@ -71,19 +77,13 @@ export function createPushScheduler(deps: PushDeps) {
     /** After a good sync pass: the token every host should hold. Returns at once. */
     offer(targets: SshTargetConfig[], credentials: ClaudeCredentials) {
       if (stopped) return;
+      // The hosts are the config's, which a scheduler keeps for life (a SIGHUP builds a new one).
       const wanted = want(credentials);
-      const ids = new Set(targets.map(sshTargetId));
-      for (const [id, worker] of workers) {
-        if (!ids.has(id)) {
-          void worker.stop();
-          workers.delete(id);
-        }
-      }
       for (const target of targets) {
         const id = sshTargetId(target);
         let worker = workers.get(id);
         if (!worker) workers.set(id, (worker = createWorker(target, deps)));
-        worker.want(target, wanted);
+        worker.want(wanted);
       }
     },
     /** Resolves when no push is running or due at once (tests, benchmarks). */
@@ -101,9 +101,8 @@ export function createPushScheduler(deps: PushDeps) {
   };
 }
 
-function createWorker(initial: SshTargetConfig, deps: PushDeps) {
-  let target = initial;
-  const id = sshTargetId(initial);
+function createWorker(target: SshTargetConfig, deps: PushDeps) {
+  const id = sshTargetId(target);
   let wanted: Wanted | undefined;
   /** The token this host is known to hold, or refused: nothing more to do for it. */
   let settled: string | undefined;
@@ -144,11 +143,8 @@ function createWorker(initial: SshTargetConfig, deps: PushDeps) {
   }
 
   return {
-    want(next: SshTargetConfig, token: Wanted) {
-      const changed = JSON.stringify(next) !== JSON.stringify(target);
-      target = next;
-      if (changed) settled = undefined;
-      if (wanted?.fp === token.fp && !changed) return; // same token: a retry already waits on its backoff
+    want(token: Wanted) {
+      if (wanted?.fp === token.fp) return; // same token: a retry already waits on its backoff
       wanted = token;
       runner.runNow();
     },
