@@ -162,7 +162,10 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       for (const reason of due) if (!CHORES.has(reason)) why.add(reason as PassReason);
       if (due.has("reconcile")) runner.request("reconcile", config.watch.reconcileSeconds * 1000);
       // Every turn but a plain event's checks the watch: a safety net that finds work may have found a lost watch.
-      if (!(due.size === 1 && (due.has("event") || due.has("collect"))) && (await ensureWatch())) why.add("directory");
+      // While it does not hold, only its own retry (with its backoff) or a change of the directory tries again.
+      const plain = due.size === 1 && (due.has("event") || due.has("collect"));
+      const mayRetry = !blind || due.has("subscribe") || due.has("directory");
+      if (!plain && mayRetry && (await ensureWatch())) why.add("directory");
       if (due.has("expiry") && expiryAt !== undefined) {
         expiryLookedAt = expiryAt;
         why.add("expiry");
@@ -312,6 +315,8 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       runner.cancel("subscribe");
       runner.request("steady", STEADY_AFTER_MS);
     }
+    // A record of a watch that did not hold, left by the service before this one (stopped within the episode).
+    if (first && !told) void clearStaleBlind();
     if (watchedDir === undefined) {
       if (first) logger.warn(`${dir} does not exist (yet): waiting for it to appear`);
       return false;
@@ -345,6 +350,16 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       .update(config.stateDir, (mine) => {
         const { blind: _previous, ...rest } = mine.watch ?? {};
         mine.watch = state ? { ...rest, blind: { since: new Date(state.since).toISOString(), reason: state.reason } } : rest;
+      })
+      .catch((error) => logger.warn(`state: ${oneLine(error)}`));
+  }
+
+  function clearStaleBlind(): Promise<void> {
+    return watchSection
+      .update(config.stateDir, (mine) => {
+        if (!mine.watch?.blind) return;
+        const { blind: _stale, ...rest } = mine.watch;
+        mine.watch = rest;
       })
       .catch((error) => logger.warn(`state: ${oneLine(error)}`));
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { fakeClock } from "../support/fake-clock.ts";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
@@ -49,7 +49,7 @@ afterEach(async () => {
   stop = sandbox = undefined;
 });
 
-async function start(watch: Record<string, unknown>, options: { failing?: number; badTarget?: boolean } = {}) {
+async function start(watch: Record<string, unknown>, options: { failing?: number; badTarget?: boolean; state?: object } = {}) {
   sandbox = await createSandbox("oauth-sync-nets-");
   const s = sandbox;
   const parsed = parseConfig(JSON.stringify({ ...s.config, watch: { retrySeconds: 30, reconcileSeconds: 1800, expiryChecksSeconds: [180, 60], ...watch } }), s.configPath);
@@ -62,6 +62,10 @@ async function start(watch: Record<string, unknown>, options: { failing?: number
   const expiresAt = Date.now() + HOUR;
   await rotate(s, fakeToken(), expiresAt);
   if (options.badTarget) await writeFile(s.files.authProfiles, "not json");
+  if (options.state) {
+    await mkdir(join(s.root, "state"), { recursive: true, mode: 0o700 });
+    await writeFile(join(s.root, "state/state.json"), JSON.stringify({ version: 1, ...options.state }));
+  }
   const service = createWatchService(config, {
     now: clock.now,
     run: runProcess,
@@ -156,15 +160,34 @@ describe("the safety nets on the runner (fake clock, fake watcher, real files)",
     await rotate(s, fakeToken(), Date.now() + 2 * HOUR);
     const polled = await advance(BLIND_LOOK_MS);
     expect(reasonsOf(polled)).toEqual(["poll"]);
-    // 250 ms, 500 ms, 1 s after the first failure: the third retry holds.
-    await advance(2000, false);
-    expect(fake.subscribes).toBeGreaterThanOrEqual(5);
+    // 250 ms, 500 ms, 1 s after the first failure: the third retry holds (each try asks for the parent first, so a
+    // failed try is one subscribe, the one that holds two). The look every second does not try again on its own.
+    for (let t = 0; t < 2000; t += 250) await advance(250, false);
+    expect(fake.subscribes).toBe(5);
     expect(service.blind).toBeUndefined();
     expect(service.pending.has("poll")).toBe(false);
     // Held for 5 s: the episode is over for status too.
     await advance(5000, false);
     expect((await state()).watch.blind).toBeUndefined();
     expect(service.told).toBeUndefined();
+  });
+
+  test("a watch that keeps failing is tried again on its backoff (250 ms doubling to 5 s), not at every look", async () => {
+    const { fake, advance, service } = await start({}, { failing: 1_000 });
+    for (let t = 0; t < 20_000; t += 250) await advance(250, false);
+    // The start's try, then 0.25, 0.75, 1.75, 3.75, 7.75, 12.75 and 17.75 s after it.
+    expect(fake.subscribes).toBe(8);
+    expect(service.blind?.reason).toContain("inotify_add_watch");
+  });
+
+  test("a record of a watch that did not hold, left by a service stopped within the episode, is cleared once this one's watch holds", async () => {
+    const stale = { watch: { missed: 2, blind: { since: new Date(Date.now() - 60_000).toISOString(), reason: "inotify_add_watch failed" } } };
+    const { s, service } = await start({}, { state: stale });
+    expect(service.blind).toBeUndefined();
+    await Bun.sleep(50);
+    const watch = JSON.parse(await readFile(join(s.root, "state/state.json"), "utf8")).watch;
+    expect(watch.blind).toBeUndefined();
+    expect(watch.missed).toBe(2);
   });
 
   test("a full collection follows a pass that wrote, not a net that found everything in place", async () => {
