@@ -43,6 +43,15 @@ export default defineCommand({
       clearTimeout(grace);
     };
 
+    /** A gateway reload still running after the grace: the new service starts once it ended (its own timeout bounds it). */
+    const waitForReload = async (old: typeof daemon) => {
+      let done = false;
+      const ended = old.reloadEnded().then(() => (done = true));
+      await Bun.sleep(0);
+      if (!done) logger.info("SIGHUP: waiting for the gateway reload under way to end before starting afresh");
+      await ended;
+    };
+
     /**
      * SIGHUP: a valid new config is applied whole: the service (watcher, schedulers, timers, workers) is stopped and
      * built anew from it in this process, as at a start, so no setting can be half applied. An invalid one is
@@ -64,6 +73,7 @@ export default defineCommand({
         }
         logger.info(`SIGHUP: ${loaded.path} is valid (config ${configDigest(result.config)}): applying it, the service starts afresh`);
         await stopDaemon("SIGHUP");
+        await waitForReload(daemon);
         if (stopping) return;
         config = result.config;
         daemon = build();

@@ -46,6 +46,7 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
   });
   const refresh = createRefreshService(config, { ...deps.check, notify: deps.notify, afterTrigger: () => service.afterTrigger() });
   const memory = problemMemory();
+  let reloadsStopped: Promise<void> | undefined;
   const effects: PassEffects = {
     sync: { now: deps.now, run: deps.run, fault: deps.fault, onStageError },
     reloads: { now: async () => undefined, owed: async () => false, request: () => reloads.request(), retryIfOwed: () => reloads.retryIfOwed() },
@@ -81,10 +82,17 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
       await service.start();
       refresh.start();
     },
+    /** Every part stops taking requests at once (no timer of one fires while another stops), then each ends its run. */
     async stop() {
-      await Promise.all([pushes.stop(), service.stop()]);
-      await refresh.stop();
-      await reloads.stop();
+      reloadsStopped = reloads.stop();
+      await Promise.all([pushes.stop(), service.stop(), refresh.stop(), reloadsStopped]);
+    },
+    /**
+     * Resolves once a gateway reload under way at stop has ended (bounded by the gateway's own timeout): a service built
+     * anew after a SIGHUP must not start a second `docker compose up` beside it.
+     */
+    reloadEnded(): Promise<void> {
+      return reloadsStopped ?? Promise.resolve();
     },
     /** Failures per stage since start (each was logged and the service carried on). */
     get failures(): Readonly<Record<PassStage, number>> {
