@@ -7,7 +7,7 @@ import { logger, setVerbosity } from "../log/logger.ts";
 import { registerWebhookSecrets } from "../notify/send.ts";
 
 export const commonArgs = {
-  config: { type: "string", alias: "c", valueHint: "FILE", description: "Config file (default $OAUTH_SYNC_CONFIG or /etc/oauth-sync/config.json)" },
+  config: { type: "string", alias: "c", valueHint: "FILE", description: "Config file (default $OAUTH_SYNC_CONFIG, a user install's own ~/.config/oauth-sync/config.json, or /etc/oauth-sync/config.json)" },
   verbose: { type: "boolean", alias: "v", description: "Log every step" },
   quiet: { type: "boolean", alias: "q", description: "Log only warnings and errors" },
 } as const satisfies ArgsDef;

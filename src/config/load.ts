@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve, join } from "node:path";
 import { homedir } from "node:os";
 import type { z } from "./zod.ts";
 import { configSchema, type Config } from "./schema.ts";
-import { DEFAULT_CONFIG_PATH } from "./defaults.ts";
+import { defaultConfigPath } from "./defaults.ts";
 import { describeFsError } from "../fs/errors.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
@@ -15,7 +15,7 @@ import { migrateConfig } from "./migrate.ts";
 export type ConfigResult = { ok: true; config: Config; path: string; notes: string[] } | { ok: false; path: string; errors: string[] };
 
 export function configPath(flag?: string): string {
-  return flag || process.env.OAUTH_SYNC_CONFIG || DEFAULT_CONFIG_PATH;
+  return flag || process.env.OAUTH_SYNC_CONFIG || defaultConfigPath();
 }
 
 /** Reads the config only where nobody but root (or the user running us) could have written it or its directories. */

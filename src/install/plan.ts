@@ -1,4 +1,5 @@
 import { homedir } from "node:os";
+import { userConfigFile } from "../config/defaults.ts";
 import { MAX_BYTES, readRegularFile } from "../fs/open-file.ts";
 import type { RecordedBuild } from "./versions.ts";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ export function installLayout(options: { user?: boolean; configPath?: string; bi
     return {
       user: true,
       binary: join(options.binDir ?? join(home, ".local/bin"), "oauth-sync"),
-      configPath: options.configPath ?? join(home, ".config/oauth-sync/config.json"),
+      configPath: options.configPath ?? userConfigFile(),
       unitDir: join(home, ".config/systemd/user"),
       manifest: join(home, ".local/state/oauth-sync/install.json"),
       systemctl: ["systemctl", "--user"],

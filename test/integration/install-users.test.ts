@@ -107,6 +107,10 @@ describe("install --user with linger", () => {
     expect(await readFile(carolMain, "utf8")).toBe(carolHolds);
     expect((await as("dave", "systemctl", "--user", "is-active", "oauth-sync.service")).stdout.trim()).toBe("active");
     expect((await as("carol", "systemctl", "--user", "is-active", "oauth-sync.service")).stdout.trim()).toBe("active");
+    // Every verb finds a user install's own config without --config (not /etc's, which they cannot read).
+    const check = await as("dave", "/home/dave/.local/bin/oauth-sync", "config", "check");
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toContain("/home/dave/.config/oauth-sync/config.json: ok");
   }, 120_000);
 });
 
