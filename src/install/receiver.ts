@@ -119,7 +119,7 @@ export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Pro
  * `install --receiver` again (an upgrade, a key rotation): the receiver's config as the operator wrote it, with what
  * detection adds (as `install` does on a source host; nothing of theirs is dropped or changed).
  */
-function mergedOver(current: string, proposed: string, configPath: string): { ok: true; text: string } | { ok: false; error: string } {
+export function mergedOver(current: string, proposed: string, configPath: string): { ok: true; text: string } | { ok: false; error: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(current);

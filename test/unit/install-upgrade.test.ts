@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { mergedOver } from "../../src/install/receiver.ts";
 import { applyUpgrade, formatPlan, planUpgrade, targetIdentity, type UpgradeChoices } from "../../src/install/upgrade.ts";
 
 const none: UpgradeChoices = { take: new Set(), drop: new Set() };
@@ -111,5 +112,31 @@ describe("targetIdentity: what a target writes to", () => {
     expect(targetIdentity({ ...a, agent: "work" })).not.toBe(targetIdentity(a));
     expect(targetIdentity({ kind: "openclaw-cli", command: ["podman", "exec", "-i", "openclaw", "openclaw"] })).toBe("openclaw-cli (single agent) openclaw");
     expect(targetIdentity({ kind: "openclaw-cli", user: "ana" })).toBe("openclaw-cli (single agent) ana");
+  });
+});
+
+describe("install --receiver again: the receiver's config as the operator wrote it, with what detection adds", () => {
+  const path = "/etc/oauth-sync/config.json";
+  const theirs = {
+    source: "push",
+    targets: [{ kind: "openclaw-auth-profiles", path: PROFILES }, { kind: "exec", user: "vault", command: ["/usr/local/bin/store-token"] }],
+    notify: { webhooks: [{ url: "https://hooks.example.invalid/T/secret", format: "slack" }] },
+    gateway: { kind: "none" },
+  };
+  const detected = { source: "push", targets: [{ kind: "openclaw-auth-profiles", path: PROFILES, reload: false }, { kind: "env-file", path: "/opt/openclaw/.env" }], gateway: { kind: "compose", projectDir: "/opt/openclaw", service: "openclaw-gateway" } };
+
+  test("webhooks, their exec target and their gateway stay; a new target is added", () => {
+    const merged = mergedOver(JSON.stringify(theirs), JSON.stringify(detected), path);
+    if (!merged.ok) throw new Error(merged.error);
+    const next = JSON.parse(merged.text);
+    expect(next.notify).toEqual(theirs.notify);
+    expect(next.gateway).toEqual({ kind: "none" });
+    expect(next.targets).toEqual([{ kind: "openclaw-auth-profiles", path: PROFILES, reload: false }, theirs.targets[1], { kind: "env-file", path: "/opt/openclaw/.env" }]);
+  });
+
+  test("a receiver config that is not JSON is not replaced: one line naming the file and what to do", () => {
+    const merged = mergedOver("{ oops", JSON.stringify(detected), path);
+    expect(merged.ok).toBe(false);
+    if (!merged.ok) expect(merged.error).toStartWith(`${path} is not valid JSON`);
   });
 });
