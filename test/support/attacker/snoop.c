@@ -3,7 +3,8 @@
  * recv(MSG_PEEK), or tee(2) for a pipe, so the request is not consumed and the sync goes on unaware) and their memory
  * (/proc/PID/mem, every writable mapping). Prints "FOUND stdin|mem <token>" for every refresh token (sk-ant-ort01-)
  * it sees, and "SUMMARY stdin got/tried memory got/tried refresh N access M" at the end (M counts access tokens,
- * sk-ant-oat01-: proof that a read that found no refresh token did reach what root sent).
+ * sk-ant-oat01-: proof that a read that found no refresh token did reach what root sent; "ACCESS" is printed when
+ * the first one is seen).
  *   snoop SECONDS [STOPFILE [MATCH]]   (see workers.h) */
 #include "workers.h"
 #include <errno.h>
@@ -17,7 +18,10 @@ static long tried_fd, got_fd, tried_mem, got_mem, found, access_seen;
 static void report(const char *kind, const char *buf, size_t len) {
   size_t n = strlen(NEEDLE);
   for (size_t i = 0; i + n <= len; i++) {
-    if (memcmp(buf + i, ACCESS, n) == 0) access_seen++;
+    if (memcmp(buf + i, ACCESS, n) == 0 && access_seen++ == 0) {
+      printf("ACCESS\n"); /* the first one: the test knows its reads reach what root sends */
+      fflush(stdout);
+    }
     if (memcmp(buf + i, NEEDLE, n) != 0) continue;
     size_t j = i + n;
     while (j < len && (buf[j] == '-' || buf[j] == '_' || (buf[j] >= '0' && buf[j] <= '9') || (buf[j] >= 'a' && buf[j] <= 'z') || (buf[j] >= 'A' && buf[j] <= 'Z'))) j++;
