@@ -14,6 +14,8 @@ import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { boxHelpers } from "../support/box.ts";
 import { requireBinary } from "../support/binary.ts";
 import { createBed, type Bed } from "../support/ssh-bed.ts";
+import { waitUntil } from "../support/wait.ts";
+import { fingerprint } from "../../src/log/redact.ts";
 
 const HOUR = 3_600_000;
 const ENV_FILE = "/opt/openclaw/.env";
@@ -86,8 +88,11 @@ describe("the installed, hardened service pushes over ssh", () => {
       throw new Error(`${error.message}\n${await sh("journalctl -u oauth-sync --no-pager | tail -20")}\n${r.log()}`);
     });
     console.log(`local target and receiver written ${ms.toFixed(0)} ms after the rename (hardened unit, sshd in the container's netns)`);
+    // The receiver writes its targets before it answers: the source's record (and its log line) follow the answer.
+    const holds = new RegExp(`ssh:root@127\\.0\\.0\\.2:\\d+: holds token ${fingerprint(token)}`);
+    await waitUntil("the source's record of the push", async () => holds.test(await sh("journalctl -u oauth-sync --no-pager")), { timeoutMs: 10_000, intervalMs: 100 });
     const journal = await sh("journalctl -u oauth-sync --no-pager");
-    expect(journal).toMatch(/ssh:root@127\.0\.0\.2:\d+: holds token [0-9a-f]{12}/);
+    expect(journal).toMatch(holds);
     expect(journal).not.toContain(token);
     const status = await box.exec(["oauth-sync", "status", "--json"]);
     const host = JSON.parse(status.stdout).targets.find((t: { kind: string }) => t.kind === "ssh");
