@@ -126,9 +126,10 @@ async function rootFlags(root: CommandDef, argv: readonly string[]): Promise<nev
   }
   const { values } = result.parsed;
   if (values.version) {
-    if (values.json) reportAsJson();
-    if (values.json) printJson(BUILD);
-    else print(versionLine());
+    if (values.json) {
+      reportAsJson();
+      printJson(BUILD);
+    } else print(versionLine());
     return leave(EXIT.ok);
   }
   if (values.json) return usageError("oauth-sync: --json goes with --version, or after a command that has it (oauth-sync status --json)");

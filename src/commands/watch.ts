@@ -33,23 +33,14 @@ export default defineCommand({
     let daemon = build();
     let stopping = false;
 
-    /** Let the pass under way finish, but never wait on a stuck child (openclaw, claude, docker) for long. */
-    const stopDaemon = async (why: string) => {
+    /** Let the pass under way finish, but never wait on a stuck child (openclaw, claude, docker) for long. True: it did not. */
+    const stopDaemon = async (why: string): Promise<boolean> => {
       let grace: Timer | undefined;
       const late = new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(true), STOP_GRACE_MS)));
-      if (await Promise.race([daemon.stop().then(() => false), late])) {
-        logger.warn(`${why}: the running pass did not finish within ${STOP_GRACE_MS / 1000}s: going on without it`);
-      }
+      const tooLong = await Promise.race([daemon.stop().then(() => false), late]);
+      if (tooLong) logger.warn(`${why}: the running pass did not finish within ${STOP_GRACE_MS / 1000}s: going on without it`);
       clearTimeout(grace);
-    };
-
-    /** A gateway reload still running after the grace: the new service starts once it ended (its own timeout bounds it). */
-    const waitForReload = async (old: typeof daemon) => {
-      let done = false;
-      const ended = old.reloadEnded().then(() => (done = true));
-      await Bun.sleep(0);
-      if (!done) logger.info("SIGHUP: waiting for the gateway reload under way to end before starting afresh");
-      await ended;
+      return tooLong;
     };
 
     /**
@@ -72,8 +63,9 @@ export default defineCommand({
           return;
         }
         logger.info(`SIGHUP: ${loaded.path} is valid (config ${configDigest(result.config)}): applying it, the service starts afresh`);
-        await stopDaemon("SIGHUP");
-        await waitForReload(daemon);
+        // A gateway reload still under way: the new service starts once it ended (its own timeout bounds it).
+        if (await stopDaemon("SIGHUP")) logger.info("SIGHUP: waiting for a gateway reload under way, if any, before starting afresh");
+        await daemon.reloadEnded();
         if (stopping) return;
         config = result.config;
         daemon = build();

@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.ts";
 import { oneLine } from "../log/one-line.ts";
 import { backoffMs } from "../schedule/backoff.ts";
 import { serialRunner } from "../schedule/runner.ts";
-import { loadState } from "../state/store.ts";
+import { loadState, stateWriteFailed } from "../state/store.ts";
 import { reloadGateway } from "./reload.ts";
 import type { GatewayConfig } from "../config/gateway.ts";
 import { gatewaySection, type ReloadDeps, type ReloadResult } from "./types.ts";
@@ -47,15 +47,13 @@ export function dropOwedReload(stateDir: string): Promise<boolean> {
 
 /** Reload once now and record it: for the verbs, which do not stay around to retry. */
 export async function reloadOnce(gateway: GatewayConfig, stateDir: string, deps: ReloadDeps): Promise<ReloadResult> {
-  // The state file is a record: one that cannot be written (a read-only state directory) changes no outcome.
-  const noted = (error: unknown) => logger.warn(`state: ${oneLine(error)}`);
   if (gateway.kind === "none") {
-    await dropOwedReload(stateDir).catch(noted);
+    await dropOwedReload(stateDir).catch(stateWriteFailed);
     return reloadGateway(gateway, deps);
   }
   const started = deps.now();
   const result = await reloadGateway(gateway, deps);
-  await recordReload(stateDir, result, started).catch(noted);
+  await recordReload(stateDir, result, started).catch(stateWriteFailed);
   return result;
 }
 
@@ -84,7 +82,7 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
     count++;
     attempts = result.ok ? 0 : attempts + 1;
     // Recorded before it is logged: whoever reads the log line finds the state file saying the same.
-    await recordReload(config.stateDir, result, started, attempts, runner.pending.size > 0).catch((error) => logger.warn(`state: ${oneLine(error)}`));
+    await recordReload(config.stateDir, result, started, attempts, runner.pending.size > 0).catch(stateWriteFailed);
     if (result.ok) logger.success(`gateway: ${result.detail} (${((deps.now() - started) / 1000).toFixed(1)} s)`);
     else {
       const delay = retryMs(attempts, deps.random);
@@ -100,7 +98,7 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
       .update(config.stateDir, (mine) => {
         mine.gateway = { ...mine.gateway, pending: true };
       })
-      .catch((error) => logger.warn(`state: ${oneLine(error)}`));
+      .catch(stateWriteFailed);
 
   return {
     /** A target the gateway reads changed. */
@@ -116,7 +114,7 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
     /** At start: pay a reload left owed by an earlier run (or drop it when there is no gateway to reload any more). */
     async resume() {
       if (gateway.kind === "none") {
-        await dropOwedReload(config.stateDir).catch((error) => logger.warn(`state: ${oneLine(error)}`));
+        await dropOwedReload(config.stateDir).catch(stateWriteFailed);
         return;
       }
       const state = await loadState(config.stateDir);

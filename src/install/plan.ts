@@ -1,5 +1,5 @@
 import { homedir } from "node:os";
-import { userConfigFile } from "../config/defaults.ts";
+import { userConfigExists, userConfigFile } from "../config/defaults.ts";
 import { MAX_BYTES, readRegularFile } from "../fs/open-file.ts";
 import type { RecordedBuild } from "./versions.ts";
 import { join } from "node:path";
@@ -50,9 +50,7 @@ export function whichInstall(flags: { config?: string; user?: boolean }, euid = 
   if (flags.config) return { config: flags.config, user: Boolean(flags.user) };
   if (flags.user) return { config: userConfigPath(true), user: true };
   if (euid === 0 || process.env.OAUTH_SYNC_CONFIG) return { user: false };
-  const own = installLayout({ user: true });
-  const found = readRegularFile(own.configPath, MAX_BYTES.config);
-  return found.ok || found.code !== "ENOENT" ? { config: own.configPath, user: true } : { user: false };
+  return userConfigExists() ? { config: userConfigFile(), user: true } : { user: false };
 }
 
 /** What an installation wrote, so uninstall removes exactly that and nothing else, and the next install knows what it replaces. */

@@ -19,6 +19,7 @@ import { pushOnce } from "../push/push-once.ts";
 import { sshTargetSchema, type SshTargetConfig } from "../config/ssh.ts";
 import { ensureDir } from "./no-follow.ts";
 import { authorizedKeysLine, forcedCommandProblem, receiverForcedCommand, hostKeysIn, hostPattern, mergeKnownHosts, parsePublicKey, type HostKey, type PublicKey } from "./ssh-keys.ts";
+import { DEFAULT_CONFIG_PATH, userConfigFile } from "../config/defaults.ts";
 
 export const DEFAULT_KEY = "/etc/oauth-sync/ssh/id_ed25519";
 /**
@@ -30,7 +31,7 @@ export function defaultRemoteCommand(destination: string): string {
   const at = destination.lastIndexOf("@");
   const user = at > 0 ? destination.slice(0, at) : "root";
   const home = user === "root" ? "/root" : `/home/${user}`;
-  const config = user === "root" ? "/etc/oauth-sync/config.json" : `${home}/.config/oauth-sync/config.json`;
+  const config = user === "root" ? DEFAULT_CONFIG_PATH : userConfigFile(home);
   return receiverForcedCommand("/usr/local/bin/oauth-sync", config, home) ?? "/usr/local/bin/oauth-sync receive";
 }
 

@@ -9,7 +9,7 @@ import { parseConfig } from "../config/load.ts";
 import { migrateConfig } from "../config/migrate.ts";
 import { configSchema } from "../config/schema.ts";
 import { mayBeLeftOut } from "../config/schema-walk.ts";
-import { DEFAULT_CONFIG_PATH } from "../config/defaults.ts";
+import { DEFAULT_CONFIG_PATH, userConfigFile } from "../config/defaults.ts";
 import { MAX_BYTES, readRegularFile, readTextIfRegular } from "../fs/open-file.ts";
 import { placeOf } from "../fs/place.ts";
 import { logger, print } from "../log/logger.ts";
@@ -48,7 +48,7 @@ export type ReceiverResult = { ok: true; forcedCommand: string; configPath: stri
 export async function setupReceiver(o: ReceiverOptions, deps: ReceiverDeps): Promise<ReceiverResult> {
   const account = loadAccounts().byName(o.login);
   if (!account) return { ok: false, error: `--login ${o.login}: no such user here` };
-  const configPath = o.configPath ?? (account.uid === 0 ? DEFAULT_CONFIG_PATH : join(account.home, ".config/oauth-sync/config.json"));
+  const configPath = o.configPath ?? (account.uid === 0 ? DEFAULT_CONFIG_PATH : userConfigFile(account.home));
   const place = placeOf(configPath);
   if (!place.ok) return { ok: false, error: `${configPath}: ${place.message}` };
   if (place.actor.uid !== account.uid && place.actor.uid !== 0) return { ok: false, error: `${configPath} is in a place ${o.login} does not own: pass --config-path under ${account.home}` };

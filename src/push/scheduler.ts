@@ -5,7 +5,7 @@ import { oneLine } from "../log/one-line.ts";
 import { serialRunner } from "../schedule/runner.ts";
 import { fingerprint } from "../log/redact.ts";
 import type { ProcessRunner } from "../process/run.ts";
-import { loadState } from "../state/store.ts";
+import { loadState, stateWriteFailed } from "../state/store.ts";
 import { encodeTokenMessage } from "./message.ts";
 import { pushOnce, type PushResult } from "./push-once.ts";
 import { hostRecord, hostsSection, recordPush, type PushState } from "./record.ts";
@@ -42,9 +42,8 @@ export async function pushAndRecord(target: SshTargetConfig, wanted: Wanted, dep
       decided = hosts[id] = decide(hosts[id]);
       return decided;
     })
-    // The state file is a record: one that cannot be written (a read-only state directory) changes no outcome.
     .catch((error) => {
-      logger.warn(`state: ${oneLine(error)}`);
+      stateWriteFailed(error);
       return decided ?? decide(undefined);
     });
   return { id, result, record, ms: deps.now() - started };

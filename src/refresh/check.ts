@@ -1,9 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import { formatTime } from "../credentials/parse.ts";
 import type { ProcessRunner } from "../process/run.ts";
-import { logger } from "../log/logger.ts";
-import { oneLine } from "../log/one-line.ts";
-import { loadState } from "../state/store.ts";
+import { loadState, stateWriteFailed } from "../state/store.ts";
 import { reauthSection, refreshSection } from "./record.ts";
 import { directRefresh, type DirectDeps } from "./direct/refresh.ts";
 import { readLogin, type Login } from "./inspect.ts";
@@ -39,8 +37,7 @@ export interface CheckOptions {
  */
 export async function checkOnce(config: Config, deps: CheckDeps, options: CheckOptions = {}): Promise<CheckResult> {
   const result = await decideAndAct(config, deps, options);
-  // The state file is a record: one that cannot be written (a read-only state directory) changes no outcome.
-  if (result.status !== "ok" && result.status !== "misconfigured") await record(config.stateDir, result, deps.now()).catch((error) => logger.warn(`state: ${oneLine(error)}`));
+  if (result.status !== "ok" && result.status !== "misconfigured") await record(config.stateDir, result, deps.now()).catch(stateWriteFailed);
   return result;
 }
 

@@ -42,7 +42,7 @@ export function createRefreshService(config: Config, deps: RefreshServiceDeps) {
   /**
    * The last look that found a live login and no dead one on record, keyed by the identities of the CLI's file and of
    * the state record then. The service wakes every few minutes for months: while neither file changed, a look is two
-   * stats and the clock (reading, parsing and hashing again would cost most of the idle service's CPU).
+   * stats and the clock, not a walk, a read, a parse and two hashes of the login and a read of the record.
    */
   let settled: { key: string; login: Login } | undefined;
 

@@ -5,6 +5,7 @@ import { fileIdentity } from "../fs/identity.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
 import { removeFileHere } from "../fs/remove.ts";
+import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
 
 /**
@@ -159,6 +160,14 @@ export async function stateWriteProblem(stateDir: string): Promise<string | unde
   } catch (error) {
     return oneLine(error);
   }
+}
+
+/**
+ * A write of the record that failed (a read-only state directory, a full disk): said, and the caller carries on with
+ * what it knows. The record is for a restart and `status`, so it never changes an outcome.
+ */
+export function stateWriteFailed(error: unknown): void {
+  logger.warn(`state: ${oneLine(error)}`);
 }
 
 /** When the record was last written (ISO), if there is one. */

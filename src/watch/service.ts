@@ -14,6 +14,7 @@ import { missedBy, nextExpiryCheck, type PassReason } from "./expiry.ts";
 import { watchMounts } from "./mounts.ts";
 import { watcher, type AsyncSubscription, type Event, type Watcher } from "./native.ts";
 import { watchSection } from "./record.ts";
+import { stateWriteFailed } from "../state/store.ts";
 
 /** Why the service's runner runs a turn: a pass, or one of the service's own chores (which may lead to a pass). */
 export type WatchReason = PassReason | "subscribe" | "steady" | "mounts" | "collect";
@@ -227,7 +228,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       .update(config.stateDir, (mine) => {
         mine.watch = { ...mine.watch, missed: (mine.watch?.missed ?? 0) + 1, lastMissedAt: new Date(deps.now()).toISOString(), lastMissedBy: net };
       })
-      .catch((error) => logger.warn(`state: ${oneLine(error)}`));
+      .catch(stateWriteFailed);
   }
 
   /**
@@ -316,7 +317,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
       runner.request("steady", STEADY_AFTER_MS);
     }
     // A record of a watch that did not hold, left by the service before this one (stopped within the episode).
-    if (first && !told) void clearStaleBlind();
+    if (first && !told) void recordBlind(undefined);
     if (watchedDir === undefined) {
       if (first) logger.warn(`${dir} does not exist (yet): waiting for it to appear`);
       return false;
@@ -344,24 +345,18 @@ export function createWatchService(config: Config, deps: WatchDeps) {
     runner.requestUnlessDue("poll", BLIND_LOOK_MS);
   }
 
-  /** `status` shows a watch that does not hold (the record is written when that starts and ends, not at each try). */
+  /**
+   * `status` shows a watch that does not hold (the record is written when that starts and ends, not at each try). An
+   * end clears a record an earlier service left too; with none there it writes nothing.
+   */
   function recordBlind(state: { since: number; reason: string } | undefined): Promise<void> {
     return watchSection
       .update(config.stateDir, (mine) => {
+        if (!state && !mine.watch?.blind) return;
         const { blind: _previous, ...rest } = mine.watch ?? {};
         mine.watch = state ? { ...rest, blind: { since: new Date(state.since).toISOString(), reason: state.reason } } : rest;
       })
-      .catch((error) => logger.warn(`state: ${oneLine(error)}`));
-  }
-
-  function clearStaleBlind(): Promise<void> {
-    return watchSection
-      .update(config.stateDir, (mine) => {
-        if (!mine.watch?.blind) return;
-        const { blind: _stale, ...rest } = mine.watch;
-        mine.watch = rest;
-      })
-      .catch((error) => logger.warn(`state: ${oneLine(error)}`));
+      .catch(stateWriteFailed);
   }
 
   /** The parent first, then the directory's own entries; a failure of either is a problem (undefined: it holds). */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import { createReloadScheduler } from "../../src/gateway/scheduler.ts";
 import type { RunResult } from "../../src/process/run.ts";
+import { waitUntil } from "../support/wait.ts";
 
 /** The reload scheduler with a `command` gateway whose runs the test ends by hand; the state file is real. */
 
@@ -29,9 +30,7 @@ function setup() {
     random: () => 0.5,
   });
   const pending = () => JSON.parse(readFileSync(join(dir, "state/state.json"), "utf8")).gateway.pending;
-  const until = async (what: () => boolean) => {
-    for (let i = 0; i < 200 && !what(); i++) await Bun.sleep(5);
-  };
+  const until = (what: string, condition: () => boolean) => waitUntil(what, condition, { timeoutMs: 1000, intervalMs: 5, onTimeout: "continue" });
   return { scheduler, runs, pending, until };
 }
 
@@ -42,18 +41,18 @@ describe("the reload debt", () => {
     const { scheduler, runs, pending, until } = setup();
     try {
       await scheduler.request();
-      await until(() => runs.length === 1);
+      await until("the first reload started", () => runs.length === 1);
       expect(pending()).toBe(true);
       // A second change while the first reload runs.
       await scheduler.request();
       runs[0]!(ok);
-      await until(() => runs.length === 2);
+      await until("the second reload started", () => runs.length === 2);
       expect(runs).toHaveLength(2);
       // The first reload succeeded, but the second change's reload has not run to its end: still owed (a service
       // stopped now pays it at its next start).
       expect(pending()).toBe(true);
       runs[1]!(ok);
-      await until(() => pending() === false);
+      await until("the debt paid", () => pending() === false);
       expect(pending()).toBe(false);
     } finally {
       for (const end of runs) end(ok);
