@@ -415,7 +415,10 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
   test("install --push in a terminal shows the host key fingerprint and asks; a no changes nothing", async () => {
     ensureTmux();
     const [r1] = bed.receivers as [Receiver];
-    const session = `oauth-sync-push-${process.pid}`;
+    // Two sessions, the second started before the first is killed: killing the only session ends the tmux server,
+    // and a session started at that moment can land on the dying server (CI once saw an empty screen for 30 s).
+    const sessions = [`oauth-sync-push-${process.pid}`, `oauth-sync-push-${process.pid}-no`];
+    let session = sessions[0]!;
     const screen = () => spawnSync("tmux", ["capture-pane", "-p", "-t", session, "-S", "-200"], { encoding: "utf8" }).stdout ?? "";
     const waitScreen = (text: string) => waitUntil(`${JSON.stringify(text)} on the screen`, () => screen().includes(text), { timeoutMs: 30_000, intervalMs: 50, detail: screen });
     const keys = async (...k: string[]) => {
@@ -434,10 +437,11 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
       await waitScreen("EXIT=");
       expect(screen()).toContain(`round trip ok: root@[${r1.address}]:${r1.port}`);
       expect(screen()).toContain("EXIT=0");
-      spawnSync("tmux", ["kill-session", "-t", session]);
 
       const knownHosts = readFileSync(join(source.dir, "ssh/known_hosts"), "utf8");
+      session = sessions[1]!;
       spawnSync("tmux", ["new-session", "-d", "-s", session, "-x", "200", "-y", "60", command()]);
+      spawnSync("tmux", ["kill-session", "-t", sessions[0]!]);
       await waitScreen("Are these the host keys of");
       await keys("Right");
       await keys("Enter");
@@ -446,7 +450,7 @@ describe("push to other hosts over ssh (real OpenSSH, compiled binary)", () => {
       expect(screen()).not.toContain("EXIT=0");
       expect(readFileSync(join(source.dir, "ssh/known_hosts"), "utf8")).toBe(knownHosts);
     } finally {
-      spawnSync("tmux", ["kill-session", "-t", session]);
+      for (const name of sessions) spawnSync("tmux", ["kill-session", "-t", name]);
     }
   }, 120_000);
 });
