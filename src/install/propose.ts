@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import type { ClaudeLogin } from "./detect-claude.ts";
-import type { ContainerClaude } from "./detect-container-claude.ts";
-import type { NanoClawInstall } from "./detect-nanoclaw.ts";
-import { isSqliteEra, type OpenClawInstall } from "./detect-openclaw.ts";
+import type { ClaudeLogin } from "../detect/claude.ts";
+import type { ContainerClaude } from "../detect/container-claude.ts";
+import type { NanoClawInstall } from "../detect/nanoclaw.ts";
+import { isSqliteEra, type OpenClawInstall } from "../detect/openclaw.ts";
 
 /** More agents than this from a directory someone else owns are proposed only when asked (each is a child per pass). */
 export const MANY_AGENTS = 8;
@@ -135,7 +135,7 @@ export interface NanoClawProposal {
 }
 
 /**
- * Pure: NanoClaw reads CLAUDE_CODE_OAUTH_TOKEN from the .env in its checkout (src/install/detect-nanoclaw.ts says how
+ * Pure: NanoClaw reads CLAUDE_CODE_OAUTH_TOKEN from the .env in its checkout (src/detect/nanoclaw.ts says how
  * often). Read per container: an env-file target, no reload. Read once at start: the same target, and its unit
  * restarted after a new token. A OneCLI vault: nothing to write. A fork that refreshes the login itself is a second
  * refresher on it: said loudly, whatever else is proposed.

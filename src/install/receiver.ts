@@ -19,7 +19,7 @@ import { parseAnswer } from "../push/answer.ts";
 import { PROBE_MESSAGE } from "../push/message.ts";
 import { receiverProblem } from "../push/targets.ts";
 import { loadAccounts, type PasswdEntry } from "../users/accounts.ts";
-import { detect, type Overrides } from "./detect.ts";
+import { detect, type Overrides } from "../detect/detect.ts";
 import { binaryDiffers, binarySource, installBinary } from "./install.ts";
 import { proposeConfig } from "./propose.ts";
 import { applyUpgrade, formatPlan, planUpgrade, type Json } from "./upgrade.ts";

@@ -15,7 +15,7 @@ import { watchSection } from "../watch/record.ts";
 import { formatRemaining } from "../sync/report.ts";
 import { targetId } from "../targets/types.ts";
 import { systemctlEnv } from "./install.ts";
-import { askOpenClaw, type OpenClawView } from "./openclaw-report.ts";
+import { askOpenClaw, type OpenClawView } from "../detect/openclaw-report.ts";
 
 export interface StatusReport {
   healthy: boolean;

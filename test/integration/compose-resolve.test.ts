@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { interpolate } from "../../src/install/compose-interpolate.ts";
-import { resolveCompose, type ResolvedCompose } from "../../src/install/compose-resolve.ts";
+import { interpolate } from "../../src/detect/compose-interpolate.ts";
+import { resolveCompose, type ResolvedCompose } from "../../src/detect/compose-resolve.ts";
 import { runProcess } from "../../src/process/run.ts";
 import { DOCKER_BED_ENV, ensureDockerBed } from "../bed/docker.ts";
 import { upstreamProject } from "../support/upstream-compose.ts";
@@ -112,7 +112,7 @@ describe("the interpolation fallback agrees with docker compose config", () => {
     const out = await runProcess(["docker", "compose", "config", "--format", "json"], { env: { PATH: process.env.PATH!, HOME, ...DOCKER_BED_ENV }, cwd: dir, timeoutMs: 30_000 });
     expect(out.code, out.stderr).toBe(0);
     const real = JSON.parse(out.stdout).services.s.environment as Record<string, string | null>;
-    const { projectEnv } = await import("../../src/install/compose-resolve.ts");
+    const { projectEnv } = await import("../../src/detect/compose-resolve.ts");
     const lookup = await projectEnv("/", dir, HOME);
     expressions.forEach((e, i) => expect({ e, value: interpolate(e, lookup).value }).toEqual({ e, value: real[`V${i}`] ?? "" }));
 
@@ -126,7 +126,7 @@ describe("the interpolation fallback agrees with docker compose config", () => {
 
 describe("a project compose itself rejects", () => {
   test("an OpenClaw project with a required variable unset is reported with compose's own words, not dropped", async () => {
-    const { composeInstall } = await import("../../src/install/detect-openclaw.ts");
+    const { composeInstall } = await import("../../src/detect/openclaw.ts");
     const dir = join(base, "f");
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "docker-compose.yml"), 'services:\n  openclaw-gateway:\n    image: ghcr.io/openclaw/openclaw:2026.9.6\n    volumes:\n      - "${OPENCLAW_CONFIG_DIR:?set OPENCLAW_CONFIG_DIR}:/home/node/.openclaw"\n');

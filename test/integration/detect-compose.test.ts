@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { detect } from "../../src/install/detect.ts";
+import { detect } from "../../src/detect/detect.ts";
 import { proposeConfig } from "../../src/install/propose.ts";
 import { runProcess } from "../../src/process/run.ts";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";

@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
-import { nanoclawInstalls } from "../../src/install/detect-nanoclaw.ts";
+import { nanoclawInstalls } from "../../src/detect/nanoclaw.ts";
 import { proposeNanoClaw, proposeNanoClawConfig } from "../../src/install/propose.ts";
 import { nanoclawUnit, unitPath, writeCheckout, type Era } from "../support/nanoclaw.ts";
 

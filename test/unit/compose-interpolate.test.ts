@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { InterpolationBound, interpolate, parseDotenv } from "../../src/install/compose-interpolate.ts";
+import { InterpolationBound, interpolate, parseDotenv } from "../../src/detect/compose-interpolate.ts";
 
 const vars = (v: Record<string, string>) => (name: string) => v[name];
 
@@ -63,7 +63,7 @@ describe("a compose file read without docker", () => {
     const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { resolveCompose } = await import("../../src/install/compose-resolve.ts");
+    const { resolveCompose } = await import("../../src/detect/compose-resolve.ts");
     const dir = await mkdtemp(join(tmpdir(), "oauth-sync-alias-"));
     try {
       // Below Bun's own "Excessive aliasing" limit (it refuses 10^7), still far more than any compose file holds.

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { claudeCliAgents, configuredAgents } from "../../src/install/detect-openclaw.ts";
-import { execStartOpenClaw, findOpenClawBinary, parseQuadlet, profileOfDir, uidOf, userOfHome } from "../../src/install/detect-native.ts";
-import { openclawCommands } from "../../src/install/openclaw-report.ts";
+import { claudeCliAgents, configuredAgents } from "../../src/detect/openclaw.ts";
+import { execStartOpenClaw, findOpenClawBinary, parseQuadlet, profileOfDir, uidOf, userOfHome } from "../../src/detect/native.ts";
+import { openclawCommands } from "../../src/detect/openclaw-report.ts";
 import { tree } from "../support/fs-tree.ts";
 import { parseConfig } from "../../src/config/load.ts";
 
@@ -96,7 +96,7 @@ describe("status asks each agent", () => {
 
 describe("running gateways", () => {
   test("the state dir a gateway process serves: HOME, --profile, OPENCLAW_STATE_DIR", async () => {
-    const { gatewayStateDir } = await import("../../src/install/detect-native.ts");
+    const { gatewayStateDir } = await import("../../src/detect/native.ts");
     const z = (...parts: string[]) => parts.join("\0");
     expect(gatewayStateDir(z("node", "/usr/lib/node_modules/openclaw/openclaw.mjs", "gateway", "--port", "18789"), z("HOME=/home/ana", "PATH=/bin"))).toBe("/home/ana/.openclaw");
     expect(gatewayStateDir(z("/home/ana/.local/bin/openclaw", "--profile", "work", "gateway"), z("HOME=/home/ana"))).toBe("/home/ana/.openclaw-work");

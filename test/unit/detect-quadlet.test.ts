@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { parseQuadlet, quadletInstalls, quadletUnits } from "../../src/install/detect-quadlet.ts";
+import { parseQuadlet, quadletInstalls, quadletUnits } from "../../src/detect/quadlet.ts";
 import { proposeConfig } from "../../src/install/propose.ts";
 
 const FIXTURES = join(import.meta.dir, "../fixtures/openclaw-upstream");

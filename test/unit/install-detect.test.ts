@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
-import { detect } from "../../src/install/detect.ts";
-import { isSqliteEra } from "../../src/install/detect-openclaw.ts";
+import { detect } from "../../src/detect/detect.ts";
+import { isSqliteEra } from "../../src/detect/openclaw.ts";
 import { proposeConfig } from "../../src/install/propose.ts";
 import { runProcess } from "../../src/process/run.ts";
 import { tree } from "../support/fs-tree.ts";
@@ -107,8 +107,8 @@ describe("detection on sandbox trees", () => {
 
 describe("CLAUDE_CONFIG_DIR", () => {
   test("read from a process environment; mapped through a container's mounts", async () => {
-    const { configDirOf } = await import("../../src/install/detect-claude.ts");
-    const { hostPathOf } = await import("../../src/install/detect-container-claude.ts");
+    const { configDirOf } = await import("../../src/detect/claude.ts");
+    const { hostPathOf } = await import("../../src/detect/container-claude.ts");
     expect(configDirOf("PATH=/bin\0CLAUDE_CONFIG_DIR=/srv/claude\0HOME=/root\0")).toBe("/srv/claude");
     expect(configDirOf("PATH=/bin\0")).toBeUndefined();
     const mounts = [{ Source: "/var/lib/claude-state", Destination: "/data" }];
@@ -132,7 +132,7 @@ describe("CLAUDE_CONFIG_DIR", () => {
 });
 
 describe("compose volumes, gateway units, package.json releases", () => {
-  const { releaseOfPackageJson } = require("../../src/install/detect-openclaw.ts") as typeof import("../../src/install/detect-openclaw.ts");
+  const { releaseOfPackageJson } = require("../../src/detect/openclaw.ts") as typeof import("../../src/detect/openclaw.ts");
 
   /** A process runner that answers `docker volume inspect` for one volume, and nothing else. */
   const fakeDocker = (volume: string, mountpoint: string) => {
@@ -146,7 +146,7 @@ describe("compose volumes, gateway units, package.json releases", () => {
   };
 
   test("the state dir mounted as a bind (short and long syntax), or a named volume; compose's project name", () => {
-    const { parseMount, projectName } = require("../../src/install/compose-resolve.ts") as typeof import("../../src/install/compose-resolve.ts");
+    const { parseMount, projectName } = require("../../src/detect/compose-resolve.ts") as typeof import("../../src/detect/compose-resolve.ts");
     expect(parseMount("./cfg:/home/node/.openclaw", "/opt/oc", "/root")).toEqual({ type: "bind", source: "/opt/oc/cfg", target: "/home/node/.openclaw" });
     expect(parseMount("~/.openclaw:/home/node/.openclaw:rw", "/opt/oc", "/home/ana")).toEqual({ type: "bind", source: "/home/ana/.openclaw", target: "/home/node/.openclaw" });
     expect(parseMount({ type: "bind", source: "/data/oc", target: "/home/node/.openclaw/" }, "/opt/oc", "/root")).toEqual({ type: "bind", source: "/data/oc", target: "/home/node/.openclaw" });
@@ -215,7 +215,7 @@ describe("choosing by evidence", () => {
     expect(d.install?.value.stateDir).toBe("/home/ana/.openclaw");
     expect(d.tie).toBe(false);
     expect(d.ranked[0]!.reasons).toEqual(["+3 openclaw.json", "+3 SQLite store", "+2 release 2026.9.6", "+2 2 agent(s) in openclaw.json"]);
-    const { formatDetection } = await import("../../src/install/detect.ts");
+    const { formatDetection } = await import("../../src/detect/detect.ts");
     expect(formatDetection(d).join("\n")).toContain("score 10: +3 openclaw.json");
     const { config } = proposeConfig(d.install!.value, { path: "/x", uid: 0, home: "/root" }, { claudeOnHost: false });
     expect(config.targets).toEqual([
@@ -229,7 +229,7 @@ describe("choosing by evidence", () => {
     const root = await tree({ "/home/ana/.openclaw/openclaw.json": same, "/home/bob/.openclaw/openclaw.json": same });
     const d = await detect(root, {}, deps);
     expect(d.tie).toBe(true);
-    const { formatDetection } = await import("../../src/install/detect.ts");
+    const { formatDetection } = await import("../../src/detect/detect.ts");
     expect(formatDetection(d).join("\n")).toMatch(/tie: .* pick one with --openclaw-dir \/home\/(ana|bob)\/\.openclaw/);
     const settled = await detect(root, { openclawDir: "/home/bob/.openclaw" }, deps);
     expect([settled.tie, settled.install?.value.stateDir]).toEqual([false, "/home/bob/.openclaw"]);
@@ -246,9 +246,9 @@ describe("choosing by evidence", () => {
     const d = await detect(root, {}, { ...deps, env: { SUDO_USER: "zoe" } });
     expect(d.login?.value).toMatchObject({ path: "/srv/users/zoe/.claude/.credentials.json", expiresAt: fresh });
     expect(d.install?.value.stateDir).toBe("/srv/users/zoe/.openclaw");
-    const { formatDetection } = await import("../../src/install/detect.ts");
+    const { formatDetection } = await import("../../src/detect/detect.ts");
     expect(formatDetection(d).join("\n")).toMatch(/ \/root\/\.claude\/\.credentials\.json \(uid \d+\): unusable: .* expired at/);
-    const { pickLogin } = await import("../../src/install/detect-claude.ts");
+    const { pickLogin } = await import("../../src/detect/claude.ts");
     const login = (path: string, expiresAt: number) => ({ value: { path, uid: 0, home: "/", expiresAt }, source: path });
     const now = Date.now();
     expect(pickLogin([login("/a", now - 1), login("/b", now + 1000)], now)?.value.path).toBe("/b");
@@ -266,14 +266,14 @@ describe("compose files that are not there", () => {
     const d = await detect(root, {}, deps);
     expect(d.install?.value).toMatchObject({ stateDir: "/opt/claw/state", missing: ["/opt/claw/docker-compose.prod.yml"] });
     expect(d.install?.value.problems).toContain("compose file /opt/claw/docker-compose.prod.yml does not exist");
-    const { formatDetection } = await import("../../src/install/detect.ts");
+    const { formatDetection } = await import("../../src/detect/detect.ts");
     expect(formatDetection(d).join("\n")).toContain("missing: /opt/claw/docker-compose.prod.yml does not exist on this machine");
   });
 });
 
 describe("the CLI inside the gateway container", () => {
   test("taken from the service's command or entrypoint where it runs node on OpenClaw's entry; else openclaw", async () => {
-    const { cliInContainer } = await import("../../src/install/detect-openclaw.ts");
+    const { cliInContainer } = await import("../../src/detect/openclaw.ts");
     expect(cliInContainer(["node", "dist/index.js", "gateway", "--bind", "lan"], undefined)).toEqual(["node", "dist/index.js"]);
     expect(cliInContainer(undefined, ["node", "dist/index.js"])).toEqual(["node", "dist/index.js"]);
     expect(cliInContainer("node openclaw.mjs gateway --allow-unconfigured", undefined)).toEqual(["node", "openclaw.mjs"]);
@@ -314,7 +314,7 @@ describe("flags are taken as given, with what detection alone said beside them",
     const d = await detect(root, { projectDir: "/srv/gw" }, deps);
     expect(d.install?.value).toMatchObject({ kind: "compose", stateDir: "/srv/gw/state", service: "openclaw-gateway" });
     expect(d.install?.source).toStartWith("--project-dir /srv/gw: ");
-    const { formatDetection } = await import("../../src/install/detect.ts");
+    const { formatDetection } = await import("../../src/detect/detect.ts");
     const shown = formatDetection(d).join("\n");
     expect(shown).toContain("→ compose: --project-dir /srv/gw");
     expect(shown).toContain("taken as given; detection alone: compose /srv/gw");
@@ -335,7 +335,7 @@ describe("flags are taken as given, with what detection alone said beside them",
       "/root/.openclaw/openclaw.json": "{}",
     });
     const d = await detect(root, { credentials: "/srv/claude/.credentials.json" }, deps);
-    const { formatDetection } = await import("../../src/install/detect.ts");
+    const { formatDetection } = await import("../../src/detect/detect.ts");
     const shown = formatDetection(d);
     const logins = shown.slice(0, shown.indexOf("OpenClaw:"));
     expect(logins.join("\n")).toContain("→ --credentials /srv/claude/.credentials.json");
@@ -366,7 +366,7 @@ describe("pairing: a login goes to an OpenClaw of its own user", () => {
     const root = await ownTree({ "/etc/passwd": passwd, "/home/ana/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR), "/home/bob/.openclaw/openclaw.json": rich });
     const d = await detect(root, {}, deps);
     expect(d.cross).toEqual({ loginUser: "ana", installUser: "bob" });
-    const { formatDetection } = await import("../../src/install/detect.ts");
+    const { formatDetection } = await import("../../src/detect/detect.ts");
     expect(formatDetection(d).join("\n")).toContain("the login is ana's, this OpenClaw is bob's: two different users");
   });
 
@@ -391,7 +391,7 @@ describe("agents from someone else's directory", () => {
     files["/home/ana/.openclaw/agents/evil\u001b]52;c;eA==\u0007/agent/x"] = "";
     files["/home/ana/.openclaw/agents/two\nlines/agent/x"] = "";
     const root = await ownTree(files);
-    const { stateFacts } = await import("../../src/install/detect-openclaw.ts");
+    const { stateFacts } = await import("../../src/detect/openclaw.ts");
     const facts = await stateFacts(root, "/home/ana/.openclaw");
     expect(facts.agents).toHaveLength(12);
     expect(facts.skippedAgents).toEqual(['"evil\\u001b]52;c;eA==\\u0007"', '"two\\nlines"']);

@@ -3,7 +3,7 @@
  * owned by their user (chown: root) is in test/integration/nanoclaw-detect.test.ts.
  */
 import { describe, expect, test } from "bun:test";
-import { classifyReads, envFacts, projectOfUnit, refreshEvidence, unitFacts } from "../../src/install/detect-nanoclaw.ts";
+import { classifyReads, envFacts, projectOfUnit, refreshEvidence, unitFacts } from "../../src/detect/nanoclaw.ts";
 import { addNanoClaw } from "../../src/install/propose.ts";
 import { nanoclawUnit } from "../support/nanoclaw.ts";
 

@@ -4,14 +4,14 @@ import { ownerRun } from "../privilege/owner-run.ts";
 import { minimalEnv, type ProcessRunner } from "../process/run.ts";
 import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { configDirsSeen, findClaudeLogins, loginsAt, type ClaudeLogin } from "./detect-claude.ts";
-import { findContainerClaude, type ContainerClaude } from "./detect-container-claude.ts";
-import { candidateDirs, composeInstall, imagePackageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
-import { gatewayUnitFiles, nativeInstalls, quadletInstalls, runningGatewayStateDirs } from "./detect-native.ts";
+import { configDirsSeen, findClaudeLogins, loginsAt, type ClaudeLogin } from "./claude.ts";
+import { findContainerClaude, type ContainerClaude } from "./container-claude.ts";
+import { candidateDirs, composeInstall, imagePackageRelease, stateFacts, type Found, type OpenClawInstall } from "./openclaw.ts";
+import { gatewayUnitFiles, nativeInstalls, quadletInstalls, runningGatewayStateDirs } from "./native.ts";
 import { rank, settlingFlag, type Scored } from "./choose.ts";
 import { pairUp } from "./pairing.ts";
 import { dockerEnv } from "../gateway/compose.ts";
-import { nanoclawInstalls, type NanoClawInstall } from "./detect-nanoclaw.ts";
+import { nanoclawInstalls, type NanoClawInstall } from "./nanoclaw.ts";
 
 export interface Overrides {
   credentials?: string;

@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { readCredentials } from "../credentials/read.ts";
 import { fingerprint } from "../log/redact.ts";
-import type { Found } from "./detect-openclaw.ts";
+import type { Found } from "./openclaw.ts";
 
 export interface ClaudeLogin {
   path: string;

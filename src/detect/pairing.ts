@@ -6,9 +6,9 @@
  */
 import type { PasswdEntry } from "../users/accounts.ts";
 import type { Scored } from "./choose.ts";
-import type { ClaudeLogin } from "./detect-claude.ts";
-import { pickLogin } from "./detect-claude.ts";
-import type { Found, OpenClawInstall } from "./detect-openclaw.ts";
+import type { ClaudeLogin } from "./claude.ts";
+import { pickLogin } from "./claude.ts";
+import type { Found, OpenClawInstall } from "./openclaw.ts";
 
 /** The account whose home holds `path` (the longest home that is a prefix; root and regular users only). */
 export function userOfPath(path: string, passwd: PasswdEntry[]): string | undefined {

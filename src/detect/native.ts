@@ -3,14 +3,14 @@ import { readTextIfRegular } from "../fs/open-file.ts";
 /**
  * Native and Podman installs: `~/.openclaw` and named profiles (`~/.openclaw-NAME`, `openclaw --profile NAME`) of
  * root and each user, their gateway units (`openclaw-gateway[-NAME].service`, system or the user's own), the units of
- * their Podman Quadlets (src/install/detect-quadlet.ts), and the openclaw binary the owner really runs.
+ * their Podman Quadlets (src/detect/quadlet.ts), and the openclaw binary the owner really runs.
  */
 import { readdir, readFile, readlink, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { packageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
-import { quadletUnits } from "./detect-quadlet.ts";
+import { packageRelease, stateFacts, type Found, type OpenClawInstall } from "./openclaw.ts";
+import { quadletUnits } from "./quadlet.ts";
 
-export { parseQuadlet, quadletInstalls } from "./detect-quadlet.ts";
+export { parseQuadlet, quadletInstalls } from "./quadlet.ts";
 
 const SYSTEM_UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
 const exists = async (root: string, path: string) => Boolean(await stat(join(root, path)).catch(() => undefined));

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProcessRunner } from "../process/run.ts";
-import type { Found } from "./detect-openclaw.ts";
+import type { Found } from "./openclaw.ts";
 import { dockerEnv } from "../gateway/compose.ts";
 
 export interface ContainerClaude {

@@ -3,7 +3,7 @@
  * what it has (openclaw.json, a credential store, a known release, configured agents, a running or installed
  * gateway) and loses for what is wrong (a missing state dir, files compose rejects). The report says why.
  */
-import type { Found, OpenClawInstall } from "./detect-openclaw.ts";
+import type { Found, OpenClawInstall } from "./openclaw.ts";
 
 export interface Scored {
   found: Found<OpenClawInstall>;

@@ -9,7 +9,7 @@ import { lstat, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { readTextIfRegular } from "../fs/open-file.ts";
 import { parsePasswd } from "../users/accounts.ts";
-import { cliInContainer, packageRelease, stateFacts, type Found, type OpenClawInstall } from "./detect-openclaw.ts";
+import { cliInContainer, packageRelease, stateFacts, type Found, type OpenClawInstall } from "./openclaw.ts";
 
 /** What a Quadlet says about an OpenClaw gateway. */
 export interface Quadlet {

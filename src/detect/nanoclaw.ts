@@ -16,8 +16,8 @@ import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { readTextIfRegular } from "../fs/open-file.ts";
 import { parsePasswd } from "../users/accounts.ts";
-import type { Found } from "./detect-openclaw.ts";
-import { execStartArgv, userOfHome } from "./detect-native.ts";
+import type { Found } from "./openclaw.ts";
+import { execStartArgv, userOfHome } from "./native.ts";
 
 export type NanoClawReads = "per-container" | "at-start" | "onecli" | "unknown";
 
