@@ -17,12 +17,12 @@ import { registerWebhookSecrets } from "../notify/send.ts";
 import type { ProcessRunner } from "../process/run.ts";
 import { BUILD } from "../version.ts";
 import { completionAdvice, completionPaths, installCompletion, installedShells, type Shell } from "./completion.ts";
-import { install, placesProblem } from "./install.ts";
+import { install, placesProblem, type InstallResult } from "./install.ts";
 import { liveTriggerTest } from "./live-test.ts";
 import { installedBuild, installLayout, readManifest, type InstallLayout } from "./plan.ts";
-import { removeStray } from "./strays.ts";
-import { compareBuilds, recordOf } from "./versions.ts";
-import { detectedConfig, finalVerification, lingerAdvice, readPrepared, type Asker, type ExistingConfig, type WizardArgs } from "./wizard.ts";
+import { removeStray, type Stray } from "./strays.ts";
+import { compareBuilds, recordOf, type RecordedBuild } from "./versions.ts";
+import { detectedConfig, finalVerification, lingerAdvice, readPrepared, type Asker, type Chosen, type ExistingConfig, type WizardArgs } from "./wizard.ts";
 
 /** How `install` ended: ok (0), refused (2: an answer or the config is missing or wrong), failed (8), unhealthy (9). */
 export type InstallOutcome = "ok" | "refused" | "failed" | "unhealthy";
@@ -37,6 +37,9 @@ export interface InstallArgs extends WizardArgs {
   downgrade?: boolean;
 }
 
+/** What install.ts did: the files it changed and the units it restarted. */
+type Installed = Extract<InstallResult, { ok: true }>;
+
 export interface FlowDeps {
   run: ProcessRunner;
   execPath: string;
@@ -49,17 +52,48 @@ export interface FlowDeps {
 }
 
 export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<InstallOutcome> {
-  const layout = installLayout({ user: args.user, configPath: args["config-path"], binDir: args["bin-dir"] });
   const dryRun = Boolean(args["dry-run"]);
+  const place = readPlace(args);
+  if (ended(place)) return place;
+  const { layout, existing } = place;
+  const versions = await weighVersions(args, deps, layout);
+  if (ended(versions)) return versions;
+  const chosen = await chooseConfig(args, deps, layout, existing);
+  if (ended(chosen)) return chosen;
+  await keepBackup(chosen.backup ? existing : undefined, layout, dryRun);
+  const result = await writeInstall(chosen, layout, versions.previous, deps, dryRun);
+  if (ended(result)) return result;
+  if (!dryRun) removeStrays(chosen.strays, result.changed);
+  const completion = await writeCompletion(args, deps, layout, dryRun);
+  if (dryRun) {
+    for (const path of completion.written) print(`would write shell completion ${path}`);
+    return "ok";
+  }
+  result.changed.push(...completion.written);
+  return reportInstalled(args, deps, layout, chosen.config, result, completion.files);
+}
+
+/** A step's early end: the outcome the install ends with, already said. */
+const ended = (step: object | InstallOutcome): step is InstallOutcome => typeof step === "string";
+
+/** Where this install goes, each place checked before anything changes, and the config already there (read, migrated). */
+function readPlace(args: InstallArgs): { layout: InstallLayout; existing?: ExistingConfig } | InstallOutcome {
+  const layout = installLayout({ user: args.user, configPath: args["config-path"], binDir: args["bin-dir"] });
   const unsafe = placesProblem(layout);
   if (unsafe) return fail(`install: ${unsafe}`, "failed");
-
   const existing = readExisting(layout.configPath, Boolean(args.reconfigure || args.config));
   if (!existing.ok) return fail(existing.message, existing.outcome);
   for (const note of existing.config?.notes ?? []) logger.warn(`${layout.configPath}: ${note}`);
   // The config there is shown merged before it is parsed: its webhook URLs (secrets) are hidden from the start.
   registerWebhookSecrets(webhooksIn(existing.config?.raw));
+  return { layout, existing: existing.config };
+}
 
+/**
+ * Which way the versions go (said unless the build is the same): a downgrade goes on only with --downgrade or a
+ * person's yes. Returns the build the manifest names as replaced: the one installed, else the one it named already.
+ */
+async function weighVersions(args: InstallArgs, deps: FlowDeps, layout: InstallLayout): Promise<{ previous?: RecordedBuild } | InstallOutcome> {
   const manifest = readManifest(layout.manifest);
   const installed = installedBuild(manifest);
   const step = compareBuilds(installed, recordOf(BUILD));
@@ -71,8 +105,12 @@ export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<Ins
       if (!(await deps.ask.confirm("Downgrade anyway?", false))) return fail("not downgraded: nothing was changed", "refused");
     }
   }
+  return { previous: installed && step.kind !== "same" ? installed : manifest?.previous };
+}
 
-  const chosen = args.config ? await prepared(args.config, existing.config) : await detectedConfig(args, existing.config, layout, deps.ask);
+/** The config to install (prepared, or detected and merged with the one there), parsed, and checked against this machine. */
+async function chooseConfig(args: InstallArgs, deps: FlowDeps, layout: InstallLayout, existing: ExistingConfig | undefined): Promise<(Chosen & { config: Config }) | InstallOutcome> {
+  const chosen = args.config ? await prepared(args.config, existing) : await detectedConfig(args, existing, layout, deps.ask);
   if (!chosen.ok) return fail(chosen.message, chosen.outcome);
   const parsed = parseConfig(chosen.text, layout.configPath);
   if (!parsed.ok) {
@@ -83,49 +121,60 @@ export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<Ins
   if (stateProblem) return fail(`install: state directory: ${stateProblem}`, "failed");
   registerWebhookSecrets(parsed.config.notify.webhooks); // a dry run prints the config: its webhook URLs stay hidden
   await deps.checkConfig?.(parsed.config);
+  return { ...chosen, config: parsed.config };
+}
 
-  const backup = chosen.backup && existing.config ? `${layout.configPath}.${new Date().toISOString().replace(/[:.]/g, "-")}.bak` : undefined;
+/** The config that was there, kept beside the new one under the time it was replaced (`replaced`: none to keep). */
+async function keepBackup(replaced: ExistingConfig | undefined, layout: InstallLayout, dryRun: boolean): Promise<void> {
+  const backup = replaced ? `${layout.configPath}.${new Date().toISOString().replace(/[:.]/g, "-")}.bak` : undefined;
   if (backup && dryRun) print(`would keep the config there as ${backup}`);
   if (backup && !dryRun) {
-    await writeFileAtomic(backup, existing.config!.text, { newFileMode: 0o600 });
+    await writeFileAtomic(backup, replaced!.text, { newFileMode: 0o600 });
     print(`kept the config that was there as ${backup}`);
   }
-  const record = { version: BUILD.version, build: recordOf(BUILD), ...(installed && step.kind !== "same" ? { previous: installed } : manifest?.previous ? { previous: manifest.previous } : {}), installedAt: new Date().toISOString() };
+}
+
+/** The binary, the config, the units and the manifest (install.ts), the manifest naming this build and the one it replaced. */
+async function writeInstall(chosen: Chosen & { config: Config }, layout: InstallLayout, previous: RecordedBuild | undefined, deps: FlowDeps, dryRun: boolean): Promise<Installed | InstallOutcome> {
+  const record = { version: BUILD.version, build: recordOf(BUILD), ...(previous ? { previous } : {}), installedAt: new Date().toISOString() };
   let result;
   try {
-    result = await install(parsed.config, chosen.text, layout, { run: deps.run, execPath: deps.execPath, dryRun }, record);
+    result = await install(chosen.config, chosen.text, layout, { run: deps.run, execPath: deps.execPath, dryRun }, record);
   } catch (error) {
     return fail(`install failed: ${(error as Error).message}`, "failed");
   }
   if (!result.ok) return fail(`install failed: ${result.error}`, "failed");
-  for (const stray of chosen.strays) {
-    if (dryRun) continue;
+  return result;
+}
+
+/** Token copies only oauth-sync wrote, removed once the new config is in; one that holds more now is left, and said. */
+function removeStrays(strays: Stray[], changed: string[]): void {
+  for (const stray of strays) {
     let removed: boolean | string;
     try {
       removed = removeStray(stray);
     } catch (error) {
       removed = (error as Error).message;
     }
-    if (removed === true) result.changed.push(`removed ${stray.root}`);
+    if (removed === true) changed.push(`removed ${stray.root}`);
     else logger.warn(`${stray.root} was not removed (${removed === false ? "it holds more than oauth-sync's token copy now" : removed}): look at it by hand`);
   }
+}
 
-  const completionFiles = pick(completionPaths(layout.user, homedir()), installedShells());
-  const completion = args.completion ? await installCompletion(await deps.completionTree(), completionFiles, dryRun) : [];
-  if (dryRun) {
-    for (const path of completion) print(`would write shell completion ${path}`);
-    return "ok";
-  }
-  result.changed.push(...completion);
+/** Where each installed shell loads completion from, and (with --completion) the scripts written there. */
+async function writeCompletion(args: InstallArgs, deps: FlowDeps, layout: InstallLayout, dryRun: boolean): Promise<{ files: Partial<Record<Shell, string>>; written: string[] }> {
+  const files = pick(completionPaths(layout.user, homedir()), installedShells());
+  const written = args.completion ? await installCompletion(await deps.completionTree(), files, dryRun) : [];
+  return { files, written };
+}
+
+/** After the writes: the trigger tried once, what changed, the service's final status and the advice; "ok" or "unhealthy". */
+async function reportInstalled(args: InstallArgs, deps: FlowDeps, layout: InstallLayout, config: Config, result: Installed, completionFiles: Partial<Record<Shell, string>>): Promise<InstallOutcome> {
   if (layout.user) await lingerAdvice();
-  if (args.test !== false) {
-    const live = await liveTriggerTest(parsed.config, deps.run);
-    if (live.ok) print(live.lines);
-    else for (const line of live.lines) logger.warn(line);
-  }
+  if (args.test !== false) await testTrigger(config, deps.run);
   print(result.changed.length ? `installed; changed: ${result.changed.join(", ")}` : "already installed; nothing changed");
   if (result.restarted.length) print(`restarted: ${result.restarted.join(", ")}`);
-  const health = await finalVerification(parsed.config, layout);
+  const health = await finalVerification(config, layout);
   if (!args.completion) print("shell completion: install --completion, or `oauth-sync completion bash|zsh|fish`");
   else for (const advice of completionAdvice(layout.user, completionFiles)) print(advice);
   for (const line of hints(layout)) print(line);
@@ -135,6 +184,13 @@ export async function runInstall(args: InstallArgs, deps: FlowDeps): Promise<Ins
     return "unhealthy";
   }
   return "ok";
+}
+
+/** The refresh trigger run once as the service will run it: what it said is shown; a failure is a warning. */
+async function testTrigger(config: Config, run: ProcessRunner): Promise<void> {
+  const live = await liveTriggerTest(config, run);
+  if (live.ok) print(live.lines);
+  else for (const line of live.lines) logger.warn(line);
 }
 
 function fail(message: string, outcome: Exclude<InstallOutcome, "ok">): InstallOutcome {
