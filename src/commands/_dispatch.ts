@@ -3,6 +3,7 @@ import { EXIT } from "../exit-codes.ts";
 import { logger, print, printJson } from "../log/logger.ts";
 import { BUILD, versionLine } from "../version.ts";
 import { leave, reportAsJson } from "./_edge.ts";
+import type { RunData } from "./_root.ts";
 import { renderHelp } from "../argv/help.ts";
 import { commandSpec, type CommandSpec, type FlagSpec } from "../argv/spec.ts";
 import { parseStrict, quote, type FlagHomes } from "../argv/strict.ts";
@@ -109,7 +110,7 @@ export async function runCli(root: CommandDef, argv: readonly string[]): Promise
   if (!result.ok && result.error.includes("unknown flag")) result = parseStrict(rest, at.spec, await flagHomes(root));
   if (!result.ok) return usageError(result.error);
   for (const warning of result.parsed.warnings) logger.warn(`${["oauth-sync", ...at.spec.path].join(" ")}: ${warning}`);
-  await runCommand(at.def, { rawArgs: result.parsed.canonical });
+  await runCommand(at.def, { rawArgs: result.parsed.canonical, data: { root } satisfies RunData });
 }
 
 /** `oauth-sync --version [--json]`, `--help`; any other flag before a verb is named with where it goes. */

@@ -1,16 +1,16 @@
 import { defineCommand } from "citty";
-import { main } from "../cli.ts";
 import { bashCompletion } from "../completion/bash.ts";
 import { fishCompletion } from "../completion/fish.ts";
 import { commandTree, type CommandNode } from "../completion/tree.ts";
 import { zshCompletion } from "../completion/zsh.ts";
 import { print } from "../log/logger.ts";
+import { commandRoot } from "./_root.ts";
 
 const shell = (name: string, description: string, render: (tree: CommandNode) => string) =>
   defineCommand({
     meta: { name, description },
-    async run() {
-      print(render(await commandTree(main)));
+    async run({ data }) {
+      print(render(await commandTree(commandRoot(data))));
     },
   });
 

@@ -1,5 +1,4 @@
 import { defineCommand } from "citty";
-import { main } from "../cli.ts";
 import { commandTree } from "../completion/tree.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { runInstall, type InstallOutcome } from "../install/flow.ts";
@@ -9,6 +8,7 @@ import { remoteInstallArgs } from "../install/remote-flags.ts";
 import { checked, fileOrLater, releaseVersion, wholeNumber } from "../argv/checks.ts";
 import { dockerNeedOfFlags, preflight, preflightConfig, realPreflightDeps } from "../install/preflight.ts";
 import { applyVerbosity } from "./_shared.ts";
+import { commandRoot } from "./_root.ts";
 
 /** The one place install's outcome becomes an exit code (docs/ARCHITECTURE.md, "Exit codes"). */
 const CODES: Record<InstallOutcome, number> = { ok: EXIT.ok, refused: EXIT.misconfigured, failed: EXIT.installFailed, unhealthy: EXIT.installUnhealthy };
@@ -42,8 +42,9 @@ export default defineCommand({
     verbose: { type: "boolean", alias: "v", description: "Log every step" },
     quiet: { type: "boolean", alias: "q", description: "Log only warnings and errors" },
   },
-  async run({ args }) {
+  async run({ args, data }) {
     applyVerbosity(args);
+    const root = commandRoot(data);
     const machine = { user: Boolean(args.user), dryRun: Boolean(args["dry-run"]) };
     const remote = Boolean(args.push || args.receiver);
     // Before anything is detected or written (a push or receiver setup installs no units of its own).
@@ -51,7 +52,7 @@ export default defineCommand({
     const ask = process.stdin.isTTY && !args.yes ? terminalAsker : undefined;
     const outcome = remote
       ? await (await import("../install/remote-command.ts")).installRemote(args)
-      : await runInstall(args, { run: runProcess, execPath: process.execPath, ask, completionTree: async () => commandTree(main), checkConfig: (config) => preflightConfig(config, machine, realPreflightDeps(runProcess)) });
+      : await runInstall(args, { run: runProcess, execPath: process.execPath, ask, completionTree: async () => commandTree(root), checkConfig: (config) => preflightConfig(config, machine, realPreflightDeps(runProcess)) });
     if (outcome !== "ok") throw new ExitError(CODES[outcome]);
   },
 });

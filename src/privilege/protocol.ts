@@ -1,7 +1,6 @@
 import type { LocalTargetConfig } from "../config/schema.ts";
 import type { WriteMode } from "../fs/atomic-write.ts";
 import type { DirStep } from "../fs/walk.ts";
-import type { TargetState, TargetStatus } from "../targets/types.ts";
 import type { CrossingCredentials } from "./crossing.ts";
 
 /**
@@ -29,18 +28,35 @@ export interface WorkerInit {
 
 export type WorkerReady = { ready: true; pid: number; dumpable: boolean; suidDumpable?: string } | { ready: false; error: string };
 
+/**
+ * What root last recorded of the target (by fingerprint, never the token), handed through for its newer-token check.
+ * This and SyncStatus are the protocol's own words for a target's sync: src/targets/ fits them by shape (TargetState,
+ * TargetStatus), so the protocol imports nothing of it, and the compiler checks the fit where the two meet
+ * (src/targets/owned.ts sends and reads back; src/main.ts hands the worker its targets as LocalTarget, ./worker.ts).
+ */
+export interface SyncRecord {
+  fingerprint?: string;
+  expiresAt?: number;
+  syncedAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+/** What a target's sync came to. */
+export type SyncStatus = "written" | "unchanged" | "refused" | "failed";
+
 /** What root asks the worker to do in the owner's place. Credentials only as `credentialsFor` (./crossing.ts) cut them. */
 export type OwnerRequest =
-  | { op: "sync-target"; target: LocalTargetConfig; credentials: CrossingCredentials; state?: TargetState; now: number; force?: boolean }
+  | { op: "sync-target"; target: LocalTargetConfig; credentials: CrossingCredentials; state?: SyncRecord; now: number; force?: boolean }
   | { op: "write-file"; path: string; data: string; newFileMode?: number; mode?: WriteMode }
   | { op: "mkdir"; path: string }
   | { op: "unlink"; path: string };
 
 export type OwnerAnswer =
-  | { ok: true; outcome?: { status: TargetStatus; message?: string }; written?: "written" | "unchanged" }
+  | { ok: true; outcome?: { status: SyncStatus; message?: string }; written?: "written" | "unchanged" }
   | { ok: false; error: string };
 
-const STATUSES: TargetStatus[] = ["written", "unchanged", "refused", "failed"];
+const STATUSES: SyncStatus[] = ["written", "unchanged", "refused", "failed"];
 const MAX_MESSAGE = 2000;
 /** The longest line either side accepts from the other: a request carries at most a file's data (src/fs/open-file.ts caps). */
 export const MAX_REQUEST_LINE = 8 * 1024 * 1024;
@@ -60,9 +76,9 @@ export function parseAnswer(line: string, id: number): OwnerAnswer | undefined {
   if (v.written === "written" || v.written === "unchanged") answer.written = v.written;
   if (v.outcome !== undefined) {
     const o = v.outcome as Record<string, unknown> | null;
-    if (typeof o !== "object" || o === null || !STATUSES.includes(o.status as TargetStatus)) return undefined;
+    if (typeof o !== "object" || o === null || !STATUSES.includes(o.status as SyncStatus)) return undefined;
     const message = oneBoundedLine(o.message);
-    answer.outcome = { status: o.status as TargetStatus, ...(message ? { message } : {}) };
+    answer.outcome = { status: o.status as SyncStatus, ...(message ? { message } : {}) };
   }
   return answer;
 }

@@ -5,11 +5,15 @@ import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { requireOwnPlace } from "../fs/place.ts";
 import { openDir, startWalksFrom } from "../fs/walk.ts";
 import { registerSecret } from "../log/redact.ts";
-import { runProcess } from "../process/run.ts";
-import type { Target } from "../targets/types.ts";
+import { runProcess, type ProcessRunner } from "../process/run.ts";
 import { LineSplitter } from "./lines.ts";
 import { removeFileHere } from "./owned-fs.ts";
-import { MAX_REQUEST_LINE, parseInit, type OwnerAnswer, type OwnerRequest, type WorkerInit, type WorkerReady } from "./protocol.ts";
+import { MAX_REQUEST_LINE, parseInit, type OwnerAnswer, type OwnerRequest, type SyncRecord, type SyncStatus, type WorkerInit, type WorkerReady } from "./protocol.ts";
+
+/** What the worker needs of a target: to sync it with this process's rights (src/targets/index.ts, createLocalTarget). */
+export interface LocalTarget {
+  sync(credentials: ClaudeCredentials, context: { now: number; state: SyncRecord | undefined; run: ProcessRunner; force?: boolean }): Promise<{ status: SyncStatus; message?: string }>;
+}
 
 /** Root writes the init line at once; a worker that does not get it soon was started by mistake. */
 const INIT_TIMEOUT_MS = 10_000;
@@ -24,7 +28,7 @@ const COLLECT_AFTER_MS = 10_000;
  * serves requests: one JSON line each, one answer line each, until root closes its stdin. `localTarget` is how
  * a target acts with this process's own rights (src/targets/index.ts, passed in by src/main.ts).
  */
-export async function serveAsOwner(localTarget: (config: LocalTargetConfig) => Target): Promise<number> {
+export async function serveAsOwner(localTarget: (config: LocalTargetConfig) => LocalTarget): Promise<number> {
   const lines = stdinLines();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), INIT_TIMEOUT_MS)));
@@ -107,7 +111,7 @@ function checkHanded(init: WorkerInit): string | undefined {
   return undefined;
 }
 
-async function handle(request: OwnerRequest, localTarget: (config: LocalTargetConfig) => Target): Promise<OwnerAnswer> {
+async function handle(request: OwnerRequest, localTarget: (config: LocalTargetConfig) => LocalTarget): Promise<OwnerAnswer> {
   switch (request.op) {
     case "sync-target": {
       registerSecret(request.credentials.accessToken);

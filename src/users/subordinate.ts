@@ -3,13 +3,18 @@
  * Docker) and the ranges Docker's userns-remap uses for every container of the daemon (`dockremap`). A file owned on
  * the host by 166535 is, under rootless Podman, the container's uid 1000 of the user whose range holds 166535.
  */
-import type { PasswdEntry } from "./accounts.ts";
 
 /** One line: `owner:start:count` (owner a name or a numeric uid, as shadow's newuidmap accepts both). */
 export interface SubRange {
   owner: string;
   start: number;
   count: number;
+}
+
+/** What ranges need of an account (/etc/passwd's entries have it): its name and uid, as a range names its owner by either. */
+export interface Account {
+  name: string;
+  uid: number;
 }
 
 /** Docker's default user for userns-remap (`"userns-remap": "default"` creates it): its ranges are the daemon's. */
@@ -48,7 +53,7 @@ export type RangeHolder =
   | { kind: "shared"; names: string[] };
 
 /** Pure: the holder of `id` in `ranges`, or undefined where no range holds it. */
-export function rangeHolder(ranges: SubRange[], id: number, passwd: PasswdEntry[]): RangeHolder | undefined {
+export function rangeHolder(ranges: SubRange[], id: number, passwd: readonly Account[]): RangeHolder | undefined {
   const owners = [...new Set(ranges.filter((r) => id >= r.start && id < r.start + r.count).map((r) => canonical(r.owner, passwd)))];
   if (owners.length === 0) return undefined;
   if (owners.length > 1) return { kind: "shared", names: owners.map((o) => nameOf(o, passwd)).sort() };
@@ -62,12 +67,12 @@ export function rangeHolder(ranges: SubRange[], id: number, passwd: PasswdEntry[
 }
 
 /** A range's owner as one key: the uid (as text) where /etc/passwd knows the name or the owner is numeric, else the name. */
-function canonical(owner: string, passwd: PasswdEntry[]): string {
+function canonical(owner: string, passwd: readonly Account[]): string {
   if (/^\d+$/.test(owner)) return String(Number(owner));
   const entry = passwd.find((e) => e.name === owner);
   return entry ? String(entry.uid) : owner;
 }
 
-function nameOf(key: string, passwd: PasswdEntry[]): string {
+function nameOf(key: string, passwd: readonly Account[]): string {
   return /^\d+$/.test(key) ? (passwd.find((e) => e.uid === Number(key))?.name ?? `uid ${key}`) : key;
 }
