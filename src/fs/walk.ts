@@ -118,7 +118,12 @@ export function openDir(path: string, options: { create?: boolean; check?: DirCh
         const here = join(current, name);
         if (code === "ENOENT" && options.create) {
           options.check?.(chain, current);
-          mkdirSync(at(fd, name), { mode: 0o700 });
+          try {
+            mkdirSync(at(fd, name), { mode: 0o700 });
+          } catch (made) {
+            // Another process made it meanwhile (two writers' first records at once): opened as theirs is.
+            if ((made as NodeJS.ErrnoException).code !== "EEXIST") throw made;
+          }
           pending.unshift(name);
           continue;
         }
