@@ -36,13 +36,14 @@ export async function reloadOwed(stateDir: string): Promise<boolean> {
  * A reload owed to an earlier gateway config cannot be paid once `gateway` is `none`: the debt is dropped (said once
  * in the log), so `status` does not stay unhealthy for good. Returns whether there was one.
  */
-export function dropOwedReload(stateDir: string): Promise<boolean> {
-  return gatewaySection.update(stateDir, (mine) => {
+export async function dropOwedReload(stateDir: string): Promise<boolean> {
+  const dropped = await gatewaySection.update(stateDir, (mine) => {
     if (!mine.gateway?.pending) return false;
     mine.gateway = { ...mine.gateway, pending: false, attempts: 0 };
-    logger.info('gateway: a reload owed under an earlier gateway config is dropped: the config says "none" now');
     return true;
   });
+  if (dropped) logger.info('gateway: a reload owed under an earlier gateway config is dropped: the config says "none" now');
+  return dropped;
 }
 
 /** Reload once now and record it: for the verbs, which do not stay around to retry. */

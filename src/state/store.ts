@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { fileIdentity } from "../fs/identity.ts";
+import { takePidLock } from "../fs/pid-lock.ts";
 import { MAX_BYTES } from "../fs/open-file.ts";
 import { readOwnFile } from "../fs/place.ts";
 import { removeFileHere } from "../fs/remove.ts";
@@ -53,8 +54,11 @@ function readText(stateDir: string): string | undefined {
 
 /** A missing or damaged state file is not fatal: state is a record, not a source of truth. Sections must be objects. */
 export async function loadState(stateDir: string): Promise<State> {
+  return parseState(readText(stateDir));
+}
+
+function parseState(text: string | undefined): State {
   try {
-    const text = readText(stateDir);
     if (text === undefined) return emptyState();
     const value: unknown = JSON.parse(text);
     if (isRecord(value) && value.version === 1) {
@@ -118,9 +122,19 @@ export function defineSection<K extends SectionKey>(key: K, schema: SectionSchem
 const locks = new Map<string, Promise<unknown>>();
 
 /**
- * Read-modify-write of some sections of the state file, one at a time per directory, so writers never overwrite each
- * other's record. `mutate` sees and changes only its own sections (validated; a damaged one reads as absent); the
- * others are kept as they are. Writes only when something changed.
+ * The record is shared by the processes of one host (the service, the backstop's `check`, a verb run by hand): each
+ * change is read, made and written under this lock file in the state directory, so none overwrites another's update.
+ * It is held for one read and one write (milliseconds): one older than `staleMs` was left by a stuck holder.
+ */
+export const STATE_LOCK = { name: "state.lock", waitMs: 15_000, staleMs: 10_000 };
+
+/**
+ * Read-modify-write of some sections of the state file, one at a time per directory in this process and under the
+ * state lock across processes, so writers never overwrite each other's record. `mutate` sees and changes only its own
+ * sections (validated; a damaged one reads as absent); the others are kept as they are. Writes only when something
+ * changed, and only then takes the lock: `mutate` runs on the record as read; when that changes something and another
+ * process wrote the record before the lock was taken, it runs once more on the record as it is now. So `mutate` only
+ * changes `mine` and returns a value (its caller acts on that value).
  */
 export function updateSections<K extends SectionKey, T>(
   stateDir: string,
@@ -129,21 +143,43 @@ export function updateSections<K extends SectionKey, T>(
 ): Promise<T> {
   const previous = locks.get(stateDir) ?? Promise.resolve();
   const next = previous.then(async () => {
-    const state = (await loadState(stateDir)) as State & Record<string, unknown>;
-    const before = JSON.stringify(state);
-    const mine = {} as { [P in K]?: StateSections[P] };
-    for (const section of sections) mine[section.key] = section.read(state);
-    const result = await mutate(mine);
-    for (const section of sections) {
-      const value = mine[section.key];
-      if (value !== undefined) state[section.key] = value as never;
-      else if (section.read(state) !== undefined) delete state[section.key];
+    const first = await change(readText(stateDir), sections, mutate);
+    if (!first.changed) return first.result;
+    const lock = await takePidLock(stateDir, STATE_LOCK.name, STATE_LOCK);
+    if (!lock.taken) {
+      const holder = lock.reason === "held" && lock.holder ? `pid ${lock.holder.pid}` : "another process";
+      throw new Error(`${join(stateDir, STATE_LOCK.name)} is held by ${holder}: not recorded`);
     }
-    if (JSON.stringify(state) !== before) await saveState(stateDir, state);
-    return result;
+    try {
+      const text = readText(stateDir);
+      const made = text === first.text ? first : await change(text, sections, mutate);
+      if (made.changed) await saveState(stateDir, made.state);
+      return made.result;
+    } finally {
+      lock.release();
+    }
   });
   locks.set(stateDir, next.catch(() => {}));
   return next;
+}
+
+/** `mutate` applied to the record `text`: the record after it, whether that differs, and what `mutate` returned. */
+async function change<K extends SectionKey, T>(
+  text: string | undefined,
+  sections: ReadonlyArray<Section<K>>,
+  mutate: (mine: { [P in K]?: StateSections[P] }) => T | Promise<T>,
+): Promise<{ text: string | undefined; state: State; changed: boolean; result: T }> {
+  const state = parseState(text) as State & Record<string, unknown>;
+  const before = JSON.stringify(state);
+  const mine = {} as { [P in K]?: StateSections[P] };
+  for (const section of sections) mine[section.key] = section.read(state);
+  const result = await mutate(mine);
+  for (const section of sections) {
+    const value = mine[section.key];
+    if (value !== undefined) state[section.key] = value as never;
+    else if (section.read(state) !== undefined) delete state[section.key];
+  }
+  return { text, state, changed: JSON.stringify(state) !== before, result };
 }
 
 /**

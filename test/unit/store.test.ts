@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { z } from "../../src/config/zod.ts";
 import { gatewaySection } from "../../src/gateway/types.ts";
 import { hostsSection } from "../../src/push/record.ts";
-import { defineSection, loadState, stateWriteProblem, updateSections } from "../../src/state/store.ts";
+import { takePidLock } from "../../src/fs/pid-lock.ts";
+import { defineSection, loadState, STATE_LOCK, stateWriteProblem, updateSections } from "../../src/state/store.ts";
 import { sourceSection, targetsSection } from "../../src/sync/record.ts";
 import { watchSection } from "../../src/watch/record.ts";
 
@@ -139,6 +140,43 @@ describe("sections", () => {
     // The next writer is not stuck behind the failed one.
     await watchSection.update(dir, (mine) => void (mine.watch = { missed: 2 }));
     expect(read(dir).watch.missed).toBe(2);
+  });
+
+  test("across processes: a record another process wrote between the read and the lock is changed as it is then", async () => {
+    const dir = fresh();
+    await watchSection.update(dir, (mine) => void (mine.watch = { missed: 1 }));
+    const seen: Array<number | undefined> = [];
+    await gatewaySection.update(dir, (mine) => {
+      seen.push(mine.gateway?.attempts);
+      // Another process (here: by hand, temp file and rename as the store does) updates both sections meanwhile, once.
+      if (seen.length === 1) {
+        writeFileSync(join(dir, "other.json"), JSON.stringify({ version: 1, watch: { missed: 2 }, gateway: { attempts: 5 } }));
+        Bun.spawnSync(["mv", join(dir, "other.json"), file(dir)]);
+      }
+      mine.gateway = { ...mine.gateway, attempts: (mine.gateway?.attempts ?? 0) + 1 };
+    });
+    // Run once on the record as read, once more under the lock on the other's: both updates are kept.
+    expect(seen).toEqual([undefined, 5]);
+    expect(read(dir)).toEqual({ version: 1, watch: { missed: 2 }, gateway: { attempts: 6 } });
+  });
+
+  test("across processes: a change waits for the state lock another process holds; a read that changes nothing does not", async () => {
+    const dir = fresh();
+    await watchSection.update(dir, (mine) => void (mine.watch = { missed: 1 }));
+    const held = await takePidLock(dir, STATE_LOCK.name, STATE_LOCK);
+    if (!held.taken) throw new Error("lock");
+    const started = Date.now();
+    await watchSection.update(dir, (mine) => void (mine.watch = { missed: 1 }));
+    expect(Date.now() - started).toBeLessThan(100);
+    let done = false;
+    const changing = watchSection.update(dir, (mine) => void (mine.watch = { missed: 2 })).then(() => (done = true));
+    await Bun.sleep(150);
+    expect(done).toBe(false);
+    expect(read(dir).watch.missed).toBe(1);
+    held.release();
+    await changing;
+    expect(read(dir).watch.missed).toBe(2);
+    expect(readdirSync(dir)).toEqual(["state.json"]);
   });
 
   test("each section has one writer: defining it a second time is refused", () => {
