@@ -34,6 +34,8 @@ export interface PidLockOptions {
   staleMs: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Look again at most this far apart while waiting (default 25 ms; from 5 ms, doubling). */
+  pollMs?: number;
   /** Stop waiting (the service is stopping): the lock is not taken. */
   cancelled?: () => boolean;
   probe?: HolderProbe;
@@ -116,6 +118,7 @@ export async function takePidLock(dir: string, name: string, options: PidLockOpt
   }
   const fd = opened.fd;
   let taken = false;
+  let looks = 0;
   try {
     for (;;) {
       if (tryCreate(fd, dir, name, self)) {
@@ -137,7 +140,8 @@ export async function takePidLock(dir: string, name: string, options: PidLockOpt
       }
       if (options.cancelled?.()) return { taken: false, reason: "cancelled" };
       if (now() >= deadline) return { taken: false, reason: "held", holder: seen?.holder, ageMs: seen?.ageMs ?? 0 };
-      await sleep(5 + Math.floor(Math.random() * 20));
+      const pause = Math.min(options.pollMs ?? 25, 5 * 2 ** Math.min(looks++, 10));
+      await sleep(pause / 2 + Math.random() * (pause / 2));
     }
   } finally {
     if (!taken) closeSync(fd);

@@ -2,34 +2,97 @@ import { logger } from "../log/logger.ts";
 import type { Config } from "../config/schema.ts";
 import { oneLine } from "../log/one-line.ts";
 import { backoffMs } from "../schedule/backoff.ts";
-import { serialRunner } from "../schedule/runner.ts";
+import { serialRunner, type Clock } from "../schedule/runner.ts";
+import { join } from "node:path";
+import { takePidLock } from "../fs/pid-lock.ts";
 import { loadState, stateWriteFailed } from "../state/store.ts";
+import { begin, coveredLine, drop, markOf, owe, owedSince, paidFor, settle } from "./debt.ts";
 import { reloadGateway } from "./reload.ts";
 import type { GatewayConfig } from "../config/gateway.ts";
-import { gatewaySection, type ReloadDeps, type ReloadResult } from "./types.ts";
+import { gatewaySection, type GatewayState, type ReloadDeps, type ReloadResult } from "./types.ts";
 
 /** Pure: a failed reload (or push) is retried 1 s doubling to 5 min, ±25 % jitter so that many hosts do not retry in step. */
 export const retryMs = (attempt: number, random: () => number) => backoffMs(attempt, { lastMs: 5 * 60_000, random });
 
+/** A gateway that has something to reload. */
+type Reloadable = Exclude<GatewayConfig, { kind: "none" }>;
+
+/** One reload at a time among the processes that share the state directory (src/fs/pid-lock.ts). */
+export const RELOAD_LOCK = "reload.lock";
+
 /**
- * Write how a reload went into the state file; `attempts` counts failures in a row (from the state if not given).
- * `stillOwed`: a change came in while this reload ran, so a good one does not pay that change's debt.
+ * A holder's reload ends within its timeout (compose: its command, then the wait until the container is ready), so a
+ * lock older than twice that was left by a stuck holder; a waiter waits a little longer than that, looking four times
+ * a second (a reload takes seconds).
  */
-export function recordReload(stateDir: string, result: ReloadResult, started: number, attempts?: number, stillOwed = false): Promise<void> {
-  return gatewaySection.update(stateDir, (mine) => {
-    const previous = mine.gateway ?? {};
-    if (result.ok) {
-      mine.gateway = { pending: stillOwed, attempts: 0, lastReloadAt: new Date(started).toISOString(), lastDetail: result.detail };
-      return;
-    }
-    const failures = attempts ?? (previous.attempts ?? 0) + 1;
-    mine.gateway = { ...previous, pending: true, attempts: failures, lastError: result.error, lastErrorAt: new Date(started).toISOString() };
-  });
+function reloadLockTimes(gateway: Reloadable) {
+  const staleMs = 2 * gateway.timeoutSeconds * 1000 + 60_000;
+  return { staleMs, waitMs: staleMs + 10_000, pollMs: 250 };
 }
 
-/** Is a reload owed (a failure, or a service stopped before it reloaded), as the state file says? */
-export async function reloadOwed(stateDir: string): Promise<boolean> {
-  return Boolean(gatewaySection.read(await loadState(stateDir))?.pending);
+export type Turn =
+  /** Nothing run: a good reload started after the change (by another process). */
+  | { kind: "covered"; record: GatewayState | undefined }
+  | { kind: "ran"; number: number; result: ReloadResult; ms: number }
+  /** The service stopped while it waited for another process's reload: the debt stays in the record. */
+  | { kind: "cancelled" };
+
+/**
+ * One reload, in turn with every other process that reloads this gateway from the same state directory: under the
+ * reload lock; not at all when `since` (the mark of the change it is owed for, src/gateway/debt.ts) is given and a
+ * good reload started after it; numbered in the record before it runs and its outcome recorded after, both under the
+ * lock, so whoever waited reads how it went. `failures`: the failures in a row this one makes if it fails (default:
+ * one more than the record says). The state file is a record: where it cannot be locked or written, the reload runs.
+ */
+export async function reloadInTurn(
+  gateway: Reloadable,
+  stateDir: string,
+  since: number | undefined,
+  deps: ReloadDeps,
+  options: { failures?: number; cancelled?: () => boolean } = {},
+): Promise<Turn> {
+  const lock = await takePidLock(stateDir, RELOAD_LOCK, { ...reloadLockTimes(gateway), cancelled: options.cancelled }).catch((error: unknown) => {
+    logger.debug(`gateway: ${oneLine(error)}: reloading without it`);
+    return undefined;
+  });
+  if (lock?.taken === false) {
+    if (lock.reason === "cancelled") return { kind: "cancelled" };
+    logger.warn(`gateway: ${join(stateDir, RELOAD_LOCK)} is still held by ${lock.holder ? `pid ${lock.holder.pid}` : "another process"}: reloading without waiting longer`);
+  }
+  try {
+    const record = gatewaySection.read(await loadState(stateDir));
+    if (since !== undefined && paidFor(record, since)) return { kind: "covered", record };
+    const number = await gatewaySection
+      .update(stateDir, (mine) => {
+        mine.gateway = begin(mine.gateway);
+        return markOf(mine.gateway);
+      })
+      .catch((error: unknown) => {
+        stateWriteFailed(error);
+        return markOf(record) + 1;
+      });
+    const started = deps.now();
+    const result = await reloadGateway(gateway, deps).catch((error): ReloadResult => ({ ok: false, error: oneLine(error) }));
+    await gatewaySection.update(stateDir, (mine) => void (mine.gateway = settle(mine.gateway, number, result, started, options.failures))).catch(stateWriteFailed);
+    return { kind: "ran", number, result, ms: deps.now() - started };
+  } finally {
+    if (lock?.taken) lock.release();
+  }
+}
+
+/** The mark of a change whose writes are done now: the number of the last reload started (src/gateway/debt.ts). */
+export async function changeMark(stateDir: string): Promise<number> {
+  return markOf(gatewaySection.read(await loadState(stateDir)));
+}
+
+/** The debt the state file holds (a failure, a service stopped before it reloaded), as its mark; undefined: none. */
+export async function reloadOwed(stateDir: string): Promise<number | undefined> {
+  return owedSince(gatewaySection.read(await loadState(stateDir)));
+}
+
+/** Record that the change marked `since` is owed a reload (kept across restarts, and seen by the other processes). */
+export function oweReload(stateDir: string, since: number): Promise<void> {
+  return gatewaySection.update(stateDir, (mine) => void (mine.gateway = owe(mine.gateway, since)));
 }
 
 /**
@@ -39,52 +102,80 @@ export async function reloadOwed(stateDir: string): Promise<boolean> {
 export async function dropOwedReload(stateDir: string): Promise<boolean> {
   const dropped = await gatewaySection.update(stateDir, (mine) => {
     if (!mine.gateway?.pending) return false;
-    mine.gateway = { ...mine.gateway, pending: false, attempts: 0 };
+    mine.gateway = drop(mine.gateway);
     return true;
   });
   if (dropped) logger.info('gateway: a reload owed under an earlier gateway config is dropped: the config says "none" now');
   return dropped;
 }
 
-/** Reload once now and record it: for the verbs, which do not stay around to retry. */
+/** Reload once now and record it, whatever is owed: `oauth-sync reload` (waiting for a reload under way elsewhere). */
 export async function reloadOnce(gateway: GatewayConfig, stateDir: string, deps: ReloadDeps): Promise<ReloadResult> {
   if (gateway.kind === "none") {
     await dropOwedReload(stateDir).catch(stateWriteFailed);
     return reloadGateway(gateway, deps);
   }
-  const started = deps.now();
-  const result = await reloadGateway(gateway, deps);
-  await recordReload(stateDir, result, started).catch(stateWriteFailed);
-  return result;
+  const turn = await reloadInTurn(gateway, stateDir, undefined, deps);
+  return turn.kind === "ran" ? turn.result : { ok: false, error: "not run" };
+}
+
+/**
+ * Reload now for the change marked `since`, unless a good reload started after it (then nothing runs and the result
+ * says so): the verbs', which do not stay around to retry. The debt is recorded first, so a reload that fails, or a
+ * verb killed during it, leaves it owed.
+ */
+export async function reloadFor(gateway: Reloadable, stateDir: string, since: number, deps: ReloadDeps): Promise<ReloadResult> {
+  await oweReload(stateDir, since).catch(stateWriteFailed);
+  const turn = await reloadInTurn(gateway, stateDir, since, deps);
+  if (turn.kind === "covered") return { ok: true, covered: true, detail: coveredLine(turn.record) };
+  return turn.kind === "ran" ? turn.result : { ok: false, error: "not run" };
 }
 
 export interface SchedulerDeps extends ReloadDeps {
   random: () => number;
+  /** The settle and retry timers (a fake clock in tests). */
+  clock?: Clock;
   /** Every attempt's outcome, with the failures in a row so far (the alerts keeper counts them). */
   onOutcome?: (result: ReloadResult, attempts: number) => unknown;
 }
 
 /**
  * Owes the gateway a reload after a change: waits `settleSeconds` for more changes (one reload per burst), retries a
- * failure with backoff, and keeps the debt in the state file so a restarted service pays it. The state file is a
- * record: when it cannot be written, reloads and retries go on from what this process knows.
+ * failure with backoff, and keeps the debt in the state file so a restarted service pays it. When it is due, a good
+ * reload another process started after the change (`check` after its refresh, a `sync`) has paid it: then nothing
+ * runs, and one log line says so. The state file is a record: when it cannot be written, reloads and retries go on
+ * from what this process knows.
  */
 export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
   const gateway = config.gateway;
   const settleMs = gateway.kind === "none" ? 0 : gateway.settleSeconds * 1000;
   let attempts = 0;
   let count = 0;
+  let stopped = false;
+  /** The latest change owed a reload, by its mark (src/gateway/debt.ts); undefined: nothing owed. */
+  let owed: number | undefined;
 
-  const runner = serialRunner(attempt, { onError: (error) => logger.error(`gateway reload: ${oneLine(error)}`) });
+  const runner = serialRunner(attempt, { clock: deps.clock, onError: (error) => logger.error(`gateway reload: ${oneLine(error)}`) });
 
   async function attempt() {
-    const started = deps.now();
-    const result = await reloadGateway(gateway, deps).catch((error): ReloadResult => ({ ok: false, error: oneLine(error) }));
+    if (gateway.kind === "none" || owed === undefined) return;
+    const turn = await reloadInTurn(gateway, config.stateDir, owed, deps, { failures: attempts + 1, cancelled: () => stopped });
+    if (turn.kind === "cancelled") return;
+    if (turn.kind === "covered") {
+      // A change that came in meanwhile (marked later) keeps its own run.
+      if (owed !== undefined && paidFor(turn.record, owed)) owed = undefined;
+      attempts = 0;
+      logger.info(`gateway: ${coveredLine(turn.record)}`);
+      await deps.onOutcome?.({ ok: true, covered: true, detail: coveredLine(turn.record) }, attempts);
+      return;
+    }
+    const result = turn.result;
     count++;
     attempts = result.ok ? 0 : attempts + 1;
-    // Recorded before it is logged: whoever reads the log line finds the state file saying the same.
-    await recordReload(config.stateDir, result, started, attempts, runner.pending.size > 0).catch(stateWriteFailed);
-    if (result.ok) logger.success(`gateway: ${result.detail} (${((deps.now() - started) / 1000).toFixed(1)} s)`);
+    // Paid: every change on disk before this reload started; one marked with its number came in while it ran.
+    if (result.ok && owed !== undefined && owed < turn.number) owed = undefined;
+    // Recorded before it is logged (reloadInTurn): whoever reads the log line finds the state file saying the same.
+    if (result.ok) logger.success(`gateway: ${result.detail} (${(turn.ms / 1000).toFixed(1)} s)`);
     else {
       const delay = retryMs(attempts, deps.random);
       logger.error(`gateway reload failed (attempt ${attempts}, next in ${Math.round(delay / 1000)} s): ${result.error}`);
@@ -94,23 +185,19 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
     await deps.onOutcome?.(result, attempts);
   }
 
-  const remember = () =>
-    gatewaySection
-      .update(config.stateDir, (mine) => {
-        mine.gateway = { ...mine.gateway, pending: true };
-      })
-      .catch(stateWriteFailed);
-
   return {
-    /** A target the gateway reads changed. */
-    async request() {
+    /** Where a change whose writes are done now stands among the reloads (src/gateway/debt.ts). */
+    mark: () => changeMark(config.stateDir),
+    /** A target the gateway reads changed; `since`: its mark. */
+    async request(since: number) {
       if (gateway.kind === "none") return;
+      owed = owed === undefined ? since : Math.max(owed, since);
       runner.runIn(settleMs);
-      await remember();
+      await oweReload(config.stateDir, since).catch(stateWriteFailed);
     },
     /** A sync went well: a reload still owed from a failure is tried now rather than at the end of its backoff. */
     retryIfOwed() {
-      if (gateway.kind !== "none" && attempts > 0 && !runner.busy) runner.runIn(0);
+      if (gateway.kind !== "none" && attempts > 0 && owed !== undefined && !runner.busy) runner.runIn(0);
     },
     /** At start: pay a reload left owed by an earlier run (or drop it when there is no gateway to reload any more). */
     async resume() {
@@ -118,11 +205,15 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
         await dropOwedReload(config.stateDir).catch(stateWriteFailed);
         return;
       }
-      const state = await loadState(config.stateDir);
-      attempts = gatewaySection.read(state)?.attempts ?? 0;
-      if (gatewaySection.read(state)?.pending) runner.runIn(settleMs);
+      const record = gatewaySection.read(await loadState(config.stateDir));
+      attempts = record?.attempts ?? 0;
+      owed = owedSince(record);
+      if (owed !== undefined) runner.runIn(settleMs);
     },
-    stop: () => runner.stop(),
+    stop: () => {
+      stopped = true;
+      return runner.stop();
+    },
     get reloads() {
       return count;
     },

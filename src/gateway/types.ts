@@ -8,11 +8,22 @@ export interface ReloadDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-export type ReloadResult = { ok: true; detail: string } | { ok: false; error: string };
+/** `covered`: nothing was run, a good reload by another process started after the change (src/gateway/debt.ts). */
+export type ReloadResult = { ok: true; detail: string; covered?: boolean } | { ok: false; error: string };
 
-/** The state file's record of the gateway reload: still owed after a failure (kept across restarts), and how the last one went. */
+/**
+ * The state file's record of the gateway reload, shared by every process of the host that reloads (the service,
+ * `check`, `sync`, `receive`, `reload`): still owed after a failure (kept across restarts), and how the last one went.
+ * Reloads are numbered as they start; a change owed a reload is placed among them (src/gateway/debt.ts).
+ */
 export interface GatewayState {
   pending?: boolean;
+  /** Reloads started so far, by any process: the last one's number. */
+  started?: number;
+  /** The number of the last reload that went well. */
+  lastGood?: number;
+  /** While pending: the change owed a reload was on disk after reload `owedSince` started (paid by a good one above it). */
+  owedSince?: number;
   attempts?: number;
   lastReloadAt?: string;
   lastDetail?: string;
@@ -27,9 +38,20 @@ declare module "../state/store.ts" {
 }
 
 const text = z.optional(z.string());
+const count = z.optional(z.int());
 
-/** Written by the reload scheduler alone (src/gateway/scheduler.ts). */
+/** Written by the reloads alone (src/gateway/scheduler.ts), in whichever process runs them. */
 export const gatewaySection = defineSection(
   "gateway",
-  z.looseObject({ pending: z.optional(z.boolean()), attempts: z.optional(z.number()), lastReloadAt: text, lastDetail: text, lastError: text, lastErrorAt: text }),
+  z.looseObject({
+    pending: z.optional(z.boolean()),
+    started: count,
+    lastGood: count,
+    owedSince: count,
+    attempts: z.optional(z.number()),
+    lastReloadAt: text,
+    lastDetail: text,
+    lastError: text,
+    lastErrorAt: text,
+  }),
 );

@@ -97,8 +97,8 @@ function isOurUnit(path: string): boolean {
   return read.ok && read.text.startsWith("# Installed by oauth-sync");
 }
 
-/** The files oauth-sync writes in its state directory (the lock is left only by a process killed holding it). */
-const STATE_FILES = ["state.json", "REAUTH_NEEDED", "install.json", "state.lock", "state.lock.break"];
+/** The files oauth-sync writes in its state directory (the locks are left only by a process killed holding one). */
+const STATE_FILES = ["state.json", "REAUTH_NEEDED", "install.json", "state.lock", "state.lock.break", "reload.lock", "reload.lock.break"];
 
 /** The config as JSON, whatever else is wrong with it; undefined when there is none or it is not an object. */
 function configRaw(path: string): Record<string, unknown> | undefined {

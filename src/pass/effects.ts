@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.ts";
-import { dropOwedReload, reloadOnce, reloadOwed } from "../gateway/scheduler.ts";
+import { changeMark, dropOwedReload, reloadFor, reloadOwed } from "../gateway/scheduler.ts";
 import type { ReloadDeps } from "../gateway/types.ts";
 import { noAlerts } from "../notify/alerts.ts";
 import type { ProcessRunner } from "../process/run.ts";
@@ -7,12 +7,16 @@ import { pushEverywhere } from "../push/scheduler.ts";
 import { logReport } from "../sync/report.ts";
 import type { PassEffects, ReloadEffects } from "./pipeline.ts";
 
-/** Reload now, once, recorded in the state file: what the verbs do (no gateway: a debt from an earlier config is dropped). */
+/**
+ * Reload now, once, recorded in the state file, unless another process's reload already followed the change: what
+ * the verbs do (no gateway: a debt from an earlier config is dropped).
+ */
 export function reloadNow(config: Config, deps: ReloadDeps): ReloadEffects {
   return {
-    async now() {
+    mark: () => changeMark(config.stateDir),
+    async now(since) {
       if (config.gateway.kind === "none") return void (await dropOwedReload(config.stateDir));
-      return reloadOnce(config.gateway, config.stateDir, deps);
+      return reloadFor(config.gateway, config.stateDir, since, deps);
     },
     owed: () => reloadOwed(config.stateDir),
     request() {},

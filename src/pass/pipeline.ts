@@ -10,13 +10,22 @@ import { sshTargets } from "../push/targets.ts";
 import { syncFrom, type PassSource, type PassStage, type SyncDeps, type SyncReport } from "../sync/engine.ts";
 import type { PassPolicy } from "./policy.ts";
 
+/**
+ * The reloads after a pass. A change is known by its mark (src/gateway/debt.ts): read right after the pass wrote a
+ * target the gateway reads, it tells whether a reload (by any process) started after that write.
+ */
 export interface ReloadEffects {
-  /** Reload now and record it; undefined: there is no gateway to reload (a debt left by an earlier config is dropped). */
-  now(): Promise<ReloadResult | undefined>;
-  /** Is a reload owed from earlier (the state file)? */
-  owed(): Promise<boolean>;
-  /** The resident scheduler: a target the gateway reads changed. */
-  request(): Promise<void> | void;
+  /** The mark of a change whose writes are done now. */
+  mark(): Promise<number>;
+  /**
+   * Reload now for the change marked `since` and record it, unless a good reload started after it; undefined: there
+   * is no gateway to reload (a debt left by an earlier config is dropped).
+   */
+  now(since: number): Promise<ReloadResult | undefined>;
+  /** A reload owed from earlier (the state file), by its mark. */
+  owed(): Promise<number | undefined>;
+  /** The resident scheduler: a target the gateway reads changed (the change marked `since`). */
+  request(since: number): Promise<void> | void;
   /** The resident scheduler: a good pass; a reload still owed is tried now. */
   retryIfOwed(): void;
 }
@@ -53,6 +62,8 @@ export interface PassOutcome {
  */
 export async function runPass(config: Config, source: PassSource, policy: PassPolicy, effects: PassEffects): Promise<PassOutcome> {
   const report = await syncFrom(config, source, effects.sync);
+  // At once: a reload that starts after this saw what the pass wrote.
+  const mark = report.reloadNeeded && policy.reload !== "skip" ? await effects.reloads.mark() : undefined;
   const stage = async <T>(name: PassStage, fn: () => T | Promise<T>): Promise<T | undefined> => {
     try {
       effects.sync.fault?.(name);
@@ -81,7 +92,7 @@ export async function runPass(config: Config, source: PassSource, policy: PassPo
     });
     return { all };
   });
-  const reload = await stage("reload", () => reloadAfter(report, policy, effects.reloads));
+  const reload = await stage("reload", () => reloadAfter(report, mark, policy, effects.reloads));
   const pushed = pushing ? await pushing.all : undefined;
   for (const push of pushed ?? []) {
     if (push.result.kind === "held") logger.success(`${push.id}: holds token ${push.record.fingerprint} (${push.result.detail}, ${push.ms} ms)`);
@@ -90,16 +101,18 @@ export async function runPass(config: Config, source: PassSource, policy: PassPo
   return { report, ...(reload ? { reload } : {}), ...(pushed ? { pushes: pushed } : {}) };
 }
 
-async function reloadAfter(report: SyncReport, policy: PassPolicy, reloads: ReloadEffects): Promise<ReloadResult | undefined> {
+async function reloadAfter(report: SyncReport, mark: number | undefined, policy: PassPolicy, reloads: ReloadEffects): Promise<ReloadResult | undefined> {
   if (policy.reload === "schedule") {
-    if (report.reloadNeeded) await reloads.request();
+    if (mark !== undefined) await reloads.request(mark);
     else if (report.ok) reloads.retryIfOwed();
     return undefined;
   }
   if (policy.reload !== "now" || !report.source.ok) return undefined;
-  if (!report.reloadNeeded && !(await reloads.owed())) return undefined;
-  const result = await reloads.now();
-  if (result?.ok) logger.success(`gateway: ${result.detail}`);
+  const since = mark ?? (await reloads.owed());
+  if (since === undefined) return undefined;
+  const result = await reloads.now(since);
+  if (result?.ok && result.covered) logger.info(`gateway: ${result.detail}`);
+  else if (result?.ok) logger.success(`gateway: ${result.detail}`);
   else if (result) logger.error(`gateway reload failed: ${result.error}`);
   return result;
 }

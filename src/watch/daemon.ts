@@ -49,7 +49,13 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
   let reloadsStopped: Promise<void> | undefined;
   const effects: PassEffects = {
     sync: { now: deps.now, run: deps.run, fault: deps.fault, onStageError },
-    reloads: { now: async () => undefined, owed: async () => false, request: () => reloads.request(), retryIfOwed: () => reloads.retryIfOwed() },
+    reloads: {
+      mark: () => reloads.mark(),
+      now: async () => undefined,
+      owed: async () => undefined,
+      request: (since) => reloads.request(since),
+      retryIfOwed: () => reloads.retryIfOwed(),
+    },
     pushes: { offer: (hosts, credentials) => pushes.offer(hosts, credentials), everywhere: async () => [] },
     alerts,
     log: (report) => logReport(report, memory, deps.now()),

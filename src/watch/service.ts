@@ -115,7 +115,7 @@ export function createWatchService(config: Config, deps: WatchDeps) {
     (async (source: PassSource) =>
       (await runPass(config, source, { reload: "skip", push: "skip" }, {
         sync: deps,
-        reloads: { now: async () => undefined, owed: async () => false, request() {}, retryIfOwed() {} },
+        reloads: { mark: async () => 0, now: async () => undefined, owed: async () => undefined, request() {}, retryIfOwed() {} },
         pushes: { offer() {}, everywhere: async () => [] },
         alerts: noAlerts,
         log: (report) => logReport(report, memory, deps.now()),

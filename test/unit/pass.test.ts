@@ -35,13 +35,14 @@ async function setup(extra: Record<string, unknown> = {}) {
   const effects: PassEffects = {
     sync: { now: Date.now, run: runProcess },
     reloads: {
+      mark: async () => 0,
       now: async () => {
         log.push("reload now: start");
         await Bun.sleep(50);
         log.push("reload now: end");
         return reloadFails ? { ok: false, error: "compose exited 1" } : { ok: true, detail: "recreated" };
       },
-      owed: async () => owed,
+      owed: async () => (owed ? 0 : undefined),
       request: () => void log.push("reload requested"),
       retryIfOwed: () => void log.push("retry if owed"),
     },
