@@ -6,7 +6,7 @@ import { serialRunner, type Clock } from "../schedule/runner.ts";
 import { join } from "node:path";
 import { takePidLock } from "../fs/pid-lock.ts";
 import { loadState, stateWriteFailed } from "../state/store.ts";
-import { begin, coveredLine, drop, markOf, owe, owedSince, paidFor, settle } from "./debt.ts";
+import { begin, coveredLine, drop, markOf, merge, owe, owedChange, paidFor, settle, type Change } from "./debt.ts";
 import { reloadGateway } from "./reload.ts";
 import type { GatewayConfig } from "../config/gateway.ts";
 import { gatewaySection, type GatewayState, type ReloadDeps, type ReloadResult } from "./types.ts";
@@ -39,17 +39,18 @@ export type Turn =
 
 /**
  * One reload, in turn with every other process that reloads this gateway from the same state directory: under the
- * reload lock; not at all when `since` (the mark of the change it is owed for, src/gateway/debt.ts) is given and a
- * good reload started after it; numbered in the record before it runs and its outcome recorded after, both under the
- * lock, so whoever waited reads how it went. `failures`: the failures in a row this one makes if it fails (default:
- * one more than the record says). The state file is a record: where it cannot be locked or written, the reload runs.
+ * reload lock; not at all when `change` (the change it is owed for, src/gateway/debt.ts) is given and a good reload
+ * has paid it; numbered in the record before it runs and its outcome recorded after, both under the lock, so whoever
+ * waited reads how it went. `covers`: the token every target holds (this process's pass left them so), if known.
+ * `failures`: the failures in a row this one makes if it fails (default: one more than the record says). The state
+ * file is a record: where it cannot be locked or written, the reload runs.
  */
 export async function reloadInTurn(
   gateway: Reloadable,
   stateDir: string,
-  since: number | undefined,
+  change: Change | undefined,
   deps: ReloadDeps,
-  options: { failures?: number; cancelled?: () => boolean } = {},
+  options: { failures?: number; covers?: string; cancelled?: () => boolean } = {},
 ): Promise<Turn> {
   const lock = await takePidLock(stateDir, RELOAD_LOCK, { ...reloadLockTimes(gateway), cancelled: options.cancelled }).catch((error: unknown) => {
     logger.debug(`gateway: ${oneLine(error)}: reloading without it`);
@@ -61,7 +62,7 @@ export async function reloadInTurn(
   }
   try {
     const record = gatewaySection.read(await loadState(stateDir));
-    if (since !== undefined && paidFor(record, since)) return { kind: "covered", record };
+    if (change && paidFor(record, change)) return { kind: "covered", record };
     const number = await gatewaySection
       .update(stateDir, (mine) => {
         mine.gateway = begin(mine.gateway);
@@ -73,26 +74,26 @@ export async function reloadInTurn(
       });
     const started = deps.now();
     const result = await reloadGateway(gateway, deps).catch((error): ReloadResult => ({ ok: false, error: oneLine(error) }));
-    await gatewaySection.update(stateDir, (mine) => void (mine.gateway = settle(mine.gateway, number, result, started, options.failures))).catch(stateWriteFailed);
+    await gatewaySection.update(stateDir, (mine) => void (mine.gateway = settle(mine.gateway, number, result, started, { attempts: options.failures, covers: options.covers }))).catch(stateWriteFailed);
     return { kind: "ran", number, result, ms: deps.now() - started };
   } finally {
     if (lock?.taken) lock.release();
   }
 }
 
-/** The mark of a change whose writes are done now: the number of the last reload started (src/gateway/debt.ts). */
+/** The number a pass reads before and after its writes: the last reload started (src/gateway/debt.ts). */
 export async function changeMark(stateDir: string): Promise<number> {
   return markOf(gatewaySection.read(await loadState(stateDir)));
 }
 
-/** The debt the state file holds (a failure, a service stopped before it reloaded), as its mark; undefined: none. */
-export async function reloadOwed(stateDir: string): Promise<number | undefined> {
-  return owedSince(gatewaySection.read(await loadState(stateDir)));
+/** The debt the state file holds (a failure, a service stopped before it reloaded); undefined: none. */
+export async function reloadOwed(stateDir: string): Promise<Change | undefined> {
+  return owedChange(gatewaySection.read(await loadState(stateDir)));
 }
 
-/** Record that the change marked `since` is owed a reload (kept across restarts, and seen by the other processes). */
-export function oweReload(stateDir: string, since: number): Promise<void> {
-  return gatewaySection.update(stateDir, (mine) => void (mine.gateway = owe(mine.gateway, since)));
+/** Record that `change` is owed a reload (kept across restarts, and seen by the other processes). */
+export function oweReload(stateDir: string, change: Change): Promise<void> {
+  return gatewaySection.update(stateDir, (mine) => void (mine.gateway = owe(mine.gateway, change)));
 }
 
 /**
@@ -120,13 +121,13 @@ export async function reloadOnce(gateway: GatewayConfig, stateDir: string, deps:
 }
 
 /**
- * Reload now for the change marked `since`, unless a good reload started after it (then nothing runs and the result
- * says so): the verbs', which do not stay around to retry. The debt is recorded first, so a reload that fails, or a
- * verb killed during it, leaves it owed.
+ * Reload now for `change`, unless a good reload has paid it (then nothing runs and the result says so): the verbs',
+ * which do not stay around to retry. The debt is recorded first, so a reload that fails, or a verb killed during it,
+ * leaves it owed. `covers`: the token every target holds (the verb's pass left them so), if known.
  */
-export async function reloadFor(gateway: Reloadable, stateDir: string, since: number, deps: ReloadDeps): Promise<ReloadResult> {
-  await oweReload(stateDir, since).catch(stateWriteFailed);
-  const turn = await reloadInTurn(gateway, stateDir, since, deps);
+export async function reloadFor(gateway: Reloadable, stateDir: string, change: Change, deps: ReloadDeps, covers?: string): Promise<ReloadResult> {
+  await oweReload(stateDir, change).catch(stateWriteFailed);
+  const turn = await reloadInTurn(gateway, stateDir, change, deps, { covers });
   if (turn.kind === "covered") return { ok: true, covered: true, detail: coveredLine(turn.record) };
   return turn.kind === "ran" ? turn.result : { ok: false, error: "not run" };
 }
@@ -152,18 +153,18 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
   let attempts = 0;
   let count = 0;
   let stopped = false;
-  /** The latest change owed a reload, by its mark (src/gateway/debt.ts); undefined: nothing owed. */
-  let owed: number | undefined;
+  /** The changes owed a reload, as one (src/gateway/debt.ts); undefined: nothing owed. */
+  let owed: Change | undefined;
 
   const runner = serialRunner(attempt, { clock: deps.clock, onError: (error) => logger.error(`gateway reload: ${oneLine(error)}`) });
 
   async function attempt() {
-    if (gateway.kind === "none" || owed === undefined) return;
+    if (gateway.kind === "none" || !owed) return;
     const turn = await reloadInTurn(gateway, config.stateDir, owed, deps, { failures: attempts + 1, cancelled: () => stopped });
     if (turn.kind === "cancelled") return;
     if (turn.kind === "covered") {
       // A change that came in meanwhile (marked later) keeps its own run.
-      if (owed !== undefined && paidFor(turn.record, owed)) owed = undefined;
+      if (owed && paidFor(turn.record, owed)) owed = undefined;
       attempts = 0;
       logger.info(`gateway: ${coveredLine(turn.record)}`);
       await deps.onOutcome?.({ ok: true, covered: true, detail: coveredLine(turn.record) }, attempts);
@@ -172,8 +173,8 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
     const result = turn.result;
     count++;
     attempts = result.ok ? 0 : attempts + 1;
-    // Paid: every change on disk before this reload started; one marked with its number came in while it ran.
-    if (result.ok && owed !== undefined && owed < turn.number) owed = undefined;
+    // Paid: every change on disk before this reload started; one numbered with its number came in while it ran.
+    if (result.ok && owed && owed.since < turn.number) owed = undefined;
     // Recorded before it is logged (reloadInTurn): whoever reads the log line finds the state file saying the same.
     if (result.ok) logger.success(`gateway: ${result.detail} (${(turn.ms / 1000).toFixed(1)} s)`);
     else {
@@ -186,18 +187,18 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
   }
 
   return {
-    /** Where a change whose writes are done now stands among the reloads (src/gateway/debt.ts). */
+    /** The number a pass reads before and after its writes (src/gateway/debt.ts). */
     mark: () => changeMark(config.stateDir),
-    /** A target the gateway reads changed; `since`: its mark. */
-    async request(since: number) {
+    /** A target the gateway reads changed. */
+    async request(change: Change) {
       if (gateway.kind === "none") return;
-      owed = owed === undefined ? since : Math.max(owed, since);
+      owed = owed ? merge(owed, change) : change;
       runner.runIn(settleMs);
-      await oweReload(config.stateDir, since).catch(stateWriteFailed);
+      await oweReload(config.stateDir, change).catch(stateWriteFailed);
     },
     /** A sync went well: a reload still owed from a failure is tried now rather than at the end of its backoff. */
     retryIfOwed() {
-      if (gateway.kind !== "none" && attempts > 0 && owed !== undefined && !runner.busy) runner.runIn(0);
+      if (gateway.kind !== "none" && attempts > 0 && owed && !runner.busy) runner.runIn(0);
     },
     /** At start: pay a reload left owed by an earlier run (or drop it when there is no gateway to reload any more). */
     async resume() {
@@ -207,8 +208,8 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
       }
       const record = gatewaySection.read(await loadState(config.stateDir));
       attempts = record?.attempts ?? 0;
-      owed = owedSince(record);
-      if (owed !== undefined) runner.runIn(settleMs);
+      owed = owedChange(record);
+      if (owed) runner.runIn(settleMs);
     },
     stop: () => {
       stopped = true;

@@ -22,8 +22,13 @@ export interface GatewayState {
   started?: number;
   /** The number of the last reload that went well. */
   lastGood?: number;
+  /** The token (fingerprint) every target held when that reload started, where its process knew it. */
+  lastGoodToken?: string;
   /** While pending: the change owed a reload was on disk after reload `owedSince` started (paid by a good one above it). */
   owedSince?: number;
+  /** …and its pass began after reload `owedFrom` started, writing token `owedToken` (src/gateway/debt.ts). */
+  owedFrom?: number;
+  owedToken?: string;
   attempts?: number;
   lastReloadAt?: string;
   lastDetail?: string;
@@ -47,7 +52,10 @@ export const gatewaySection = defineSection(
     pending: z.optional(z.boolean()),
     started: count,
     lastGood: count,
+    lastGoodToken: text,
     owedSince: count,
+    owedFrom: count,
+    owedToken: text,
     attempts: z.optional(z.number()),
     lastReloadAt: text,
     lastDetail: text,

@@ -14,9 +14,9 @@ import type { PassEffects, ReloadEffects } from "./pipeline.ts";
 export function reloadNow(config: Config, deps: ReloadDeps): ReloadEffects {
   return {
     mark: () => changeMark(config.stateDir),
-    async now(since) {
+    async now(change, covers) {
       if (config.gateway.kind === "none") return void (await dropOwedReload(config.stateDir));
-      return reloadFor(config.gateway, config.stateDir, since, deps);
+      return reloadFor(config.gateway, config.stateDir, change, deps, covers);
     },
     owed: () => reloadOwed(config.stateDir),
     request() {},

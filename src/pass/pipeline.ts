@@ -1,6 +1,8 @@
 import type { Config } from "../config/schema.ts";
 import type { ClaudeCredentials } from "../credentials/parse.ts";
+import type { Change } from "../gateway/debt.ts";
 import type { ReloadResult } from "../gateway/types.ts";
+import { fingerprint } from "../log/redact.ts";
 import { logger } from "../log/logger.ts";
 import { oneLine } from "../log/one-line.ts";
 import type { Alerts } from "../notify/alerts.ts";
@@ -11,21 +13,21 @@ import { syncFrom, type PassSource, type PassStage, type SyncDeps, type SyncRepo
 import type { PassPolicy } from "./policy.ts";
 
 /**
- * The reloads after a pass. A change is known by its mark (src/gateway/debt.ts): read right after the pass wrote a
- * target the gateway reads, it tells whether a reload (by any process) started after that write.
+ * The reloads after a pass. A change is placed among the reloads of every process by the numbers read before and
+ * after the pass's writes (src/gateway/debt.ts): a reload that started after them saw what the pass wrote.
  */
 export interface ReloadEffects {
-  /** The mark of a change whose writes are done now. */
+  /** The number of the last reload started, by any process. */
   mark(): Promise<number>;
   /**
-   * Reload now for the change marked `since` and record it, unless a good reload started after it; undefined: there
-   * is no gateway to reload (a debt left by an earlier config is dropped).
+   * Reload now for `change` and record it, unless a good reload has paid it; `covers`: the token every target holds
+   * (the pass left them so). Undefined: there is no gateway to reload (a debt left by an earlier config is dropped).
    */
-  now(since: number): Promise<ReloadResult | undefined>;
-  /** A reload owed from earlier (the state file), by its mark. */
-  owed(): Promise<number | undefined>;
-  /** The resident scheduler: a target the gateway reads changed (the change marked `since`). */
-  request(since: number): Promise<void> | void;
+  now(change: Change, covers?: string): Promise<ReloadResult | undefined>;
+  /** A reload owed from earlier (the state file). */
+  owed(): Promise<Change | undefined>;
+  /** The resident scheduler: a target the gateway reads changed. */
+  request(change: Change): Promise<void> | void;
   /** The resident scheduler: a good pass; a reload still owed is tried now. */
   retryIfOwed(): void;
 }
@@ -61,9 +63,11 @@ export interface PassOutcome {
  * (src/commands/_edge.ts).
  */
 export async function runPass(config: Config, source: PassSource, policy: PassPolicy, effects: PassEffects): Promise<PassOutcome> {
+  // Before the writes and at once after them: where this pass's change stands among the reloads.
+  const from = policy.reload === "skip" ? undefined : await effects.reloads.mark();
   const report = await syncFrom(config, source, effects.sync);
-  // At once: a reload that starts after this saw what the pass wrote.
-  const mark = report.reloadNeeded && policy.reload !== "skip" ? await effects.reloads.mark() : undefined;
+  const token = report.source.ok && (report.reloadNeeded || policy.reload === "now") ? fingerprint(report.source.credentials.accessToken) : undefined;
+  const change = report.reloadNeeded && from !== undefined ? { since: await effects.reloads.mark(), from, token } : undefined;
   const stage = async <T>(name: PassStage, fn: () => T | Promise<T>): Promise<T | undefined> => {
     try {
       effects.sync.fault?.(name);
@@ -92,7 +96,7 @@ export async function runPass(config: Config, source: PassSource, policy: PassPo
     });
     return { all };
   });
-  const reload = await stage("reload", () => reloadAfter(report, mark, policy, effects.reloads));
+  const reload = await stage("reload", () => reloadAfter(report, change, report.ok ? token : undefined, policy, effects.reloads));
   const pushed = pushing ? await pushing.all : undefined;
   for (const push of pushed ?? []) {
     if (push.result.kind === "held") logger.success(`${push.id}: holds token ${push.record.fingerprint} (${push.result.detail}, ${push.ms} ms)`);
@@ -101,16 +105,16 @@ export async function runPass(config: Config, source: PassSource, policy: PassPo
   return { report, ...(reload ? { reload } : {}), ...(pushed ? { pushes: pushed } : {}) };
 }
 
-async function reloadAfter(report: SyncReport, mark: number | undefined, policy: PassPolicy, reloads: ReloadEffects): Promise<ReloadResult | undefined> {
+async function reloadAfter(report: SyncReport, change: Change | undefined, covers: string | undefined, policy: PassPolicy, reloads: ReloadEffects): Promise<ReloadResult | undefined> {
   if (policy.reload === "schedule") {
-    if (mark !== undefined) await reloads.request(mark);
+    if (change) await reloads.request(change);
     else if (report.ok) reloads.retryIfOwed();
     return undefined;
   }
   if (policy.reload !== "now" || !report.source.ok) return undefined;
-  const since = mark ?? (await reloads.owed());
-  if (since === undefined) return undefined;
-  const result = await reloads.now(since);
+  const owed = change ?? (await reloads.owed());
+  if (!owed) return undefined;
+  const result = await reloads.now(owed, covers);
   if (result?.ok && result.covered) logger.info(`gateway: ${result.detail}`);
   else if (result?.ok) logger.success(`gateway: ${result.detail}`);
   else if (result) logger.error(`gateway reload failed: ${result.error}`);

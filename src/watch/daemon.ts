@@ -53,7 +53,7 @@ export function createDaemon(config: Config, deps: DaemonDeps) {
       mark: () => reloads.mark(),
       now: async () => undefined,
       owed: async () => undefined,
-      request: (since) => reloads.request(since),
+      request: (change) => reloads.request(change),
       retryIfOwed: () => reloads.retryIfOwed(),
     },
     pushes: { offer: (hosts, credentials) => pushes.offer(hosts, credentials), everywhere: async () => [] },

@@ -146,6 +146,35 @@ describe("one token change, one gateway reload, with watch and check both runnin
     }
   }, 120_000);
 
+  test("both write the same token at once, the watch's write landing after the sync's reload began: one reload", async () => {
+    c = await refreshCase(fake, "oauth-sync-reload-once-");
+    const { gateway, reloads } = await countingGateway(c.sandbox.root);
+    // A consumer program (an exec target that asks for a reload) that takes its time: 1.5 s when the watch runs it,
+    // 0.2 s for the sync. Both read the record before either recorded a delivery, so both deliver the new token; the
+    // sync's reload starts while the watch's delivery still runs.
+    const program = join(c.sandbox.root, "consumer");
+    await writeFile(program, `#!/bin/sh\nsleep "$SLOW"\ncat > ${join(c.sandbox.root, "delivered")}\n`, { mode: 0o755 });
+    const consumer = (slow: string) => ({ kind: "exec", command: [program], user: "root", reload: true, env: { SLOW: slow } });
+    const targets = c.sandbox.config.targets as object[];
+    const watchConfig = join(c.sandbox.root, "watch.json");
+    await writeFile(watchConfig, JSON.stringify({ ...c.sandbox.config, gateway, targets: [...targets, consumer("1.5")] }));
+    await writeFile(c.sandbox.configPath, JSON.stringify({ ...c.sandbox.config, gateway, targets: [...targets, consumer("0.2")] }));
+    await rotate(c.sandbox, fakeToken(), Date.now() + 8 * HOUR);
+    watcher = await startWatch(c, watchConfig, reloads);
+    const token = fakeToken();
+    await rotate(c.sandbox, token, Date.now() + 9 * HOUR);
+    await Bun.sleep(150);
+    const sync = await run(["sync", "--config", c.sandbox.configPath], c.env);
+    expect(sync.code).toBe(0);
+    const delivered = (output: string) => output.includes(`exec:${program}: `) && output.includes(`token ${fingerprint(token)}`);
+    expect(delivered(sync.output)).toBe(true);
+    await watcher.waitFor(new RegExp(`exec:${program}: [^\n]*${fingerprint(token)}`), 10_000);
+    await Bun.sleep(3500);
+    expect((await reloads()).slice(1)).toHaveLength(1);
+    expect(watcher.output()).toContain(COVERED);
+    expect((await state(c.sandbox.root)).gateway).toMatchObject({ pending: false });
+  }, 120_000);
+
   test("a reload the watch still owes after failures is paid by a sync by hand; the watch's retry then runs none", async () => {
     c = await refreshCase(fake, "oauth-sync-reload-once-");
     const { gateway, reloads, down } = await countingGateway(c.sandbox.root, 0.05);

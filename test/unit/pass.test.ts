@@ -42,7 +42,7 @@ async function setup(extra: Record<string, unknown> = {}) {
         log.push("reload now: end");
         return reloadFails ? { ok: false, error: "compose exited 1" } : { ok: true, detail: "recreated" };
       },
-      owed: async () => (owed ? 0 : undefined),
+      owed: async () => (owed ? { since: 0 } : undefined),
       request: () => void log.push("reload requested"),
       retryIfOwed: () => void log.push("retry if owed"),
     },

@@ -42,11 +42,11 @@ describe("the reload debt", () => {
   test("a change that comes in while a reload runs stays owed when that reload succeeds, until its own reload ran", async () => {
     const { scheduler, runs, pending, until } = setup();
     try {
-      await scheduler.request(await scheduler.mark());
+      await scheduler.request({ since: await scheduler.mark() });
       await until("the first reload started", () => runs.length === 1);
       expect(pending()).toBe(true);
       // A second change while the first reload runs.
-      await scheduler.request(await scheduler.mark());
+      await scheduler.request({ since: await scheduler.mark() });
       runs[0]!(ok);
       await until("the second reload started", () => runs.length === 2);
       expect(runs).toHaveLength(2);
@@ -98,8 +98,8 @@ function twoProcesses() {
   const checkDeps = { run: () => new Promise<RunResult>((resolve) => checkRuns.push(resolve)), now: clock.now, sleep: async () => {} };
   /** The check's pass: its own change (marked now) or the debt the record holds; none: no reload. */
   const check = async (wrote: boolean) => {
-    const since = wrote ? await changeMark(stateDir) : await reloadOwed(stateDir);
-    return since === undefined ? undefined : reloadFor(gateway, stateDir, since, checkDeps);
+    const change = wrote ? { since: await changeMark(stateDir) } : await reloadOwed(stateDir);
+    return change === undefined ? undefined : reloadFor(gateway, stateDir, change, checkDeps);
   };
   /** The settle time passes and the watch's turn has ended. */
   const watchTurn = async () => {
@@ -118,7 +118,7 @@ describe("one change, one reload, across the service and a verb", () => {
   test("the service's debt paid by check before its settle time: at its time nothing runs, and it says so", async () => {
     const t = twoProcesses();
     try {
-      await t.watch.request(await t.watch.mark());
+      await t.watch.request({ since: await t.watch.mark() });
       expect(t.record()).toMatchObject({ pending: true, owedSince: 0 });
       // check: the targets are current (the watch wrote them), the record says a reload is owed.
       const paying = t.check(false);
@@ -139,7 +139,7 @@ describe("one change, one reload, across the service and a verb", () => {
   test("check comes while the service's reload runs: it waits for that reload and finds its change covered", async () => {
     const t = twoProcesses();
     try {
-      await t.watch.request(await t.watch.mark());
+      await t.watch.request({ since: await t.watch.mark() });
       t.clock.advance(2000);
       await t.until("the service's reload", () => t.watchRuns.length === 1);
       const waiting = t.check(false);
@@ -157,7 +157,7 @@ describe("one change, one reload, across the service and a verb", () => {
   test("check's reload fails: the debt stays, and the service still reloads at its time", async () => {
     const t = twoProcesses();
     try {
-      await t.watch.request(await t.watch.mark());
+      await t.watch.request({ since: await t.watch.mark() });
       const paying = t.check(false);
       await t.until("check's reload", () => t.checkRuns.length === 1);
       t.checkRuns[0]!(failed);
@@ -182,7 +182,7 @@ describe("one change, one reload, across the service and a verb", () => {
       // Meanwhile the watch wrote them again (another rotation): marked 1, after reload 1 started.
       const mark = await t.watch.mark();
       expect(mark).toBe(1);
-      await t.watch.request(mark);
+      await t.watch.request({ since: mark });
       t.checkRuns[0]!(ok);
       expect(await own).toEqual({ ok: true, detail: "ran reload-it" });
       expect(t.record()).toMatchObject({ pending: true, owedSince: 1, lastGood: 1 });
@@ -200,7 +200,7 @@ describe("one change, one reload, across the service and a verb", () => {
   test("check with nothing written and nothing owed reloads nothing; the service's own reload pays its change", async () => {
     const t = twoProcesses();
     try {
-      await t.watch.request(await t.watch.mark());
+      await t.watch.request({ since: await t.watch.mark() });
       const turn = t.watchTurn();
       await t.until("the service's reload", () => t.watchRuns.length === 1);
       t.watchRuns[0]!(ok);
