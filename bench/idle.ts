@@ -14,13 +14,15 @@
  * rename), and p50/p99 from the rename to the target holding the token. The same code idles at a different cost from
  * one process to the next (@parcel/watcher's thread: 0.34–0.47 s/h in one run), so each kind runs `--copies=N` times
  * (default 3) and is compared by the median of its copies' idle CPU (the range beside it); the rest is the first copy's.
- *   bun bench/idle.ts [idleSeconds=120] [rotations=10000] [--private-mounts] [--copies=N]
+ * Each idle thread's cost also depends on which vCPU wakes it, so the idle window runs with every subject on one CPU
+ * (--spread: where the scheduler puts them).
+ *   bun bench/idle.ts [idleSeconds=120] [rotations=10000] [--private-mounts] [--copies=N] [--spread]
  * Goals (issues 12 and 20, printed, not asserted): CPU per idle hour within 0.1 s of `floor+`; RSS within 5 MB of
  * `floor`, growing < 2 MB over 10 000 rotations; p50 within 5 ms of `floor`.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fakeToken, rotate, waitForToken } from "../src/demo/sandbox.ts";
 import { BINARY } from "../test/support/binary.ts";
@@ -31,6 +33,13 @@ import { percentile } from "./support/percentile.ts";
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const idleSeconds = Number(args[0] ?? 120);
 const rotations = Number(args[1] ?? 10_000);
+/**
+ * --spread: leave the idle processes where the scheduler puts them. By default every thread of every subject is moved to
+ * one CPU for the idle window (and back after it): on this 2-vCPU VM a thread that sleeps 500 ms and wakes on whichever
+ * vCPU costs 0.27–0.63 s/h from one identical process to the next, and 0.13–0.15 s/h pinned (8 floor copies, Dec 2026).
+ */
+const spread = process.argv.includes("--spread");
+const idleCpu = availableParallelism() - 1;
 /** --copies N (default 3): idle copies of each kind, compared by their median. */
 const copies = Math.max(1, Number(/^--copies=(\d+)$/.exec(process.argv.find((a) => a.startsWith("--copies=")) ?? "")?.[1] ?? 3));
 /**
@@ -98,12 +107,10 @@ async function startAll(): Promise<Subject[][]> {
   if (!Bun.which("inotifywait")) throw new Error("inotifywait is missing: apt-get install inotify-tools");
   const floorBinary = buildFloor(root);
   const kinds = KINDS.filter((kind) => kind !== "oauth-sync (uid 1000)" || process.getuid?.() === 0);
-  const groups: Subject[][] = [];
-  for (const kind of kinds) {
-    const group: Subject[] = [];
-    for (let copy = 0; copy < copies; copy++) group.push(await startOne(kind, copy, floorBinary));
-    groups.push(group);
-  }
+  const groups: Subject[][] = kinds.map(() => []);
+  // Started in turns (one of each kind, then the next copy of each): a process's place in the start order sets the
+  // phase of its 500 ms poll timer against the others', and that must not fall to one kind.
+  for (let copy = 0; copy < copies; copy++) for (const [i, kind] of kinds.entries()) groups[i]!.push(await startOne(kind, copy, floorBinary));
   return groups;
 }
 
@@ -119,6 +126,16 @@ async function tree(pid: number): Promise<number[]> {
   const all = [pid];
   for (let i = 0; i < all.length; i++) for (const [child, parent] of parents) if (parent === all[i]) all.push(child);
   return all;
+}
+
+/** Every thread of each subject's tree onto `cpus` (taskset's list); threads and children born later inherit it. */
+async function pinAll(subjects: Subject[], cpus: string): Promise<void> {
+  for (const s of subjects) {
+    for (const pid of await tree(s.child!.pid!)) {
+      const pinned = spawnSync("taskset", ["--all-tasks", "--pid", "--cpu-list", cpus, String(pid)], { stdio: "ignore" });
+      if (pinned.status !== 0) throw new Error(`taskset could not move ${s.name} (pid ${pid}) to CPU ${cpus}`);
+    }
+  }
 }
 
 /** Per thread (pid/tid) of the tree: CPU nanoseconds and voluntary switches; RSS summed in MB. */
@@ -182,6 +199,8 @@ const everyCopy = groups.flat();
 /** The first copy of each kind: its rotations, RSS and latency are the table's; every copy's idle CPU is. */
 const subjects = groups.map((group) => group[0]!);
 const wakers: string[] = [];
+/** Per kind, per thread name: the median of its copies' idle CPU (s/h). */
+const threadCpu = new Map<Subject, Map<string, number>>();
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length / 2;
@@ -190,10 +209,12 @@ const median = (values: number[]) => {
 try {
   await Bun.sleep(30_000); // past start-up: the first copy written, the garbage collector's start-up work done
   for (const s of everyCopy) await waitForToken([s.target], "sk-ant-oat01-", 10_000);
+  if (!spread) await pinAll(everyCopy, String(idleCpu));
   const before = await Promise.all(everyCopy.map((s) => sample(s.child!.pid!)));
-  console.error(`idle for ${idleSeconds} s (${copies} ${copies === 1 ? "copy" : "copies"} of each) …`);
+  console.error(`idle for ${idleSeconds} s (${copies} ${copies === 1 ? "copy" : "copies"} of each${spread ? "" : `, all on CPU ${idleCpu}`}) …`);
   await Bun.sleep(idleSeconds * 1000);
   const after = await Promise.all(everyCopy.map((s) => sample(s.child!.pid!)));
+  if (!spread) await pinAll(everyCopy, `0-${idleCpu}`);
   const done = new Map(everyCopy.map((s, i) => [s, activity(before[i]!, after[i]!)]));
   const perHour = (ns: number) => (ns / 1e9) * (3600 / idleSeconds);
   for (const group of groups) {
@@ -209,8 +230,9 @@ try {
       const of = group.map((copy) => done.get(copy)!.byThread.get(name) ?? { cpuNs: 0, switches: 0 });
       const cpus = of.map((t) => perHour(t.cpuNs));
       const range = group.length > 1 ? ` (${Math.min(...cpus).toFixed(3)}–${Math.max(...cpus).toFixed(3)})` : "";
-      return { name, switches: median(of.map((t) => (t.switches * 60) / idleSeconds)), text: `${median(cpus).toFixed(3)} s/h${range}` };
+      return { name, cpu: median(cpus), switches: median(of.map((t) => (t.switches * 60) / idleSeconds)), text: `${median(cpus).toFixed(3)} s/h${range}` };
     });
+    threadCpu.set(s, new Map(threads.map((t) => [t.name, t.cpu])));
     const busy = threads.filter((t) => t.switches > 0).sort((a, b) => b.switches - a.switches);
     wakers.push(`${s.name}: ${busy.map((t) => `${t.name} ${t.switches.toFixed(1)}/min ${t.text}`).join(", ") || "none"}`);
   }
@@ -252,7 +274,7 @@ try {
 }
 
 const rows = Object.keys(subjects.at(-1)!.figures);
-console.log(`resident cost, ${idleSeconds} s idle (${copies} ${copies === 1 ? "copy" : "copies"} of each: the median, and the range), ${rotations} rotations (temp file + rename)${privateMounts ? ", oauth-sync in a mount namespace of its own" : ""}, ${new Date().toISOString()}`);
+console.log(`resident cost, ${idleSeconds} s idle (${copies} ${copies === 1 ? "copy" : "copies"} of each: the median, and the range${spread ? "" : `; every subject on CPU ${idleCpu} meanwhile`}), ${rotations} rotations (temp file + rename)${privateMounts ? ", oauth-sync in a mount namespace of its own" : ""}, ${new Date().toISOString()}`);
 console.log(["".padEnd(30), ...subjects.map((s) => s.name.padStart(48))].join(""));
 for (const row of rows) console.log([row.padEnd(30), ...subjects.map((s) => (s.figures[row] ?? "").padStart(48))].join(""));
 console.log(`idle wake-ups and CPU by thread (median over the copies):\n  ${wakers.join("\n  ")}`);
@@ -260,4 +282,12 @@ const anchor = subjects.find((s) => s.name === "floor+")!;
 const vsAnchor = (s: Subject) =>
   `${s.name}: CPU per idle hour ${(s.cpuPerHour! - anchor.cpuPerHour!).toFixed(3)} s (${(s.cpuPerHour! / anchor.cpuPerHour!).toFixed(2)}×), p50 ${(s.p50! - anchor.p50!).toFixed(1)} ms (${(s.p50! / anchor.p50!).toFixed(2)}×), p99 ${(s.p99! - anchor.p99!).toFixed(1)} ms`;
 console.log(`against floor+ (the same runtime settings):\n  ${subjects.filter((s) => s !== anchor).map(vsAnchor).join("\n  ")}`);
+// The watcher's thread runs the same code in every kind; what a kind adds of its own shows thread by thread.
+const byThreadVsAnchor = (s: Subject) => {
+  const mine = threadCpu.get(s)!;
+  const theirs = threadCpu.get(anchor)!;
+  const names = [...new Set([...mine.keys(), ...theirs.keys()])].filter((name) => Math.abs((mine.get(name) ?? 0) - (theirs.get(name) ?? 0)) >= 0.0005);
+  return `${s.name}: ${names.map((name) => `${name} ${((mine.get(name) ?? 0) - (theirs.get(name) ?? 0)).toFixed(3)}`).join(", ") || "no difference"}`;
+};
+console.log(`by thread against floor+ (s/h, medians; "unnamed" is @parcel/watcher's thread, the same code in each):\n  ${subjects.filter((s) => s !== anchor && s.name.startsWith("oauth-sync")).map(byThreadVsAnchor).join("\n  ")}`);
 console.log("goals: oauth-sync CPU per idle hour within 0.1 s of floor+; RSS within 5 MB of floor, growing < 2 MB over 10 000 rotations; p50 within 5 ms of floor");
