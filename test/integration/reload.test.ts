@@ -46,6 +46,8 @@ describe("gateway reload from the compiled binary", () => {
       await Bun.sleep(20);
     }
     await waitForToken(Object.values(s.files), last);
+    // The reload is numbered in the state file (a durable write) before it runs: on a busy disk that takes seconds.
+    await waitUntil("the burst's reload", async () => (await reloads()).length >= 2, { timeoutMs: 20_000, detail: () => watcher!.output() });
     await Bun.sleep(2500);
     expect(await reloads()).toHaveLength(2);
 
