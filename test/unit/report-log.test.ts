@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { fakeToken } from "../../src/demo/sandbox.ts";
 import { logger } from "../../src/log/logger.ts";
 import { fingerprint } from "../../src/log/redact.ts";
@@ -21,7 +21,9 @@ afterAll(() => {
   logger.setReporters(reporters);
   logger.level = level;
 });
-afterEach(() => void lines.splice(0));
+// Cleared before each test, not after: bun runs every unit file in one process, and a line an earlier file's service
+// logs after its test ended would land here before this file's first test.
+beforeEach(() => void lines.splice(0));
 
 const T0 = Date.parse("2026-05-01T12:00:00Z");
 const pass = (token: string, failing: boolean, stateError?: string): SyncReport => ({
