@@ -29,6 +29,7 @@ interface Report {
   failed: number;
   skipped: number;
   files: Array<{ file: string; seconds: number }>;
+  failures: string[];
 }
 
 interface Group {
@@ -36,13 +37,29 @@ interface Group {
   args: string[];
 }
 
-/** Counts from bun's junit report, and each file's time. */
+/** Counts from bun's junit report, each file's time, and each failure as bun described it. */
 function readReport(path: string): Report {
   const xml = readFileSync(path, "utf8");
   const suite = /<testsuites[^>]*>/.exec(xml)?.[0] ?? "";
   const count = (name: string) => Number(new RegExp(`${name}="(\\d+)"`).exec(suite)?.[1] ?? 0);
   const files = [...xml.matchAll(/^  <testsuite name="[^"]*" file="([^"]+)"[^>]* time="([\d.]+)"/gm)].map((m) => ({ file: m[1]!, seconds: Number(m[2]) }));
-  return { tests: count("tests"), failed: count("failures") + count("errors"), skipped: count("skipped"), files };
+  return { tests: count("tests"), failed: count("failures") + count("errors"), skipped: count("skipped"), files, failures: failuresIn(xml) };
+}
+
+const FAILURE_LINES = 60;
+
+/**
+ * "file:line describe > test" and bun's account of each failed test, at most FAILURE_LINES lines each. CI keeps only
+ * the end of a run's output, where a failure's details, printed when the test ended, are long gone.
+ */
+function failuresIn(xml: string): string[] {
+  const text = (s: string) => s.replace(/&(#\d+|lt|gt|amp|quot|apos);/g, (_, e: string) => (e.startsWith("#") ? String.fromCodePoint(Number(e.slice(1))) : { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" }[e]!));
+  const found = xml.matchAll(/<testcase name="([^"]*)" classname="([^"]*)"[^>]* file="([^"]*)" line="(\d+)"[^>]*>\s*<(?:failure|error)[^>]*>([^<]*)</g);
+  return [...found].map(([, name, describe, file, line, body]) => {
+    const lines = text(body!).trimEnd().split("\n");
+    const shown = lines.length > FAILURE_LINES ? [...lines.slice(0, FAILURE_LINES), `… ${lines.length - FAILURE_LINES} more lines`] : lines;
+    return `${file}:${line} ${[describe, name].filter((part): part is string => Boolean(part)).map(text).join(" > ")}\n${shown.map((l) => `  ${l}`).join("\n")}`;
+  });
 }
 
 /** The test/ files `file` imports, directly or through others (relative imports only). */
@@ -146,6 +163,8 @@ if (tests === 0) {
   console.error("no test ran");
   process.exit(1);
 }
+const failures = reported.flatMap((r) => r.failures);
+if (failures.length) console.log(`\nfailed, as bun reported each:\n${failures.join("\n\n")}\n`);
 const slowest = reported.flatMap((r) => r.files).sort((a, b) => b.seconds - a.seconds).slice(0, 8);
 console.log(`slowest files: ${slowest.map((f) => `${relative("test", f.file)} ${f.seconds.toFixed(0)} s`).join(", ")}; all in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 const failed = sum("failed") + (leftovers.length ? 1 : 0) + failedReports.length;
