@@ -16,6 +16,12 @@ const { sh, writeInside, rotateInside, waitInside } = boxHelpers(() => box);
 let upgraded: string;
 
 const mainPid = () => sh("systemctl show -p MainPID --value oauth-sync.service");
+/** `status` until it exits 0 (at most 15 s); the last answer either way, for the caller's assertion. */
+async function healthySoon(status: () => Promise<{ code: number; stdout: string; stderr: string }>) {
+  let last = { code: -1, stdout: "", stderr: "" };
+  await waitUntil("status to be healthy", async () => (last = await status()).code === 0, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
+  return last;
+}
 
 beforeAll(async () => {
   // A second build with another version, to prove an upgrade over the running service.
@@ -80,8 +86,9 @@ describe("oauth-sync install in a booted systemd", () => {
     await waitInside(PROFILES, token);
     await waitInside(ENV_FILE, token);
     expect(await sh(`stat -c '%u:%g %a' ${PROFILES} /opt/openclaw/config/agents`)).toBe("1000:1000 600\n1000:1000 700");
-    const status = await box.exec(["oauth-sync", "status", "--config", "/etc/oauth-sync/config.json"]);
-    expect(status.code, status.stdout).toBe(0);
+    // The service records what a target holds after writing it: status may see the file before the record.
+    const status = await healthySoon(() => box.exec(["oauth-sync", "status", "--config", "/etc/oauth-sync/config.json"]));
+    expect(status.code, status.stdout + status.stderr).toBe(0);
     expect(status.stdout).toContain("healthy");
     expect(status.stdout).not.toContain(token);
     const json = JSON.parse((await box.exec(["oauth-sync", "status", "--json", "--config", "/etc/oauth-sync/config.json"])).stdout);
@@ -205,6 +212,8 @@ describe("oauth-sync install --user, in a booted systemd", () => {
     await sh("id claw >/dev/null 2>&1 || useradd -m claw");
     await sh("loginctl enable-linger claw");
     await waitUntil("claw's user bus", async () => (await box.exec(["test", "-S", "/run/user/1000/bus"])).code === 0, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
+    // The bus socket is there before the manager has finished starting: an operator logs in to a manager that has.
+    await box.exec(["runuser", "-u", "claw", "--", "env", "XDG_RUNTIME_DIR=/run/user/1000", "timeout", "30", "systemctl", "--user", "is-system-running", "--wait"]);
     await box.copyIn(requireBinary(), "/home/claw/oauth-sync");
     await writeInside("/home/claw/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
     await writeInside(
@@ -217,7 +226,8 @@ describe("oauth-sync install --user, in a booted systemd", () => {
     const result = await asClaw("/home/claw/oauth-sync", "install", "--user", "--config", "/home/claw/config.json", "--yes");
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(await sh("test -x /home/claw/.local/bin/oauth-sync && stat -c %a /home/claw/.config/oauth-sync/config.json")).toBe("600");
-    expect((await asClaw("systemctl", "--user", "is-active", "oauth-sync.service", "oauth-sync-check.timer")).stdout.trim()).toBe("active\nactive");
+    const units = await asClaw("systemctl", "--user", "status", "--no-pager", "oauth-sync.service", "oauth-sync-check.timer");
+    expect((await asClaw("systemctl", "--user", "is-active", "oauth-sync.service", "oauth-sync-check.timer")).stdout.trim(), units.stdout + units.stderr).toBe("active\nactive");
 
     const token = fakeToken();
     const file = join(box.root, "home/claw/.claude/.credentials.json");
@@ -227,8 +237,8 @@ describe("oauth-sync install --user, in a booted systemd", () => {
     await waitInside("/home/claw/openclaw/.env", token);
 
     // --user finds the user install's config by itself.
-    const status = await asClaw("/home/claw/.local/bin/oauth-sync", "status", "--user");
-    expect(status.code, status.stdout).toBe(0);
+    const status = await healthySoon(() => asClaw("/home/claw/.local/bin/oauth-sync", "status", "--user"));
+    expect(status.code, status.stdout + status.stderr).toBe(0);
     const gone = await asClaw("/home/claw/.local/bin/oauth-sync", "uninstall", "--user");
     expect(gone.code, gone.stdout + gone.stderr).toBe(0);
     expect((await asClaw("systemctl", "--user", "list-unit-files", "oauth-sync*", "--no-legend")).stdout.trim()).toBe("");
