@@ -68,18 +68,25 @@ our_dockerd() {
 daemon_pid() { local p; p=$(cat "$PIDFILE" 2>/dev/null || true); if our_dockerd "$p"; then echo "$p"; fi; return 0; }
 
 # Users: one file per registered process, named by its PID and holding its start time (a reused PID is not alive).
+# Written whole (temp file, rename): the reaper reads them without the lock, and once took a file caught between
+# truncation and write for a dead user's, removed it, and stopped the daemon under a running suite.
 register() {
   local pid="$1"
   alive "$pid" || die "cannot register process $pid as a user: it is not running"
   mkdir -p "$USERS"
-  starttime "$pid" >"$USERS/$pid"
+  starttime "$pid" >"$USERS/.$pid.tmp" && mv -f "$USERS/.$pid.tmp" "$USERS/$pid"
 }
+# The registered processes still alive. With "prune" (only under the lock), the files of the others are removed.
 live_users() {
   local f pid n=0
   for f in "$USERS"/*; do
     [ -f "$f" ] || continue
     pid=$(basename "$f")
-    if alive "$pid" && [ "$(starttime "$pid")" = "$(cat "$f")" ]; then n=$((n + 1)); else rm -f "$f"; fi
+    if alive "$pid" && [ "$(starttime "$pid")" = "$(cat "$f")" ]; then
+      n=$((n + 1))
+    elif [ "${1:-}" = prune ]; then
+      rm -f "$f"
+    fi
   done
   echo "$n"
 }
@@ -150,7 +157,7 @@ case "${1:-up}" in
   down)
     lock
     [ -z "${DOCKER_BED_USER_PID:-}" ] || rm -f "$USERS/$DOCKER_BED_USER_PID"
-    N=$(live_users)
+    N=$(live_users prune)
     PID=$(daemon_pid)
     if [ "$N" -gt 0 ]; then
       log "left running: $N other process(es) still use it ($(ls "$USERS" | xargs))"
@@ -168,7 +175,7 @@ case "${1:-up}" in
       sleep 1
       if [ "$(live_users)" = 0 ]; then
         lock
-        if [ "$(live_users)" = 0 ] && our_dockerd "$D"; then
+        if [ "$(live_users prune)" = 0 ] && our_dockerd "$D"; then
           stop_daemon "$D" 2>>"$CACHE/dockerd.log"
           remove_run_dir
         fi
@@ -177,7 +184,7 @@ case "${1:-up}" in
     done
     # Gone some other way (stopped for an outage, crashed): its folder goes once nobody uses it.
     lock
-    if [ "$(live_users)" = 0 ] && [ -z "$(daemon_pid)" ]; then remove_run_dir; fi
+    if [ "$(live_users prune)" = 0 ] && [ -z "$(daemon_pid)" ]; then remove_run_dir; fi
     exit 0
     ;;
 esac
@@ -307,7 +314,9 @@ else
   log "dockerd up (pid $PID, $DOCKER_HOST, storage $(docker info --format '{{.Driver}}' 2>/dev/null), $(took "$T"))"
 fi
 REAPER=$(cat "$RUN_DIR/reaper.pid" 2>/dev/null || true)
-if [ -z "$REAPER" ] || ! alive "$REAPER" || [ "$(cat "/proc/$REAPER/comm" 2>/dev/null)" != bash ]; then
+# A reaper of this daemon: the one of a daemon stopped a moment ago may still be in its last second.
+if [ -z "$REAPER" ] || ! alive "$REAPER" || [ "$(cat "/proc/$REAPER/comm" 2>/dev/null)" != bash ] ||
+  ! tr '\0' '\n' <"/proc/$REAPER/cmdline" 2>/dev/null | tail -n 2 | tr '\n' ' ' | grep -qxF "reap $PID "; then
   setsid bash "$SELF" reap "$PID" </dev/null >/dev/null 2>&1 8>&- 9>&- &
   echo "$!" >"$RUN_DIR/reaper.pid"
 fi
