@@ -14,17 +14,12 @@ import { waitForToken } from "../../src/demo/sandbox.ts";
 
 const HOUR = 3_600_000;
 let box: SystemdContainer;
-const { sh, writeInside } = boxHelpers(() => box);
+const { sh, writeInside, lingeringUser } = boxHelpers(() => box);
 const uids: Record<string, number> = {};
 
 /** A user with linger, a Claude login, a native OpenClaw (2026.4: each write reloads) with `agents`, and its gateway as a user unit. */
 async function person(name: string, agents: string[]) {
-  await sh(`id ${name} >/dev/null 2>&1 || useradd -m ${name}`);
-  uids[name] = Number(await sh(`id -u ${name}`));
-  await sh(`loginctl enable-linger ${name}`);
-  // The user's manager is up once its own socket is there (install's pre-flight looks for it), and its bus.
-  const up = async () => (await box.exec(["sh", "-c", `test -S /run/user/${uids[name]}/bus && test -S /run/user/${uids[name]}/systemd/private`])).code === 0;
-  for (let i = 0; i < 300 && !(await up()); i++) await Bun.sleep(100);
+  uids[name] = await lingeringUser(name);
   const home = `/home/${name}`;
   await writeInside(`${home}/.claude/.credentials.json`, credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
   await writeInside(`${home}/.openclaw/openclaw.json`, JSON.stringify({ meta: { lastTouchedVersion: "2026.4.27" }, agents: { list: agents.map((id) => ({ id })) } }));

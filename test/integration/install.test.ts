@@ -12,7 +12,7 @@ const HOUR = 3_600_000;
 const PROFILES = "/opt/openclaw/config/agents/main/agent/auth-profiles.json";
 const ENV_FILE = "/opt/openclaw/.env";
 let box: SystemdContainer;
-const { sh, writeInside, rotateInside, waitInside } = boxHelpers(() => box);
+const { sh, writeInside, rotateInside, waitInside, lingeringUser } = boxHelpers(() => box);
 let upgraded: string;
 
 const mainPid = () => sh("systemctl show -p MainPID --value oauth-sync.service");
@@ -209,11 +209,7 @@ describe("oauth-sync install --yes with detection, in a booted systemd", () => {
 
 describe("oauth-sync install --user, in a booted systemd", () => {
   test("a user installs user units into their own manager; status and uninstall work the same", async () => {
-    await sh("id claw >/dev/null 2>&1 || useradd -m claw");
-    await sh("loginctl enable-linger claw");
-    await waitUntil("claw's user bus", async () => (await box.exec(["test", "-S", "/run/user/1000/bus"])).code === 0, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
-    // The bus socket is there before the manager has finished starting: an operator logs in to a manager that has.
-    await box.exec(["runuser", "-u", "claw", "--", "env", "XDG_RUNTIME_DIR=/run/user/1000", "timeout", "30", "systemctl", "--user", "is-system-running", "--wait"]);
+    expect(await lingeringUser("claw")).toBe(1000);
     await box.copyIn(requireBinary(), "/home/claw/oauth-sync");
     await writeInside("/home/claw/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR));
     await writeInside(
@@ -247,9 +243,7 @@ describe("oauth-sync install --user, in a booted systemd", () => {
 
 describe("a native OpenClaw run by its user's own systemd manager, in a booted systemd", () => {
   test("the user unit is detected; the hardened system service writes as the user, and restarts the unit only where a reload is wanted", async () => {
-    await sh("id claw >/dev/null 2>&1 || useradd -m claw");
-    await sh("loginctl enable-linger claw");
-    await waitUntil("claw's user bus", async () => (await box.exec(["test", "-S", "/run/user/1000/bus"])).code === 0, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
+    expect(await lingeringUser("claw")).toBe(1000);
     await writeInside("/home/claw/.openclaw/openclaw.json", JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }));
     await writeInside("/home/claw/.openclaw/agents/main/agent/auth-profiles.json", "{}\n");
     await writeInside("/home/claw/.config/systemd/user/openclaw-gateway.service", "[Service]\nExecStart=/bin/sleep infinity\n", 0o644);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
+import { boxHelpers } from "../support/box.ts";
 import { requireBinary } from "../support/binary.ts";
 import { IMAGE_CHANGES, boxSh, claudeLogin, eventually, rotateLogin, standInImageTar, waitForText } from "../support/layouts.ts";
 
@@ -59,9 +60,8 @@ const readInContainer = () => asUser(`podman exec openclaw cat /home/node/.openc
 beforeAll(async () => {
   box = await bootSystemd("oauth-sync-podman", { flavour: "containers" });
   await box.copyIn(requireBinary(), "/root/oauth-sync");
-  await sh(`useradd -m ${USER} && printf "${USER}:165536:65536\\n" | tee /etc/subuid > /etc/subgid && loginctl enable-linger ${USER}`);
-  uid = await sh(`id -u ${USER}`);
-  await eventually(() => sh(`test -S /run/user/${uid}/bus`));
+  await sh(`useradd -m ${USER} && printf "${USER}:165536:65536\\n" | tee /etc/subuid > /etc/subgid`);
+  uid = String(await boxHelpers(() => box).lingeringUser(USER));
   const tar = await standInImageTar(box);
   await asUser(`podman import -q ${IMAGE_CHANGES.map((c) => `"${c}"`).join(" ")} ${tar} localhost/openclaw:local >/dev/null`);
 }, 600_000);

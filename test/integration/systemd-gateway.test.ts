@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { requireBinary } from "../support/binary.ts";
-import { waitUntil } from "../support/wait.ts";
+import { boxHelpers } from "../support/box.ts";
 
 const HOUR = 3_600_000;
 let box: SystemdContainer;
@@ -18,16 +16,7 @@ ExecStart=/bin/sh -c 'echo started >> ${log}; exec sleep infinity'
 WantedBy=default.target
 `;
 
-async function writeInside(path: string, text: string, mode = 0o644) {
-  await mkdir(join(box.root, path, ".."), { recursive: true });
-  await writeFile(join(box.root, path), text, { mode });
-}
-
-async function sh(script: string) {
-  const result = await box.exec(["sh", "-c", script]);
-  if (result.code !== 0) throw new Error(`${script}: exit ${result.code}\n${result.stdout}${result.stderr}`);
-  return result.stdout.trim();
-}
+const { sh, writeInside, lingeringUser } = boxHelpers(() => box);
 
 async function configure(gateway: Record<string, unknown>) {
   await writeInside("/root/.claude/.credentials.json", credentialsJson(fakeToken(), Date.now() + 8 * HOUR), 0o600);
@@ -51,7 +40,7 @@ afterAll(async () => box?.stop());
 
 describe("systemd gateway in a booted systemd", () => {
   test("a system unit is restarted after a change, and only then", async () => {
-    await writeInside("/etc/systemd/system/openclaw-gateway.service", gatewayUnit("/var/log/gw.log"));
+    await writeInside("/etc/systemd/system/openclaw-gateway.service", gatewayUnit("/var/log/gw.log"), 0o644);
     await sh("systemctl daemon-reload && systemctl enable --now openclaw-gateway.service");
     const pidBefore = await sh("systemctl show -p MainPID --value openclaw-gateway.service");
     await configure({ kind: "systemd" });
@@ -69,11 +58,9 @@ describe("systemd gateway in a booted systemd", () => {
 
   test("a user unit is restarted through that user's manager", async () => {
     await sh("id claw >/dev/null 2>&1 || useradd -m claw");
-    await writeInside("/home/claw/.config/systemd/user/openclaw-gateway.service", gatewayUnit("/home/claw/gw.log"));
-    await sh("chown -R claw:claw /home/claw/.config && loginctl enable-linger claw");
-    // The user's manager starts with linger; wait for it.
-    const running = async () => (await box.exec(["systemctl", "--user", "--machine=claw@", "is-system-running"])).code === 0;
-    await waitUntil("claw's user manager", running, { timeoutMs: 15_000, intervalMs: 100, onTimeout: "continue" });
+    await writeInside("/home/claw/.config/systemd/user/openclaw-gateway.service", gatewayUnit("/home/claw/gw.log"), 0o644);
+    await sh("chown -R claw:claw /home/claw/.config");
+    await lingeringUser("claw");
     await sh("systemctl --user --machine=claw@ daemon-reload && systemctl --user --machine=claw@ enable --now openclaw-gateway.service");
     await configure({ kind: "systemd", user: "claw" });
 
@@ -84,7 +71,7 @@ describe("systemd gateway in a booted systemd", () => {
   }, 120_000);
 
   test("a unit that fails to start is reported with where to look", async () => {
-    await writeInside("/etc/systemd/system/broken-gateway.service", "[Service]\nExecStart=/bin/false\n");
+    await writeInside("/etc/systemd/system/broken-gateway.service", "[Service]\nExecStart=/bin/false\n", 0o644);
     await sh("systemctl daemon-reload");
     await configure({ kind: "systemd", unit: "broken-gateway.service" });
     const result = await box.exec(["oauth-sync", "sync"]);
@@ -94,7 +81,7 @@ describe("systemd gateway in a booted systemd", () => {
   }, 120_000);
 
   test("a unit systemd keeps restarting (Restart=on-failure, as OpenClaw's own) is a failed reload, not a restarted gateway", async () => {
-    await writeInside("/etc/systemd/system/flapping-gateway.service", "[Service]\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\nRestart=on-failure\nRestartSec=300ms\n");
+    await writeInside("/etc/systemd/system/flapping-gateway.service", "[Service]\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\nRestart=on-failure\nRestartSec=300ms\n", 0o644);
     await sh("systemctl daemon-reload");
     await configure({ kind: "systemd", unit: "flapping-gateway.service" });
     const result = await box.exec(["oauth-sync", "sync"]);

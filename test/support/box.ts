@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { rotate, waitForToken } from "../../src/demo/sandbox.ts";
 import type { SystemdContainer } from "../bed/systemd.ts";
+import { waitUntil } from "./wait.ts";
 
 /** Shell, files and token rotations inside a booted systemd container (the box is looked up when used). */
 export function boxHelpers(box: () => SystemdContainer) {
@@ -21,5 +22,22 @@ export function boxHelpers(box: () => SystemdContainer) {
       throw new Error(`${path} never got the token:\n${await sh("journalctl -u oauth-sync --no-pager | tail -20")}`);
     });
   }
-  return { sh, writeInside, rotateInside, waitInside };
+  /**
+   * A user (made if missing) whose own systemd manager runs with linger, once it has finished starting; its uid. The
+   * bus socket comes before the manager's own socket, which install's pre-flight looks for, and both before the
+   * manager is done: waiting for the bus alone once let `install --user` find no manager.
+   */
+  async function lingeringUser(name: string): Promise<number> {
+    await sh(`id ${name} >/dev/null 2>&1 || useradd -m ${name}`);
+    const uid = Number(await sh(`id -u ${name}`));
+    await sh(`loginctl enable-linger ${name}`);
+    const probe = `test -S /run/user/${uid}/systemd/private && test -S /run/user/${uid}/bus && systemctl --user --machine=${name}@ is-system-running`;
+    await waitUntil(`${name}'s systemd manager`, async () => ["running", "degraded"].includes((await box().exec(["sh", "-c", probe])).stdout.trim()), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      detail: async () => (await box().exec(["systemctl", "status", "--no-pager", `user@${uid}.service`])).stdout,
+    });
+    return uid;
+  }
+  return { sh, writeInside, rotateInside, waitInside, lingeringUser };
 }
