@@ -196,9 +196,23 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
       runner.runIn(settleMs);
       await oweReload(config.stateDir, change).catch(stateWriteFailed);
     },
-    /** A sync went well: a reload still owed from a failure is tried now rather than at the end of its backoff. */
-    retryIfOwed() {
-      if (gateway.kind !== "none" && attempts > 0 && owed && !runner.busy) runner.runIn(0);
+    /**
+     * A sync went well: a reload still owed from a failure is tried now rather than at the end of its backoff; one the
+     * state file holds and this process did not know of is taken on. A verb records its debt before it reloads, and
+     * leaves it owed when that reload fails or the verb is killed during it; after `check` has written the targets,
+     * the watch's own pass finds nothing to change, so nothing else would reload until the next change of token.
+     */
+    async retryIfOwed() {
+      if (gateway.kind === "none" || runner.busy) return;
+      if (owed) {
+        if (attempts > 0) runner.runIn(0);
+        return;
+      }
+      const recorded = await reloadOwed(config.stateDir).catch(() => undefined);
+      if (!recorded || owed || stopped) return;
+      owed = recorded;
+      logger.info("gateway: the state file holds a reload owed (left by another process, or by an earlier run): reloading now unless another process's reload has paid it");
+      runner.runIn(0);
     },
     /** At start: pay a reload left owed by an earlier run (or drop it when there is no gateway to reload any more). */
     async resume() {

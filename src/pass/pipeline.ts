@@ -28,8 +28,8 @@ export interface ReloadEffects {
   owed(): Promise<Change | undefined>;
   /** The resident scheduler: a target the gateway reads changed. */
   request(change: Change): Promise<void> | void;
-  /** The resident scheduler: a good pass; a reload still owed is tried now. */
-  retryIfOwed(): void;
+  /** The resident scheduler: a good pass; a reload still owed (its own, or left in the state file) is tried now. */
+  retryIfOwed(): Promise<void> | void;
 }
 
 export interface PushEffects {
@@ -108,7 +108,7 @@ export async function runPass(config: Config, source: PassSource, policy: PassPo
 async function reloadAfter(report: SyncReport, change: Change | undefined, covers: string | undefined, policy: PassPolicy, reloads: ReloadEffects): Promise<ReloadResult | undefined> {
   if (policy.reload === "schedule") {
     if (change) await reloads.request(change);
-    else if (report.ok) reloads.retryIfOwed();
+    else if (report.ok) await reloads.retryIfOwed();
     return undefined;
   }
   if (policy.reload !== "now" || !report.source.ok) return undefined;

@@ -6,7 +6,7 @@
  * run, naming the oauth-sync process that ran it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { chmod, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fakeToken, rotate, waitForToken } from "../../src/demo/sandbox.ts";
 import { fingerprint } from "../../src/log/redact.ts";
@@ -194,5 +194,28 @@ describe("one token change, one gateway reload, with watch and check both runnin
     await Bun.sleep(500);
     expect((await reloads()).slice(1)).toHaveLength(1);
     expect((await state(c.sandbox.root)).gateway).toMatchObject({ pending: false, attempts: 0 });
+  }, 120_000);
+
+  test("a reload a verb left owed (it failed) is paid by the watch at its next pass, though the watch wrote nothing", async () => {
+    c = await refreshCase(fake, "oauth-sync-reload-once-");
+    const { gateway, reloads, down } = await countingGateway(c.sandbox.root, 0.05);
+    const { watchConfig, checkConfig } = await twoConfigs(c, gateway);
+    await rotate(c.sandbox, fakeToken(), Date.now() + 8 * HOUR);
+    const credentials = await readFile(c.sandbox.credentials, "utf8");
+    const root = c.sandbox.root;
+    watcher = await startWatch(c, watchConfig, reloads);
+    await writeFile(down, "");
+    const failed = await run(["reload", "--config", checkConfig], c.env);
+    expect(failed.code).not.toBe(0);
+    expect((await state(c.sandbox.root)).gateway).toMatchObject({ pending: true });
+    await rm(down);
+    // The same file written again (as the CLI does when it saves a login unchanged): the watch's pass has nothing to write.
+    await writeFile(`${c.sandbox.credentials}.tmp`, credentials, { mode: 0o600 });
+    await rename(`${c.sandbox.credentials}.tmp`, c.sandbox.credentials);
+    await waitUntil("the watch's reload", async () => (await reloads()).length === 2, { timeoutMs: 15_000, detail: watcher.output });
+    expect((await reloads())[1]).toBe(`reload ${watcher.child.pid}`);
+    expect(watcher.output()).toContain("the state file holds a reload owed");
+    expect(watcher.output().match(/updated to token/g)).toHaveLength(3); // its first pass's, none since
+    await waitUntil("the debt paid", async () => (await state(root)).gateway.pending === false, { timeoutMs: 5000 });
   }, 120_000);
 });

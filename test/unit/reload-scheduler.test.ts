@@ -197,6 +197,56 @@ describe("one change, one reload, across the service and a verb", () => {
     }
   });
 
+  test("check wrote the targets and its reload failed: the service's next good pass finds the debt in the record and pays it", async () => {
+    const t = twoProcesses();
+    try {
+      const own = t.check(true);
+      await t.until("check's reload", () => t.checkRuns.length === 1);
+      t.checkRuns[0]!(failed);
+      expect(await own).toMatchObject({ ok: false });
+      expect(t.record()).toMatchObject({ pending: true, attempts: 1 });
+      // The service's pass found the targets current (check wrote them): no change of its own, only a good pass.
+      const ended = new Promise<void>((resolve) => {
+        const before = t.outcomes.length;
+        const poll = setInterval(() => t.outcomes.length > before && (clearInterval(poll), resolve()), 5);
+      });
+      await t.watch.retryIfOwed();
+      t.clock.advance(0); // "now", on the service's clock
+      await t.until("the service's reload", () => t.watchRuns.length === 1);
+      t.watchRuns[0]!(ok);
+      await ended;
+      expect(t.outcomes).toEqual([{ ok: true, detail: "ran reload-it" }]);
+      expect(t.record()).toMatchObject({ pending: false, attempts: 0, lastGood: 2 });
+      // Paid: a later good pass finds nothing owed and runs nothing.
+      await t.watch.retryIfOwed();
+      t.clock.advance(0);
+      await Bun.sleep(50);
+      expect(t.watchRuns).toHaveLength(1);
+    } finally {
+      await t.watch.stop();
+    }
+  });
+
+  test("a good pass while check's reload runs: the service takes the debt on, waits for that reload, and finds it paid", async () => {
+    const t = twoProcesses();
+    try {
+      const own = t.check(true);
+      await t.until("check's reload", () => t.checkRuns.length === 1);
+      await t.watch.retryIfOwed();
+      t.clock.advance(0);
+      await Bun.sleep(100);
+      expect(t.watchRuns).toHaveLength(0);
+      t.checkRuns[0]!(ok);
+      expect(await own).toEqual({ ok: true, detail: "ran reload-it" });
+      await t.until("the service's turn", () => t.outcomes.length === 1);
+      expect(t.outcomes).toEqual([{ ok: true, covered: true, detail: expect.stringContaining("already reloaded by another process") }]);
+      expect(t.watchRuns).toHaveLength(0);
+      expect(t.record()).toMatchObject({ pending: false, started: 1, lastGood: 1 });
+    } finally {
+      await t.watch.stop();
+    }
+  });
+
   test("check with nothing written and nothing owed reloads nothing; the service's own reload pays its change", async () => {
     const t = twoProcesses();
     try {
