@@ -81,6 +81,12 @@ export async function reloadInTurn(
   }
 }
 
+/** Pure: the outcome of a turn that ran or was covered; "not run" for one cancelled (the service stopped meanwhile). */
+function turnResult(turn: Turn): ReloadResult {
+  if (turn.kind === "covered") return { ok: true, covered: true, detail: coveredLine(turn.record) };
+  return turn.kind === "ran" ? turn.result : { ok: false, error: "not run" };
+}
+
 /** The number a pass reads before and after its writes: the last reload started (src/gateway/debt.ts). */
 export async function changeMark(stateDir: string): Promise<number> {
   return markOf(gatewaySection.read(await loadState(stateDir)));
@@ -116,8 +122,7 @@ export async function reloadOnce(gateway: GatewayConfig, stateDir: string, deps:
     await dropOwedReload(stateDir).catch(stateWriteFailed);
     return reloadGateway(gateway, deps);
   }
-  const turn = await reloadInTurn(gateway, stateDir, undefined, deps);
-  return turn.kind === "ran" ? turn.result : { ok: false, error: "not run" };
+  return turnResult(await reloadInTurn(gateway, stateDir, undefined, deps));
 }
 
 /**
@@ -127,9 +132,7 @@ export async function reloadOnce(gateway: GatewayConfig, stateDir: string, deps:
  */
 export async function reloadFor(gateway: Reloadable, stateDir: string, change: Change, deps: ReloadDeps, covers?: string): Promise<ReloadResult> {
   await oweReload(stateDir, change).catch(stateWriteFailed);
-  const turn = await reloadInTurn(gateway, stateDir, change, deps, { covers });
-  if (turn.kind === "covered") return { ok: true, covered: true, detail: coveredLine(turn.record) };
-  return turn.kind === "ran" ? turn.result : { ok: false, error: "not run" };
+  return turnResult(await reloadInTurn(gateway, stateDir, change, deps, { covers }));
 }
 
 export interface SchedulerDeps extends ReloadDeps {
@@ -167,7 +170,7 @@ export function createReloadScheduler(config: Config, deps: SchedulerDeps) {
       if (owed && paidFor(turn.record, owed)) owed = undefined;
       attempts = 0;
       logger.info(`gateway: ${coveredLine(turn.record)}`);
-      await deps.onOutcome?.({ ok: true, covered: true, detail: coveredLine(turn.record) }, attempts);
+      await deps.onOutcome?.(turnResult(turn), attempts);
       return;
     }
     const result = turn.result;
