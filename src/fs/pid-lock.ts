@@ -38,6 +38,8 @@ export interface PidLockOptions {
   pollMs?: number;
   /** Stop waiting (the service is stopping): the lock is not taken. */
   cancelled?: () => boolean;
+  /** Called once when a live holder has kept the caller waiting LONG_WAIT_MS (a person may be watching a verb). */
+  onLongWait?: (holder: Holder | undefined) => void;
   probe?: HolderProbe;
   /** Who takes it (default: this process). */
   self?: Holder;
@@ -45,6 +47,8 @@ export interface PidLockOptions {
 
 export type LockAttempt = { taken: true; release: () => void } | { taken: false; reason: "held"; holder?: Holder; ageMs: number } | { taken: false; reason: "cancelled" };
 
+/** A wait this long is said (onLongWait); a shorter one is two processes meeting, not worth a line. */
+export const LONG_WAIT_MS = 1000;
 /** A lock file caught between its creation and its holder's line: this long, then judged by its age alone. */
 const UNWRITTEN_GRACE_MS = 2000;
 /** A `.break` file older than this was left by a process killed while taking over a lock (it holds it microseconds). */
@@ -109,7 +113,9 @@ export async function takePidLock(dir: string, name: string, options: PidLockOpt
   const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
   const probe = options.probe ?? realProbe;
   const self = options.self ?? thisProcess();
-  const deadline = now() + options.waitMs;
+  const began = now();
+  const deadline = began + options.waitMs;
+  let told = false;
   let opened;
   try {
     opened = openDir(dir, { create: true, check: requireOwnPlace });
@@ -140,6 +146,10 @@ export async function takePidLock(dir: string, name: string, options: PidLockOpt
       }
       if (options.cancelled?.()) return { taken: false, reason: "cancelled" };
       if (now() >= deadline) return { taken: false, reason: "held", holder: seen?.holder, ageMs: seen?.ageMs ?? 0 };
+      if (!told && now() - began >= LONG_WAIT_MS) {
+        told = true;
+        options.onLongWait?.(seen?.holder);
+      }
       const pause = Math.min(options.pollMs ?? 25, 5 * 2 ** Math.min(looks++, 10));
       await sleep(pause / 2 + Math.random() * (pause / 2));
     }

@@ -52,7 +52,8 @@ export async function reloadInTurn(
   deps: ReloadDeps,
   options: { failures?: number; covers?: string; cancelled?: () => boolean } = {},
 ): Promise<Turn> {
-  const lock = await takePidLock(stateDir, RELOAD_LOCK, { ...reloadLockTimes(gateway), cancelled: options.cancelled }).catch((error: unknown) => {
+  const onLongWait = (holder?: { pid: number }) => logger.info(`gateway: another reload is under way (${holder ? `pid ${holder.pid}, ` : ""}${join(stateDir, RELOAD_LOCK)}): waiting for it`);
+  const lock = await takePidLock(stateDir, RELOAD_LOCK, { ...reloadLockTimes(gateway), cancelled: options.cancelled, onLongWait }).catch((error: unknown) => {
     logger.debug(`gateway: ${oneLine(error)}: reloading without it`);
     return undefined;
   });

@@ -95,6 +95,17 @@ describe("takePidLock", () => {
     expect(existsSync(join(dir, "x.lock.break"))).toBe(false);
   });
 
+  test("a wait that lasts is said once, naming the holder; a short one is not", async () => {
+    const dir = fresh();
+    const held = await takePidLock(dir, "x.lock", fast);
+    const said: unknown[] = [];
+    expect(await takePidLock(dir, "x.lock", { ...fast, onLongWait: (holder) => said.push(holder) })).toMatchObject({ taken: false });
+    expect(said).toEqual([]);
+    expect(await takePidLock(dir, "x.lock", { waitMs: 1500, staleMs: 10 * SECOND, pollMs: 100, onLongWait: (holder) => said.push(holder) })).toMatchObject({ taken: false });
+    expect(said).toEqual([thisProcess()]);
+    if (held.taken) held.release();
+  });
+
   test("waiting ends when the caller is stopping", async () => {
     const dir = fresh();
     const held = await takePidLock(dir, "x.lock", fast);
