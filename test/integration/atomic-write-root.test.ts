@@ -30,6 +30,7 @@ afterEach(async () => {
     const result = spawnSync("umount", [point], { encoding: "utf8" });
     if (result.status !== 0) spawnSync("umount", ["-l", point]);
   }
+  spawnSync("chattr", ["-R", "-i", dir], { stdio: "ignore" }); // a test that failed half-way may have left one immutable
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -172,7 +173,10 @@ describe("writeFileAtomic as root", () => {
     const place = join(dir, "state");
     await mkdir(place);
     const path = join(place, "state.json");
-    const flipper = Bun.spawn(["sh", "-c", 'while :; do chattr +i "$1" && chattr -i "$1" || exit 1; done', "flip", place], { stderr: "pipe" });
+    // Stopped by a file, after a whole +i/-i pair: a kill could land while a `chattr +i` ran on, and leave the
+    // directory immutable after the test's own `chattr -i` (CI once failed so, and could not remove it).
+    const stop = join(dir, "stop");
+    const flipper = Bun.spawn(["sh", "-c", 'while [ ! -e "$2" ]; do chattr +i "$1" && chattr -i "$1" || exit 1; done', "flip", place, stop], { stderr: "pipe" });
     let failures = 0;
     try {
       const until = Date.now() + 1000;
@@ -182,7 +186,7 @@ describe("writeFileAtomic as root", () => {
       }
       expect(flipper.exitCode).toBeNull(); // chattr works here (it needs root and a filesystem with attributes)
     } finally {
-      flipper.kill();
+      await writeFile(stop, "");
       await flipper.exited;
       spawnSync("chattr", ["-i", place]);
     }
