@@ -143,9 +143,9 @@ const reports = mkdtempSync(join(tmpdir(), "oauth-sync-test-"));
 const env = { ...process.env, ...DOCKER_BED_ENV, ...tracker.marker };
 const results = await Promise.all(groups(process.argv.slice(2)).map((group) => runGroup(group, env, reports)));
 stopDockerBed();
+rmSync(reports, { recursive: true, force: true }); // read above; the host check looks for what is left in the temp directory
 const leftovers = await hostCheck(before, tracker);
 await tracker.release();
-rmSync(reports, { recursive: true, force: true });
 
 if (leftovers.length) {
   console.error(`\nhost check FAILED: the suite did not leave the machine as it found it (processes followed by ${tracker.how}; those left were ended):`);

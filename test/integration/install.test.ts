@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readFile, rename, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { bootSystemd, type SystemdContainer } from "../bed/systemd.ts";
 import { boxHelpers } from "../support/box.ts";
 import { requireBinary } from "../support/binary.ts";
 import { waitUntil } from "../support/wait.ts";
+import { tempDirs } from "../support/temp.ts";
+
+const temp = tempDirs();
 
 const HOUR = 3_600_000;
 const PROFILES = "/opt/openclaw/config/agents/main/agent/auth-profiles.json";
@@ -25,7 +27,7 @@ async function healthySoon(status: () => Promise<{ code: number; stdout: string;
 
 beforeAll(async () => {
   // A second build with another version, to prove an upgrade over the running service.
-  upgraded = join(await mkdtemp(join(tmpdir(), "oauth-sync-upgrade-")), "oauth-sync");
+  upgraded = join(temp("oauth-sync-upgrade-"), "oauth-sync");
   const build = Bun.spawnSync([process.execPath, "build.ts", "--outfile", upgraded], { cwd: join(import.meta.dir, "../.."), env: { ...process.env, OAUTH_SYNC_VERSION: "9.9.9-upgrade" } });
   if (build.exitCode !== 0) throw new Error(build.stderr.toString());
   box = await bootSystemd("oauth-sync-install");

@@ -3,12 +3,14 @@
  * (2026.9.6), every target kind the release supports, checked with `openclaw models status --json`.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { ensureOpenClaw, modelsStatus, openclawEnv, prepareHome, runOpenClaw } from "../bed/openclaw.ts";
 import { run } from "../support/binary.ts";
+import { tempDirs } from "../support/temp.ts";
+
+const temp = tempDirs();
 
 const JSON_ERA = "2026.5.28";
 const SQLITE_ERA = "2026.9.6";
@@ -28,7 +30,7 @@ interface Case {
 
 /** An isolated HOME for OpenClaw, Claude credentials beside it, and an oauth-sync config with the given targets. */
 async function makeCase(version: string, targets: (c: Case) => unknown[]): Promise<Case> {
-  const root = await mkdtemp(join(tmpdir(), "oauth-sync-openclaw-"));
+  const root = temp("oauth-sync-openclaw-");
   const home = join(root, "home");
   await mkdir(home, { recursive: true });
   await prepareHome(version, home);

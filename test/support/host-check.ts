@@ -6,11 +6,13 @@
  *  - no new mount;
  *  - no systemd-nspawn machine of the test beds (their root under the bed cache) and no bed machine folder left;
  *  - none of the files the product installs or the beds made appears on the host;
+ *  - no temp file or directory of ours (named oauth-sync…) is left in the temp directory;
  *  - no process the suite started is left: the runner puts itself in a cgroup of its own, which every child,
  *    detached daemons included, inherits (where no cgroup can be made: the processes whose environment carries
  *    the run's marker, which children given a clean environment do not).
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export interface Proc {
@@ -27,8 +29,11 @@ export interface HostSnapshot {
   machines: Proc[];
   bedMachines: Set<string>;
   paths: Set<string>;
+  temps: Set<string>;
 }
 
+/** Leftovers in the temp directory named one per line, at most this many. */
+const TEMPS_SHOWN = 20;
 const ACCOUNT_FILES = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/subuid", "/etc/subgid"];
 /** What `install` or a bed puts on a machine: none of it may appear because of the suite. */
 const WATCHED_PATHS = [
@@ -98,6 +103,7 @@ export function snapshot(bedCache: string): HostSnapshot {
     machines: all.filter((p) => p.comm === "systemd-nspawn" && p.cmdline.includes(`${machinesDir}/`)),
     bedMachines: new Set(existsSync(machinesDir) ? readdirSync(machinesDir) : []),
     paths: new Set(WATCHED_PATHS.filter((path) => existsSync(path) || isLink(path))),
+    temps: new Set(readdirSync(tmpdir()).filter((name) => name.startsWith("oauth-sync"))),
   };
 }
 
@@ -122,6 +128,9 @@ export function differences(before: HostSnapshot, after: HostSnapshot, leftovers
   for (const m of after.machines) if (!before.machines.some((b) => same(b, m))) found.push(`systemd-nspawn machine left: ${describe(m)}`);
   for (const m of after.bedMachines) if (!before.bedMachines.has(m)) found.push(`test-bed machine folder left: ${m}`);
   for (const path of after.paths) if (!before.paths.has(path)) found.push(`${path} appeared`);
+  const temps = [...after.temps].filter((name) => !before.temps.has(name));
+  for (const name of temps.slice(0, TEMPS_SHOWN)) found.push(`left in the temp directory: ${join(tmpdir(), name)}`);
+  if (temps.length > TEMPS_SHOWN) found.push(`and ${temps.length - TEMPS_SHOWN} more oauth-sync… entries left in ${tmpdir()}`);
   for (const p of leftovers) found.push(`process left: ${describe(p)}`);
   return found;
 }

@@ -2,8 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { claudeCliAgents, configuredAgents } from "../../src/detect/openclaw.ts";
 import { execStartOpenClaw, findOpenClawBinary, parseQuadlet, profileOfDir, uidOf, userOfHome } from "../../src/detect/native.ts";
 import { openclawCommands } from "../../src/detect/openclaw-report.ts";
-import { tree } from "../support/fs-tree.ts";
+import { treeMaker } from "../support/fs-tree.ts";
 import { parseConfig } from "../../src/config/load.ts";
+
+const tree = treeMaker();
 
 
 describe("native installs: names, units, binaries", () => {

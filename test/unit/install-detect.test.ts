@@ -1,14 +1,17 @@
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { credentialsJson, fakeToken } from "../../src/demo/sandbox.ts";
 import { detect } from "../../src/detect/detect.ts";
 import { isSqliteEra } from "../../src/detect/openclaw.ts";
 import { proposeConfig } from "../../src/install/propose.ts";
 import { runProcess } from "../../src/process/run.ts";
-import { tree } from "../support/fs-tree.ts";
+import { treeMaker } from "../support/fs-tree.ts";
+import { tempDirs } from "../support/temp.ts";
 import { parseConfig } from "../../src/config/load.ts";
+
+const tree = treeMaker();
+const temp = tempDirs();
 
 const HOUR = 3_600_000;
 const deps = { run: runProcess, now: Date.now(), cwd: "/nonexistent" };
@@ -117,7 +120,7 @@ describe("CLAUDE_CONFIG_DIR", () => {
   });
 
   test("a login in a CLAUDE_CONFIG_DIR that a running process uses is found", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "oauth-sync-configdir-"));
+    const dir = temp("oauth-sync-configdir-");
     await writeFile(join(dir, ".credentials.json"), credentialsJson(fakeToken(), Date.now() + 6 * HOUR), { mode: 0o600 });
     const holder = Bun.spawn(["sleep", "30"], { env: { PATH: process.env.PATH!, CLAUDE_CONFIG_DIR: dir } });
     try {
@@ -292,20 +295,10 @@ describe("--openclaw-dir that is not there", () => {
   });
 });
 
-/** The trees of the tests below, removed after them. */
-const ownTrees: string[] = [];
-const ownTree = async (files: Record<string, string>) => {
-  const root = await tree(files);
-  ownTrees.push(root);
-  return root;
-};
-afterAll(async () => {
-  for (const root of ownTrees) await rm(root, { recursive: true, force: true });
-});
 
 describe("flags are taken as given, with what detection alone said beside them", () => {
   test("--project-dir on a project whose image is not called openclaw: found by the state mount it has", async () => {
-    const root = await ownTree({
+    const root = await tree({
       "/srv/gw/docker-compose.yml": compose("registry.example/team/agent-gateway:4"),
       "/srv/gw/.env": "OPENCLAW_CONFIG_DIR=/srv/gw/state\n",
       "/srv/gw/state/openclaw.json": JSON.stringify({ meta: { lastTouchedVersion: "2026.5.28" } }),
@@ -321,14 +314,14 @@ describe("flags are taken as given, with what detection alone said beside them",
   });
 
   test("--project-dir where no service mounts OpenClaw's state: said so, with the flag to add", async () => {
-    const root = await ownTree({ "/srv/other/docker-compose.yml": "services:\n  web:\n    image: nginx\n" });
+    const root = await tree({ "/srv/other/docker-compose.yml": "services:\n  web:\n    image: nginx\n" });
     const d = await detect(root, { projectDir: "/srv/other" }, deps);
     expect(d.install?.value.stateDir).toBe("");
     expect(d.install?.value.problems?.[0]).toContain("pass --openclaw-dir too");
   });
 
   test("--credentials is listed under the logins (not under OpenClaw), with its real owner and what detection would pick", async () => {
-    const root = await ownTree({
+    const root = await tree({
       "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nana:x:1000:1000::/home/ana:/bin/bash\n",
       "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR),
       "/srv/claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 4 * HOUR),
@@ -349,7 +342,7 @@ describe("pairing: a login goes to an OpenClaw of its own user", () => {
   const rich = JSON.stringify({ meta: { lastTouchedVersion: "2026.9.6" }, agents: { entries: { main: {}, work: {} } } });
 
   test("root's login with root's modest install and another user's richer one: root's pair, not across users", async () => {
-    const root = await ownTree({
+    const root = await tree({
       "/etc/passwd": passwd,
       "/root/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR),
       "/root/.openclaw/openclaw.json": "{}",
@@ -363,7 +356,7 @@ describe("pairing: a login goes to an OpenClaw of its own user", () => {
   });
 
   test("only another user's OpenClaw: the pair crosses users and says whose is whose", async () => {
-    const root = await ownTree({ "/etc/passwd": passwd, "/home/ana/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR), "/home/bob/.openclaw/openclaw.json": rich });
+    const root = await tree({ "/etc/passwd": passwd, "/home/ana/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 8 * HOUR), "/home/bob/.openclaw/openclaw.json": rich });
     const d = await detect(root, {}, deps);
     expect(d.cross).toEqual({ loginUser: "ana", installUser: "bob" });
     const { formatDetection } = await import("../../src/detect/detect.ts");
@@ -371,7 +364,7 @@ describe("pairing: a login goes to an OpenClaw of its own user", () => {
   });
 
   test("--openclaw-dir picks the install; the login is that user's own where there is one", async () => {
-    const root = await ownTree({
+    const root = await tree({
       "/etc/passwd": passwd,
       "/home/ana/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 20 * HOUR),
       "/home/bob/.claude/.credentials.json": credentialsJson(fakeToken(), Date.now() + 2 * HOUR),
@@ -390,7 +383,7 @@ describe("agents from someone else's directory", () => {
     for (let i = 0; i < 12; i++) files[`/home/ana/.openclaw/agents/a${String(i).padStart(2, "0")}/agent/x`] = "";
     files["/home/ana/.openclaw/agents/evil\u001b]52;c;eA==\u0007/agent/x"] = "";
     files["/home/ana/.openclaw/agents/two\nlines/agent/x"] = "";
-    const root = await ownTree(files);
+    const root = await tree(files);
     const { stateFacts } = await import("../../src/detect/openclaw.ts");
     const facts = await stateFacts(root, "/home/ana/.openclaw");
     expect(facts.agents).toHaveLength(12);

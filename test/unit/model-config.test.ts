@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { applyModelConfig, findTraps, fixedModelConfig } from "../../src/install/model-config.ts";
+import { tempDirs } from "../support/temp.ts";
+
+const temp = tempDirs();
 
 const trapped = {
   agents: { defaults: { model: { primary: "openai/gpt-5.5", fallbacks: ["x/y"] }, workspace: "/w" } },
@@ -39,7 +41,7 @@ describe("openclaw.json model settings", () => {
   });
 
   test("plain JSON is rewritten in place; JSON5 with comments is backed up first and the loss is said", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "oauth-sync-model-"));
+    const dir = temp("oauth-sync-model-");
     const plain = join(dir, "openclaw.json");
     await writeFile(plain, JSON.stringify(trapped, null, 2));
     expect(await applyModelConfig(plain, {})).toEqual({ changed: true, backup: undefined, note: undefined });
@@ -54,7 +56,7 @@ describe("openclaw.json model settings", () => {
   });
 
   test("JSON5 keeps its comments, quotes and layout: traps fixed and the primary set by text edits", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "oauth-sync-model5-"));
+    const dir = temp("oauth-sync-model5-");
     const path = join(dir, "openclaw.json");
     const text = `// OpenClaw config
 {
@@ -85,7 +87,7 @@ describe("openclaw.json model settings", () => {
   });
 
   test("plain JSON keeps its indentation and stays valid JSON when its last member goes", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "oauth-sync-model4-"));
+    const dir = temp("oauth-sync-model4-");
     const path = join(dir, "openclaw.json");
     await writeFile(path, JSON.stringify({ gateway: { port: 1 }, models: { providers: { litellm: { baseUrl: "http://p" }, anthropic: {} } } }, null, 4));
     expect(await applyModelConfig(path, { primaryModel: "anthropic/claude-sonnet-4-5" })).toEqual({ changed: true });
@@ -95,7 +97,7 @@ describe("openclaw.json model settings", () => {
   });
 
   test("a layout the editor cannot follow is backed up and rewritten, and the loss is said", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "oauth-sync-model-fallback-"));
+    const dir = temp("oauth-sync-model-fallback-");
     const path = join(dir, "openclaw.json");
     // JSON5 allows Unicode identifiers as keys; the small editor does not.
     const text = `{\n  // note\n  модель: 1,\n  models: { providers: { anthropic: {} } },\n}\n`;

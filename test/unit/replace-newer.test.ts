@@ -1,19 +1,21 @@
 import { describe, expect, test } from "bun:test";
 import type { LocalTargetConfig } from "../../src/config/schema.ts";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import { fakeToken } from "../../src/demo/sandbox.ts";
 import { runProcess } from "../../src/process/run.ts";
 import { createTarget } from "../../src/targets/index.ts";
 import { pasteTokenArgv } from "../../src/targets/openclaw-cli.ts";
+import { tempDirs } from "../support/temp.ts";
+
+const temp = tempDirs();
 
 const YEAR = 365 * 24 * 3_600_000;
 
 /** A store holding a one-year token (what `claude setup-token` gives and `openclaw onboard --token` stores). */
 async function longLivedStore() {
-  const dir = await mkdtemp(join(tmpdir(), "oauth-sync-newer-"));
+  const dir = temp("oauth-sync-newer-");
   const path = join(dir, "auth-profiles.json");
   const held = fakeToken();
   await writeFile(path, JSON.stringify({ version: 1, profiles: { "anthropic:default": { type: "token", provider: "anthropic", token: held, expires: Date.now() + YEAR } } }));
