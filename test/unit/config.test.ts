@@ -5,6 +5,9 @@ import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadConfig, parseConfig, type ConfigResult } from "../../src/config/load.ts";
 import { defaultStateDir } from "../../src/config/defaults.ts";
+import { tempDirs } from "../support/temp.ts";
+
+const temp = tempDirs();
 
 const CONFIG = "/etc/oauth-sync/config.json";
 const text = (value: unknown) => JSON.stringify(value);
@@ -96,7 +99,7 @@ describe("parseConfig: paths", () => {
   });
 
   test("`~` is expanded against HOME (checked in a process started with another HOME)", () => {
-    const home = "/tmp/oauth-sync-fake-home";
+    const home = temp("oauth-sync-fake-home-"); // bun keeps its cache under HOME/.bun: removed after the file
     const script = `
       import { parseConfig } from ${JSON.stringify(resolve(import.meta.dir, "../../src/config/load.ts"))};
       const result = parseConfig(JSON.stringify({
