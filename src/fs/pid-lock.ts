@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { errnoDetail, isCode } from "./errors.ts";
 import { requireOwnPlace } from "./place.ts";
 import { O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, at, openDir } from "./walk.ts";
@@ -77,6 +77,13 @@ export const realProbe: HolderProbe = {
   start: (pid) => processStart(pid),
 };
 
+/**
+ * The locks this process holds now ("dir/name holder"). A lock file that names this process but is not among them was
+ * released by it without being removed (its directory turned read-only meanwhile): it is taken over at once, not
+ * waited for until it is stale.
+ */
+const heldHere = new Set<string>();
+
 let me: Holder | undefined;
 export function thisProcess(): Holder {
   me ??= { pid: process.pid, start: processStart("self") ?? "" };
@@ -125,23 +132,28 @@ export async function takePidLock(dir: string, name: string, options: PidLockOpt
   const fd = opened.fd;
   let taken = false;
   let looks = 0;
+  const key = `${resolve(dir, name)} ${holderLine(self).trim()}`;
+  const leftByUs = (seen: Seen) => seen.text === holderLine(self) && !heldHere.has(key);
+  const stale = (seen: Seen) => leftByUs(seen) || lockIsStale(seen.holder, seen.ageMs, options.staleMs, probe);
   try {
     for (;;) {
       if (tryCreate(fd, dir, name, self)) {
         taken = true;
+        heldHere.add(key);
         let released = false;
         return {
           taken: true,
           release: () => {
             if (released) return;
             released = true;
+            heldHere.delete(key);
             release(fd, name, self);
           },
         };
       }
       const seen = look(fd, name, now());
-      if (seen && lockIsStale(seen.holder, seen.ageMs, options.staleMs, probe)) {
-        breakStale(fd, dir, name, seen, { staleMs: options.staleMs, probe, now, self });
+      if (seen && stale(seen)) {
+        breakStale(fd, dir, name, seen, { stale, now, self });
         continue;
       }
       if (options.cancelled?.()) return { taken: false, reason: "cancelled" };
@@ -204,7 +216,7 @@ function look(dirFd: number, name: string, now: number): Seen | undefined {
 }
 
 /** Under `NAME.break`: the lock is looked at again and removed only if it is still the stale one. */
-function breakStale(dirFd: number, dir: string, name: string, seen: Seen, how: { staleMs: number; probe: HolderProbe; now: () => number; self: Holder }): void {
+function breakStale(dirFd: number, dir: string, name: string, seen: Seen, how: { stale: (seen: Seen) => boolean; now: () => number; self: Holder }): void {
   const breaker = `${name}.break`;
   if (!tryCreate(dirFd, dir, breaker, how.self)) {
     const other = look(dirFd, breaker, how.now());
@@ -213,7 +225,7 @@ function breakStale(dirFd: number, dir: string, name: string, seen: Seen, how: {
   }
   try {
     const again = look(dirFd, name, how.now());
-    if (again && again.ino === seen.ino && again.text === seen.text && lockIsStale(again.holder, again.ageMs, how.staleMs, how.probe)) unlinkQuietly(dirFd, name);
+    if (again && again.ino === seen.ino && again.text === seen.text && how.stale(again)) unlinkQuietly(dirFd, name);
   } finally {
     unlinkQuietly(dirFd, breaker);
   }

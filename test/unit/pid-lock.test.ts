@@ -106,6 +106,21 @@ describe("takePidLock", () => {
     if (held.taken) held.release();
   });
 
+  test("a lock this process released but could not remove (its directory turned read-only) is taken at once, not waited for", async () => {
+    const dir = fresh();
+    const first = await takePidLock(dir, "x.lock", fast);
+    if (first.taken) first.release();
+    // What a release whose unlink failed leaves: this process's own line.
+    writeFileSync(join(dir, "x.lock"), holderLine(thisProcess()));
+    const started = Date.now();
+    const again = await takePidLock(dir, "x.lock", { waitMs: 5 * SECOND, staleMs: 60 * SECOND });
+    expect(again.taken).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+    // While it is held, the same line is this process's live lock: waited for.
+    expect(await takePidLock(dir, "x.lock", fast)).toMatchObject({ taken: false, reason: "held" });
+    if (again.taken) again.release();
+  });
+
   test("waiting ends when the caller is stopping", async () => {
     const dir = fresh();
     const held = await takePidLock(dir, "x.lock", fast);
