@@ -65,6 +65,11 @@ our_dockerd() {
   [ -n "${1:-}" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ] && alive "$1" &&
     tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "--pidfile=$PIDFILE"
 }
+# PID $1 is the daemon this script just started, between its fork and its exec of dockerd (bash, then setsid).
+starting() {
+  alive "$1" && [ "$(awk '{ sub(/^.*\) /, ""); print $2 }' "/proc/$1/stat" 2>/dev/null)" = "$$" ] &&
+    case "$(cat "/proc/$1/comm" 2>/dev/null)" in bash | setsid) true ;; *) false ;; esac
+}
 daemon_pid() { local p; p=$(cat "$PIDFILE" 2>/dev/null || true); if our_dockerd "$p"; then echo "$p"; fi; return 0; }
 
 # Users: one file per registered process, named by its PID and holding its start time (a reused PID is not alive).
@@ -277,6 +282,7 @@ else
   LOGFILE="$CACHE/dockerd.log"
   if [ -n "$PID" ]; then
     log "the suite's dockerd is running (pid $PID) but does not answer yet: waiting for it"
+    STARTED="$PID"
   else
     mkdir -p "$RUN_DIR" "$DATA_ROOT"
     chmod 700 "$RUN_DIR"
@@ -291,20 +297,25 @@ else
     [ -z "${DOCKER_BED_STORAGE_DRIVER:-}" ] || ARGS+=("--storage-driver=$DOCKER_BED_STORAGE_DRIVER")
     log "starting the suite's dockerd ${ARGS[*]} (log: $LOGFILE)"
     echo "=== $(date -Is) docker-bed starting dockerd" >>"$LOGFILE"
-    # Detached (own session, stdin from /dev/null) so it outlives this script; the watcher below stops it.
-    # 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock forever.
-    setsid -f dockerd "${ARGS[@]}" </dev/null >>"$LOGFILE" 2>&1 9>&-
+    # Detached (own session, stdin from /dev/null) so it outlives this script; the watcher below stops it. Started
+    # in the background rather than with `setsid -f`, so that its pid is known at once ($!: setsid execs dockerd,
+    # this shell being no group leader): a start is judged by the process, not by a pid file that a loaded machine
+    # may take more than seconds to see written (CI once took a slow start for a dead one and removed the run
+    # folder under it). 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock forever.
+    setsid dockerd "${ARGS[@]}" </dev/null >>"$LOGFILE" 2>&1 9>&- &
+    STARTED=$!
   fi
   DEADLINE=$((SECONDS + TIMEOUT))
   until engine_ok; do
-    PID=$(daemon_pid)
-    if [ "$SECONDS" -ge "$DEADLINE" ] || { [ -z "$PID" ] && [ "$SECONDS" -ge $((DEADLINE - TIMEOUT + 5)) ]; }; then
+    EXITED=""
+    our_dockerd "$STARTED" || starting "$STARTED" || EXITED=1
+    if [ -n "$EXITED" ] || [ "$SECONDS" -ge "$DEADLINE" ]; then
       echo "---- last lines of $LOGFILE ----" >&2
       tail -n 30 "$LOGFILE" >&2 || true
       # Nothing of the failed start stays behind.
-      [ -z "$PID" ] || stop_daemon "$PID"
+      ! our_dockerd "$STARTED" || stop_daemon "$STARTED"
       remove_run_dir
-      [ -n "$PID" ] || die "dockerd exited during start-up"
+      [ -z "$EXITED" ] || die "dockerd exited during start-up"
       die "dockerd did not answer \`docker info\` within ${TIMEOUT}s"
     fi
     sleep 0.3
