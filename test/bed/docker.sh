@@ -324,12 +324,12 @@ else
   [ -n "$PID" ] || die "a daemon answers on $SOCK but its pid file $PIDFILE names no running dockerd"
   log "dockerd up (pid $PID, $DOCKER_HOST, storage $(docker info --format '{{.Driver}}' 2>/dev/null), $(took "$T"))"
 fi
-REAPER=$(cat "$RUN_DIR/reaper.pid" 2>/dev/null || true)
-# A reaper of this daemon: the one of a daemon stopped a moment ago may still be in its last second.
-if [ -z "$REAPER" ] || ! alive "$REAPER" || [ "$(cat "/proc/$REAPER/comm" 2>/dev/null)" != bash ] ||
-  ! tr '\0' '\n' <"/proc/$REAPER/cmdline" 2>/dev/null | tail -n 2 | tr '\n' ' ' | grep -qxF "reap $PID "; then
+# "REAPER DAEMON": a reaper of this daemon is wanted; the one of a daemon stopped a moment ago may still be in its
+# last second.
+read -r REAPER REAPS 2>/dev/null <"$RUN_DIR/reaper.pid" || true
+if [ -z "${REAPER:-}" ] || [ "${REAPS:-}" != "$PID" ] || ! alive "$REAPER" || [ "$(cat "/proc/$REAPER/comm" 2>/dev/null)" != bash ]; then
   setsid bash "$SELF" reap "$PID" </dev/null >/dev/null 2>&1 8>&- 9>&- &
-  echo "$!" >"$RUN_DIR/reaper.pid"
+  echo "$! $PID" >"$RUN_DIR/reaper.pid"
 fi
 
 # --- 4. image ----------------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createSandbox, credentialsJson, fakeToken, removeSandbox, rotate, waitForToken, type Sandbox } from "../../src/demo/sandbox.ts";
+import { unmountWhenFree } from "../../bench/support/soak/locks.ts";
 import { start, type Running } from "../support/binary.ts";
 import { canBindMount } from "../support/mounts.ts";
-import { waitUntil } from "../support/wait.ts";
 
 const HOUR = 3_600_000;
 let sandbox: Sandbox | undefined;
@@ -187,10 +187,9 @@ describe("oauth-sync watch (compiled binary)", () => {
     try {
       await w.waitFor("was replaced");
       await rotatesAfterReplacement(s);
-      // And unmounted again: the original directory is back and watched. The service may still hold the new file
-      // open for the pass that wrote it (umount: target is busy, exit 32): then it is tried again.
-      const unmounted = await waitUntil("umount of the bind mount", () => Bun.spawnSync(["umount", dir]).exitCode === 0, { timeoutMs: 10_000, intervalMs: 100, onTimeout: "continue" });
-      expect(unmounted).toBe(true);
+      // And unmounted again: the original directory is back and watched.
+      const unmounted = await unmountWhenFree(dir);
+      expect(unmounted.code, unmounted.output).toBe(0);
       await rotatesAfterReplacement(s, 11);
     } finally {
       Bun.spawnSync(["umount", dir]);

@@ -107,9 +107,14 @@ function twoProcesses() {
     clock.advance(gateway.settleSeconds * 1000);
     await ended;
   };
+  /** A pass of the service that wrote nothing and went well; what it asks for is due now on its clock. */
+  const goodPass = async () => {
+    await watch.retryIfOwed();
+    clock.advance(0);
+  };
   const record = () => JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")).gateway;
   const until = (what: string, condition: () => boolean) => waitUntil(what, condition, { timeoutMs: 2000, intervalMs: 5 });
-  return { watch, check, watchTurn, watchRuns, checkRuns, outcomes, record, until, clock };
+  return { watch, check, watchTurn, goodPass, watchRuns, checkRuns, outcomes, record, until, clock };
 }
 
 const failed: RunResult = { code: 7, stdout: "", stderr: "gateway is down", timedOut: false };
@@ -206,20 +211,14 @@ describe("one change, one reload, across the service and a verb", () => {
       expect(await own).toMatchObject({ ok: false });
       expect(t.record()).toMatchObject({ pending: true, attempts: 1 });
       // The service's pass found the targets current (check wrote them): no change of its own, only a good pass.
-      const ended = new Promise<void>((resolve) => {
-        const before = t.outcomes.length;
-        const poll = setInterval(() => t.outcomes.length > before && (clearInterval(poll), resolve()), 5);
-      });
-      await t.watch.retryIfOwed();
-      t.clock.advance(0); // "now", on the service's clock
+      await t.goodPass();
       await t.until("the service's reload", () => t.watchRuns.length === 1);
       t.watchRuns[0]!(ok);
-      await ended;
+      await t.until("the service's turn", () => t.outcomes.length === 1);
       expect(t.outcomes).toEqual([{ ok: true, detail: "ran reload-it" }]);
       expect(t.record()).toMatchObject({ pending: false, attempts: 0, lastGood: 2 });
       // Paid: a later good pass finds nothing owed and runs nothing.
-      await t.watch.retryIfOwed();
-      t.clock.advance(0);
+      await t.goodPass();
       await Bun.sleep(50);
       expect(t.watchRuns).toHaveLength(1);
     } finally {
@@ -232,8 +231,7 @@ describe("one change, one reload, across the service and a verb", () => {
     try {
       const own = t.check(true);
       await t.until("check's reload", () => t.checkRuns.length === 1);
-      await t.watch.retryIfOwed();
-      t.clock.advance(0);
+      await t.goodPass();
       await Bun.sleep(100);
       expect(t.watchRuns).toHaveLength(0);
       t.checkRuns[0]!(ok);

@@ -27,18 +27,22 @@ export async function lock(path: string, method: LockMethod): Promise<void> {
 const UNMOUNT_TRIES_MS = 10_000;
 
 /**
- * The service may have a file of the locked directory open just then (a write it tries again): umount says "target is
- * busy" (exit 32), and is tried again for up to UNMOUNT_TRIES_MS.
+ * umount, tried again for up to UNMOUNT_TRIES_MS while it says "target is busy" (exit 32): the service may have a file
+ * under the mount open just then (the pass that wrote it, a write it tries again). The last answer.
  */
-export async function unlock(path: string, method: LockMethod): Promise<void> {
-  if (method === "chattr") return must(["chattr", "-i", path]);
+export async function unmountWhenFree(path: string): Promise<{ code: number; output: string }> {
   const until = Date.now() + UNMOUNT_TRIES_MS;
   for (;;) {
     const result = await sh(["umount", path]);
-    if (result.code === 0) return;
-    if (result.code !== 32 || Date.now() > until) throw new Error(`umount ${path}: exit ${result.code}: ${result.output}`);
+    if (result.code !== 32 || Date.now() > until) return result;
     await Bun.sleep(100);
   }
+}
+
+export async function unlock(path: string, method: LockMethod): Promise<void> {
+  if (method === "chattr") return must(["chattr", "-i", path]);
+  const result = await unmountWhenFree(path);
+  if (result.code !== 0) throw new Error(`umount ${path}: exit ${result.code}: ${result.output}`);
 }
 
 /** Which lock works on `path` here: tried once (locked and unlocked), or why none does. */
